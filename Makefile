@@ -1,0 +1,32 @@
+# OneNet: `make run` runs the whole network here; `make test` runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+
+.PHONY: run test token bench prepare clean
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+run: $(STAMP)  ## every service and the gateway, with demo data, in the foreground
+	$(PY) -m infra.network run
+
+test: $(STAMP)  ## the whole suite: unit, integration and end-to-end (real RabbitMQ and PostgreSQL)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+prepare: $(STAMP)  ## database, schemas, migrations and broker topology only
+	$(PY) -m infra.network prepare
+
+token: $(STAMP)  ## make token ROLE=county_admin REGION=110105 (or AGENCY_ID=, USCC=, PROVINCE=)
+	@$(PY) -m gateway.tokens --role "$(ROLE)" \
+	  $(if $(REGION),--region $(REGION)) $(if $(AGENCY_ID),--agency-id $(AGENCY_ID)) \
+	  $(if $(USCC),--uscc $(USCC)) $(if $(PROVINCE),--province $(PROVINCE))
+
+bench: $(STAMP)  ## benchmarks in bench/, each printing its figures and a same-run baseline
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,206 @@
+"""PostgreSQL access for a service: a cooperative connection pool, one
+connection per worker, and ``transaction()``.
+
+Each service owns one schema; its connections set ``search_path`` to it, so
+its SQL names its own tables unqualified and cannot see anyone else's by
+accident.
+"""
+import contextlib
+
+import eventlet
+import psycopg2
+import psycopg2.extras
+from eventlet.queue import LightQueue, Empty
+from nameko.extensions import DependencyProvider, SharedExtension
+from psycogreen.eventlet import patch_psycopg
+
+patch_psycopg()
+psycopg2.extras.register_uuid()
+
+
+class PoolExhausted(RuntimeError):
+    """No connection became free in time."""
+
+
+class ConnectionPool:
+    """A bounded pool of connections to one schema, safe across greenthreads."""
+
+    def __init__(self, dsn, schema, size=10, checkout_timeout=10.0):
+        self.dsn, self.schema, self.size = dsn, schema, size
+        self.checkout_timeout = checkout_timeout
+        self._idle = LightQueue()
+        self._opened = 0
+
+    def connect(self):
+        conn = psycopg2.connect(
+            self.dsn, options=f"-c search_path={self.schema},public",
+            connect_timeout=5, application_name=f"onenet-{self.schema}")
+        return conn
+
+    def get(self):
+        try:
+            return self._idle.get_nowait()
+        except Empty:
+            pass
+        if self._opened < self.size:
+            self._opened += 1
+            try:
+                return self.connect()
+            except Exception:
+                self._opened -= 1
+                raise
+        try:
+            return self._idle.get(timeout=self.checkout_timeout)
+        except Empty:
+            raise PoolExhausted(f"no free connection to schema {self.schema} "
+                                f"within {self.checkout_timeout}s") from None
+
+    def put(self, conn):
+        if conn.closed or conn.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            self.discard(conn)
+            return
+        self._idle.put(conn)
+
+    def discard(self, conn):
+        self._opened -= 1
+        with contextlib.suppress(Exception):
+            conn.close()
+
+    @contextlib.contextmanager
+    def connection(self):
+        conn = self.get()
+        try:
+            yield conn
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            self.discard(conn)
+            raise
+        except BaseException:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            self.put(conn)
+            raise
+        else:
+            self.put(conn)
+
+    def close(self):
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except Empty:
+                break
+        self._opened = 0
+
+
+class Transaction:
+    """One database transaction: a cursor plus hooks that run after commit."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.cursor = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+        self._after_commit = []
+
+    def execute(self, sql, params=None):
+        self.cursor.execute(sql, params)
+        return self.cursor
+
+    def one(self, sql, params=None):
+        return self.execute(sql, params).fetchone()
+
+    def all(self, sql, params=None):
+        return self.execute(sql, params).fetchall()
+
+    def after_commit(self, callback):
+        self._after_commit.append(callback)
+
+
+@contextlib.contextmanager
+def transaction(conn):
+    """Run a block in one transaction on ``conn``: commit on success, else roll back."""
+    tx = Transaction(conn)
+    try:
+        yield tx
+        conn.commit()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            conn.rollback()
+        raise
+    finally:
+        tx.cursor.close()
+    for callback in tx._after_commit:
+        callback()
+
+
+class SchemaPool(SharedExtension):
+    """The container-wide pool for the service's schema (shared by its dependencies)."""
+
+    def setup(self):
+        config = self.container.config
+        size = int(config.get("DB_POOL_SIZE", config.get("max_workers", 10) + 2))
+        self.pool = ConnectionPool(config["DATABASE_URL"], config["DB_SCHEMA"], size=size)
+
+    def stop(self):
+        self.pool.close()
+
+    kill = stop
+
+
+class WorkerSession:
+    """What a worker sees as ``self.db``: one pooled connection, held for the worker's life."""
+
+    def __init__(self, pool):
+        self._pool = pool
+        self._conn = None
+
+    @property
+    def conn(self):
+        if self._conn is None:
+            self._conn = self._pool.get()
+        return self._conn
+
+    @contextlib.contextmanager
+    def transaction(self):
+        try:
+            with transaction(self.conn) as tx:
+                yield tx
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            self._pool.discard(self._conn)
+            self._conn = None
+            raise
+
+    def release(self):
+        if self._conn is not None:
+            self._pool.put(self._conn)
+            self._conn = None
+
+
+class Database(DependencyProvider):
+    """``self.db`` on a service: ``with self.db.transaction() as tx: tx.execute(...)``."""
+
+    schema_pool = SchemaPool()
+
+    def __init__(self):
+        self.sessions = {}
+
+    def get_dependency(self, worker_ctx):
+        session = WorkerSession(self.schema_pool.pool)
+        self.sessions[worker_ctx] = session
+        return session
+
+    def worker_teardown(self, worker_ctx):
+        session = self.sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.release()
+
+
+def ping(dsn, timeout=2):
+    """True when PostgreSQL at ``dsn`` answers a query within ``timeout`` seconds."""
+    try:
+        with eventlet.Timeout(timeout + 1):
+            conn = psycopg2.connect(dsn, connect_timeout=timeout)
+            try:
+                conn.cursor().execute("SELECT 1")
+            finally:
+                conn.close()
+        return True
+    except (Exception, eventlet.Timeout):
+        return False

@@ -1,0 +1,43 @@
+"""The domain errors services raise over RPC, rebuilt as the same types at the caller.
+
+Each carries a machine ``code``, a ``message`` a front-end developer can act on,
+and ``details`` (for example the offending field). nameko serialises an
+exception's args; registering the classes makes the gateway receive real
+instances, which it maps to one HTTP status each.
+"""
+from nameko.exceptions import deserialize_to_instance
+
+
+class DomainError(Exception):
+    code = "error"
+
+    def __init__(self, message, details=None):
+        super().__init__(message, details or {})
+        self.message = message
+        self.details = details or {}
+
+    def __str__(self):
+        return self.message
+
+
+@deserialize_to_instance
+class ValidationFailed(DomainError):
+    """Input that breaks a rule; ``details`` maps each field to its problems."""
+    code = "validation_failed"
+
+
+@deserialize_to_instance
+class NotFound(DomainError):
+    code = "not_found"
+
+
+@deserialize_to_instance
+class Conflict(DomainError):
+    """The change clashes with what is stored (a duplicate, an illegal transition)."""
+    code = "conflict"
+
+
+@deserialize_to_instance
+class Forbidden(DomainError):
+    """The caller's scope does not cover the object."""
+    code = "forbidden"

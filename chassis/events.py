@@ -1,0 +1,212 @@
+"""Reliable event handlers: durable queue, bounded retries with backoff, then park.
+
+``@handles("enterprise.registered")`` declares a consumer of one event type.
+Its queue ``<service>.<method>`` is bound to the events exchange. A delivery
+whose handler raises is sent to a delay queue (``<queue>.retry.<ms>ms``, which
+dead-letters back into ``<queue>`` after its TTL) and acknowledged; after the
+last delay it is parked in ``<queue>.dead-letter`` with the error, attempt
+count and original routing in its headers. A message that is not a OneNet
+envelope (or not JSON at all) is parked at once. The queue keeps flowing.
+"""
+import time
+import traceback
+from functools import partial
+
+import structlog
+from kombu import Exchange, Queue
+from kombu.common import maybe_declare
+from nameko.amqp.publish import Publisher, get_connection
+from nameko.messaging import Consumer, QueueConsumer
+
+from chassis import envelope
+from chassis.logs import CORRELATION_KEY
+from chassis.metrics import DEAD_LETTERED, EVENT_RETRIED
+
+EVENTS_EXCHANGE = Exchange("onenet.events", type="topic", durable=True)
+DEFAULT_RETRY_DELAYS = (1.0, 5.0, 30.0)
+
+H_ATTEMPTS = "x-onenet-attempts"
+H_ERROR = "x-onenet-error"
+H_EXCEPTION = "x-onenet-exception"
+H_ORIGINAL_EXCHANGE = "x-onenet-original-exchange"
+H_ORIGINAL_ROUTING_KEY = "x-onenet-original-routing-key"
+H_QUEUE = "x-onenet-queue"
+H_PARKED_AT = "x-onenet-parked-at"
+
+log = structlog.get_logger(__name__)
+
+
+class PermanentFailure(Exception):
+    """A handler's verdict that retrying cannot help: the delivery is parked at once."""
+
+
+def queue_name(service_name, method_name):
+    return f"{service_name}.{method_name}"
+
+
+def retry_queue_name(queue, delay_seconds):
+    return f"{queue}.retry.{int(round(delay_seconds * 1000))}ms"
+
+
+def dead_letter_queue_name(queue):
+    return f"{queue}.dead-letter"
+
+
+def retry_delays(config):
+    return tuple(float(d) for d in config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS))
+
+
+def consumer_queues(queue, event_type, delays):
+    """The consumer queue, its delay queues and its dead-letter queue, as kombu objects."""
+    main = Queue(queue, exchange=EVENTS_EXCHANGE, routing_key=event_type, durable=True)
+    retries = [
+        Queue(retry_queue_name(queue, delay), durable=True, queue_arguments={
+            "x-message-ttl": int(round(delay * 1000)),
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": queue,
+        })
+        for delay in delays
+    ]
+    parked = Queue(dead_letter_queue_name(queue), durable=True)
+    return [main, *retries, parked]
+
+
+def declare(connection, queues):
+    channel = connection.channel()
+    try:
+        maybe_declare(EVENTS_EXCHANGE, channel)
+        for queue in queues:
+            queue.maybe_bind(channel)
+            queue.declare()
+    finally:
+        channel.close()
+
+
+class ReliableQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, but a message that cannot be decoded is parked, not fatal."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, consumer in self._consumers.items():
+            consumer.on_decode_error = partial(provider.park_undecodable)
+        return consumers
+
+
+class ReliableEventHandler(Consumer):
+    """Entrypoint: handle one event type from a durable queue, retrying then parking."""
+
+    queue_consumer = ReliableQueueConsumer()
+    is_event_handler = True
+
+    def __init__(self, event_type, **kwargs):
+        self.event_type = event_type
+        super().__init__(queue=None, **kwargs)
+
+    @property
+    def queue_name(self):
+        return queue_name(self.container.service_name, self.method_name)
+
+    def setup(self):
+        config = self.container.config
+        self.delays = retry_delays(config)
+        self.amqp_uri = config["AMQP_URI"]
+        self.publisher = Publisher(self.amqp_uri, use_confirms=True)
+        queues = consumer_queues(self.queue_name, self.event_type, self.delays)
+        with get_connection(self.amqp_uri) as connection:
+            declare(connection, queues)
+        self.queue = queues[0]
+        super().setup()
+
+    # -- delivery ---------------------------------------------------------
+
+    def handle_message(self, body, message):
+        try:
+            event = envelope.check(body)
+        except envelope.MalformedEvent as exc:
+            self._park(message, 1, str(exc), type(exc).__name__)
+            self.queue_consumer.ack_message(message)
+            return
+        message.headers.setdefault(f"nameko.{CORRELATION_KEY}", event["correlation_id"])
+        super().handle_message(event, message)
+
+    def park_undecodable(self, message, exc):
+        self._park(message, 1, f"message body could not be decoded: {exc}", type(exc).__name__)
+        self.queue_consumer.ack_message(message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        exc = exc_info[1]
+        attempts = int(message.headers.get(H_ATTEMPTS, 0)) + 1
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        try:
+            if attempts <= len(self.delays) and not isinstance(exc, PermanentFailure):
+                self._retry(message, attempts, error)
+            else:
+                self._park(message, attempts, error, type(exc).__name__)
+        except Exception:
+            # The broker refused the copy: keep the original; try again shortly.
+            log.exception("event_retry_publish_failed", queue=self.queue_name)
+            time.sleep(1)
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+    def _copy_headers(self, message, attempts, error):
+        headers = dict(message.headers or {})
+        headers[H_ATTEMPTS] = attempts
+        headers[H_ERROR] = error[:2000]
+        headers[H_QUEUE] = self.queue_name
+        info = message.delivery_info or {}
+        headers.setdefault(H_ORIGINAL_EXCHANGE, info.get("exchange", ""))
+        headers.setdefault(H_ORIGINAL_ROUTING_KEY, info.get("routing_key", ""))
+        return headers
+
+    def _republish(self, message, routing_key, headers):
+        self.publisher.publish(
+            message.body, exchange="", routing_key=routing_key, headers=headers,
+            content_type=message.content_type, content_encoding=message.content_encoding,
+            message_id=(message.properties or {}).get("message_id"),
+            serializer=None)
+
+    def _retry(self, message, attempts, error):
+        delay = self.delays[attempts - 1]
+        self._republish(message, retry_queue_name(self.queue_name, delay),
+                        self._copy_headers(message, attempts, error))
+        EVENT_RETRIED.labels(self.container.service_name, self.queue_name).inc()
+        log.warning("event_retry_scheduled", queue=self.queue_name, attempts=attempts,
+                    delay_seconds=delay, error=error)
+
+    def _park(self, message, attempts, error, exception):
+        headers = self._copy_headers(message, attempts, error)
+        headers[H_EXCEPTION] = exception
+        headers[H_PARKED_AT] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self._republish(message, dead_letter_queue_name(self.queue_name), headers)
+        DEAD_LETTERED.labels(self.container.service_name, self.queue_name).inc()
+        log.error("event_dead_lettered", queue=self.queue_name, attempts=attempts, error=error)
+
+
+handles = ReliableEventHandler.decorator
+
+
+def handlers_of(service_cls):
+    """``(queue name, event type)`` of every reliable handler a service class declares."""
+    found = []
+    for name in dir(service_cls):
+        method = getattr(service_cls, name, None)
+        for entrypoint in getattr(method, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, ReliableEventHandler):
+                found.append((queue_name(service_cls.name, name), entrypoint.event_type))
+    return found
+
+
+def declare_topology(amqp_uri, service_classes, delays=DEFAULT_RETRY_DELAYS):
+    """Declare the events exchange and every consumer's queues before anything publishes."""
+    queues = [queue
+              for service_cls in service_classes
+              for qname, event_type in handlers_of(service_cls)
+              for queue in consumer_queues(qname, event_type, delays)]
+    with get_connection(amqp_uri) as connection:
+        declare(connection, queues)
+    return [queue.name for queue in queues]

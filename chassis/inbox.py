@@ -1,0 +1,34 @@
+"""The idempotent-consumer inbox: one row per ``(consumer, event_id)``.
+
+A handler calls ``self.inbox.first_delivery(tx, event)`` inside the transaction
+that applies the event's effect; a redelivered event finds its row and the
+handler returns without a second effect.
+"""
+from nameko.extensions import DependencyProvider
+
+
+def first_delivery(tx, consumer, event):
+    """True the first time ``consumer`` sees ``event`` (recorded in ``tx``)."""
+    row = tx.one(
+        "INSERT INTO inbox (consumer, event_id, event_type) VALUES (%s, %s, %s) "
+        "ON CONFLICT DO NOTHING RETURNING event_id",
+        (consumer, event["event_id"], event["type"]))
+    return row is not None
+
+
+class InboxGate:
+    def __init__(self, consumer):
+        self.consumer = consumer
+
+    def first_delivery(self, tx, event):
+        return first_delivery(tx, self.consumer, event)
+
+
+class Inbox(DependencyProvider):
+    """``self.inbox`` on a service; the consumer name is the handler's queue."""
+
+    def get_dependency(self, worker_ctx):
+        entrypoint = worker_ctx.entrypoint
+        consumer = getattr(entrypoint, "queue_name", None) or \
+            f"{self.container.service_name}.{entrypoint.method_name}"
+        return InboxGate(consumer)

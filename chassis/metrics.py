@@ -1,0 +1,63 @@
+"""Prometheus metrics of a OneNet process (the names are the operators' contract).
+
+RPC, event and HTTP latency histograms with outcome labels; outbox backlog and
+oldest-unsent age; dead-lettered messages. ``Instrumentation`` times every
+nameko worker of the service it is declared on.
+"""
+import time
+
+from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+RPC_DURATION = Histogram(
+    "onenet_rpc_duration_seconds", "Time to serve one RPC call.",
+    ["service", "method", "outcome"], buckets=LATENCY_BUCKETS)
+EVENT_DURATION = Histogram(
+    "onenet_event_handling_duration_seconds", "Time to handle one event delivery.",
+    ["service", "handler", "outcome"], buckets=LATENCY_BUCKETS)
+HTTP_DURATION = Histogram(
+    "onenet_http_request_duration_seconds", "Time to answer one HTTP request.",
+    ["method", "route", "status"], buckets=LATENCY_BUCKETS)
+OUTBOX_BACKLOG = Gauge(
+    "onenet_outbox_backlog", "Outbox rows not yet published.", ["service"])
+OUTBOX_OLDEST = Gauge(
+    "onenet_outbox_oldest_unsent_seconds", "Age of the oldest unpublished outbox row.",
+    ["service"])
+OUTBOX_PUBLISHED = Counter(
+    "onenet_outbox_published_total", "Events published from the outbox.", ["service"])
+DEAD_LETTERED = Counter(
+    "onenet_dead_lettered_total", "Event deliveries parked in a dead-letter queue.",
+    ["service", "queue"])
+EVENT_RETRIED = Counter(
+    "onenet_event_retries_total", "Event deliveries scheduled for another attempt.",
+    ["service", "queue"])
+
+
+def exposition():
+    """The process's metrics in Prometheus text format: ``(body, content_type)``."""
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+class Instrumentation(DependencyProvider):
+    """Times RPC and event workers and counts them by outcome.
+
+    HTTP requests are timed by the gateway's own entrypoint, which knows the
+    route template and the status it answered.
+    """
+
+    def worker_setup(self, worker_ctx):
+        worker_ctx.onenet_started = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        elapsed = time.perf_counter() - worker_ctx.onenet_started
+        outcome = "ok" if exc_info is None else "error"
+        entrypoint = worker_ctx.entrypoint
+        service = self.container.service_name
+        if isinstance(entrypoint, Rpc):
+            RPC_DURATION.labels(service, entrypoint.method_name, outcome).observe(elapsed)
+        elif isinstance(entrypoint, EventHandler) or getattr(entrypoint, "is_event_handler", False):
+            EVENT_DURATION.labels(service, entrypoint.method_name, outcome).observe(elapsed)

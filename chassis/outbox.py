@@ -1,0 +1,171 @@
+"""The transactional outbox and its relay.
+
+A service announces a change by adding the event to its ``outbox`` table in the
+same transaction as the change (``self.outbox.add(tx, ...)``). The relay, a
+greenthread in every replica, publishes unsent rows in id order with publisher
+confirms and marks them sent. Replicas take turns through a transaction-level
+advisory lock, so rows go out one batch at a time in commit order (hence in
+order per aggregate). A process killed between commit and publish leaves the row
+unsent; whichever replica runs next publishes it. A process killed between
+publish and marking republishes it; consumers' inboxes absorb the duplicate.
+"""
+import json
+
+import eventlet
+import structlog
+from eventlet.event import Event
+from kombu import Connection
+from nameko.extensions import DependencyProvider
+
+from chassis import envelope
+from chassis.db import SchemaPool, transaction
+from chassis.events import EVENTS_EXCHANGE
+from chassis.logs import CORRELATION_KEY, new_correlation_id
+from chassis.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST, OUTBOX_PUBLISHED
+
+log = structlog.get_logger(__name__)
+
+BATCH_SIZE = 500
+SENT_RETENTION = "7 days"
+
+
+def add(tx, event, aggregate_id):
+    """Write ``event`` (an envelope) to the outbox inside transaction ``tx``."""
+    tx.execute(
+        "INSERT INTO outbox (event_id, event_type, aggregate_id, envelope) "
+        "VALUES (%s, %s, %s, %s)",
+        (event["event_id"], event["type"], str(aggregate_id),
+         json.dumps(event, ensure_ascii=False, default=str)))
+
+
+def publish_pending(conn, producer, batch_size=BATCH_SIZE):
+    """Publish one batch of unsent rows and mark them sent; return how many.
+
+    Returns ``None`` when another replica holds the relay turn.
+    """
+    with transaction(conn) as tx:
+        turn = tx.one("SELECT pg_try_advisory_xact_lock(hashtext('onenet.outbox.' || current_schema())) AS mine")
+        if not turn["mine"]:
+            return None
+        rows = tx.all(
+            "SELECT id, event_type, envelope FROM outbox WHERE sent_at IS NULL "
+            "ORDER BY id LIMIT %s", (batch_size,))
+        for row in rows:
+            event = row["envelope"]
+            producer.publish(
+                json.dumps(event, ensure_ascii=False).encode("utf-8"),
+                exchange=EVENTS_EXCHANGE, routing_key=row["event_type"],
+                content_type="application/json", content_encoding="utf-8",
+                delivery_mode=2, message_id=event["event_id"],
+                headers={f"nameko.{CORRELATION_KEY}": event["correlation_id"],
+                         "x-onenet-source": event["source"]},
+                retry=True, retry_policy={"max_retries": 3})
+        if rows:
+            tx.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)",
+                       ([row["id"] for row in rows],))
+        return len(rows)
+
+
+def backlog(conn):
+    """``(unsent rows, age in seconds of the oldest)`` of this schema's outbox."""
+    with transaction(conn) as tx:
+        row = tx.one("SELECT count(*) AS n, "
+                     "coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age "
+                     "FROM outbox WHERE sent_at IS NULL")
+    return row["n"], float(row["age"])
+
+
+def prune_sent(conn):
+    with transaction(conn) as tx:
+        tx.execute(f"DELETE FROM outbox WHERE sent_at < now() - interval '{SENT_RETENTION}'")
+
+
+class OutboxWriter:
+    """What a worker sees as ``self.outbox``."""
+
+    def __init__(self, source, correlation_id, wake):
+        self.source, self.correlation_id, self._wake = source, correlation_id, wake
+
+    def add(self, tx, event_type, payload, aggregate_id, version=1):
+        """Record ``event_type`` with ``payload`` in ``tx``; it is published after commit."""
+        event = envelope.make(event_type, payload, source=self.source,
+                              correlation_id=self.correlation_id or new_correlation_id(),
+                              version=version)
+        add(tx, event, aggregate_id)
+        tx.after_commit(self._wake)
+        return event
+
+
+class Outbox(DependencyProvider):
+    """``self.outbox`` on a service, and the relay that publishes what it records."""
+
+    schema_pool = SchemaPool()
+
+    def setup(self):
+        config = self.container.config
+        self.amqp_uri = config["AMQP_URI"]
+        self.poll_interval = float(config.get("OUTBOX_POLL_INTERVAL", 0.2))
+        # A replica may run without a relay (others publish its rows); default on.
+        self.relay_enabled = str(config.get("OUTBOX_RELAY", "on")).lower() not in ("off", "false", "0")
+        self._wakeup = Event()
+        self._running = False
+        self._thread = None
+
+    def start(self):
+        if self.relay_enabled:
+            self._running = True
+            self._thread = self.container.spawn_managed_thread(self._relay, identifier="outbox_relay")
+
+    def stop(self):
+        self._running = False
+        self.wake()
+        if self._thread is not None:
+            self._thread.wait()
+
+    def kill(self):
+        self._running = False
+        if self._thread is not None:
+            self._thread.kill()
+
+    def wake(self):
+        if not self._wakeup.ready():
+            self._wakeup.send(True)
+
+    def get_dependency(self, worker_ctx):
+        return OutboxWriter(self.container.service_name,
+                            worker_ctx.data.get(CORRELATION_KEY), self.wake)
+
+    def _relay(self):
+        service = self.container.service_name
+        pool = self.schema_pool.pool
+        broker, producer, ticks = None, None, 0
+        while self._running:
+            published = 0
+            try:
+                if producer is None:
+                    broker = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
+                    producer = broker.Producer()
+                with pool.connection() as conn:
+                    published = publish_pending(conn, producer)
+                    if published:
+                        OUTBOX_PUBLISHED.labels(service).inc(published)
+                    count, age = backlog(conn)
+                    OUTBOX_BACKLOG.labels(service).set(count)
+                    OUTBOX_OLDEST.labels(service).set(age)
+                    ticks += 1
+                    if ticks % 3000 == 0:
+                        prune_sent(conn)
+            except Exception:
+                log.exception("outbox_relay_failed", service=service)
+                if broker is not None:
+                    broker.release()
+                broker, producer = None, None
+                eventlet.sleep(1)
+                continue
+            if published:
+                continue  # a full batch may mean more is waiting
+            with eventlet.Timeout(self.poll_interval, False):
+                self._wakeup.wait()
+            self._wakeup = Event()
+        if broker is not None:
+            broker.release()

@@ -1,0 +1,71 @@
+"""Run one OneNet process: ``python -m chassis.serve services/<name>/config.yml``.
+
+Loads the process's config (with environment substitution), sets up JSON logs,
+starts the nameko service named by ``SERVICE`` and, when ``OPS_PORT`` is set,
+the ops server; stops gracefully on SIGTERM or SIGINT.
+"""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402  (must precede every other import)
+
+import importlib  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+import structlog  # noqa: E402
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from chassis import config as process_config, logs, ops  # noqa: E402
+
+
+def service_class(dotted):
+    module, _, name = dotted.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python -m chassis.serve <path to config.yml>", file=sys.stderr)
+        return 2
+    config = process_config.load(argv[0])
+    cls = service_class(config["SERVICE"])
+    logs.configure(cls.name, config.get("LOG_LEVEL", "INFO"))
+    log = structlog.get_logger("chassis.serve")
+
+    runner = ServiceRunner(config)
+    runner.add_service(cls)
+    stopping = eventlet.event.Event()
+
+    def request_stop(signum, frame):
+        if not stopping.ready():
+            stopping.send(signum)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    runner.start()
+    if config.get("OPS_PORT"):
+        ops.serve(config, config.get("OPS_HOST", "127.0.0.1"), config["OPS_PORT"])
+    log.info("process_started", service=cls.name, ops_port=config.get("OPS_PORT"))
+
+    waiter = eventlet.spawn(runner.wait)
+    while not stopping.ready() and not waiter.dead:
+        eventlet.sleep(0.2)
+    if waiter.dead:
+        try:
+            waiter.wait()
+        except Exception:
+            log.exception("process_crashed", service=cls.name)
+            return 1
+        return 0
+    log.info("process_stopping", service=cls.name)
+    with eventlet.Timeout(20, False):
+        runner.stop()
+        return 0
+    runner.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

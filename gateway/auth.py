@@ -1,0 +1,150 @@
+"""Who is calling: bearer JWT validation and the caller's scope.
+
+Tokens are checked for a pinned algorithm, a valid signature, ``exp``, ``iss``,
+``aud`` and ``sub``, a known ``role`` and the scope claim that role needs:
+``region`` (6-digit division code) for province, city and county admins,
+``agency_id`` for agency staff, ``uscc`` for an enterprise user and
+``province`` (2-digit code) for a provincial system.
+"""
+import re
+from dataclasses import dataclass
+
+import jwt
+
+NATIONAL_ADMIN = "national_admin"
+PROVINCE_ADMIN = "province_admin"
+CITY_ADMIN = "city_admin"
+COUNTY_ADMIN = "county_admin"
+AGENCY_STAFF = "agency_staff"
+ENTERPRISE = "enterprise"
+PROVINCE_SYSTEM = "province_system"
+
+REGION_ADMINS = (NATIONAL_ADMIN, PROVINCE_ADMIN, CITY_ADMIN, COUNTY_ADMIN)
+
+SCOPE_CLAIM = {
+    NATIONAL_ADMIN: None,
+    PROVINCE_ADMIN: "region",
+    CITY_ADMIN: "region",
+    COUNTY_ADMIN: "region",
+    AGENCY_STAFF: "agency_id",
+    ENTERPRISE: "uscc",
+    PROVINCE_SYSTEM: "province",
+}
+ROLES = tuple(SCOPE_CLAIM)
+
+# How many leading digits of a region code an admin's scope fixes.
+REGION_PREFIX_DIGITS = {PROVINCE_ADMIN: 2, CITY_ADMIN: 4, COUNTY_ADMIN: 6}
+
+_SCOPE_FORMAT = {
+    "region": re.compile(r"^\d{6}$"),
+    "agency_id": re.compile(r"^\d{1,12}$"),
+    "uscc": re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$"),
+    "province": re.compile(r"^\d{2}$"),
+}
+
+
+class InvalidToken(Exception):
+    """The bearer token is missing, malformed, expired or not ours (HTTP 401)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: subject, role and the scope the role is bound to."""
+
+    subject: str
+    role: str
+    scope: str | None = None
+
+    @property
+    def region_prefix(self):
+        if self.role in REGION_PREFIX_DIGITS:
+            return self.scope[:REGION_PREFIX_DIGITS[self.role]]
+        if self.role == PROVINCE_SYSTEM:
+            return self.scope
+        return None
+
+    def covers_region(self, region_code):
+        """Whether this caller administers ``region_code`` (national admin: everywhere)."""
+        if self.role == NATIONAL_ADMIN:
+            return True
+        prefix = self.region_prefix
+        return prefix is not None and str(region_code).startswith(prefix)
+
+    def is_enterprise(self, uscc):
+        return self.role == ENTERPRISE and self.scope == str(uscc).upper()
+
+
+class Authenticator:
+    """Validates bearer tokens against one pinned algorithm and key."""
+
+    def __init__(self, algorithm, key, issuer, audience, leeway=30):
+        if algorithm not in ("HS256", "RS256"):
+            raise ValueError(f"unsupported JWT algorithm {algorithm}")
+        if not key:
+            raise ValueError("no JWT key configured: set ONENET_JWT_SECRET (HS256) "
+                             "or ONENET_JWT_PUBLIC_KEY_FILE (RS256)")
+        self.algorithm, self.key = algorithm, key
+        self.issuer, self.audience, self.leeway = issuer, audience, leeway
+
+    @classmethod
+    def from_config(cls, jwt_config):
+        algorithm = jwt_config.get("ALGORITHM", "HS256")
+        if algorithm == "RS256":
+            with open(jwt_config["PUBLIC_KEY_FILE"], encoding="ascii") as handle:
+                key = handle.read()
+        else:
+            key = jwt_config.get("SECRET")
+        return cls(algorithm, key, jwt_config.get("ISSUER", "onenet"),
+                   jwt_config.get("AUDIENCE", "onenet-api"))
+
+    def authenticate(self, authorization):
+        """The :class:`Principal` behind an ``Authorization`` header value."""
+        if not authorization:
+            raise InvalidToken("an Authorization: Bearer <token> header is required")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise InvalidToken("the Authorization header must be 'Bearer <token>'")
+        try:
+            claims = jwt.decode(
+                token.strip(), self.key, algorithms=[self.algorithm],
+                audience=self.audience, issuer=self.issuer, leeway=self.leeway,
+                options={"require": ["exp", "iss", "aud", "sub"]})
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("the token has expired") from None
+        except jwt.InvalidAudienceError:
+            raise InvalidToken(f"the token is not for audience {self.audience}") from None
+        except jwt.InvalidIssuerError:
+            raise InvalidToken(f"the token was not issued by {self.issuer}") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise InvalidToken(f"the token lacks the {exc.claim} claim") from None
+        except jwt.InvalidTokenError as exc:
+            raise InvalidToken(f"the token is invalid: {exc}") from None
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims):
+    role = claims.get("role")
+    if role not in SCOPE_CLAIM:
+        raise InvalidToken(f"the token's role {role!r} is not one of {', '.join(ROLES)}")
+    scope_claim = SCOPE_CLAIM[role]
+    scope = None
+    if scope_claim is not None:
+        scope = str(claims.get(scope_claim, "")).upper()
+        if not _SCOPE_FORMAT[scope_claim].match(scope):
+            raise InvalidToken(f"role {role} needs a valid {scope_claim} claim")
+    return Principal(subject=str(claims["sub"]), role=role, scope=scope)
+
+
+def mint(secret, role, scope=None, subject=None, ttl_seconds=3600, issuer="onenet",
+         audience="onenet-api", now=None, algorithm="HS256"):
+    """A signed token for ``role`` with its scope claim (development and tests)."""
+    import time
+    issued = int(now if now is not None else time.time())
+    claims = {"iss": issuer, "aud": audience, "sub": subject or f"{role}:{scope or 'all'}",
+              "role": role, "iat": issued, "exp": issued + ttl_seconds}
+    scope_claim = SCOPE_CLAIM[role]
+    if scope_claim is not None:
+        if scope is None:
+            raise ValueError(f"role {role} needs a {scope_claim}")
+        claims[scope_claim] = scope
+    return jwt.encode(claims, secret, algorithm=algorithm)

@@ -1,0 +1,98 @@
+"""The OpenAPI 3 document, generated from the routes and their marshmallow schemas."""
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields
+
+from gateway.api import ApiRoute
+
+TITLE = "OneNet API — 全国中小企业服务一张网"
+VERSION = "1.0.0"
+_PATH_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+ERROR_STATUSES = {
+    "400": "Malformed request (not JSON, wrong content type)",
+    "401": "Missing, invalid or expired bearer token",
+    "403": "The caller's role or scope does not allow this",
+    "404": "No such object (or not visible to the caller)",
+    "409": "Conflicts with the stored state",
+    "413": "Body too large",
+    "422": "Validation failed; details name each field",
+    "429": "Rate limit exceeded",
+    "503": "A service did not answer in time",
+}
+
+
+class ErrorDetail(Schema):
+    code = fields.String(required=True, metadata={"example": "validation_failed"})
+    message = fields.String(required=True)
+    details = fields.Dict(required=True, metadata={"description": "Per-field problems or other context"})
+
+
+class Error(Schema):
+    """The one error shape of every non-2xx answer."""
+
+    error = fields.Nested(ErrorDetail, required=True)
+
+
+def routes_of(service_cls):
+    """Every :class:`ApiRoute` declared on ``service_cls``, with its method name."""
+    for name in sorted(dir(service_cls)):
+        for entrypoint in getattr(getattr(service_cls, name, None), "nameko_entrypoints", ()):
+            if isinstance(entrypoint, ApiRoute):
+                yield name, entrypoint
+
+
+def openapi_path(url):
+    return _PATH_PARAM.sub(r"{\1}", url)
+
+
+def operation(name, entrypoint):
+    op = {
+        "operationId": name,
+        "summary": entrypoint.summary or name.replace("_", " "),
+        "tags": list(entrypoint.tags),
+        "x-roles": "public" if entrypoint.public else sorted(entrypoint.roles),
+        "security": [] if entrypoint.public else [{"bearer": []}],
+        "parameters": [
+            {"in": "path", "name": param, "required": True, "schema": {"type": "string"}}
+            for param in _PATH_PARAM.findall(entrypoint.url)
+        ],
+        "responses": {},
+    }
+    if entrypoint.query_schema is not None:
+        op["parameters"].append({"in": "query", "schema": entrypoint.query_schema})
+    if entrypoint.body_schema is not None:
+        op["requestBody"] = {"required": True,
+                             "content": {"application/json": {"schema": entrypoint.body_schema}}}
+    success = {"description": "Success"}
+    if entrypoint.response_schema is not None:
+        success["content"] = {"application/json": {"schema": entrypoint.response_schema}}
+    op["responses"][str(entrypoint.status)] = success
+    for status, description in ERROR_STATUSES.items():
+        if entrypoint.public and status in ("401", "403"):
+            continue
+        op["responses"][status] = {"description": description,
+                                   "content": {"application/json": {"schema": "Error"}}}
+    return op
+
+
+def build(service_cls):
+    """The OpenAPI document (a dict) for the gateway's ``/api/v1`` routes."""
+    spec = APISpec(title=TITLE, version=VERSION, openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()],
+                   info={"description": "The HTTP API of the national SME public-service "
+                                        "network. Errors always have the shape of `Error`; "
+                                        "`x-roles` lists who may call each operation."})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
+                                               "bearerFormat": "JWT"})
+    spec.components.schema("Error", schema=Error)
+    paths = {}
+    for name, entrypoint in routes_of(service_cls):
+        if entrypoint.url.startswith("/api/"):
+            paths.setdefault(openapi_path(entrypoint.url), {})[entrypoint.method.lower()] = \
+                operation(name, entrypoint)
+    for path, operations in sorted(paths.items()):
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()

@@ -1,0 +1,34 @@
+"""Mint a development token: ``python -m gateway.tokens --role county_admin --region 110105``.
+
+Signs with HS256 and ``ONENET_JWT_SECRET``; prints the token alone on stdout.
+"""
+import argparse
+import os
+import sys
+
+from gateway import auth
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--role", required=True, choices=auth.ROLES)
+    parser.add_argument("--region", help="6-digit region code (province/city/county admins)")
+    parser.add_argument("--agency-id", help="agency id (agency staff)")
+    parser.add_argument("--uscc", help="unified social credit code (enterprise users)")
+    parser.add_argument("--province", help="2-digit province code (provincial systems)")
+    parser.add_argument("--sub", help="subject; defaults to role:scope")
+    parser.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    args = parser.parse_args(argv)
+    secret = os.environ.get("ONENET_JWT_SECRET")
+    if not secret:
+        parser.error("ONENET_JWT_SECRET is not set")
+    scope_claim = auth.SCOPE_CLAIM[args.role]
+    scope = getattr(args, scope_claim) if scope_claim else None
+    if scope_claim and not scope:
+        parser.error(f"role {args.role} needs --{scope_claim.replace('_', '-')}")
+    print(auth.mint(secret, args.role, scope, subject=args.sub, ttl_seconds=args.ttl))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

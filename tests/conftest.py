@@ -1,0 +1,47 @@
+"""Test set-up shared by every layer.
+
+``eventlet.monkey_patch()`` comes first (it makes sockets and psycopg2
+cooperative). The suite runs against its own database (``onenet_test``) and
+RabbitMQ vhost (``onenet_test``), both emptied at the start of each run, and its
+own ports, so it can run beside ``make run``.
+"""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402
+
+import os  # noqa: E402
+import sys  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+TEST_ENV = {
+    "ONENET_DATABASE_URL": os.environ.get("ONENET_TEST_DATABASE_URL",
+                                          "postgresql://postgres@127.0.0.1:5432/onenet_test"),
+    "ONENET_AMQP_URI": os.environ.get("ONENET_TEST_AMQP_URI",
+                                      "amqp://guest:guest@127.0.0.1:5672/onenet_test"),
+    "GATEWAY_PORT": "18000",
+    "AGENCIES_OPS_PORT": "19101",
+    "ENTERPRISES_OPS_PORT": "19102",
+    "REQUESTS_OPS_PORT": "19103",
+    "NOTIFICATIONS_OPS_PORT": "19104",
+    "ONENET_JWT_SECRET": "test-secret-for-the-onenet-suite-only",
+    "ONENET_EVENT_RETRY_DELAYS": "0.2, 0.4",
+    "ONENET_OUTBOX_POLL_INTERVAL": "0.1",
+    "ONENET_LOG_LEVEL": "INFO",
+}
+os.environ.update(TEST_ENV)
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prepared_stack():
+    """An empty test database and vhost, migrated and with the broker topology declared."""
+    from infra import network
+    config = network.load_config(network.SERVICES[1])
+    network.check_dependencies(config["AMQP_URI"], config["DATABASE_URL"])
+    from urllib.parse import urlsplit
+    network.reset_test(config["DATABASE_URL"], urlsplit(config["AMQP_URI"]).path.lstrip("/"))
+    network.prepare()
+    return config
