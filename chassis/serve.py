@@ -4,7 +4,11 @@ Loads the process's config (with environment substitution), sets up JSON logs,
 starts the nameko service named by ``SERVICE`` and, when ``OPS_PORT`` is set,
 the ops server; stops gracefully on SIGTERM or SIGINT.
 """
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402  (must precede every other import)
 

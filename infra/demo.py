@@ -3,7 +3,11 @@
 ``python -m infra.demo [--wait SECONDS]`` registers a few SMEs and prints the
 gateway URL with ready-made tokens for each kind of caller.
 """
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402
 
@@ -12,48 +16,35 @@ import os  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
+import importlib  # noqa: E402
+
 from nameko.exceptions import UnknownService  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
-from stdnum.cn import uscc as uscc_standard  # noqa: E402
 
 from chassis import config as process_config  # noqa: E402
-from chassis.errors import Conflict  # noqa: E402
 from gateway import auth  # noqa: E402
+from infra.demo_data import ORDER  # noqa: E402
+from infra.demo_data.enterprises import ENTERPRISES  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def uscc(body17):
-    return body17 + uscc_standard.calc_check_digit(body17)
-
-
-ENTERPRISES = [
-    {"uscc": uscc("91110105MA01A0001"), "name": "北京朝阳智造科技有限公司", "region_code": "110105",
-     "industry_code": "C39", "employees": 86, "revenue": 5200},
-    {"uscc": uscc("91110105MA01A0002"), "name": "北京望京软件服务有限公司", "region_code": "110105",
-     "industry_code": "I65", "employees": 24, "revenue": 830},
-    {"uscc": uscc("91320102MA1XB0003"), "name": "南京玄武精密仪器有限公司", "region_code": "320102",
-     "industry_code": "C40", "employees": 150, "revenue": 12000},
-    {"uscc": uscc("91440305MA5FC0004"), "name": "深圳南山跨境贸易有限公司", "region_code": "440305",
-     "industry_code": "F51", "employees": 12, "revenue": 2400},
-]
-
-
 def load(amqp_uri, wait=30):
-    """Register the demo SMEs (already registered ones are left as they are)."""
+    """Load every service's demo data, waiting up to ``wait`` s for the services to answer."""
     deadline = time.monotonic() + wait
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as services:
-        for enterprise in ENTERPRISES:
+    loaded = {}
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as services:
+        for name in ORDER:
+            module = importlib.import_module(f"infra.demo_data.{name}")
             while True:
                 try:
-                    services.enterprises.register(enterprise)
-                    break
-                except Conflict:
+                    loaded[name] = module.load(services)
                     break
                 except UnknownService:
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(1)
+    return loaded
 
 
 def banner(gateway_url, secret):
@@ -76,8 +67,8 @@ def main(argv=None):
     parser.add_argument("--wait", type=float, default=30)
     args = parser.parse_args(argv)
     config = process_config.load(os.path.join(ROOT, "services/enterprises/config.yml"))
-    load(config["AMQP_URI"], wait=args.wait)
-    print(f"demo data: {len(ENTERPRISES)} enterprises registered")
+    loaded = load(config["AMQP_URI"], wait=args.wait)
+    print("demo data loaded: " + ", ".join(f"{name} {count}" for name, count in loaded.items()))
     secret = os.environ.get("ONENET_JWT_SECRET")
     if secret:
         port = os.environ.get("GATEWAY_PORT", "8000")

@@ -117,13 +117,15 @@ class Network:
         self.log_dir = log_dir
         self.children = {}
 
-    def start(self, process):
+    def start(self, process, **env_overrides):
+        """Start one process; ``env_overrides`` adjust its environment only."""
         out = None
         if self.log_dir:
             out = open(os.path.join(self.log_dir, f"{process.name}.log"), "ab")
         child = subprocess.Popen(
             [sys.executable, "-m", "chassis.serve", os.path.join(ROOT, process.config)],
-            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None)
+            cwd=ROOT, env={**self.env, **env_overrides}, stdout=out,
+            stderr=subprocess.STDOUT if out else None)
         self.children[process.name] = child
         return child
 
@@ -151,6 +153,9 @@ class Network:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{process.name} not ready after {timeout}s")
                 time.sleep(0.2)
+
+    def process(self, name):
+        return next(process for process in PROCESSES if process.name == name)
 
     def kill(self, name):
         child = self.children.pop(name)

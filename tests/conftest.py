@@ -5,7 +5,11 @@ cooperative). The suite runs against its own database (``onenet_test``) and
 RabbitMQ vhost (``onenet_test``), both emptied at the start of each run, and its
 own ports, so it can run beside ``make run``.
 """
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402
 

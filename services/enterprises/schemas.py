@@ -3,7 +3,7 @@
 The gateway validates HTTP bodies with these same schemas, so a front-end sees
 the same field names and rules the service enforces.
 """
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 from stdnum.cn import uscc as uscc_standard
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -73,3 +73,51 @@ class EnterpriseRegistered(Schema):
     name = fields.String(required=True)
     region_code = fields.String(required=True)
     industry_code = fields.String(required=True)
+
+
+SIZE_CLASSES = ("large", "medium", "small", "micro")
+TIERS = ("tech_sme", "innovative_sme", "specialized_sme", "little_giant")
+
+
+def check_region_prefix(value):
+    """A province (2 digits), city (4) or county (6) prefix of a known division code."""
+    if not (value.isdigit() and len(value) in (2, 4, 6)):
+        raise ValidationError(f"region prefix {value!r} must be 2, 4 or 6 digits")
+    if not regions.is_known(value.ljust(6, "0")):
+        raise ValidationError(f"region prefix {value} names no known division")
+
+
+def check_industry(value):
+    try:
+        industries.parse_industry_code(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class Criteria(Schema):
+    """Which enterprises a policy (or a search) means: every field ANDed, each list ORed.
+
+    The one criteria object of the network: policies carry it as their
+    eligibility, the policy push and the counts use it unchanged.
+    """
+
+    region_prefixes = fields.List(fields.String(validate=check_region_prefix),
+                                  metadata={"example": ["11", "3201", "440305"]})
+    industry_codes = fields.List(fields.String(validate=check_industry),
+                                 metadata={"example": ["C", "I65"]})
+    size_classes = fields.List(fields.String(validate=validate.OneOf(SIZE_CLASSES)))
+    tiers = fields.List(fields.String(validate=validate.OneOf(TIERS)))
+    employees_min = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_EMPLOYEES))
+    employees_max = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_EMPLOYEES))
+    revenue_min = fields.Decimal(as_string=False, validate=validate.Range(min=0, max=MAX_AMOUNT_WAN_YUAN))
+    revenue_max = fields.Decimal(as_string=False, validate=validate.Range(min=0, max=MAX_AMOUNT_WAN_YUAN))
+    rd_ratio_min = fields.Float(validate=validate.Range(min=0, max=1),
+                                metadata={"description": "R&D spend / operating revenue, e.g. 0.03"})
+    registered_years_min = fields.Integer(strict=True, validate=validate.Range(min=0, max=200))
+    tags = fields.List(fields.String(validate=validate.Length(min=1, max=50)))
+
+    @validates_schema
+    def _ranges(self, data, **kwargs):
+        for low, high in (("employees_min", "employees_max"), ("revenue_min", "revenue_max")):
+            if low in data and high in data and data[low] > data[high]:
+                raise ValidationError(f"{low} may not exceed {high}", field_name=low)

@@ -1,0 +1,5 @@
+"""Demo agencies (filled in with the agencies capability)."""
+
+
+def load(services):
+    return 0
