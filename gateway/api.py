@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import partial
 
 import eventlet
@@ -100,8 +101,15 @@ def error_body(status, code, message, details=None):
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def _json_default(value):
+    """Decimals (money in 万元) travel as JSON numbers; dates and the rest as strings."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
+
+
 def json_response(status, payload, headers=None):
-    return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
+    return Response(json.dumps(payload, ensure_ascii=False, default=_json_default), status=status,
                     headers=headers, content_type="application/json; charset=utf-8")
 
 

@@ -33,6 +33,7 @@ TEST_ENV = {
     "ONENET_EVENT_RETRY_DELAYS": "0.2, 0.4",
     "ONENET_OUTBOX_POLL_INTERVAL": "0.1",
     "ONENET_LOG_LEVEL": "INFO",
+    "ONENET_RPC_TIMEOUT": "3",
 }
 os.environ.update(TEST_ENV)
 
@@ -49,3 +50,20 @@ def prepared_stack():
     network.reset_test(config["DATABASE_URL"], urlsplit(config["AMQP_URI"]).path.lstrip("/"))
     network.prepare()
     return config
+
+
+LAYERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items):
+    """Run unit tests first, then integration, then end-to-end.
+
+    Integration tests start single service containers; the end-to-end network,
+    started once for the rest of the run, would otherwise compete with them
+    for the same queues.
+    """
+    def layer(item):
+        parts = item.nodeid.split("/")
+        return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else 0
+
+    items.sort(key=layer)

@@ -1,0 +1,40 @@
+"""A process killed after committing a change but before publishing its event loses nothing."""
+import os
+import signal
+
+import psycopg2
+
+from tests.e2e.test_enterprise_registration import registration, wait_for
+
+
+def unsent_events_for(uscc):
+    with psycopg2.connect(os.environ["ONENET_DATABASE_URL"]) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM enterprises.outbox "
+                    "WHERE aggregate_id = %s AND sent_at IS NULL", (uscc,))
+        return cur.fetchone()[0]
+
+
+def test_event_committed_before_a_sigkill_is_delivered_once_after_restart(network, api, token, new_uscc):
+    enterprises = network.process("enterprises")
+    network.kill("enterprises")
+    network.start(enterprises, ONENET_OUTBOX_RELAY="off")  # commits, never publishes
+    network.wait_ready([enterprises])
+    uscc = new_uscc("110105")
+    me = token("enterprise", uscc)
+
+    created = api.post("/api/v1/enterprises", token("county_admin", "110105"), json=registration(uscc))
+    assert created.status_code == 201
+    assert unsent_events_for(uscc) == 1
+    assert api.get("/api/v1/notifications", me).json()["total"] == 0
+
+    network.children["enterprises"].send_signal(signal.SIGKILL)
+    network.children["enterprises"].wait()
+    network.children.pop("enterprises")
+    network.start(enterprises)
+    network.wait_ready([enterprises])
+
+    assert wait_for(lambda: api.get("/api/v1/notifications", me).json()["total"] >= 1)
+    assert wait_for(lambda: unsent_events_for(uscc) == 0)
+    import time
+    time.sleep(1)  # long enough for a duplicate to show, were there one
+    assert api.get("/api/v1/notifications", me).json()["total"] == 1

@@ -1,0 +1,73 @@
+import time
+
+import jwt
+import pytest
+
+from gateway import auth
+
+SECRET = "unit-test-secret-unit-test-secret"
+
+
+@pytest.fixture
+def authenticator():
+    return auth.Authenticator("HS256", SECRET, "onenet", "onenet-api")
+
+
+def bearer(token):
+    return f"Bearer {token}"
+
+
+def test_valid_token_gives_role_and_scope(authenticator):
+    principal = authenticator.authenticate(bearer(auth.mint(SECRET, "county_admin", "110105")))
+    assert (principal.role, principal.scope) == ("county_admin", "110105")
+
+
+@pytest.mark.parametrize("make_token, reason", [
+    (lambda: auth.mint(SECRET, "national_admin", now=time.time() - 7200, ttl_seconds=60), "expired"),
+    (lambda: auth.mint(SECRET, "national_admin", audience="someone-else"), "audience"),
+    (lambda: auth.mint(SECRET, "national_admin", issuer="evil"), "issued"),
+    (lambda: auth.mint("another-key-another-key-another-key", "national_admin"), "invalid"),
+    (lambda: jwt.encode({"iss": "onenet", "aud": "onenet-api", "sub": "x", "role": "national_admin",
+                         "exp": int(time.time()) + 60}, None, algorithm="none"), "invalid"),
+    (lambda: jwt.encode({"iss": "onenet", "aud": "onenet-api", "role": "national_admin",
+                         "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"), "sub"),
+    (lambda: jwt.encode({"iss": "onenet", "aud": "onenet-api", "sub": "x", "role": "national_admin"},
+                        SECRET, algorithm="HS256"), "exp"),
+    (lambda: jwt.encode({"iss": "onenet", "aud": "onenet-api", "sub": "x", "role": "king",
+                         "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"), "role"),
+    (lambda: jwt.encode({"iss": "onenet", "aud": "onenet-api", "sub": "x", "role": "county_admin",
+                         "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"), "region"),
+    (lambda: jwt.encode({"iss": "onenet", "aud": "onenet-api", "sub": "x", "role": "county_admin",
+                         "region": "11", "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"), "region"),
+])
+def test_bad_tokens_are_refused_with_the_reason(authenticator, make_token, reason):
+    with pytest.raises(auth.InvalidToken, match=reason):
+        authenticator.authenticate(bearer(make_token()))
+
+
+@pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer ", "token-without-scheme"])
+def test_missing_or_malformed_authorization_header_is_refused(authenticator, header):
+    with pytest.raises(auth.InvalidToken):
+        authenticator.authenticate(header)
+
+
+@pytest.mark.parametrize("role, scope, region, covered", [
+    ("national_admin", None, "650102", True),
+    ("province_admin", "110000", "110105", True),
+    ("province_admin", "110000", "120101", False),
+    ("city_admin", "320100", "320102", True),
+    ("city_admin", "320100", "320205", False),
+    ("county_admin", "110105", "110105", True),
+    ("county_admin", "110105", "110106", False),
+    ("province_system", "44", "440305", True),
+    ("province_system", "44", "450102", False),
+    ("enterprise", "91110105MA01A00010", "110105", False),
+    ("agency_staff", "7", "110105", False),
+])
+def test_region_scope_by_role(role, scope, region, covered):
+    assert auth.Principal("s", role, scope).covers_region(region) is covered
+
+
+def test_unconfigured_key_stops_the_gateway_from_starting():
+    with pytest.raises(ValueError, match="ONENET_JWT_SECRET"):
+        auth.Authenticator("HS256", "", "onenet", "onenet-api")
