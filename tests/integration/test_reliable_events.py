@@ -20,13 +20,14 @@ class Flaky:
     """A consumer whose handler always fails for payloads marked ``explode``."""
 
     name = "flaky"
+    fixed = False
     correlation_id = CorrelationId()
     instrumentation = Instrumentation()
 
     @handles("test.work")
     def work(self, event):
         ATTEMPTS.append((event["event_id"], time.monotonic()))
-        if event["payload"].get("explode"):
+        if event["payload"].get("explode") and not Flaky.fixed:
             raise RuntimeError(f"cannot do {event['payload']['n']}")
         HANDLED.append(event["payload"]["n"])
 
@@ -89,3 +90,25 @@ def test_messages_that_are_not_envelopes_are_parked_at_once_and_the_queue_flows(
     assert "lacks" in reasons[0]
     assert {body for _, body in parked} == {b"{not json", json.dumps({"type": "test.work"}).encode()}
     assert ATTEMPTS and len(ATTEMPTS) == 1
+
+
+def test_parked_event_can_be_listed_and_replayed_once_the_cause_is_fixed(container_for):
+    from chassis import deadletters
+    HANDLED.clear(), ATTEMPTS.clear()
+    start(container_for)
+    drain(dead_letter_queue_name(QUEUE))
+    event = new_event("test.work", {"n": 42, "explode": True})
+    publish(event)
+    assert wait_until(lambda: depth(dead_letter_queue_name(QUEUE)) == 1)
+
+    [entry] = deadletters.list_parked(os.environ["ONENET_AMQP_URI"], QUEUE)
+    assert entry["attempts"] == 3 and "cannot do 42" in entry["error"]
+    assert depth(dead_letter_queue_name(QUEUE)) == 1  # listing leaves it parked
+
+    Flaky.fixed = True
+    try:
+        assert deadletters.replay(os.environ["ONENET_AMQP_URI"], QUEUE) == 1
+        assert wait_until(lambda: HANDLED == [42])
+    finally:
+        Flaky.fixed = False
+    assert depth(dead_letter_queue_name(QUEUE)) == 0

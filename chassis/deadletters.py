@@ -1,0 +1,92 @@
+"""Inspect and replay parked events: ``python -m chassis.deadletters``.
+
+    python -m chassis.deadletters list   notifications.welcome_enterprise
+    python -m chassis.deadletters replay notifications.welcome_enterprise [--limit N]
+
+``list`` shows each parked message's error, attempts and original routing and
+leaves it parked. ``replay`` moves parked messages back into their consumer
+queue with a fresh attempt count (after the cause has been fixed); each is
+acknowledged in the dead-letter queue only once the broker confirmed the copy.
+The AMQP location is ``ONENET_AMQP_URI``.
+"""
+import argparse
+import json
+import os
+import sys
+
+from kombu import Connection
+
+from chassis.events import H_ATTEMPTS, H_ERROR, H_EXCEPTION, H_ORIGINAL_ROUTING_KEY, H_PARKED_AT, \
+    dead_letter_queue_name
+
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def parked(connection, queue, limit=None):
+    """Parked messages of ``queue`` (unacknowledged; they return when the channel closes)."""
+    channel = connection.channel()
+    taken = []
+    while limit is None or len(taken) < limit:
+        message = channel.basic_get(dead_letter_queue_name(queue), no_ack=False)
+        if message is None:
+            break
+        taken.append(message)
+    return channel, taken
+
+
+def describe(message):
+    headers = message.headers or {}
+    return {
+        "parked_at": headers.get(H_PARKED_AT),
+        "attempts": headers.get(H_ATTEMPTS),
+        "exception": headers.get(H_EXCEPTION),
+        "error": headers.get(H_ERROR),
+        "original_routing_key": headers.get(H_ORIGINAL_ROUTING_KEY),
+        "message_id": message.properties.get("message_id"),
+    }
+
+
+def list_parked(amqp_uri, queue):
+    with Connection(amqp_uri) as connection:
+        channel, messages = parked(connection, queue)
+        descriptions = [describe(message) for message in messages]
+        channel.close()  # unacknowledged: every message stays parked
+    return descriptions
+
+
+def replay(amqp_uri, queue, limit=None):
+    """Move up to ``limit`` parked messages back to ``queue``; return how many moved."""
+    moved = 0
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        producer = connection.Producer()
+        channel, messages = parked(connection, queue, limit)
+        for message in messages:
+            headers = {key: value for key, value in (message.headers or {}).items()
+                       if not key.startswith("x-onenet-") and key != "x-death"}
+            producer.publish(message.body, exchange="", routing_key=queue, headers=headers,
+                             content_type=message.properties.get("content_type"),
+                             content_encoding=message.properties.get("content_encoding"),
+                             message_id=message.properties.get("message_id"), delivery_mode=2)
+            channel.basic_ack(message.delivery_tag)
+            moved += 1
+        channel.close()
+    return moved
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Inspect and replay parked events.")
+    parser.add_argument("command", choices=["list", "replay"])
+    parser.add_argument("queue", help="the consumer queue, e.g. notifications.welcome_enterprise")
+    parser.add_argument("--limit", type=int)
+    args = parser.parse_args(argv)
+    amqp_uri = os.environ.get("ONENET_AMQP_URI", DEFAULT_AMQP_URI)
+    if args.command == "list":
+        for entry in list_parked(amqp_uri, args.queue):
+            print(json.dumps(entry, ensure_ascii=False, default=str))
+    else:
+        print(f"replayed {replay(amqp_uri, args.queue, args.limit)} message(s) into {args.queue}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
