@@ -73,7 +73,7 @@ def test_event_published_again_after_a_crash_before_marking_sent_has_one_effect(
     conn.close()
 
 
-def test_relay_publishes_in_commit_order_and_leaves_nothing_unsent():
+def test_relay_publishes_in_commit_order_and_leaves_nothing_unsent(prepared_stack):
     conn = connect("enterprises")
     with Connection(os.environ["ONENET_AMQP_URI"], transport_options={"confirm_publish": True}) as broker:
         listener = Queue("test.relay-order", exchange=EVENTS_EXCHANGE, routing_key="test.ordered",
