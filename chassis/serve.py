@@ -4,10 +4,7 @@ Loads the process's config (with environment substitution), sets up JSON logs,
 starts the nameko service named by ``SERVICE`` and, when ``OPS_PORT`` is set,
 the ops server; stops gracefully on SIGTERM or SIGINT.
 """
-import warnings
-
-warnings.filterwarnings("ignore", message="Eventlet is deprecated")
-
+import chassis  # noqa: F401  (first: its warning filters precede eventlet's import)
 import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402  (must precede every other import)

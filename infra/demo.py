@@ -3,10 +3,7 @@
 ``python -m infra.demo [--wait SECONDS]`` registers a few SMEs and prints the
 gateway URL with ready-made tokens for each kind of caller.
 """
-import warnings
-
-warnings.filterwarnings("ignore", message="Eventlet is deprecated")
-
+import chassis  # noqa: F401  (first: its warning filters precede eventlet's import)
 import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402

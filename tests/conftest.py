@@ -5,10 +5,7 @@ cooperative). The suite runs against its own database (``onenet_test``) and
 RabbitMQ vhost (``onenet_test``), both emptied at the start of each run, and its
 own ports, so it can run beside ``make run``.
 """
-import warnings
-
-warnings.filterwarnings("ignore", message="Eventlet is deprecated")
-
+import chassis  # noqa: F401  (first: its warning filters precede eventlet's import)
 import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402
