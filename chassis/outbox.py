@@ -12,12 +12,14 @@ publish and marking republishes it; consumers' inboxes absorb the duplicate.
 import json
 
 import eventlet
+import psycopg2.extras
 import structlog
 from eventlet.event import Event
 from kombu import Connection
 from nameko.extensions import DependencyProvider
 
 from chassis import envelope
+from chassis.confirms import ConfirmingPublisher
 from chassis.db import SchemaPool, transaction
 from chassis.events import EVENTS_EXCHANGE
 from chassis.logs import CORRELATION_KEY, new_correlation_id
@@ -38,10 +40,22 @@ def add(tx, event, aggregate_id):
          json.dumps(event, ensure_ascii=False, default=str)))
 
 
-def publish_pending(conn, producer, batch_size=BATCH_SIZE):
-    """Publish one batch of unsent rows and mark them sent; return how many.
+def add_many(tx, events_with_ids):
+    """Write many ``(envelope, aggregate_id)`` pairs to the outbox in one statement."""
+    psycopg2.extras.execute_values(
+        tx.cursor,
+        "INSERT INTO outbox (event_id, event_type, aggregate_id, envelope) VALUES %s",
+        [(event["event_id"], event["type"], str(aggregate_id),
+          json.dumps(event, ensure_ascii=False, default=str))
+         for event, aggregate_id in events_with_ids],
+        page_size=1000)
 
-    Returns ``None`` when another replica holds the relay turn.
+
+def publish_pending(conn, publisher, batch_size=BATCH_SIZE, exchange=EVENTS_EXCHANGE):
+    """Publish one batch of unsent rows, wait for the broker's confirms, mark them sent.
+
+    ``publisher`` is a :class:`chassis.confirms.ConfirmingPublisher`. Returns how
+    many rows went out, or ``None`` when another replica holds the relay turn.
     """
     with transaction(conn) as tx:
         turn = tx.one("SELECT pg_try_advisory_xact_lock(hashtext('onenet.outbox.' || current_schema())) AS mine")
@@ -52,14 +66,14 @@ def publish_pending(conn, producer, batch_size=BATCH_SIZE):
             "ORDER BY id LIMIT %s", (batch_size,))
         for row in rows:
             event = row["envelope"]
-            producer.publish(
+            publisher.publish(
                 json.dumps(event, ensure_ascii=False).encode("utf-8"),
-                exchange=EVENTS_EXCHANGE, routing_key=row["event_type"],
+                exchange=exchange, routing_key=row["event_type"],
                 content_type="application/json", content_encoding="utf-8",
                 delivery_mode=2, message_id=event["event_id"],
                 headers={f"nameko.{CORRELATION_KEY}": event["correlation_id"],
-                         "x-onenet-source": event["source"]},
-                retry=True, retry_policy={"max_retries": 3})
+                         "x-onenet-source": event["source"]})
+        publisher.wait()
         if rows:
             tx.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)",
                        ([row["id"] for row in rows],))
@@ -94,6 +108,17 @@ class OutboxWriter:
         add(tx, event, aggregate_id)
         tx.after_commit(self._wake)
         return event
+
+    def add_many(self, tx, event_type, items, version=1):
+        """Record one ``event_type`` event per ``(payload, aggregate_id)`` of ``items`` (bulk paths)."""
+        correlation_id = self.correlation_id or new_correlation_id()
+        events = [(envelope.make(event_type, payload, source=self.source,
+                                 correlation_id=correlation_id, version=version), aggregate_id)
+                  for payload, aggregate_id in items]
+        if events:
+            add_many(tx, events)
+            tx.after_commit(self._wake)
+        return [event for event, _ in events]
 
 
 class Outbox(DependencyProvider):
@@ -138,15 +163,15 @@ class Outbox(DependencyProvider):
     def _relay(self):
         service = self.container.service_name
         pool = self.schema_pool.pool
-        broker, producer, ticks = None, None, 0
+        broker, publisher, ticks = None, None, 0
         while self._running:
             published = 0
             try:
-                if producer is None:
-                    broker = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
-                    producer = broker.Producer()
+                if publisher is None:
+                    broker = Connection(self.amqp_uri)
+                    publisher = ConfirmingPublisher(broker)
                 with pool.connection() as conn:
-                    published = publish_pending(conn, producer)
+                    published = publish_pending(conn, publisher)
                     if published:
                         OUTBOX_PUBLISHED.labels(service).inc(published)
                     count, age = backlog(conn)
@@ -159,7 +184,7 @@ class Outbox(DependencyProvider):
                 log.exception("outbox_relay_failed", service=service)
                 if broker is not None:
                     broker.release()
-                broker, producer = None, None
+                broker, publisher = None, None
                 eventlet.sleep(1)
                 continue
             if published:

@@ -9,6 +9,7 @@ import psycopg2.extras
 from kombu import Connection, Queue
 
 from chassis import outbox
+from chassis.confirms import ConfirmingPublisher
 from chassis.db import transaction
 from chassis.events import EVENTS_EXCHANGE
 from services.notifications.service import NotificationsService
@@ -59,12 +60,12 @@ def test_event_published_again_after_a_crash_before_marking_sent_has_one_effect(
     conn = connect("enterprises")
     with transaction(conn) as tx:
         outbox.add(tx, event, aggregate_id="91110105MA01DUP02X")
-    with Connection(os.environ["ONENET_AMQP_URI"], transport_options={"confirm_publish": True}) as broker:
-        producer = broker.Producer()
-        assert outbox.publish_pending(conn, producer) >= 1
+    with Connection(os.environ["ONENET_AMQP_URI"]) as broker:
+        publisher = ConfirmingPublisher(broker)
+        assert outbox.publish_pending(conn, publisher) >= 1
         with transaction(conn) as tx:  # the crash: the mark never became durable
             tx.execute("UPDATE outbox SET sent_at = NULL WHERE event_id = %s", (event["event_id"],))
-        assert outbox.publish_pending(conn, producer) >= 1
+        assert outbox.publish_pending(conn, publisher) >= 1
 
     assert wait_for_notices("91110105MA01DUP02X", 1) == 1
     with transaction(conn) as tx:
@@ -75,7 +76,7 @@ def test_event_published_again_after_a_crash_before_marking_sent_has_one_effect(
 
 def test_relay_publishes_in_commit_order_and_leaves_nothing_unsent(prepared_stack):
     conn = connect("enterprises")
-    with Connection(os.environ["ONENET_AMQP_URI"], transport_options={"confirm_publish": True}) as broker:
+    with Connection(os.environ["ONENET_AMQP_URI"]) as broker:
         listener = Queue("test.relay-order", exchange=EVENTS_EXCHANGE, routing_key="test.ordered",
                          exclusive=True)
         listener(broker.default_channel).declare()
@@ -84,8 +85,8 @@ def test_relay_publishes_in_commit_order_and_leaves_nothing_unsent(prepared_stac
             for event in events:
                 outbox.add(tx, event, aggregate_id="agg-1")
 
-        producer = broker.Producer()
-        while outbox.publish_pending(conn, producer):
+        publisher = ConfirmingPublisher(broker)
+        while outbox.publish_pending(conn, publisher):
             pass
 
         received = []
