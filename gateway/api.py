@@ -19,7 +19,7 @@ from functools import partial
 import eventlet
 import structlog
 from marshmallow import ValidationError
-from nameko.exceptions import UnknownService, RpcTimeout
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RouteNotFound
@@ -97,6 +97,10 @@ DOMAIN_ERROR_STATUS = {
 }
 
 
+# Failures inside a service that pass when its database is back.
+TRANSIENT_REMOTE_ERRORS = frozenset({"OperationalError", "InterfaceError", "PoolExhausted"})
+
+
 def error_body(status, code, message, details=None):
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
@@ -123,6 +127,10 @@ def response_for(exc):
     if isinstance(exc, (UnknownService, RpcTimeout, eventlet.Timeout)):
         return json_response(503, error_body(
             503, "service_unavailable", "a service did not answer in time; try again shortly"))
+    if isinstance(exc, RemoteError) and exc.exc_type in TRANSIENT_REMOTE_ERRORS:
+        log.error("service_dependency_unavailable", remote_error=exc.exc_type)
+        return json_response(503, error_body(
+            503, "service_unavailable", "a service cannot reach its database; try again shortly"))
     log.error("unhandled_error", exc_info=exc)
     return json_response(500, error_body(500, "internal_error", "an internal error occurred"))
 

@@ -3,7 +3,7 @@ import json
 
 import eventlet
 import pytest
-from nameko.exceptions import UnknownService
+from nameko.exceptions import RemoteError, UnknownService
 
 from chassis import errors
 from gateway import api, pages
@@ -20,6 +20,8 @@ from gateway import api, pages
     (UnknownService("enterprises"), 503, "service_unavailable"),
     ("timeout", 503, "service_unavailable"),
     (KeyError("secret internals"), 500, "internal_error"),
+    (RemoteError("OperationalError", "could not connect to server"), 503, "service_unavailable"),
+    (RemoteError("KeyError", "secret internals"), 500, "internal_error"),
 ])
 def test_every_failure_maps_to_one_status_and_the_one_error_shape(exc, status, code):
     if exc == "timeout":
