@@ -109,6 +109,20 @@ class Transaction:
     def all(self, sql, params=None):
         return self.execute(sql, params).fetchall()
 
+    def copy_in(self, sql, source):
+        """Run ``COPY … FROM STDIN`` (``sql``) reading ``source``, a file-like object (bulk paths).
+
+        psycopg2 refuses COPY while the green wait callback is installed, so it
+        is lifted for this one statement: the COPY blocks the process's other
+        greenthreads while it runs (keep a batch to a few seconds).
+        """
+        callback = psycopg2.extensions.get_wait_callback()
+        psycopg2.extensions.set_wait_callback(None)
+        try:
+            self.cursor.copy_expert(sql, source)
+        finally:
+            psycopg2.extensions.set_wait_callback(callback)
+
     def after_commit(self, callback):
         self._after_commit.append(callback)
 

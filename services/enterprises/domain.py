@@ -1,5 +1,39 @@
-"""Rules about an enterprise's profile (一企一档), free of I/O."""
-from chassis import regions
+"""Rules about an enterprise's profile (一企一档), free of I/O.
+
+A profile is a dict: identity (``uscc``, ``name``, ``legal_form``,
+``registered_on``), place (``region_code`` and the ``province_code`` and
+``city_code`` above it, ``park``), ``industry_code``, ``contact``, ``tags``,
+``tiers`` (award records) and ``figures`` (year → that year's employees,
+revenue, total assets, R&D spend and Class-I IP items). :func:`settle` derives
+the rest from those: the latest year's figures and the size class under
+工信部联企业〔2011〕300号 (see :mod:`services.enterprises.size_rules`).
+"""
+from __future__ import annotations
+
+import copy
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from chassis import industries, regions
+from chassis.errors import ValidationFailed
+from services.enterprises import size_rules
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+FIGURE_FIELDS = ("employees", "revenue", "total_assets", "rd_expense", "ip_class1_count")
+PROFILE_FIELDS = ("name", "legal_form", "registered_on", "region_code", "park", "industry_code",
+                  "contact", "tags")
+PERSONAL_FIELDS = frozenset({"contact"})
+
+# GB 32100: the first two characters name the registration authority (9: market
+# regulation) and the kind of body it registered.
+LEGAL_FORM_BY_USCC_KIND = {"92": "individual_business", "93": "cooperative"}
+
+
+def today():
+    """Today's date in China, the calendar tiers and registration ages are read in."""
+    return datetime.now(CHINA).date()
 
 
 def place(region_code):
@@ -11,14 +45,331 @@ def place(region_code):
     }
 
 
-def new_profile(registration):
-    """The stored profile for a validated registration."""
-    profile = dict(registration)
-    profile["uscc"] = registration["uscc"].upper()
-    profile["industry_code"] = registration["industry_code"].upper()
-    profile.update(place(registration["region_code"]))
+def jsonable(value):
+    """A value as it travels in events and RPC answers (Decimal → number, date → ISO)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    return value
+
+
+# -- identity -------------------------------------------------------------------
+
+def legal_form_for(uscc, legal_form):
+    """The legal form, inferred from the USCC when not given; it must agree with the USCC.
+
+    A code starting ``92`` is an individual business (个体工商户), ``93`` a
+    farmers' cooperative (农民专业合作社).
+    """
+    implied = LEGAL_FORM_BY_USCC_KIND.get(uscc[:2])
+    if legal_form is None:
+        return implied
+    if implied is not None and legal_form != implied:
+        raise ValidationFailed("the legal form contradicts the credit code",
+                               {"legal_form": [f"a credit code starting {uscc[:2]} is registered "
+                                               f"as {implied}"]})
+    if implied is None and legal_form in LEGAL_FORM_BY_USCC_KIND.values():
+        kind = next(k for k, v in LEGAL_FORM_BY_USCC_KIND.items() if v == legal_form)
+        raise ValidationFailed("the legal form contradicts the credit code",
+                               {"legal_form": [f"{legal_form} needs a credit code starting {kind}"]})
+    return legal_form
+
+
+def normalised_tags(tags):
+    return sorted({tag.strip() for tag in tags if tag.strip()})
+
+
+# -- tiers ------------------------------------------------------------------------
+
+def tier_is_active(record, on):
+    """An award counts from the day it is made to its expiry day, inclusive."""
+    return record["awarded_on"] <= on <= record["expires_on"]
+
+
+def active_tiers(tiers, on):
+    """The tiers an enterprise holds on ``on`` (expired awards no longer count)."""
+    return sorted({record["tier"] for record in tiers if tier_is_active(record, on)})
+
+
+# -- figures ----------------------------------------------------------------------
+
+def default_figures_year(registered_on, on):
+    """Last year's figures, or the founding year's for an enterprise founded this year."""
+    year = on.year - 1
+    if registered_on is not None:
+        year = max(year, registered_on.year)
+    return year
+
+
+def latest_year(figures, up_to=None):
+    years = [year for year in figures if up_to is None or year <= up_to]
+    return max(years) if years else None
+
+
+def rd_ratio(figures):
+    """R&D spend over operating revenue (研发投入强度), None when either is unknown or revenue is 0."""
+    if figures.get("rd_expense") is None or not figures.get("revenue"):
+        return None
+    return round(float(Decimal(figures["rd_expense"]) / Decimal(figures["revenue"])), 4)
+
+
+def _check_figure_years(profile, field="figures_year"):
+    founded = profile.get("registered_on")
+    if founded is None:
+        return
+    early = [year for year in profile["figures"] if year < founded.year]
+    if early:
+        raise ValidationFailed("figures predate the enterprise",
+                               {field: [f"figures for {min(early)} are before the founding year {founded.year}"]})
+
+
+def settle(profile):
+    """Derive the latest figures and the size class; raise ValidationFailed if they cannot be.
+
+    The size class is that of the latest year on file, by the 300号 row of the
+    enterprise's industry (and legal form); ``size_rule`` records the row.
+    """
+    _check_figure_years(profile)
+    year = latest_year(profile["figures"])
+    latest = profile["figures"][year]
+    try:
+        classification = size_rules.size_of(profile["industry_code"], profile.get("legal_form"), latest)
+    except size_rules.MissingFigures as exc:
+        rule = exc.rule
+        raise ValidationFailed(f"the size class cannot be computed: {exc}", {
+            name: [f"required by the size rule for {rule.name} (300号 row {rule.row}); "
+                   f"missing in the {year} figures"] for name in exc.fields}) from None
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), {"industry_code": [str(exc)]}) from None
+    profile["figures_year"] = year
+    profile.update({name: latest.get(name) for name in FIGURE_FIELDS})
+    profile["size_class"] = classification.size_class
+    profile["size_rule"] = classification.size_rule
     return profile
 
 
-def registered_event(profile):
-    return {key: profile[key] for key in ("uscc", "name", "region_code", "industry_code")}
+def size_class_as_of(profile, as_of):
+    """The size class on ``as_of`` (e.g. a contract date): the latest year on file up to that year.
+
+    ``{"size_class", "size_rule", "figures_year", "reason"}``; ``reason`` says why
+    there is no class (not yet founded, no figures that early, figures incomplete).
+    """
+    answer = {"as_of": as_of, "size_class": None, "size_rule": None, "figures_year": None, "reason": None}
+    founded = profile.get("registered_on")
+    if founded is not None and as_of < founded:
+        return dict(answer, reason=f"the enterprise was founded on {founded.isoformat()}")
+    year = latest_year(profile["figures"], up_to=as_of.year)
+    if year is None:
+        return dict(answer, reason=f"no figures on file for {as_of.year} or earlier")
+    try:
+        classification = size_rules.size_of(profile["industry_code"], profile.get("legal_form"),
+                                            profile["figures"][year])
+    except ValueError as exc:
+        return dict(answer, figures_year=year, reason=str(exc))
+    return dict(answer, size_class=classification.size_class, size_rule=classification.size_rule,
+                figures_year=year)
+
+
+# -- the profile ------------------------------------------------------------------
+
+def new_profile(registration, on):
+    """The stored profile for a validated registration (:class:`schemas.EnterpriseRegistration`)."""
+    uscc = registration["uscc"]
+    founded = registration.get("registered_on")
+    year = registration.get("figures_year") or default_figures_year(founded, on)
+    profile = {
+        "uscc": uscc,
+        "name": registration["name"].strip(),
+        "legal_form": legal_form_for(uscc, registration.get("legal_form")),
+        "registered_on": founded,
+        "park": registration.get("park"),
+        "industry_code": registration["industry_code"],
+        "contact": registration.get("contact") or None,
+        "tags": normalised_tags(registration.get("tags", ())),
+        "tiers": list(registration.get("tiers", ())),
+        "figures": {year: {name: registration.get(name) for name in FIGURE_FIELDS}},
+    }
+    profile.update(place(registration["region_code"]))
+    return settle(profile)
+
+
+def apply_change(stored, change, on):
+    """The profile after a validated change (:class:`schemas.EnterpriseChange`).
+
+    Returns ``(profile, changed)`` where ``changed`` maps each changed field
+    (``figures`` for a year's figures, ``tiers`` for the awards) to its old and
+    new value. Raises ValidationFailed when the result breaks a rule.
+    """
+    profile = copy.deepcopy(stored)
+    for name in PROFILE_FIELDS:
+        if name in change:
+            profile[name] = change[name]
+    if "name" in change:
+        profile["name"] = change["name"].strip()
+    if "tags" in change:
+        profile["tags"] = normalised_tags(change["tags"])
+    if "contact" in change:
+        profile["contact"] = change["contact"] or None
+    if "region_code" in change:
+        profile.update(place(change["region_code"]))
+    profile["legal_form"] = legal_form_for(profile["uscc"], profile.get("legal_form"))
+    if "tiers" in change:
+        profile["tiers"] = list(change["tiers"])
+    given = {name: change[name] for name in FIGURE_FIELDS if name in change}
+    year = change.get("figures_year", latest_year(stored["figures"]))
+    if given or "figures_year" in change:
+        if year in profile["figures"]:
+            profile["figures"][year] = dict(profile["figures"][year], **given)
+        else:
+            missing = [name for name in ("employees", "revenue") if given.get(name) is None]
+            if missing:
+                raise ValidationFailed(f"figures for {year} are not on file yet",
+                                       {name: [f"required for a new figures year ({year})"] for name in missing})
+            profile["figures"][year] = {name: given.get(name) for name in FIGURE_FIELDS}
+    if "registered_on" in change:
+        _check_figure_years(profile, "registered_on")
+    settle(profile)
+    changed = {}
+    for name in PROFILE_FIELDS:
+        if profile.get(name) != stored.get(name):
+            changed[name] = (stored.get(name), profile.get(name))
+    if profile["figures"] != stored["figures"]:
+        changed["figures"] = (_year_record(stored, year), _year_record(profile, year))
+    if _tier_key(profile["tiers"]) != _tier_key(stored["tiers"]):
+        changed["tiers"] = (stored["tiers"], profile["tiers"])
+    return profile, changed
+
+
+def _year_record(profile, year):
+    figures = profile["figures"].get(year)
+    return None if figures is None else dict(figures, year=year)
+
+
+def _tier_key(tiers):
+    return sorted((r["tier"], r["certificate_no"], r["level"], r["awarded_on"], r["expires_on"]) for r in tiers)
+
+
+def view(profile, on):
+    """The profile as readers see it (:class:`schemas.Enterprise`), tiers marked active or not."""
+    shown = {key: value for key, value in profile.items() if key not in ("figures", "tiers")}
+    shown["tiers"] = [dict(record, active=tier_is_active(record, on))
+                      for record in sorted(profile["tiers"], key=lambda r: (r["tier"], r["awarded_on"]))]
+    shown["active_tiers"] = active_tiers(profile["tiers"], on)
+    shown["figures"] = [dict(profile["figures"][year], year=year) for year in sorted(profile["figures"])]
+    return shown
+
+
+# -- events -----------------------------------------------------------------------
+
+def registered_event(profile, on):
+    """Payload of ``enterprise.registered`` (see :class:`schemas.EnterpriseRegistered`)."""
+    return {
+        "uscc": profile["uscc"], "name": profile["name"], "region_code": profile["region_code"],
+        "industry_code": profile["industry_code"], "province_code": profile["province_code"],
+        "city_code": profile["city_code"], "size_class": profile["size_class"],
+        "active_tiers": active_tiers(profile["tiers"], on), "tags": profile["tags"],
+    }
+
+
+def updated_event(profile, changed):
+    """Payload of ``enterprise.updated``, or None when no profile field changed.
+
+    Tier and size-class changes have events of their own; contact data is
+    named as changed but its values stay out of the event.
+    """
+    fields = {name: pair for name, pair in changed.items() if name != "tiers"}
+    if not fields:
+        return None
+    return {
+        "uscc": profile["uscc"], "region_code": profile["region_code"], "changed": sorted(fields),
+        "changes": {name: {"from": jsonable(old), "to": jsonable(new)}
+                    for name, (old, new) in fields.items() if name not in PERSONAL_FIELDS},
+    }
+
+
+def tier_changed_event(profile, before, after, reason):
+    """Payload of ``enterprise.tier_changed`` from the active tiers before and after."""
+    return {
+        "uscc": profile["uscc"], "region_code": profile["region_code"], "reason": reason,
+        "active_tiers_before": before, "active_tiers": after,
+        "added": sorted(set(after) - set(before)), "removed": sorted(set(before) - set(after)),
+    }
+
+
+def size_class_changed_event(profile, old):
+    """Payload of ``enterprise.size_class_changed``, or None when the class stayed."""
+    if old == profile["size_class"]:
+        return None
+    return {"uscc": profile["uscc"], "region_code": profile["region_code"], "from": old,
+            "to": profile["size_class"], "size_rule": profile["size_rule"],
+            "figures_year": profile["figures_year"]}
+
+
+# -- portrait -----------------------------------------------------------------------
+
+def industry_view(code):
+    industry = industries.parse_industry_code(code)
+    section = industries.parse_industry_code(industry.section)
+    return {"code": industry.code, "section": section.code, "section_name": section.name,
+            "division": industry.division, "division_name": industry.name if industry.division else None}
+
+
+def region_chain(region_code):
+    return [{"code": division.code, "name": division.name, "level": division.level}
+            for division in regions.chain(region_code)]
+
+
+def figures_trend(figures):
+    """Each year's figures with R&D intensity and revenue growth over the previous year on file."""
+    trend, previous = [], None
+    for year in sorted(figures):
+        record = figures[year]
+        growth = None
+        if previous is not None and previous.get("revenue"):
+            growth = round(float((Decimal(record["revenue"]) - Decimal(previous["revenue"]))
+                                 / Decimal(previous["revenue"])), 4)
+        trend.append(dict(record, year=year, rd_ratio=rd_ratio(record), revenue_growth=growth))
+        previous = record
+    return trend
+
+
+def portrait(profile, on):
+    """精准画像: the computed view of one enterprise (the gateway adds requests and policies)."""
+    founded = profile.get("registered_on")
+    return {
+        "uscc": profile["uscc"],
+        "name": profile["name"],
+        "region_code": profile["region_code"],
+        "size_class": profile["size_class"],
+        "size_rule": size_rules.describe(profile["size_rule"]),
+        "figures_year": profile["figures_year"],
+        "active_tiers": [record for record in profile["tiers"] if tier_is_active(record, on)],
+        "industry": industry_view(profile["industry_code"]),
+        "region": region_chain(profile["region_code"]),
+        "park": profile.get("park"),
+        "tags": profile["tags"],
+        "registered_on": founded,
+        "years_registered": None if founded is None else full_years(founded, on),
+        "figures_trend": figures_trend(profile["figures"]),
+    }
+
+
+def full_years(start, end):
+    """Whole years from ``start`` to ``end`` (an anniversary completes a year)."""
+    years = end.year - start.year
+    if (end.month, end.day) < (start.month, start.day):
+        years -= 1
+    return years
+
+
+def years_before(on, years):
+    """The date ``years`` years before ``on`` (29 February falls back to the 28th)."""
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:
+        return on.replace(year=on.year - years, day=28)

@@ -1,17 +1,43 @@
 """The enterprises service's contracts: RPC payloads and event payloads.
 
 The gateway validates HTTP bodies with these same schemas, so a front-end sees
-the same field names and rules the service enforces.
+the same field names and rules the service enforces. Amounts (revenue, total
+assets, R&D spend) are in 万元.
 """
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import (Schema, ValidationError, fields, post_load, validate, validates,
+                         validates_schema)
 from stdnum.cn import uscc as uscc_standard
 from stdnum.exceptions import ValidationError as StdnumError
 
 from chassis import industries, regions
+from services.enterprises import size_rules
+from services.enterprises.domain import today
 
 # Figures above these are taken for typing mistakes, not for firms.
 MAX_EMPLOYEES = 10_000_000
 MAX_AMOUNT_WAN_YUAN = 1_000_000_000  # 10 trillion yuan
+MAX_IP_ITEMS = 1_000_000
+FIRST_FIGURES_YEAR = 1949
+MAX_LIST = 500
+
+SIZE_CLASSES = size_rules.SIZE_CLASSES
+TIERS = ("tech_sme", "innovative_sme", "specialized_sme", "little_giant")
+TIER_NAMES = {"tech_sme": "科技型中小企业", "innovative_sme": "创新型中小企业",
+              "specialized_sme": "专精特新中小企业", "little_giant": "专精特新\"小巨人\"企业"}
+ISSUING_LEVELS = ("national", "province", "city")
+LEGAL_FORMS = {
+    "limited_liability": "有限责任公司",
+    "joint_stock": "股份有限公司",
+    "sole_proprietorship": "个人独资企业",
+    "partnership": "合伙企业",
+    "individual_business": "个体工商户",
+    "cooperative": "农民专业合作社",
+    "other": "其他",
+}
+FIGURE_FIELDS = ("employees", "revenue", "total_assets", "rd_expense", "ip_class1_count")
+REGISTRATION_REQUIRED = ("name", "region_code", "industry_code", "employees", "revenue")
+SORTS = ("name", "-name", "uscc", "registered_on", "-registered_on", "employees", "-employees",
+         "revenue", "-revenue", "created_at", "-created_at")
 
 
 def check_uscc(value):
@@ -22,61 +48,20 @@ def check_uscc(value):
         raise ValidationError(f"not a valid unified social credit code: {exc}") from None
 
 
-class EnterpriseRegistration(Schema):
-    """What registering an SME (一企一档) takes."""
-
-    uscc = fields.String(required=True, metadata={"description": "Unified social credit code (GB 32100), 18 characters", "example": "91110105MA01ABCD2X"})
-    name = fields.String(required=True, validate=validate.Length(min=2, max=200), metadata={"example": "北京示例科技有限公司"})
-    region_code = fields.String(required=True, metadata={"description": "County-level division code (GB/T 2260)", "example": "110105"})
-    industry_code = fields.String(required=True, metadata={"description": "GB/T 4754-2017 section letter and division, e.g. C39", "example": "C39"})
-    employees = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_EMPLOYEES))
-    revenue = fields.Decimal(required=True, as_string=False, places=2, validate=validate.Range(min=0, max=MAX_AMOUNT_WAN_YUAN), metadata={"description": "Operating revenue, 万元"})
-
-    @validates("uscc")
-    def _uscc(self, value, **kwargs):
-        check_uscc(value)
-
-    @validates("region_code")
-    def _region(self, value, **kwargs):
-        try:
-            regions.validate_county(value)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-
-    @validates("industry_code")
-    def _industry(self, value, **kwargs):
-        try:
-            industries.parse_industry_code(value)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+def check_county(value):
+    """A county-level division code in use today (new registrations, moves)."""
+    try:
+        regions.validate_county(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
 
 
-class Enterprise(Schema):
-    """An SME's profile as readers see it."""
-
-    uscc = fields.String()
-    name = fields.String()
-    region_code = fields.String()
-    province_code = fields.String()
-    city_code = fields.String(allow_none=True)
-    industry_code = fields.String()
-    employees = fields.Integer()
-    revenue = fields.Float(metadata={"description": "Operating revenue, 万元"})
-    registered_at = fields.DateTime()
-    updated_at = fields.DateTime()
-
-
-class EnterpriseRegistered(Schema):
-    """Payload of ``enterprise.registered``."""
-
-    uscc = fields.String(required=True)
-    name = fields.String(required=True)
-    region_code = fields.String(required=True)
-    industry_code = fields.String(required=True)
-
-
-SIZE_CLASSES = ("large", "medium", "small", "micro")
-TIERS = ("tech_sme", "innovative_sme", "specialized_sme", "little_giant")
+def check_profile_industry(value):
+    """A GB/T 4754-2017 code precise enough to pick the size rule (division, or group for G59/K70)."""
+    try:
+        size_rules.rule_for(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def check_region_prefix(value):
@@ -94,19 +79,221 @@ def check_industry(value):
         raise ValidationError(str(exc)) from None
 
 
+class Code(fields.String):
+    """A code written in upper case whatever case it was sent in."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip().upper()
+
+
+class RegionPrefix(fields.String):
+    """A region prefix; a full code of a province or city (``320000``) reads as its prefix (``32``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        check_region_prefix(text)
+        return regions.prefix(text.ljust(6, "0")) if len(text) == 6 else text
+
+
+class Tag(fields.String):
+    """A free label (标签), 1–50 characters, surrounding blanks removed."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Length(min=1, max=50), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def amount(**kwargs):
+    return fields.Decimal(as_string=False, places=2,
+                          validate=validate.Range(min=0, max=MAX_AMOUNT_WAN_YUAN), **kwargs)
+
+
+class EnterpriseContact(Schema):
+    """Who to reach at the enterprise (personal data: only the enterprise and its region's admins read it)."""
+
+    person = fields.String(validate=validate.Length(min=1, max=50), metadata={"example": "张伟"})
+    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9][0-9 ()-]{4,24}$",
+                                                   error="not a telephone number"),
+                          metadata={"example": "010-65001234"})
+    email = fields.Email(validate=validate.Length(max=200))
+
+
+class EnterpriseTier(Schema):
+    """An award in the tiered cultivation of quality SMEs (优质中小企业梯度培育).
+
+    tech_sme 科技型中小企业, innovative_sme 创新型中小企业, specialized_sme
+    专精特新中小企业, little_giant 专精特新"小巨人"企业 (awarded nationally).
+    A tier counts from ``awarded_on`` to ``expires_on`` inclusive.
+    """
+
+    tier = fields.String(required=True, validate=validate.OneOf(TIERS))
+    certificate_no = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    level = fields.String(required=True, validate=validate.OneOf(ISSUING_LEVELS),
+                          metadata={"description": "Issuing level: national, province or city"})
+    awarded_on = fields.Date(required=True)
+    expires_on = fields.Date(required=True)
+
+    @validates_schema
+    def _dates_and_level(self, data, **kwargs):
+        if "awarded_on" in data and "expires_on" in data and data["expires_on"] <= data["awarded_on"]:
+            raise ValidationError("must be after awarded_on", field_name="expires_on")
+        if data.get("awarded_on") and data["awarded_on"] > today():
+            raise ValidationError("may not be in the future", field_name="awarded_on")
+        if data.get("tier") == "little_giant" and data.get("level") not in (None, "national"):
+            raise ValidationError("专精特新\"小巨人\" is awarded at national level", field_name="level")
+
+
+def check_tier_list(tiers):
+    seen = set()
+    for record in tiers:
+        key = (record.get("tier"), record.get("certificate_no"))
+        if key in seen:
+            raise ValidationError(f"certificate {key[1]} of {key[0]} is listed twice")
+        seen.add(key)
+
+
+class EnterpriseFields(Schema):
+    """The fields a registration and a change have in common."""
+
+    name = fields.String(validate=validate.Length(min=2, max=200), metadata={"example": "北京示例科技有限公司"})
+    legal_form = fields.String(validate=validate.OneOf(tuple(LEGAL_FORMS)),
+                               metadata={"description": "; ".join(f"{k} {v}" for k, v in LEGAL_FORMS.items())})
+    registered_on = fields.Date(metadata={"description": "Date of establishment (成立日期)"})
+    region_code = fields.String(validate=check_county,
+                                metadata={"description": "County-level division code (GB/T 2260), in use today",
+                                          "example": "110105"})
+    park = fields.String(allow_none=True, validate=validate.Length(min=1, max=100),
+                         metadata={"description": "Industrial park or cluster (园区/产业集群)"})
+    industry_code = Code(validate=check_profile_industry,
+                         metadata={"description": "GB/T 4754-2017 section letter and division, e.g. C39 "
+                                                  "(G59 and K70 need the group, e.g. K702)",
+                                   "example": "C39"})
+    contact = fields.Nested(EnterpriseContact, allow_none=True)
+    figures_year = fields.Integer(strict=True, metadata={"description": "Year the figures are for; "
+                                                                        "default: last year (or the founding year)"})
+    employees = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_EMPLOYEES),
+                               metadata={"description": "Employees (从业人员)"})
+    revenue = amount(metadata={"description": "Operating revenue (营业收入), 万元"})
+    total_assets = amount(allow_none=True, metadata={"description": "Total assets (资产总额), 万元"})
+    rd_expense = amount(allow_none=True, metadata={"description": "R&D spend (研发费用), 万元"})
+    ip_class1_count = fields.Integer(strict=True, allow_none=True,
+                                     validate=validate.Range(min=0, max=MAX_IP_ITEMS),
+                                     metadata={"description": "Class-I IP items (Ⅰ类知识产权)"})
+    tiers = fields.List(fields.Nested(EnterpriseTier), validate=[validate.Length(max=50), check_tier_list])
+    tags = fields.List(Tag(), validate=validate.Length(max=50))
+
+    @validates("registered_on")
+    def _founded(self, value, **kwargs):
+        if value > today():
+            raise ValidationError("may not be in the future")
+        if value.year < FIRST_FIGURES_YEAR:
+            raise ValidationError(f"may not be before {FIRST_FIGURES_YEAR}")
+
+    @validates("figures_year")
+    def _year(self, value, **kwargs):
+        if not FIRST_FIGURES_YEAR <= value <= today().year:
+            raise ValidationError(f"must be between {FIRST_FIGURES_YEAR} and {today().year}")
+
+
+class EnterpriseRegistration(EnterpriseFields):
+    """What registering an SME (一企一档) takes; size class is computed, never sent."""
+
+    uscc = Code(required=True, validate=check_uscc,
+                metadata={"description": "Unified social credit code (GB 32100), 18 characters",
+                          "example": "91110105MA01ABCD2X"})
+
+    def on_bind_field(self, field_name, field_obj):
+        if field_name in REGISTRATION_REQUIRED:
+            field_obj.required = True
+
+
+class EnterpriseChange(EnterpriseFields):
+    """A change to a profile (PATCH): only the fields sent change.
+
+    Figures apply to ``figures_year`` (default: the latest year on file); a
+    year not yet on file needs employees and revenue. ``tiers`` replaces the
+    whole list of awards. Enterprise users may send only ``contact``, ``park``
+    and the figures.
+    """
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("send at least one field to change")
+
+
+ENTERPRISE_EDITABLE = frozenset({"contact", "park", "figures_year", *FIGURE_FIELDS})
+
+
+class EnterpriseFigures(Schema):
+    """One year's figures (年度经营数据)."""
+
+    year = fields.Integer()
+    employees = fields.Integer()
+    revenue = fields.Float(metadata={"description": "万元"})
+    total_assets = fields.Float(allow_none=True, metadata={"description": "万元"})
+    rd_expense = fields.Float(allow_none=True, metadata={"description": "万元"})
+    ip_class1_count = fields.Integer(allow_none=True)
+
+
+class EnterpriseTierState(EnterpriseTier):
+    active = fields.Boolean(metadata={"description": "Counts today: awarded_on ≤ today ≤ expires_on"})
+
+
+class EnterpriseSummary(Schema):
+    """An SME as lists show it (no contact data, no history)."""
+
+    uscc = fields.String()
+    name = fields.String()
+    legal_form = fields.String(allow_none=True)
+    registered_on = fields.Date(allow_none=True)
+    region_code = fields.String()
+    province_code = fields.String()
+    city_code = fields.String(allow_none=True)
+    park = fields.String(allow_none=True)
+    industry_code = fields.String()
+    figures_year = fields.Integer()
+    employees = fields.Integer()
+    revenue = fields.Float(metadata={"description": "Operating revenue, 万元"})
+    total_assets = fields.Float(allow_none=True, metadata={"description": "万元"})
+    rd_expense = fields.Float(allow_none=True, metadata={"description": "万元"})
+    ip_class1_count = fields.Integer(allow_none=True)
+    size_class = fields.String(metadata={"description": "Computed (read-only): large, medium, small, micro"})
+    size_rule = fields.String(metadata={"description": "300号 row applied, e.g. industry, retail, "
+                                                       "other:by_analogy (参照)"})
+    active_tiers = fields.List(fields.String())
+    tags = fields.List(fields.String())
+
+
+class Enterprise(EnterpriseSummary):
+    """An SME's profile (一企一档) as readers see it."""
+
+    contact = fields.Nested(EnterpriseContact, allow_none=True,
+                            metadata={"description": "Only for the enterprise itself and its region's admins"})
+    tiers = fields.List(fields.Nested(EnterpriseTierState))
+    figures = fields.List(fields.Nested(EnterpriseFigures), metadata={"description": "History by year"})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
 class Criteria(Schema):
     """Which enterprises a policy (or a search) means: every field ANDed, each list ORed.
 
     The one criteria object of the network: policies carry it as their
-    eligibility, the policy push and the counts use it unchanged.
+    eligibility, the policy push and the counts use it unchanged. A list, if
+    sent, holds at least one value; figures are the latest year's; tiers count
+    while awarded and unexpired.
     """
 
-    region_prefixes = fields.List(fields.String(validate=check_region_prefix),
+    region_prefixes = fields.List(RegionPrefix(), validate=validate.Length(min=1, max=MAX_LIST),
                                   metadata={"example": ["11", "3201", "440305"]})
-    industry_codes = fields.List(fields.String(validate=check_industry),
+    industry_codes = fields.List(Code(validate=check_industry), validate=validate.Length(min=1, max=MAX_LIST),
                                  metadata={"example": ["C", "I65"]})
-    size_classes = fields.List(fields.String(validate=validate.OneOf(SIZE_CLASSES)))
-    tiers = fields.List(fields.String(validate=validate.OneOf(TIERS)))
+    size_classes = fields.List(fields.String(validate=validate.OneOf(SIZE_CLASSES)),
+                               validate=validate.Length(min=1, max=len(SIZE_CLASSES)))
+    tiers = fields.List(fields.String(validate=validate.OneOf(TIERS)), validate=validate.Length(min=1, max=len(TIERS)))
     employees_min = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_EMPLOYEES))
     employees_max = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_EMPLOYEES))
     revenue_min = fields.Decimal(as_string=False, validate=validate.Range(min=0, max=MAX_AMOUNT_WAN_YUAN))
@@ -114,10 +301,193 @@ class Criteria(Schema):
     rd_ratio_min = fields.Float(validate=validate.Range(min=0, max=1),
                                 metadata={"description": "R&D spend / operating revenue, e.g. 0.03"})
     registered_years_min = fields.Integer(strict=True, validate=validate.Range(min=0, max=200))
-    tags = fields.List(fields.String(validate=validate.Length(min=1, max=50)))
+    tags = fields.List(Tag(), validate=validate.Length(min=1, max=MAX_LIST))
 
     @validates_schema
     def _ranges(self, data, **kwargs):
         for low, high in (("employees_min", "employees_max"), ("revenue_min", "revenue_max")):
             if low in data and high in data and data[low] > data[high]:
                 raise ValidationError(f"{low} may not exceed {high}", field_name=low)
+
+
+class SearchFilters(Schema):
+    """Filters of the enterprise search; each narrows the result (AND)."""
+
+    region_prefix = RegionPrefix(metadata={"description": "Province (2), city (4) or county (6 digits)"})
+    industry_code = Code(validate=check_industry, metadata={"description": "Section (C) or division (C39)"})
+    size_class = fields.String(validate=validate.OneOf(SIZE_CLASSES))
+    tier = fields.String(validate=validate.OneOf(TIERS), metadata={"description": "Holds this tier today"})
+    tag = Tag()
+    name = fields.String(validate=validate.Length(min=1, max=50),
+                         metadata={"description": "Substring of the name, e.g. 专精特新"})
+    sort = fields.String(load_default="name", validate=validate.OneOf(SORTS),
+                         metadata={"description": "Field to sort by, '-' for descending; names sort by pinyin"})
+
+    @post_load
+    def _trim(self, data, **kwargs):
+        if "name" in data:
+            data["name"] = data["name"].strip()
+        return data
+
+
+class ImportBatch(Schema):
+    """A batch of enterprises to register at once (a provincial roll-out).
+
+    ``jsonl``: one registration object per line. ``csv``: a header line of
+    field names (uscc, name, region_code, industry_code, employees, revenue
+    and optionally legal_form, registered_on, park, figures_year, total_assets,
+    rd_expense, ip_class1_count, tags separated by ``;``), then one row per
+    enterprise.
+    """
+
+    format = fields.String(required=True, validate=validate.OneOf(("jsonl", "csv")))
+    content = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class ImportRejection(Schema):
+    line = fields.Integer()
+    uscc = fields.String(allow_none=True)
+    errors = fields.Dict(metadata={"description": "Field → problems"})
+
+
+class ImportReport(Schema):
+    received = fields.Integer(metadata={"description": "Rows read"})
+    stored = fields.Integer(metadata={"description": "Enterprises registered"})
+    rejected = fields.List(fields.Nested(ImportRejection))
+
+
+class CriterionVerdict(Schema):
+    criterion = fields.String()
+    passed = fields.Boolean()
+    required = fields.Raw()
+    actual = fields.Raw()
+
+
+class Explanation(Schema):
+    """Whether one enterprise meets criteria, criterion by criterion."""
+
+    matches = fields.Boolean()
+    criteria = fields.List(fields.Nested(CriterionVerdict))
+
+
+class MatchCount(Schema):
+    count = fields.Integer()
+    within = fields.String(allow_none=True, metadata={"description": "Region prefix the count was limited "
+                                                                     "to (the caller's scope); null: nationwide"})
+
+
+class SizeClassAsOf(Schema):
+    """The size class an enterprise had on a date (e.g. a contract date)."""
+
+    uscc = fields.String()
+    region_code = fields.String()
+    as_of = fields.Date()
+    size_class = fields.String(allow_none=True)
+    size_rule = fields.String(allow_none=True)
+    figures_year = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "Why there is no size class"})
+
+
+class SizeRuleApplied(Schema):
+    """The row of the 300号 table a size class was computed by."""
+
+    rule = fields.String(metadata={"example": "industry"})
+    row = fields.Integer(metadata={"description": "Row of the 300号 table, 1–16"})
+    name = fields.String(metadata={"example": "工业"})
+    by_analogy = fields.Boolean(metadata={"description": "参照: individual business or unlisted industry"})
+    indicators = fields.List(fields.String())
+
+
+class IndustryView(Schema):
+    code = fields.String()
+    section = fields.String()
+    section_name = fields.String()
+    division = fields.String(allow_none=True)
+    division_name = fields.String(allow_none=True)
+
+
+class RegionLevel(Schema):
+    code = fields.String()
+    name = fields.String()
+    level = fields.String(metadata={"description": "province, city or county"})
+
+
+class FiguresTrendYear(EnterpriseFigures):
+    rd_ratio = fields.Float(allow_none=True, metadata={"description": "R&D spend / revenue"})
+    revenue_growth = fields.Float(allow_none=True, metadata={"description": "Over the previous year on file"})
+
+
+class Portrait(Schema):
+    """精准画像: the computed view of one enterprise (answer of ``enterprises.portrait``)."""
+
+    uscc = fields.String()
+    name = fields.String()
+    region_code = fields.String()
+    size_class = fields.String()
+    size_rule = fields.Nested(SizeRuleApplied)
+    figures_year = fields.Integer()
+    active_tiers = fields.List(fields.Nested(EnterpriseTier))
+    industry = fields.Nested(IndustryView)
+    region = fields.List(fields.Nested(RegionLevel), metadata={"description": "Province, city, county"})
+    park = fields.String(allow_none=True)
+    tags = fields.List(fields.String())
+    registered_on = fields.Date(allow_none=True)
+    years_registered = fields.Integer(allow_none=True)
+    figures_trend = fields.List(fields.Nested(FiguresTrendYear))
+
+
+# -- event payloads ------------------------------------------------------------
+
+class EnterpriseRegistered(Schema):
+    """Payload of ``enterprise.registered``."""
+
+    uscc = fields.String(required=True)
+    name = fields.String(required=True)
+    region_code = fields.String(required=True)
+    industry_code = fields.String(required=True)
+    province_code = fields.String()
+    city_code = fields.String(allow_none=True)
+    size_class = fields.String()
+    active_tiers = fields.List(fields.String())
+    tags = fields.List(fields.String())
+
+
+class FieldChange(Schema):
+    old = fields.Raw(data_key="from")
+    new = fields.Raw(data_key="to")
+
+
+class EnterpriseUpdated(Schema):
+    """Payload of ``enterprise.updated``: which fields changed, with old and new values.
+
+    Contact data changes are named in ``changed`` but their values are not sent.
+    """
+
+    uscc = fields.String(required=True)
+    region_code = fields.String(required=True)
+    changed = fields.List(fields.String(), required=True)
+    changes = fields.Dict(keys=fields.String(), values=fields.Nested(FieldChange))
+
+
+class EnterpriseTierChanged(Schema):
+    """Payload of ``enterprise.tier_changed`` (an award edited, or one expired: ``reason``)."""
+
+    uscc = fields.String(required=True)
+    region_code = fields.String(required=True)
+    reason = fields.String(validate=validate.OneOf(("edited", "expired")))
+    active_tiers_before = fields.List(fields.String())
+    active_tiers = fields.List(fields.String())
+    added = fields.List(fields.String())
+    removed = fields.List(fields.String())
+
+
+class EnterpriseSizeClassChanged(Schema):
+    """Payload of ``enterprise.size_class_changed``."""
+
+    uscc = fields.String(required=True)
+    region_code = fields.String(required=True)
+    old = fields.String(data_key="from", allow_none=True)
+    new = fields.String(data_key="to")
+    size_rule = fields.String()
+    figures_year = fields.Integer()
+

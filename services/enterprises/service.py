@@ -1,21 +1,45 @@
-"""The enterprises service: the SME database (中小企业数据库), one file per enterprise."""
-from marshmallow import ValidationError
+"""The enterprises service: the SME database (中小企业数据库), one file per enterprise (一企一档)."""
+import structlog
+from marshmallow import ValidationError, fields
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from chassis.db import Database
-from chassis.errors import NotFound, ValidationFailed
+from chassis.errors import Forbidden, NotFound, ValidationFailed
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.outbox import Outbox
-import structlog
-
-from services.enterprises import domain, schemas, store
+from services.enterprises import criteria as criteria_rules
+from services.enterprises import domain, imports, schemas, store
 
 log = structlog.get_logger(__name__)
 
+MAX_USCC_PAGE = 10_000
+MAX_SEARCH_PAGE = 1000
+TIER_SWEEP_SECONDS = 3600
+
+
+def load(schema, data, what):
+    """``data`` loaded with ``schema``, or ValidationFailed naming each bad field."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise ValidationFailed(f"the {what} is invalid", exc.messages) from None
+
+
+def load_within(within):
+    """The caller's region prefix (None: everywhere), checked."""
+    if within is None:
+        return None
+    return load(schemas.SearchFilters(), {"region_prefix": within}, "region scope")["region_prefix"]
+
+
+def normal_uscc(uscc):
+    return str(uscc).strip().upper()
+
 
 class EnterprisesService:
-    """Owns SME profiles; answers who an enterprise is and announces changes."""
+    """Owns SME profiles: who an enterprise is, its size class and tiers, and which meet criteria."""
 
     name = "enterprises"
 
@@ -24,26 +48,218 @@ class EnterprisesService:
     db = Database()
     outbox = Outbox()
 
+    def _profile(self, tx, uscc, lock=False):
+        profile = store.load_profile(tx, normal_uscc(uscc), lock=lock)
+        if profile is None:
+            raise NotFound(f"no enterprise with uscc {uscc}", {"uscc": uscc})
+        return profile
+
+    # -- the file of one enterprise ---------------------------------------------------
+
     @rpc
     def register(self, registration):
-        """Register an SME; emits ``enterprise.registered``. Used by the gateway and imports."""
-        try:
-            data = schemas.EnterpriseRegistration().load(registration)
-        except ValidationError as exc:
-            raise ValidationFailed("the enterprise registration is invalid", exc.messages) from None
-        profile = domain.new_profile(data)
+        """Register an SME (建档); emits ``enterprise.registered``. Used by the gateway and provinces.
+
+        Size class is computed from the figures; a taken USCC is a ``Conflict``.
+        """
+        data = load(schemas.EnterpriseRegistration(), registration, "enterprise registration")
+        on = domain.today()
+        profile = domain.new_profile(data, on)
         with self.db.transaction() as tx:
-            row = store.insert_enterprise(tx, profile)
-            self.outbox.add(tx, "enterprise.registered", domain.registered_event(profile),
+            store.insert_profile(tx, profile, on)
+            self.outbox.add(tx, "enterprise.registered", domain.registered_event(profile, on),
                             aggregate_id=profile["uscc"])
-        log.info("enterprise_registered", uscc=profile["uscc"], region_code=profile["region_code"])
-        return schemas.Enterprise().dump(row)
+        log.info("enterprise_registered", uscc=profile["uscc"], region_code=profile["region_code"],
+                 size_class=profile["size_class"])
+        return schemas.Enterprise().dump(domain.view(profile, on))
 
     @rpc
     def get(self, uscc):
-        """One enterprise's profile by USCC; ``NotFound`` if there is none."""
+        """One enterprise's profile by USCC, contact data included; ``NotFound`` if there is none."""
         with self.db.transaction() as tx:
-            row = store.get_enterprise(tx, uscc.upper())
-        if row is None:
-            raise NotFound(f"no enterprise with uscc {uscc}", {"uscc": uscc})
-        return schemas.Enterprise().dump(row)
+            profile = self._profile(tx, uscc)
+        return schemas.Enterprise().dump(domain.view(profile, domain.today()))
+
+    @rpc
+    def update(self, uscc, change, within=None):
+        """Change a profile (the gateway has checked which fields the caller may change).
+
+        ``within``: the caller's region prefix; an enterprise outside it, or a
+        move outside it, is ``Forbidden``. Figures re-settle the size class.
+        Emits ``enterprise.updated`` with the changed fields,
+        ``enterprise.tier_changed`` when the awards change and
+        ``enterprise.size_class_changed`` when the class moves.
+        """
+        data = load(schemas.EnterpriseChange(), change, "enterprise change")
+        scope = load_within(within)
+        on = domain.today()
+        with self.db.transaction() as tx:
+            stored = self._profile(tx, uscc, lock=True)
+            if scope and not stored["region_code"].startswith(scope):
+                raise Forbidden(f"enterprise {stored['uscc']} is outside your region {scope}",
+                                {"uscc": [f"registered in {stored['region_code']}"]})
+            if scope and not data.get("region_code", scope).startswith(scope):
+                raise Forbidden(f"region {data['region_code']} is outside your region {scope}",
+                                {"region_code": [f"outside your region {scope}"]})
+            profile, changed = domain.apply_change(stored, data, on)
+            if changed:
+                store.save_profile(tx, profile, changed, on)
+                self._announce_changes(tx, stored, profile, changed, on)
+        log.info("enterprise_updated", uscc=profile["uscc"], changed=sorted(changed))
+        return schemas.Enterprise().dump(domain.view(profile, on))
+
+    def _announce_changes(self, tx, stored, profile, changed, on):
+        uscc = profile["uscc"]
+        updated = domain.updated_event(profile, changed)
+        if updated:
+            self.outbox.add(tx, "enterprise.updated", updated, aggregate_id=uscc)
+        if "tiers" in changed:
+            self.outbox.add(tx, "enterprise.tier_changed", domain.tier_changed_event(
+                profile, domain.active_tiers(stored["tiers"], on), domain.active_tiers(profile["tiers"], on),
+                "edited"), aggregate_id=uscc)
+        resized = domain.size_class_changed_event(profile, stored["size_class"])
+        if resized:
+            self.outbox.add(tx, "enterprise.size_class_changed", resized, aggregate_id=uscc)
+
+    @rpc
+    def portrait(self, uscc):
+        """精准画像 of one enterprise: size class and row, active tiers, industry, region chain,
+        figures trend. The gateway adds its requests and the policies it matches."""
+        on = domain.today()
+        with self.db.transaction() as tx:
+            profile = self._profile(tx, uscc)
+        return domain.jsonable(domain.portrait(profile, on))
+
+    @rpc
+    def size_class_as_of(self, uscc, as_of):
+        """The size class on a date (e.g. a contract date under the prompt-payment rules)."""
+        try:
+            day = fields.Date().deserialize(as_of)
+        except ValidationError as exc:
+            raise ValidationFailed("as_of is not a date", {"as_of": exc.messages}) from None
+        with self.db.transaction() as tx:
+            profile = self._profile(tx, uscc)
+        answer = domain.size_class_as_of(profile, day)
+        return schemas.SizeClassAsOf().dump(dict(answer, uscc=profile["uscc"], region_code=profile["region_code"]))
+
+    # -- which enterprises --------------------------------------------------------------
+
+    @rpc
+    def search(self, filters, limit=20, offset=0, within=None):
+        """One page of enterprises by region, industry, size class, tier, tag and name substring.
+
+        ``{"items", "total"}``; ``within`` limits it to the caller's region prefix.
+        """
+        data = load(schemas.SearchFilters(), filters, "search")
+        limit, offset = max(1, min(int(limit), MAX_SEARCH_PAGE)), max(0, int(offset))
+        with self.db.transaction() as tx:
+            rows, total = store.search(tx, criteria_rules.from_search(data), data.get("name"),
+                                       data["sort"], limit, offset, domain.today(), load_within(within))
+        return {"items": schemas.EnterpriseSummary(many=True).dump(rows), "total": total}
+
+    @rpc
+    def count_matching(self, criteria, within=None):
+        """How many enterprises meet the criteria (optionally within a region prefix)."""
+        data = load(schemas.Criteria(), criteria, "criteria")
+        with self.db.transaction() as tx:
+            return store.count_matching(tx, data, domain.today(), load_within(within))
+
+    @rpc
+    def matching_usccs(self, criteria, after_uscc=None, limit=1000, within=None):
+        """One page of the USCCs meeting the criteria, in USCC order: ``{"usccs", "next_after"}``.
+
+        Pass ``next_after`` back as ``after_uscc`` for the next page; it is None
+        on the last page. The policy push streams its recipients this way.
+        """
+        data = load(schemas.Criteria(), criteria, "criteria")
+        limit = max(1, min(int(limit), MAX_USCC_PAGE))
+        with self.db.transaction() as tx:
+            usccs = store.matching_usccs(tx, data, domain.today(),
+                                         normal_uscc(after_uscc) if after_uscc else None,
+                                         limit, load_within(within))
+        return {"usccs": usccs, "next_after": usccs[-1] if len(usccs) == limit else None}
+
+    @rpc
+    def explain(self, uscc, criteria):
+        """Whether one enterprise meets the criteria, each criterion with its verdict and the
+        enterprise's value: ``{"matches", "criteria": [{criterion, passed, required, actual}]}``."""
+        data = load(schemas.Criteria(), criteria, "criteria")
+        with self.db.transaction() as tx:
+            profile = self._profile(tx, uscc)
+        return criteria_rules.explain(data, profile, domain.today())
+
+    @rpc
+    def matches(self, uscc, criteria_by_id):
+        """Which of several criteria (by id, e.g. policies) the enterprise meets: the ids."""
+        if not isinstance(criteria_by_id, dict):
+            raise ValidationFailed("criteria_by_id must map ids to criteria",
+                                   {"criteria_by_id": ["expected an object"]})
+        loaded, problems = {}, {}
+        for key, each in criteria_by_id.items():
+            try:
+                loaded[key] = schemas.Criteria().load(each)
+            except ValidationError as exc:
+                problems[str(key)] = exc.messages
+        if problems:
+            raise ValidationFailed("some criteria are invalid", problems)
+        with self.db.transaction() as tx:
+            profile = self._profile(tx, uscc)
+        on = domain.today()
+        return [key for key, each in loaded.items() if criteria_rules.meets(each, profile, on)]
+
+    # -- bulk ---------------------------------------------------------------------------
+
+    @rpc
+    def import_enterprises(self, content, format, within=None):
+        """Register many enterprises from JSON lines or CSV (a provincial roll-out).
+
+        Good rows are stored in one set-based step, each with its figures,
+        tiers and ``enterprise.registered`` event; each bad row is reported
+        with its line and the problems by field. ``within`` rejects rows
+        outside the caller's region.
+        """
+        load(schemas.ImportBatch(), {"format": format, "content": content}, "import")
+        on = domain.today()
+        profiles, rejected, received = imports.profiles_from(content, format, on, load_within(within))
+        stored = set()
+        if profiles:
+            with self.db.transaction() as tx:
+                stored = store.import_profiles(tx, [profile for _, profile in profiles], on)
+                self.outbox.add_many(tx, "enterprise.registered", [
+                    (domain.registered_event(profile, on), profile["uscc"])
+                    for _, profile in profiles if profile["uscc"] in stored])
+        rejected += [{"line": line, "uscc": profile["uscc"], "errors": {"uscc": ["already registered"]}}
+                     for line, profile in profiles if profile["uscc"] not in stored]
+        rejected.sort(key=lambda rejection: rejection["line"])
+        log.info("enterprises_imported", received=received, stored=len(stored), rejected=len(rejected))
+        return {"received": received, "stored": len(stored), "rejected": rejected}
+
+    # -- time ---------------------------------------------------------------------------
+
+    @timer(interval=TIER_SWEEP_SECONDS)
+    @rpc
+    def announce_expired_tiers(self):
+        """Announce awards that have expired (``enterprise.tier_changed``, reason ``expired``).
+
+        Runs hourly in every replica; each expiry is announced once.
+        """
+        on, announced = domain.today(), 0
+        while True:
+            with self.db.transaction() as tx:
+                expired = store.claim_expired_tiers(tx, on)
+                found = store.tiers_and_regions(tx, expired) if expired else {}
+                items = []
+                for uscc, (region_code, tiers) in found.items():
+                    after = domain.active_tiers(tiers, on)
+                    before = sorted(set(after) | expired[uscc])
+                    if before != after:
+                        event = domain.tier_changed_event({"uscc": uscc, "region_code": region_code},
+                                                          before, after, "expired")
+                        items.append((event, uscc))
+                self.outbox.add_many(tx, "enterprise.tier_changed", items)
+            announced += len(items)
+            if not expired:
+                break
+        if announced:
+            log.info("tier_expiries_announced", enterprises=announced)
+        return announced

@@ -1,0 +1,95 @@
+"""Criteria (条件): which enterprises a policy or a search means, evaluated for one profile.
+
+A criteria object (:class:`schemas.Criteria`) ANDs its fields and ORs the
+values of each list. This module judges one profile against it, criterion by
+criterion (the "explain" answer); :func:`services.enterprises.store.predicate`
+is the same judgement written as SQL for counting and listing, and the two
+must agree on every enterprise.
+
+What each criterion reads:
+
+* ``region_prefixes``: the region code starts with one prefix;
+* ``industry_codes``: the industry code starts with one code (``C`` covers ``C39``);
+* ``size_classes``: the stored size class is one of them;
+* ``tiers``: the enterprise holds one of them today (unexpired);
+* ``employees_min/max``, ``revenue_min/max``: the latest year's figures, bounds inclusive;
+* ``rd_ratio_min``: R&D spend ≥ ratio × revenue (an enterprise with no R&D spend on
+  file fails; with a ratio above 0 it must have spent something);
+* ``registered_years_min``: founded at least that many whole years ago (unknown founding date fails);
+* ``tags``: carries one of the tags.
+"""
+from decimal import Decimal
+
+from services.enterprises import domain
+
+ORDER = ("region_prefixes", "industry_codes", "size_classes", "tiers", "employees_min",
+         "employees_max", "revenue_min", "revenue_max", "rd_ratio_min", "registered_years_min", "tags")
+
+
+def ratio(value):
+    """A ratio as an exact decimal, so SQL and Python compare the same number."""
+    return Decimal(str(value))
+
+
+def _verdict(name, passed, required, actual):
+    return {"criterion": name, "passed": bool(passed), "required": domain.jsonable(required),
+            "actual": domain.jsonable(actual)}
+
+
+def evaluate(criteria, profile, on):
+    """One verdict per criterion present, in :data:`ORDER`: ``{criterion, passed, required, actual}``."""
+    verdicts = []
+    for name in ORDER:
+        if name not in criteria:
+            continue
+        required = criteria[name]
+        if name == "region_prefixes":
+            actual = profile["region_code"]
+            passed = any(actual.startswith(prefix) for prefix in required)
+        elif name == "industry_codes":
+            actual = profile["industry_code"]
+            passed = any(actual.startswith(code) for code in required)
+        elif name == "size_classes":
+            actual = profile["size_class"]
+            passed = actual in required
+        elif name == "tiers":
+            actual = domain.active_tiers(profile["tiers"], on)
+            passed = bool(set(actual) & set(required))
+        elif name in ("employees_min", "revenue_min"):
+            actual = profile[name[:-4]]
+            passed = actual is not None and actual >= required
+        elif name in ("employees_max", "revenue_max"):
+            actual = profile[name[:-4]]
+            passed = actual is not None and actual <= required
+        elif name == "rd_ratio_min":
+            actual = domain.rd_ratio(profile)
+            spent, revenue = profile.get("rd_expense"), profile.get("revenue")
+            passed = spent is not None and spent >= ratio(required) * revenue and (required == 0 or spent > 0)
+        elif name == "registered_years_min":
+            founded = profile.get("registered_on")
+            actual = None if founded is None else domain.full_years(founded, on)
+            passed = founded is not None and founded <= domain.years_before(on, required)
+        elif name == "tags":
+            actual = profile["tags"]
+            passed = bool(set(actual) & set(required))
+        verdicts.append(_verdict(name, passed, required, actual))
+    return verdicts
+
+
+def explain(criteria, profile, on):
+    """Whether the profile meets the criteria, with each criterion's verdict."""
+    verdicts = evaluate(criteria, profile, on)
+    return {"matches": all(v["passed"] for v in verdicts), "criteria": verdicts}
+
+
+def meets(criteria, profile, on):
+    return all(v["passed"] for v in evaluate(criteria, profile, on))
+
+
+SEARCH_FILTERS = {"region_prefix": "region_prefixes", "industry_code": "industry_codes",
+                  "size_class": "size_classes", "tier": "tiers", "tag": "tags"}
+
+
+def from_search(filters):
+    """The criteria a search's filters mean (each filter a one-value list)."""
+    return {SEARCH_FILTERS[name]: [value] for name, value in filters.items() if name in SEARCH_FILTERS}

@@ -1,0 +1,230 @@
+"""The rules of an enterprise's profile (一企一档): registration, changes, tiers, events."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from marshmallow import ValidationError
+from stdnum.cn import uscc as uscc_standard
+
+from chassis.errors import ValidationFailed
+from services.enterprises import domain, schemas
+
+TODAY = date(2025, 6, 15)
+
+
+def uscc(body17="91110105MA01B0001"):
+    return body17 + uscc_standard.calc_check_digit(body17)
+
+
+def registration(**overrides):
+    body = {"uscc": uscc(), "name": "北京示例科技有限公司", "region_code": "110105",
+            "industry_code": "C39", "employees": 40, "revenue": 1200}
+    body.update(overrides)
+    return body
+
+
+def tier(kind="specialized_sme", awarded="2024-01-01", expires="2026-12-31", level="province", no="ZJTX-1"):
+    return {"tier": kind, "certificate_no": no, "level": level, "awarded_on": awarded, "expires_on": expires}
+
+
+def profile_of(**overrides):
+    return domain.new_profile(schemas.EnterpriseRegistration().load(registration(**overrides)), TODAY)
+
+
+# -- registration ------------------------------------------------------------------
+
+def test_registration_derives_place_and_computes_size_class():
+    profile = profile_of()
+    assert (profile["province_code"], profile["city_code"]) == ("110000", "110100")
+    assert (profile["size_class"], profile["size_rule"]) == ("small", "industry")
+    assert profile["figures_year"] == 2024  # last year's figures unless told
+    assert profile["figures"] == {2024: {"employees": 40, "revenue": Decimal("1200.00"), "total_assets": None,
+                                         "rd_expense": None, "ip_class1_count": None}}
+
+
+def test_enterprise_founded_this_year_reports_this_years_figures():
+    assert profile_of(registered_on="2025-03-01")["figures_year"] == 2025
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"uscc": "91110105MA01B00010"}, "uscc"),       # check character wrong
+    ({"uscc": "91110105MA01B000"}, "uscc"),          # too short
+    ({"region_code": "110103"}, "region_code"),      # retired 2010
+    ({"region_code": "119999"}, "region_code"),      # never issued
+    ({"region_code": "110100"}, "region_code"),      # a city, not a county
+    ({"industry_code": "Z99"}, "industry_code"),
+    ({"industry_code": "C"}, "industry_code"),       # a section is too coarse
+    ({"industry_code": "K70"}, "industry_code"),     # the size rules need the group
+    ({"employees": -1}, "employees"),
+    ({"employees": 20_000_000}, "employees"),        # absurd
+    ({"revenue": -5}, "revenue"),
+    ({"revenue": 10 ** 10}, "revenue"),
+    ({"rd_expense": -1}, "rd_expense"),
+    ({"ip_class1_count": -1}, "ip_class1_count"),
+    ({"size_class": "micro"}, "size_class"),         # computed, never typed in
+    ({"registered_on": "2999-01-01"}, "registered_on"),
+    ({"figures_year": 2999}, "figures_year"),
+    ({"legal_form": "corporation"}, "legal_form"),
+    ({"contact": {"email": "not-an-address"}}, "contact"),
+    ({"tiers": [{"tier": "little_giant", "level": "national", "awarded_on": "2024-01-01",
+                 "expires_on": "2027-01-01"}]}, "tiers"),               # no certificate
+    ({"tiers": [tier(expires="2023-01-01")]}, "tiers"),                 # expires before awarded
+    ({"tiers": [tier(kind="little_giant", level="province")]}, "tiers"),  # 小巨人 is national
+    ({"tiers": [tier(kind="unicorn")]}, "tiers"),
+    ({"tiers": [tier(), tier()]}, "tiers"),                             # same certificate twice
+])
+def test_bad_registration_names_the_field(change, field):
+    with pytest.raises(ValidationError) as caught:
+        schemas.EnterpriseRegistration().load(registration(**change))
+    assert field in caught.value.messages
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"industry_code": "E48"}, "total_assets"),      # construction reads total assets
+    ({"industry_code": "K701"}, "total_assets"),
+    ({"registered_on": "2020-05-01", "figures_year": 2019}, "figures_year"),
+    ({"legal_form": "individual_business"}, "legal_form"),  # a 91… code is not an individual business
+])
+def test_registration_breaking_a_cross_field_rule_names_the_field(change, field):
+    with pytest.raises(ValidationFailed) as caught:
+        profile_of(**change)
+    assert field in caught.value.details
+
+
+def test_individual_business_is_recognised_from_its_credit_code():
+    profile = profile_of(uscc=uscc("92110105MA01B0002"), industry_code="F52", employees=3, revenue=80)
+    assert profile["legal_form"] == "individual_business"
+    assert profile["size_rule"] == "retail:by_analogy"
+
+
+def test_lower_case_codes_are_accepted_in_upper_case():
+    data = schemas.EnterpriseRegistration().load(registration(uscc=uscc().lower(), industry_code="i65"))
+    assert data["uscc"] == uscc() and data["industry_code"] == "I65"
+
+
+def test_the_registration_schema_requires_the_identity_and_figures():
+    with pytest.raises(ValidationError) as caught:
+        schemas.EnterpriseRegistration().load({"name": "某公司"})
+    assert {"uscc", "region_code", "industry_code", "employees", "revenue"} <= set(caught.value.messages)
+
+
+# -- tiers ------------------------------------------------------------------------------
+
+def test_a_tier_counts_from_award_to_expiry_inclusive():
+    record = {"tier": "tech_sme", "awarded_on": date(2025, 1, 1), "expires_on": date(2025, 12, 31)}
+    assert domain.active_tiers([record], date(2025, 1, 1)) == ["tech_sme"]
+    assert domain.active_tiers([record], date(2025, 12, 31)) == ["tech_sme"]
+    assert domain.active_tiers([record], date(2026, 1, 1)) == []
+    assert domain.active_tiers([record], date(2024, 12, 31)) == []
+
+
+def test_view_marks_expired_tiers_inactive():
+    profile = profile_of(tiers=[tier(), tier(kind="tech_sme", awarded="2023-01-01", expires="2023-12-31", no="KJ-1")])
+    shown = domain.view(profile, TODAY)
+    assert shown["active_tiers"] == ["specialized_sme"]
+    assert {(t["tier"], t["active"]) for t in shown["tiers"]} == {("specialized_sme", True), ("tech_sme", False)}
+
+
+# -- changes ------------------------------------------------------------------------------
+
+def test_new_figures_that_cross_a_bound_change_the_size_class_and_say_so():
+    stored = profile_of()
+    changed_profile, changed = domain.apply_change(stored, {"employees": 350, "revenue": Decimal(2500)}, TODAY)
+    assert changed_profile["size_class"] == "medium"
+    assert set(changed) == {"figures"}
+    assert domain.size_class_changed_event(changed_profile, stored["size_class"]) == {
+        "uscc": stored["uscc"], "region_code": "110105", "from": "small", "to": "medium",
+        "size_rule": "industry", "figures_year": 2024}
+
+
+def test_figures_for_a_new_year_become_the_latest_and_keep_the_history():
+    stored = profile_of()
+    profile, _ = domain.apply_change(stored, {"figures_year": 2025, "employees": 8, "revenue": Decimal(90)}, TODAY)
+    assert sorted(profile["figures"]) == [2024, 2025]
+    assert (profile["figures_year"], profile["employees"], profile["size_class"]) == (2025, 8, "micro")
+
+
+def test_a_new_year_needs_employees_and_revenue():
+    with pytest.raises(ValidationFailed) as caught:
+        domain.apply_change(profile_of(), {"figures_year": 2025, "employees": 8}, TODAY)
+    assert set(caught.value.details) == {"revenue"}
+
+
+def test_changing_to_an_industry_whose_rule_reads_total_assets_needs_them():
+    with pytest.raises(ValidationFailed) as caught:
+        domain.apply_change(profile_of(), {"industry_code": "E48"}, TODAY)
+    assert "total_assets" in caught.value.details
+    profile, changed = domain.apply_change(profile_of(), {"industry_code": "E48", "total_assets": Decimal(400)},
+                                           TODAY)
+    assert (profile["size_class"], profile["size_rule"]) == ("small", "construction")
+
+
+def test_moving_region_rederives_province_and_city():
+    profile, changed = domain.apply_change(profile_of(), {"region_code": "320102"}, TODAY)
+    assert (profile["province_code"], profile["city_code"]) == ("320000", "320100")
+    assert changed["region_code"] == ("110105", "320102")
+
+
+def test_a_change_to_nothing_changes_nothing():
+    stored = profile_of(tags=["出口"])
+    _, changed = domain.apply_change(stored, {"tags": ["出口"], "employees": 40}, TODAY)
+    assert changed == {}
+
+
+def test_updated_event_names_fields_but_keeps_contact_values_out():
+    stored = profile_of()
+    profile, changed = domain.apply_change(
+        stored, {"contact": {"person": "张伟", "phone": "010-65001234"}, "park": "中关村软件园"}, TODAY)
+    event = domain.updated_event(profile, changed)
+    assert event["changed"] == ["contact", "park"]
+    assert event["changes"] == {"park": {"from": None, "to": "中关村软件园"}}
+
+
+def test_tier_change_event_lists_what_was_added_and_removed():
+    profile = profile_of()
+    event = domain.tier_changed_event(profile, ["tech_sme"], ["innovative_sme", "tech_sme"], "edited")
+    assert (event["added"], event["removed"], event["reason"]) == (["innovative_sme"], [], "edited")
+
+
+def test_registered_event_keeps_the_fields_notifications_read():
+    event = domain.registered_event(profile_of(), TODAY)
+    assert {"uscc", "name", "region_code", "industry_code"} <= set(event)
+
+
+# -- size class as of a date --------------------------------------------------------------
+
+def test_size_class_as_of_a_date_reads_the_latest_figures_up_to_that_year():
+    profile = profile_of(registered_on="2019-04-01", figures_year=2020, employees=15, revenue=200)
+    profile, _ = domain.apply_change(profile, {"figures_year": 2023, "employees": 320, "revenue": Decimal(2600)},
+                                     TODAY)
+    assert domain.size_class_as_of(profile, date(2022, 7, 1))["size_class"] == "micro"
+    assert domain.size_class_as_of(profile, date(2022, 7, 1))["figures_year"] == 2020
+    assert domain.size_class_as_of(profile, date(2024, 1, 2))["size_class"] == "medium"
+    assert "founded" in domain.size_class_as_of(profile, date(2018, 1, 1))["reason"]
+    assert domain.size_class_as_of(profile, date(2019, 5, 1))["size_class"] is None
+
+
+# -- portrait --------------------------------------------------------------------------------
+
+def test_portrait_shows_the_region_chain_industry_and_figures_trend():
+    profile = profile_of(rd_expense=60)
+    profile, _ = domain.apply_change(profile, {"figures_year": 2025, "employees": 45, "revenue": Decimal(1500),
+                                               "rd_expense": Decimal(90)}, TODAY)
+    portrait = domain.portrait(profile, TODAY)
+    assert [level["code"] for level in portrait["region"]] == ["110000", "110100", "110105"]
+    assert portrait["industry"]["section_name"] == "制造业" and portrait["industry"]["division"] == "39"
+    assert portrait["size_rule"]["row"] == 2
+    trend = portrait["figures_trend"]
+    assert [(y["year"], y["rd_ratio"], y["revenue_growth"]) for y in trend] == [(2024, 0.05, None), (2025, 0.06, 0.25)]
+
+
+def test_whole_years_count_on_the_anniversary():
+    assert domain.full_years(date(2020, 6, 15), TODAY) == 5
+    assert domain.full_years(date(2020, 6, 16), TODAY) == 4
+    assert domain.years_before(date(2024, 2, 29), 1) == date(2023, 2, 28)
+
+
+def test_a_founding_date_after_figures_on_file_is_refused():
+    with pytest.raises(ValidationFailed) as caught:
+        domain.apply_change(profile_of(), {"registered_on": date(2025, 1, 1)}, TODAY)
+    assert "registered_on" in caught.value.details
