@@ -1,8 +1,129 @@
-"""The agencies service's contracts."""
-from marshmallow import Schema, fields, validate
+"""The agencies service's contracts: RPC payloads, HTTP bodies and event payloads.
+
+The gateway validates HTTP bodies with these same schemas. Region codes are
+GB/T 2260 division codes; ``000000`` (:data:`NATIONWIDE`) stands for the whole
+country (the national agency's region, a nationwide policy's scope).
+"""
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from stdnum.cn import uscc as uscc_standard
+from stdnum.exceptions import ValidationError as StdnumError
+
+from chassis import industries, regions
+from services.enterprises.schemas import SIZE_CLASSES, TIERS, Criteria
+
+NATIONWIDE = "000000"
 
 LEVELS = ("national", "province", "city", "county", "station")
 
+# 工信部企业〔2023〕213号: the service areas the network covers.
+SERVICE_AREAS = {
+    "policy": "法律政策宣贯",
+    "cultivation": "优质企业梯度培育",
+    "chain": "大中小企业链式融通",
+    "finance_talent": "融资融智",
+    "quality_brand": "质量标准品牌",
+    "international": "国际交流合作",
+    "rights": "合法权益保护（含拖欠账款）",
+    "training": "培训咨询",
+}
+AREAS = tuple(SERVICE_AREAS)
+
+POLICY_STATES = ("draft", "published", "expired", "withdrawn")
+ISSUER_LEVELS = ("national", "province", "city", "county")
+LAW_CATEGORIES = ("law", "administrative_regulation", "department_rule",
+                  "local_regulation", "normative_document")
+MEMBERSHIP_STATES = ("applied", "admitted", "rejected", "exited")
+SEARCH_KINDS = ("policy", "law", "faq", "expert", "provider", "product", "case")
+
+MAX_TEXT = 200_000
+
+
+def check_region(value):
+    """A division code in use today, or ``000000`` for the whole country."""
+    if value == NATIONWIDE:
+        return
+    division = regions.lookup(value)
+    if division is None:
+        raise ValidationError(f"{value!r} is not a GB/T 2260 division code (or 000000 for nationwide)")
+    if not division.active:
+        raise ValidationError(f"region code {value} was retired in {division.valid_to}")
+    if division.is_summary:
+        raise ValidationError(f"region code {value} is a summary code, not a division")
+
+
+def check_industry(value):
+    try:
+        industries.parse_industry_code(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def check_uscc(value):
+    try:
+        uscc_standard.validate(value)
+    except StdnumError as exc:
+        raise ValidationError(f"not a valid unified social credit code: {exc}") from None
+
+
+def criteria_errors(criteria):
+    """Problems of a policy's eligibility against the enterprises service's ``Criteria``.
+
+    Returns ``{"criteria.<field>": [problem, ...]}`` (empty when it is valid):
+    unknown fields, unknown region, industry, size or tier codes, bad ranges.
+    """
+    if not isinstance(criteria, dict):
+        return {"criteria": ["must be an object with the fields of Criteria"]}
+    try:
+        Criteria().load(criteria)
+    except ValidationError as exc:
+        return {f"criteria.{name}" if name != "_schema" else "criteria": _flat(problems)
+                for name, problems in exc.messages.items()}
+    return {}
+
+
+def _flat(problems):
+    if isinstance(problems, dict):
+        return [f"item {index}: {message}" for index, messages in problems.items()
+                for message in _flat(messages)]
+    return list(problems)
+
+
+def partial_of(schema_cls, name):
+    """The same schema with every field optional (a PATCH body), named ``name``.
+
+    At least one field must be given.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("partial", True)
+        schema_cls.__init__(self, *args, **kwargs)
+
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("give at least one field to change")
+
+    return type(name, (schema_cls,), {
+        "__init__": __init__,
+        "__doc__": f"Changes to {schema_cls.__name__}: any subset of its fields.",
+        "_not_empty": validates_schema(_not_empty),
+    })
+
+
+def area_field(**kwargs):
+    return fields.String(validate=validate.OneOf(AREAS), metadata={
+        "description": "Service area: " + ", ".join(f"{code} {name}" for code, name in SERVICE_AREAS.items())},
+        **kwargs)
+
+
+def region_field(required=False, description="GB/T 2260 division code; 000000 = nationwide"):
+    options = {"required": True} if required else {"load_default": NATIONWIDE}
+    return fields.String(validate=check_region, metadata={"description": description, "example": "110105"},
+                         **options)
+
+
+# -- agencies ---------------------------------------------------------------
 
 class Agency(Schema):
     """A public-service agency (中小企业公共服务机构) or service station (服务站点)."""
@@ -10,5 +131,543 @@ class Agency(Schema):
     id = fields.Integer()
     name = fields.String()
     level = fields.String(validate=validate.OneOf(LEVELS))
-    region_code = fields.String()
+    region_code = fields.String(metadata={"description": "000000 for the national agency"})
+    region_name = fields.String(allow_none=True)
     parent_id = fields.Integer(allow_none=True)
+    park = fields.String(allow_none=True, metadata={"description": "Park or cluster a station serves"})
+    service_areas = fields.List(fields.String())
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class AgencyCreation(Schema):
+    """A new agency below an existing one (the national agency comes with the skeleton)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    level = fields.String(required=True, validate=validate.OneOf(LEVELS[1:]))
+    region_code = fields.String(required=True, validate=check_region,
+                                metadata={"description": "Province, city or county code matching the level; "
+                                                         "a station's county", "example": "110108"})
+    parent_id = fields.Integer(required=True, strict=True)
+    park = fields.String(validate=validate.Length(min=2, max=100),
+                         metadata={"description": "Required for a station", "example": "中关村软件园"})
+    service_areas = fields.List(area_field(), validate=validate.Length(min=1))
+    active = fields.Boolean(load_default=True)
+
+
+class AgencyChanges(Schema):
+    """What may change on an agency; its level and region are fixed."""
+
+    name = fields.String(validate=validate.Length(min=2, max=200))
+    parent_id = fields.Integer(strict=True)
+    park = fields.String(validate=validate.Length(min=2, max=100))
+    service_areas = fields.List(area_field(), validate=validate.Length(min=1))
+    active = fields.Boolean()
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("give at least one field to change")
+
+
+class AgencyFilter(Schema):
+    level = fields.String(validate=validate.OneOf(LEVELS))
+    region = fields.String(validate=validate.Regexp(r"^\d{2}(\d{2}){0,2}$"),
+                           metadata={"description": "Region prefix (2, 4 or 6 digits)"})
+    parent_id = fields.Integer()
+    area = area_field()
+    park = fields.String()
+
+
+class RoutingStep(Schema):
+    agency_id = fields.Integer()
+    name = fields.String()
+    level = fields.String()
+    skipped = fields.Boolean()
+    reason = fields.String()
+
+
+class RoutingDecision(Schema):
+    """The responsible agency for a region, park and service area, and why."""
+
+    agency = fields.Nested(Agency)
+    explanation = fields.List(fields.Nested(RoutingStep))
+
+
+class RoutingQuery(Schema):
+    region = fields.String(required=True, validate=check_region)
+    area = area_field(required=True)
+    park = fields.String(validate=validate.Length(min=2, max=100))
+
+
+# -- the service guide (六公开) ------------------------------------------------
+
+class GuideItem(Schema):
+    """One service item (服务事项) with its content, process and standards."""
+
+    service_area = area_field(required=True)
+    title = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    content = fields.String(required=True, validate=validate.Length(min=2, max=5000))
+    process = fields.List(fields.String(validate=validate.Length(min=1, max=500)), required=True,
+                          validate=validate.Length(min=1, max=30))
+    accept_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=30),
+                                 metadata={"description": "Committed days to accept, working days"})
+    resolve_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=365),
+                                  metadata={"description": "Committed days to resolve, working days"})
+    fee = fields.String(load_default="免费", validate=validate.Length(max=200))
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if data.get("accept_days", 0) > data.get("resolve_days", 365):
+            raise ValidationError("accept_days may not exceed resolve_days", field_name="accept_days")
+
+
+class GuideContact(Schema):
+    address = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    phone = fields.String(required=True, validate=validate.Length(min=3, max=50))
+    email = fields.Email()
+    hours = fields.String(validate=validate.Length(max=100))
+
+
+class GuideSupervision(Schema):
+    """监督渠道: where to complain about the agency's service."""
+
+    phone = fields.String(validate=validate.Length(min=3, max=50))
+    email = fields.Email()
+    url = fields.Url()
+
+    @validates_schema
+    def _some_channel(self, data, **kwargs):
+        if not data:
+            raise ValidationError("give at least one supervision channel")
+
+
+class GuideContent(Schema):
+    """服务指南 "六公开": items, content, process, standards, supervision, contact."""
+
+    items = fields.List(fields.Nested(GuideItem), required=True, validate=validate.Length(min=1, max=50))
+    supervision = fields.Nested(GuideSupervision, required=True)
+    contact = fields.Nested(GuideContact, required=True)
+
+    @validates_schema
+    def _one_item_per_area(self, data, **kwargs):
+        areas = [item["service_area"] for item in data.get("items", [])]
+        repeated = sorted({area for area in areas if areas.count(area) > 1})
+        if repeated:
+            raise ValidationError(f"one item per service area; repeated: {', '.join(repeated)}",
+                                  field_name="items")
+
+
+class Guide(GuideContent):
+    agency_id = fields.Integer()
+    agency_name = fields.String()
+    version = fields.Integer()
+    published_at = fields.DateTime()
+
+
+class GuideTimeLimits(Schema):
+    accept_days = fields.Integer()
+    resolve_days = fields.Integer()
+
+
+# -- basic information library: policies ------------------------------------
+
+class PolicyFields(Schema):
+    """政策: a support policy with its eligibility in the network's Criteria shape."""
+
+    title = fields.String(required=True, validate=validate.Length(min=4, max=300))
+    issuer = fields.String(required=True, validate=validate.Length(min=2, max=200),
+                           metadata={"example": "工业和信息化部"})
+    issuer_level = fields.String(required=True, validate=validate.OneOf(ISSUER_LEVELS))
+    document_number = fields.String(validate=validate.Length(max=100), metadata={"example": "工信部企业〔2023〕213号"})
+    issued_on = fields.Date(required=True)
+    expires_on = fields.Date(allow_none=True)
+    region_code = region_field(description="Where the policy applies (its scope); 000000 nationwide")
+    service_area = area_field(required=True)
+    benefits = fields.String(required=True, validate=validate.Length(min=2, max=5000))
+    full_text = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    criteria = fields.Dict(load_default=dict, metadata={
+        "description": "Eligibility: a Criteria object of the enterprises service (region_prefixes, "
+                       "industry_codes, size_classes, tiers, employees_min/max, revenue_min/max, "
+                       "rd_ratio_min, registered_years_min, tags)"})
+
+    @validates_schema(skip_on_field_errors=False)
+    def _criteria(self, data, **kwargs):
+        problems = criteria_errors(data["criteria"]) if "criteria" in data else {}
+        if problems:
+            raise ValidationError(problems)
+
+    @validates_schema
+    def _dates(self, data, **kwargs):
+        if data.get("expires_on") and data.get("issued_on") and data["expires_on"] < data["issued_on"]:
+            raise ValidationError("expires_on may not precede issued_on", field_name="expires_on")
+
+
+class PolicyDraft(PolicyFields):
+    agency_id = fields.Integer(required=True, strict=True,
+                               metadata={"description": "The publishing agency; the scope must lie in its region"})
+
+
+PolicyChanges = partial_of(PolicyFields, "PolicyChanges")
+
+
+class Policy(Schema):
+    id = fields.Integer()
+    agency_id = fields.Integer()
+    title = fields.String()
+    issuer = fields.String()
+    issuer_level = fields.String()
+    document_number = fields.String(allow_none=True)
+    issued_on = fields.Date()
+    expires_on = fields.Date(allow_none=True)
+    region_code = fields.String()
+    service_area = fields.String()
+    benefits = fields.String()
+    full_text = fields.String()
+    criteria = fields.Dict(metadata={"description": "Eligibility in the enterprises service's Criteria shape"})
+    state = fields.String(validate=validate.OneOf(POLICY_STATES))
+    published_at = fields.DateTime(allow_none=True)
+    withdrawn_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class PolicyWithdrawal(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
+class PolicyFilter(Schema):
+    area = area_field()
+    region = fields.String(validate=check_region,
+                           metadata={"description": "Only policies that apply to this region"})
+    state = fields.String(validate=validate.OneOf(POLICY_STATES[1:]), load_default="published")
+    agency_id = fields.Integer()
+
+
+class RegionPolicy(Schema):
+    """One entry of ``policies_for_region``: a policy an enterprise there may claim."""
+
+    id = fields.Integer()
+    title = fields.String()
+    criteria = fields.Dict()
+
+
+class PolicyPublished(Schema):
+    """Payload of ``policy.published``; ``criteria`` already narrowed to the policy's region."""
+
+    policy_id = fields.Integer(required=True)
+    agency_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    document_number = fields.String(allow_none=True)
+    service_area = fields.String(required=True)
+    region_code = fields.String(required=True)
+    issued_on = fields.Date(required=True)
+    expires_on = fields.Date(allow_none=True)
+    benefits = fields.String(required=True)
+    criteria = fields.Dict(required=True)
+
+
+class PolicyClosed(Schema):
+    """Payload of ``policy.withdrawn`` and ``policy.expired``."""
+
+    policy_id = fields.Integer(required=True)
+    agency_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    region_code = fields.String(required=True)
+    reason = fields.String(allow_none=True)
+
+
+# -- basic information library: laws, experts, FAQs --------------------------
+
+class LawFields(Schema):
+    """法律法规: a law, regulation or normative document SMEs rely on."""
+
+    title = fields.String(required=True, validate=validate.Length(min=4, max=300))
+    category = fields.String(required=True, validate=validate.OneOf(LAW_CATEGORIES))
+    issuer = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    document_number = fields.String(validate=validate.Length(max=100))
+    issued_on = fields.Date(required=True)
+    effective_on = fields.Date(allow_none=True)
+    region_code = region_field()
+    service_area = area_field(load_default="policy")
+    full_text = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    url = fields.Url(allow_none=True)
+
+
+class Law(LawFields):
+    id = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class ExpertFields(Schema):
+    """专家: a named expert in the network's pool, with the areas they advise on."""
+
+    name = fields.String(required=True, validate=validate.Length(min=2, max=100))
+    organization = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    position = fields.String(validate=validate.Length(max=100), metadata={"example": "研究员"})
+    service_areas = fields.List(area_field(), required=True, validate=validate.Length(min=1))
+    specialties = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
+                              load_default=list, validate=validate.Length(max=20))
+    region_code = region_field(required=True, description="Where the expert is based")
+    phone = fields.String(validate=validate.Length(min=3, max=50))
+    email = fields.Email()
+    available = fields.Boolean(load_default=True)
+    bio = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class Expert(ExpertFields):
+    id = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class ExpertFilter(Schema):
+    area = area_field()
+    region = fields.String(validate=check_region)
+    available = fields.Boolean()
+
+
+class FaqFields(Schema):
+    """常见问题: a question SMEs ask and the network's answer."""
+
+    question = fields.String(required=True, validate=validate.Length(min=4, max=500))
+    answer = fields.String(required=True, validate=validate.Length(min=2, max=20_000))
+    service_area = area_field(required=True)
+    region_code = region_field()
+
+
+class Faq(FaqFields):
+    id = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class AreaRegionFilter(Schema):
+    area = area_field()
+    region = fields.String(validate=check_region,
+                           metadata={"description": "Only entries that apply to this region"})
+
+
+# -- quality service provider library (优质服务机构库) --------------------------
+
+class StoredDate(fields.Date):
+    """A date that may come back from a JSON document as an ISO string."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, str):
+            value = date.fromisoformat(value)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class Qualification(Schema):
+    """A qualification document (资质证明) of a provider."""
+
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    number = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    issuer = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    valid_until = StoredDate(allow_none=True)
+
+
+class ProviderContact(Schema):
+    person = fields.String(validate=validate.Length(max=100))
+    phone = fields.String(validate=validate.Length(min=3, max=50))
+    email = fields.Email()
+    address = fields.String(validate=validate.Length(max=300))
+
+
+class ProviderFields(Schema):
+    """A market service provider (市场化服务机构) known to the network."""
+
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    uscc = fields.String(required=True, validate=check_uscc)
+    region_code = fields.String(required=True, validate=check_region)
+    established_on = fields.Date(required=True)
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    contact = fields.Nested(ProviderContact, load_default=dict)
+    qualifications = fields.List(fields.Nested(Qualification), load_default=list,
+                                 validate=validate.Length(max=50))
+    served_enterprises = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=10_000_000),
+                                        metadata={"description": "Service record: SMEs served in the last three years"})
+
+    @validates("established_on")
+    def _not_future(self, value, **kwargs):
+        if value > date.today():
+            raise ValidationError("established_on may not be in the future")
+
+
+ProviderChanges = partial_of(ProviderFields, "ProviderChanges")
+
+
+class ProviderMembership(Schema):
+    service_area = fields.String()
+    state = fields.String(validate=validate.OneOf(MEMBERSHIP_STATES))
+    since = fields.DateTime()
+    latest_score = fields.Float(allow_none=True)
+
+
+class ProviderDecisionRecord(Schema):
+    service_area = fields.String()
+    action = fields.String()
+    reason = fields.String()
+    actor = fields.String()
+    at = fields.DateTime()
+
+
+class ProviderEvaluation(Schema):
+    """One period's evaluation (评估) of a provider in one service area."""
+
+    provider_id = fields.Integer()
+    service_area = fields.String()
+    period = fields.String()
+    capability = fields.Float()
+    management = fields.Float()
+    service_quality = fields.Float()
+    satisfaction = fields.Float(allow_none=True, metadata={"description": "From enterprises' ratings; null when none"})
+    ratings = fields.Integer()
+    score = fields.Float()
+    below_threshold = fields.Boolean()
+    exited = fields.Boolean()
+    evaluated_at = fields.DateTime()
+
+
+class Provider(ProviderFields):
+    id = fields.Integer()
+    memberships = fields.List(fields.Nested(ProviderMembership))
+    decisions = fields.List(fields.Nested(ProviderDecisionRecord))
+    evaluations = fields.List(fields.Nested(ProviderEvaluation))
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ProviderApplication(Schema):
+    service_area = area_field(required=True)
+
+
+class ProviderDecision(Schema):
+    """An admin's decision on a provider in one area: admit, reject or exit, with the reason."""
+
+    service_area = area_field(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(("admit", "reject", "exit")))
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
+PERIOD_PATTERN = r"^\d{4}-Q[1-4]$"
+
+
+class EvaluationInput(Schema):
+    """An evaluator's scores (0–100) for one provider, area and quarter (e.g. 2026-Q2)."""
+
+    service_area = area_field(required=True)
+    period = fields.String(required=True,
+                           validate=validate.Regexp(PERIOD_PATTERN, error="period must look like 2026-Q2"))
+    capability = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    management = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    service_quality = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+
+
+class ProviderFilter(Schema):
+    area = area_field()
+    region = fields.String(validate=check_region)
+    state = fields.String(validate=validate.OneOf(MEMBERSHIP_STATES), load_default="admitted",
+                          metadata={"description": "Membership state in some area (in ``area`` when given)"})
+    uscc = fields.String(validate=check_uscc, metadata={"description": "Find one provider by its USCC, any state"})
+
+
+class ProviderAdmitted(Schema):
+    """Payload of ``provider.admitted``."""
+
+    provider_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    uscc = fields.String(required=True)
+    region_code = fields.String(required=True)
+    service_area = fields.String(required=True)
+    readmission = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+
+
+class ProviderExited(Schema):
+    """Payload of ``provider.exited``."""
+
+    provider_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    uscc = fields.String(required=True)
+    region_code = fields.String(required=True)
+    service_area = fields.String(required=True)
+    automatic = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+
+
+# -- service products and cases (服务产品和案例库) ------------------------------
+
+class Classification(Schema):
+    """Who a product or case is for: industries, size classes and tiers (empty = any)."""
+
+    service_area = area_field(required=True)
+    industry_codes = fields.List(fields.String(validate=check_industry), load_default=list,
+                                 metadata={"example": ["C39", "I"]})
+    size_classes = fields.List(fields.String(validate=validate.OneOf(SIZE_CLASSES)), load_default=list)
+    tiers = fields.List(fields.String(validate=validate.OneOf(TIERS)), load_default=list)
+    region_code = region_field()
+    provider_id = fields.Integer(strict=True, allow_none=True)
+    agency_id = fields.Integer(strict=True, allow_none=True)
+
+
+class ProductFields(Classification):
+    """服务产品: a standardised service an agency or provider offers."""
+
+    title = fields.String(required=True, validate=validate.Length(min=4, max=300))
+    summary = fields.String(required=True, validate=validate.Length(min=2, max=1000))
+    description = fields.String(load_default="", validate=validate.Length(max=20_000))
+    fee = fields.String(load_default="免费", validate=validate.Length(max=200))
+
+
+class Product(ProductFields):
+    id = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class CaseFields(Classification):
+    """服务案例: a worked case — what was done for an SME, and the outcome."""
+
+    title = fields.String(required=True, validate=validate.Length(min=4, max=300))
+    summary = fields.String(required=True, validate=validate.Length(min=2, max=1000))
+    body = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    outcome = fields.String(load_default="", validate=validate.Length(max=2000))
+    product_id = fields.Integer(strict=True, allow_none=True)
+
+
+class Case(CaseFields):
+    id = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class CatalogueFilter(Schema):
+    area = area_field()
+    industry = fields.String(validate=check_industry, metadata={"description": "Section or division, e.g. C or C39"})
+    size_class = fields.String(validate=validate.OneOf(SIZE_CLASSES))
+    tier = fields.String(validate=validate.OneOf(TIERS))
+    region = fields.String(validate=check_region)
+    provider_id = fields.Integer()
+
+
+# -- search -----------------------------------------------------------------
+
+class SearchFilter(Schema):
+    q = fields.String(required=True, validate=validate.Length(min=2, max=100),
+                      metadata={"description": "Words to find (Chinese or not); every word must occur",
+                                "example": "专精特新"})
+    kind = fields.String(validate=validate.OneOf(SEARCH_KINDS))
+    area = area_field()
+
+    @validates("q")
+    def _meaningful(self, value, **kwargs):
+        if len(value.strip()) < 2:
+            raise ValidationError("give at least two characters to search for")
+
+
+class SearchHit(Schema):
+    kind = fields.String(validate=validate.OneOf(SEARCH_KINDS))
+    id = fields.Integer()
+    title = fields.String()
+    snippet = fields.String()
+    service_area = fields.String(allow_none=True)
+    region_code = fields.String(allow_none=True)

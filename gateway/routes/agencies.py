@@ -1,0 +1,91 @@
+"""Routes over the agencies service: the agency network, service guides and routing.
+
+Agencies, their guides and routing answers are public: an SME must be able to
+find who serves it. Admins manage agencies inside their own region; an
+agency's staff edit its guide.
+"""
+from marshmallow import Schema, fields
+
+from gateway import auth, pages
+from gateway.api import Forbidden, NotFound, route
+from gateway.routes.library import LibraryRoutes, listed, require_region
+from gateway.routes.policies import PolicyRoutes
+from gateway.routes.providers import ProviderRoutes
+from gateway.rpc import ServiceProxy
+from services.agencies import schemas
+
+AgencyPage = pages.page_schema(schemas.Agency, "AgencyPage")
+SkeletonLoaded = Schema.from_dict({"created": fields.Integer(), "total": fields.Integer()},
+                                  name="SkeletonLoaded")
+AgencyQuery = type("AgencyQuery", (pages.PageQuery, schemas.AgencyFilter), {})
+
+
+class AgencyRoutes(PolicyRoutes, LibraryRoutes, ProviderRoutes):
+    """Every route over the agencies service: network, guides, routing, libraries, search."""
+
+    agencies = ServiceProxy("agencies")
+
+    @route("GET", "/api/v1/agencies", public=True, query=AgencyQuery, response=AgencyPage,
+           tags=["agencies"], summary="The agency network: agencies and service stations")
+    def list_agencies(self, call):
+        return listed(call, self.agencies.list_agencies)
+
+    @route("GET", "/api/v1/agencies/<int:agency_id>", public=True, response=schemas.Agency,
+           tags=["agencies"], summary="One agency or service station")
+    def get_agency(self, call, agency_id):
+        return self.agencies.get(agency_id)
+
+    @route("POST", "/api/v1/agencies", roles=auth.REGION_ADMINS, body=schemas.AgencyCreation,
+           response=schemas.Agency, status=201, tags=["agencies"],
+           summary="Add an agency or service station in the caller's region")
+    def create_agency(self, call):
+        require_region(call.principal, call.body["region_code"], "an agency")
+        return self.agencies.create_agency(call.body)
+
+    @route("POST", "/api/v1/agencies/skeleton", roles=(auth.NATIONAL_ADMIN,), response=SkeletonLoaded,
+           tags=["agencies"], summary="Load the national skeleton from GB/T 2260 (idempotent)")
+    def load_skeleton(self, call):
+        """One agency per province, city and county in use today, under the national agency."""
+        return self.agencies.generate_skeleton()
+
+    @route("PATCH", "/api/v1/agencies/<int:agency_id>", roles=auth.REGION_ADMINS, body=schemas.AgencyChanges,
+           response=schemas.Agency, tags=["agencies"],
+           summary="Change an agency of the caller's region (name, parent, areas, park, active)")
+    def update_agency(self, call, agency_id):
+        agency = self.agencies.get(agency_id)
+        require_region(call.principal, agency["region_code"], f"agency {agency_id}")
+        return self.agencies.update_agency(agency_id, call.body)
+
+    @route("GET", "/api/v1/agencies/<int:agency_id>/escalation", public=True, response=schemas.Agency,
+           tags=["agencies"], summary="Where the agency escalates: its parent (404 at national level)")
+    def agency_escalation(self, call, agency_id):
+        parent = self.agencies.escalation_target(agency_id)
+        if parent is None:
+            raise NotFound(f"agency {agency_id} is the national agency; nothing is above it",
+                           {"agency_id": agency_id})
+        return parent
+
+    @route("GET", "/api/v1/agencies/<int:agency_id>/guide", public=True, response=schemas.Guide,
+           tags=["agencies"], summary="The agency's service guide (六公开)")
+    def get_guide(self, call, agency_id):
+        return self.agencies.get_guide(agency_id)
+
+    @route("PUT", "/api/v1/agencies/<int:agency_id>/guide", roles=auth.REGION_ADMINS + (auth.AGENCY_STAFF,),
+           body=schemas.GuideContent, response=schemas.Guide, tags=["agencies"],
+           summary="Publish a new version of the agency's service guide")
+    def publish_guide(self, call, agency_id):
+        """The agency's own staff, or an admin of its region, publish its guide."""
+        principal = call.principal
+        if principal.role == auth.AGENCY_STAFF:
+            if principal.scope != str(agency_id):
+                raise Forbidden("agency staff may only edit their own agency's guide",
+                                {"agency_id": agency_id})
+        else:
+            require_region(principal, self.agencies.get(agency_id)["region_code"], f"agency {agency_id}")
+        return self.agencies.publish_guide(agency_id, call.body, principal.subject)
+
+    @route("GET", "/api/v1/routing", public=True, query=schemas.RoutingQuery, response=schemas.RoutingDecision,
+           tags=["agencies"], summary="Which agency answers for a region, park and service area, and why")
+    def route_request(self, call):
+        query = call.query
+        return self.agencies.route(query["region"], query["area"], query.get("park"))

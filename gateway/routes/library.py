@@ -1,0 +1,96 @@
+"""Routes over the library entries: laws (/laws), experts (/experts), FAQs (/faqs),
+service products (/products) and cases (/cases), plus the library search.
+
+Laws, FAQs, products and cases are public to read; experts need a token (their
+contact details are not public). Admins add and change entries inside their
+own region (an entry's region code; 000000 entries are the national admin's).
+"""
+from gateway import auth, pages
+from gateway.api import Forbidden, route
+from gateway.rpc import ServiceProxy
+from services.agencies import schemas
+from services.agencies.library import KINDS
+
+
+def require_region(principal, region_code, what):
+    """403 unless the caller administers ``region_code`` (000000: national admins only)."""
+    if not principal.covers_region(region_code):
+        raise Forbidden(f"{what} in region {region_code} is outside your scope",
+                        {"region_code": region_code})
+
+
+def listed(call, fetch, *args):
+    """One page from an RPC ``fetch(*args, filters, limit, offset)`` answering ``{"items", "total"}``."""
+    limit, offset = pages.window(call.query)
+    filters = {key: value for key, value in call.query.items() if key not in ("page", "page_size")}
+    found = fetch(*args, filters, limit, offset)
+    return pages.page_of(found["items"], found["total"], call.query)
+
+
+SearchPage = pages.page_schema(schemas.SearchHit, "SearchPage")
+SearchQuery = type("SearchQuery", (pages.PageQuery, schemas.SearchFilter), {})
+
+
+def entry_routes(kind, path, title, filter_schema, public_read):
+    """The four routes of one library kind: list, read, add and change."""
+    spec = KINDS[kind]
+    plural = f"{kind}s"
+    read = {"public": True} if public_read else {"roles": auth.ROLES}
+    query = type(f"{spec.view.__name__}Query", (pages.PageQuery, filter_schema), {})
+    page_schema = pages.page_schema(spec.view, f"{spec.view.__name__}Page")
+
+    @route("GET", path, query=query, response=page_schema, tags=["library"], summary=f"{title}: list", **read)
+    def list_entries(self, call):
+        return listed(call, self.agencies.list_entries, kind)
+
+    @route("GET", f"{path}/<int:entry_id>", response=spec.view, tags=["library"], summary=f"{title}: one", **read)
+    def get_entry(self, call, entry_id):
+        return self.agencies.get_entry(kind, entry_id)
+
+    @route("POST", path, roles=auth.REGION_ADMINS, body=spec.fields, response=spec.view, status=201,
+           tags=["library"], summary=f"{title}: add one in the caller's region")
+    def add_entry(self, call):
+        require_region(call.principal, call.body.get("region_code", schemas.NATIONWIDE), f"a {kind}")
+        return self.agencies.add_entry(kind, call.body)
+
+    @route("PATCH", f"{path}/<int:entry_id>", roles=auth.REGION_ADMINS, body=spec.changes, response=spec.view,
+           tags=["library"], summary=f"{title}: change one of the caller's region")
+    def update_entry(self, call, entry_id):
+        entry = self.agencies.get_entry(kind, entry_id)
+        require_region(call.principal, entry["region_code"], f"{kind} {entry_id}")
+        if "region_code" in call.body:
+            require_region(call.principal, call.body["region_code"], f"a {kind}")
+        return self.agencies.update_entry(kind, entry_id, call.body)
+
+    for method, name in ((list_entries, f"list_{plural}"), (get_entry, f"get_{kind}"),
+                         (add_entry, f"add_{kind}"), (update_entry, f"update_{kind}")):
+        method.__name__ = method.__qualname__ = name
+    return list_entries, get_entry, add_entry, update_entry
+
+
+class LibraryRoutes:
+    agencies = ServiceProxy("agencies")
+
+    list_laws, get_law, add_law, update_law = entry_routes(
+        "law", "/api/v1/laws", "Laws and regulations (法律法规)", schemas.AreaRegionFilter, public_read=True)
+    list_experts, get_expert, add_expert, update_expert = entry_routes(
+        "expert", "/api/v1/experts", "Experts (专家库)", schemas.ExpertFilter, public_read=False)
+    list_faqs, get_faq, add_faq, update_faq = entry_routes(
+        "faq", "/api/v1/faqs", "FAQs (常见问题)", schemas.AreaRegionFilter, public_read=True)
+    list_products, get_product, add_product, update_product = entry_routes(
+        "product", "/api/v1/products", "Service products (服务产品)", schemas.CatalogueFilter, public_read=True)
+    list_cases, get_case, add_case, update_case = entry_routes(
+        "case", "/api/v1/cases", "Service cases (服务案例)", schemas.CatalogueFilter, public_read=True)
+
+    @route("GET", "/api/v1/search", public=True, query=SearchQuery, response=SearchPage, tags=["library"],
+           summary="Search the libraries (policies, laws, FAQs, experts, providers, products, cases)")
+    def search_library(self, call):
+        """Every word of ``q`` must occur; 专精特新 is found inside longer titles and texts.
+
+        Experts and providers are found by name and field; their contact
+        details stay behind their own authenticated routes.
+        """
+        query = call.query
+        limit, offset = pages.window(query)
+        found = self.agencies.search(query["q"], query.get("kind"), query.get("area"), limit, offset)
+        return pages.page_of(found["items"], found["total"], query)

@@ -1,0 +1,53 @@
+"""Routing: the deepest covering agency offering the area answers; the rest is explained."""
+from services.agencies import routing
+
+ALL = ["policy", "finance_talent", "international", "rights"]
+
+
+def candidate(id, level, depth, areas=ALL, active=True):
+    return {"id": id, "name": f"{level} {id}", "level": level, "depth": depth,
+            "service_areas": areas, "active": active}
+
+
+NATIONAL = candidate(1, "national", 0)
+PROVINCE = candidate(2, "province", 1)
+CITY = candidate(3, "city", 2)
+COUNTY = candidate(4, "county", 3, areas=["policy", "rights"])
+STATION = candidate(5, "station", 4, areas=["finance_talent"])
+
+
+def chosen(candidates, area, park=None):
+    agency, explanation = routing.choose(candidates, area, "320102", park)
+    return agency and agency["id"], [(step["agency_id"], step["skipped"]) for step in explanation]
+
+
+def test_the_deepest_agency_offering_the_area_answers_whatever_the_input_order():
+    assert chosen([NATIONAL, CITY, COUNTY, PROVINCE], "rights") == (4, [(4, False)])
+    assert chosen([COUNTY, PROVINCE, NATIONAL, CITY], "rights") == (4, [(4, False)])
+
+
+def test_a_county_without_the_area_falls_back_to_the_city():
+    assert chosen([NATIONAL, PROVINCE, CITY, COUNTY], "international") == (3, [(4, True), (3, False)])
+
+
+def test_a_station_answers_first_in_its_areas_only():
+    everyone = [NATIONAL, PROVINCE, CITY, COUNTY, STATION]
+    assert chosen(everyone, "finance_talent", park="徐庄") == (5, [(5, False)])
+    assert chosen(everyone, "rights", park="徐庄") == (4, [(5, True), (4, False)])
+
+
+def test_inactive_agencies_are_skipped_with_the_reason():
+    agency, explanation = routing.choose([NATIONAL, candidate(4, "county", 3, active=False)], "policy", "320102")
+    assert agency["id"] == 1
+    assert explanation[0]["reason"] == "inactive"
+
+
+def test_stations_at_one_depth_go_to_the_lowest_id():
+    twins = [candidate(9, "station", 4), candidate(7, "station", 4), NATIONAL]
+    assert chosen(twins, "policy", park="徐庄") == (7, [(7, False)])
+
+
+def test_no_candidate_offering_the_area_means_none_with_every_skip_explained():
+    agency, explanation = routing.choose([COUNTY], "international", "320102")
+    assert agency is None
+    assert explanation[0]["reason"].startswith("does not offer international")
