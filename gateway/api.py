@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
+from urllib.parse import parse_qsl
 
 import eventlet
 import structlog
@@ -220,8 +221,11 @@ class ApiRoute(HttpRequestHandler):
     server = ApiServer()
 
     def __init__(self, method, url, roles=(), public=False, body=None, query=None,
-                 response=None, status=200, summary="", tags=(), **kwargs):
+                 response=None, status=200, summary="", tags=(), forms=False, **kwargs):
         self.roles = frozenset(roles)
+        # Also take the body as an HTML form (application/x-www-form-urlencoded),
+        # for clients of standards that post forms (Open311 GeoReport v2).
+        self.forms = forms
         self.public = public
         self.body_schema, self.query_schema, self.response_schema = body, query, response
         self.status, self.summary, self.tags = status, summary, tuple(tags)
@@ -286,13 +290,14 @@ class ApiRoute(HttpRequestHandler):
         limit = self.server.max_body_bytes
         if length is not None and length > limit:
             raise PayloadTooLarge(f"the body may be at most {limit} bytes")
-        if request.mimetype != "application/json":
+        form = self.forms and request.mimetype == "application/x-www-form-urlencoded"
+        if request.mimetype != "application/json" and not form:
             raise MalformedRequest("the body must be JSON (Content-Type: application/json)")
         raw = request.stream.read(limit + 1)
         if len(raw) > limit:
             raise PayloadTooLarge(f"the body may be at most {limit} bytes")
         try:
-            body = json.loads(raw)
+            body = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True)) if form else json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise MalformedRequest(f"the body is not valid JSON: {exc}") from None
         if not isinstance(body, dict):

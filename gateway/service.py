@@ -9,12 +9,15 @@ from nameko.dependency_providers import Config
 
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
+from gateway.routes.agencies import AgencyRoutes
 from gateway.routes.enterprises import EnterpriseRoutes
 from gateway.routes.meta import MetaRoutes
 from gateway.routes.notifications import NotificationRoutes
+from gateway.routes.open311 import Open311Routes
+from gateway.routes.requests import RequestRoutes
 
 
-class GatewayService(EnterpriseRoutes, NotificationRoutes, MetaRoutes):
+class GatewayService(AgencyRoutes, EnterpriseRoutes, NotificationRoutes, RequestRoutes, Open311Routes, MetaRoutes):
     """HTTP API under ``/api/v1`` plus ``/metrics`` and health for operators."""
 
     name = "gateway"

@@ -31,6 +31,7 @@ TEST_ENV = {
     "ONENET_OUTBOX_POLL_INTERVAL": "0.1",
     "ONENET_LOG_LEVEL": "INFO",
     "ONENET_RPC_TIMEOUT": "3",
+    "ONENET_CLOCK_CONTROL": "on",
 }
 os.environ.update(TEST_ENV)
 

@@ -1,18 +1,321 @@
-"""The requests service's contracts."""
-from marshmallow import Schema, fields, validate
+"""The requests service's contracts: RPC payloads, HTTP bodies and event payloads.
 
-STATES = ("submitted", "assigned", "accepted", "in_progress", "resolved",
-          "revisited", "closed", "withdrawn")
+The gateway validates HTTP bodies with these same schemas; consumers of the
+``request.*`` events read their payloads as described here.
+"""
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from chassis import regions
+from services.agencies.schemas import AREAS as SERVICE_AREAS
+from services.enterprises.schemas import check_county, check_uscc
+from services.requests.arrears import DEBTOR_TYPES
+from services.requests.lifecycle import ACTIONS, STATES
+
+KINDS = ("general", "arrears")
+MAX_AMOUNT_YUAN = 10**13
+PERIOD_FORMAT = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
 
 
-class ServiceRequest(Schema):
-    """诉求: a request an SME raises with the network."""
+def check_region(value):
+    """A known province, city or county code (6 digits)."""
+    if not (isinstance(value, str) and len(value) == 6 and value.isdigit() and regions.is_known(value)):
+        raise ValidationError(f"{value!r} is not a known 6-digit region code")
+
+
+def check_period(value):
+    if not PERIOD_FORMAT.match(value or ""):
+        raise ValidationError("period must be YYYY, YYYY-Qn or YYYY-MM, e.g. 2026-11")
+
+
+class ArrearsClaim(Schema):
+    """拖欠账款: what an SME says it is owed, and by whom."""
+
+    debtor_uscc = fields.String(required=True, validate=check_uscc,
+                                metadata={"description": "The debtor's unified social credit code"})
+    debtor_type = fields.String(required=True, validate=validate.OneOf(DEBTOR_TYPES),
+                                metadata={"description": "government (机关), public_institution (事业单位) "
+                                                         "or large_enterprise (大型企业)"})
+    amount = fields.Decimal(required=True, as_string=False, places=2,
+                            validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT_YUAN),
+                            metadata={"description": "Amount owed, yuan", "example": "125000.00"})
+    contract_date = fields.Date(required=True)
+    delivery_date = fields.Date(required=True, metadata={
+        "description": "Day the goods, works or services were delivered (交付); the term runs from it"})
+    agreed_days = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=365),
+                                 metadata={"description": "Payment term the contract sets, in days"})
+
+    @validates_schema
+    def _dates(self, data, **kwargs):
+        if "contract_date" in data and "delivery_date" in data:
+            if data["delivery_date"] < data["contract_date"]:
+                raise ValidationError("delivery cannot precede the contract", field_name="delivery_date")
+
+
+class ArrearsFacts(ArrearsClaim):
+    """An arrears claim with what the rules make of it."""
+
+    amount = fields.String(metadata={"description": "Amount owed, yuan, as a decimal string"})
+
+    payment_term_days = fields.Integer()
+    payment_term_basis = fields.String(metadata={"description": "statutory, agreed or agreed_capped"})
+    payment_due_date = fields.Date()
+    overdue = fields.Boolean()
+    days_overdue = fields.Integer()
+
+
+class RequestSubmission(Schema):
+    """What an enterprise says when it raises a request (提出诉求)."""
+
+    service_area = fields.String(validate=validate.OneOf(SERVICE_AREAS),
+                                 metadata={"description": "Required unless ``arrears`` is given (then rights)"})
+    title = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    region_code = fields.String(required=True, validate=check_county, metadata={
+        "description": "County-level division (GB/T 2260) where the request is raised", "example": "110105"})
+    park = fields.String(allow_none=True, validate=validate.Length(max=100),
+                         metadata={"description": "Industrial park or cluster, for routing to its station"})
+    arrears = fields.Nested(ArrearsClaim, allow_none=True)
+
+    @validates_schema
+    def _area(self, data, **kwargs):
+        if data.get("arrears"):
+            if data.get("service_area", "rights") != "rights":
+                raise ValidationError("an arrears complaint belongs to the rights service area",
+                                      field_name="service_area")
+        elif not data.get("service_area"):
+            raise ValidationError("required", field_name="service_area")
+
+
+class TransitionRequest(Schema):
+    """A step in a request's lifecycle asked for by a caller."""
+
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    reason = fields.String(allow_none=True, validate=validate.Length(max=1000),
+                           metadata={"description": "Required for transfer, return and escalate"})
+    target_agency_id = fields.Integer(strict=True, allow_none=True,
+                                      metadata={"description": "The agency to transfer to"})
+    provider_id = fields.Integer(strict=True, allow_none=True, metadata={
+        "description": "Quality service provider engaged (on accept, start or resolve)"})
+
+    @validates_schema
+    def _target(self, data, **kwargs):
+        if data.get("action") == "transfer" and not data.get("target_agency_id"):
+            raise ValidationError("required for transfer", field_name="target_agency_id")
+
+
+class RatingSubmission(Schema):
+    """满意度评价: the enterprise's verdict on a resolution."""
+
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    solved = fields.Boolean(required=True, metadata={"description": "Whether the problem is solved"})
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class RevisitCallRecord(Schema):
+    """回访: what an agency learnt when it called the enterprise back."""
+
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    solved = fields.Boolean(allow_none=True)
+
+
+class HistoryEntry(Schema):
+    """One transition in a request's append-only history."""
+
+    at = fields.DateTime()
+    action = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    actor = fields.String()
+    actor_role = fields.String()
+    reason = fields.String(allow_none=True)
+    from_agency_id = fields.Integer(allow_none=True)
+    to_agency_id = fields.Integer(allow_none=True)
+
+
+class Rating(Schema):
+    round = fields.Integer()
+    score = fields.Integer()
+    solved = fields.Boolean()
+    comment = fields.String()
+    agency_id = fields.Integer(allow_none=True)
+    rated_at = fields.DateTime()
+
+
+class RevisitCall(Schema):
+    agency_id = fields.Integer(allow_none=True)
+    solved = fields.Boolean(allow_none=True)
+    note = fields.String()
+    called_by = fields.String()
+    called_at = fields.DateTime()
+
+
+class ServiceRequestSummary(Schema):
+    """诉求 as lists show it."""
 
     id = fields.UUID()
     uscc = fields.String()
+    kind = fields.String(validate=validate.OneOf(KINDS))
     service_area = fields.String()
     title = fields.String()
     region_code = fields.String()
     state = fields.String(validate=validate.OneOf(STATES))
     agency_id = fields.Integer(allow_none=True)
+    agency_name = fields.String(allow_none=True)
+    accept_by = fields.Date(allow_none=True, metadata={"description": "Last day to accept (受理时限), China time"})
+    resolve_by = fields.Date(allow_none=True, metadata={"description": "Last day to resolve (办结时限)"})
+    expected_answer_by = fields.Date(allow_none=True, metadata={
+        "description": "When the enterprise can expect its answer; null once answered"})
+    deadline_provisional = fields.Boolean(metadata={
+        "description": "A deadline counts days of a year whose holidays are not yet published"})
+    overdue = fields.Boolean()
     submitted_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ServiceRequest(ServiceRequestSummary):
+    """诉求: a request an SME raises with the network, with its whole history."""
+
+    description = fields.String()
+    park = fields.String(allow_none=True)
+    agency_level = fields.String(allow_none=True)
+    provider_id = fields.Integer(allow_none=True)
+    reopen_count = fields.Integer()
+    escalation_count = fields.Integer()
+    archived = fields.Boolean(metadata={"description": "Closed and read-only (归档)"})
+    accepted_at = fields.DateTime(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    arrears = fields.Nested(ArrearsFacts, allow_none=True)
+    ratings = fields.List(fields.Nested(Rating))
+    revisits = fields.List(fields.Nested(RevisitCall))
+    history = fields.List(fields.Nested(HistoryEntry))
+
+
+class RequestFilter(Schema):
+    """Filters on a list of requests (each narrows the caller's own scope)."""
+
+    state = fields.String(validate=validate.OneOf(STATES))
+    service_area = fields.String(validate=validate.OneOf(SERVICE_AREAS))
+    region = fields.String(validate=validate.Regexp(r"^\d{2}(\d{2}){0,2}$"), metadata={
+        "description": "Region prefix: 2 (province), 4 (city) or 6 (county) digits"})
+    agency_id = fields.Integer()
+    uscc = fields.String(validate=validate.Length(equal=18))
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    overdue = fields.Boolean()
+    open = fields.Boolean(metadata={"description": "true: not yet closed or withdrawn; false: closed or withdrawn"})
+    submitted_from = fields.Date()
+    submitted_to = fields.Date()
+
+
+class AssessmentQuery(Schema):
+    region = fields.String(required=True, validate=check_region, metadata={
+        "description": "Province, city or county code", "example": "320102"})
+    period = fields.String(required=True, validate=check_period, metadata={
+        "description": "YYYY, YYYY-Qn or YYYY-MM", "example": "2026-11"})
+
+
+class Assessment(Schema):
+    """评估问效: how a region handled the requests raised in it during a period."""
+
+    region = fields.String()
+    level = fields.String()
+    period = fields.String()
+    period_start = fields.Date()
+    period_end = fields.Date(metadata={"description": "Last day of the period"})
+    received = fields.Integer(metadata={"description": "Requests raised in the region in the period"})
+    accepted = fields.Integer()
+    accepted_on_time = fields.Integer()
+    accepted_on_time_pct = fields.Float(allow_none=True)
+    resolved = fields.Integer()
+    resolved_on_time = fields.Integer()
+    resolved_on_time_pct = fields.Float(allow_none=True)
+    escalations = fields.Integer(metadata={"description": "Escalations of these requests"})
+    escalations_received = fields.Integer(metadata={
+        "description": "Escalations of the period's requests to agencies of this region"})
+    ratings = fields.Integer()
+    average_satisfaction = fields.Float(allow_none=True)
+    revisit_coverage_pct = fields.Float(allow_none=True)
+    resolved_not_solved_pct = fields.Float(allow_none=True)
+
+
+class HolidayRange(Schema):
+    name = fields.String(load_default="", validate=validate.Length(max=50), metadata={"example": "春节"})
+    first = fields.Date(required=True)
+    last = fields.Date(required=True)
+
+
+class HolidaySchedule(Schema):
+    """国务院办公厅 节假日安排 for one year: days off and make-up working days (调休上班)."""
+
+    holidays = fields.List(fields.Nested(HolidayRange), required=True)
+    workdays = fields.List(fields.Date(), load_default=list,
+                           metadata={"description": "Weekend days that are working days"})
+    source = fields.String(load_default="", validate=validate.Length(max=200),
+                           metadata={"example": "国办发明电〔2026〕7号"})
+
+
+class HolidayScheduleLoaded(Schema):
+    year = fields.Integer()
+    holidays = fields.Integer()
+    workdays = fields.Integer()
+    recomputed = fields.Integer(metadata={"description": "Provisional deadlines recomputed"})
+
+
+class ClockSetting(Schema):
+    offset_seconds = fields.Float(required=True, validate=validate.Range(min=-10**9, max=10**9))
+
+
+class ClockReading(Schema):
+    now = fields.DateTime()
+    offset_seconds = fields.Float()
+    escalated = fields.Integer()
+
+
+# -- event payloads ------------------------------------------------------------
+
+class RequestTransitioned(Schema):
+    """Payload of every ``request.<transition>`` event."""
+
+    request_id = fields.UUID(required=True)
+    action = fields.String(required=True)
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(required=True)
+    uscc = fields.String(required=True)
+    service_area = fields.String(required=True)
+    region_code = fields.String(required=True)
+    agency_id = fields.Integer(allow_none=True)
+    from_agency_id = fields.Integer(allow_none=True)
+    accept_by = fields.Date(allow_none=True)
+    resolve_by = fields.Date(allow_none=True)
+    reason = fields.String(allow_none=True)
+    actor_role = fields.String(required=True)
+    at = fields.DateTime(required=True)
+
+
+class DeadlineMissed(Schema):
+    """Payload of ``request.deadline_missed``."""
+
+    request_id = fields.UUID(required=True)
+    kind = fields.String(required=True, metadata={"description": "accept or resolve"})
+    due = fields.Date(required=True)
+    agency_id = fields.Integer(required=True)
+    uscc = fields.String(required=True)
+    service_area = fields.String(required=True)
+    region_code = fields.String(required=True)
+    detected_at = fields.DateTime(required=True)
+
+
+class RequestRated(Schema):
+    """Payload of ``request.rated`` (the provider library and the assessment read it)."""
+
+    request_id = fields.String(required=True)
+    uscc = fields.String(required=True)
+    agency_id = fields.Integer(allow_none=True)
+    service_area = fields.String(required=True)
+    region_code = fields.String(required=True)
+    score = fields.Integer(required=True)
+    solved = fields.Boolean(required=True)
+    comment = fields.String(required=True)
+    provider_id = fields.Integer(allow_none=True)

@@ -49,6 +49,15 @@ def network(prepared_stack, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def agency_skeleton(network):
+    """The national agency skeleton (one agency per province, city and county), loaded as
+    operators load it (``python -m services.agencies.skeleton``); idempotent."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+    with ClusterRpcProxy({"AMQP_URI": os.environ["ONENET_AMQP_URI"]}, timeout=120) as services:
+        return services.agencies.generate_skeleton()
+
+
+@pytest.fixture(scope="session")
 def api(network):
     return Api(f"http://127.0.0.1:{os.environ['GATEWAY_PORT']}")
 

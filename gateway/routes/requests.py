@@ -1,0 +1,168 @@
+"""Routes over the requests service: requests handled directly (诉求直办).
+
+Who sees what: an enterprise its own requests; agency staff the requests
+their agency holds and those it escalated; region administrators the
+requests raised in their region; the national administrator all.  Reading a
+request outside one's scope answers 404; acting on one answers 403.
+"""
+import eventlet
+from marshmallow import Schema, fields
+
+from gateway import auth, pages
+from gateway.api import Forbidden, NotFound, route
+from gateway.rpc import ServiceProxy
+from services.agencies.schemas import Agency
+from services.requests import schemas
+
+READERS = auth.REGION_ADMINS + (auth.AGENCY_STAFF, auth.ENTERPRISE)
+ACTORS = READERS
+
+ServiceRequestPage = pages.page_schema(schemas.ServiceRequestSummary, "ServiceRequestPage")
+
+
+class RequestListQuery(pages.PageQuery, schemas.RequestFilter):
+    """Page and filters of ``GET /api/v1/requests``."""
+
+
+class AgencyQueue(Schema):
+    """An agency's work queue: the agency and one page of its open requests, overdue first."""
+
+    agency = fields.Nested(Agency)
+    items = fields.List(fields.Nested(schemas.ServiceRequestSummary))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+
+
+def actor_of(principal):
+    """The caller as the requests service records it."""
+    return {"role": principal.role, "scope": principal.scope, "subject": principal.subject}
+
+
+def visibility_of(principal):
+    """Which requests a caller may see, in the requests service's terms."""
+    if principal.role == auth.NATIONAL_ADMIN:
+        return {"all": True}
+    if principal.role in auth.REGION_PREFIX_DIGITS:
+        return {"region_prefix": principal.region_prefix}
+    if principal.role == auth.AGENCY_STAFF:
+        return {"agency_id": int(principal.scope)}
+    if principal.role == auth.ENTERPRISE:
+        return {"uscc": principal.scope}
+    raise Forbidden(f"role {principal.role} sees no requests")
+
+
+def can_see(principal, request):
+    """Whether ``request`` (with its history) is within the caller's scope."""
+    if principal.role == auth.ENTERPRISE:
+        return principal.is_enterprise(request["uscc"])
+    if principal.role == auth.AGENCY_STAFF:
+        return str(request.get("agency_id")) == principal.scope or any(
+            entry["action"] == "escalate" and str(entry.get("from_agency_id")) == principal.scope
+            for entry in request.get("history", ()))
+    if principal.role in auth.REGION_ADMINS:
+        return principal.covers_region(request["region_code"])
+    return False
+
+
+class RequestRoutes:
+    requests = ServiceProxy("requests")
+    agencies = ServiceProxy("agencies")
+
+    @route("POST", "/api/v1/requests", roles=(auth.ENTERPRISE,), body=schemas.RequestSubmission,
+           response=schemas.ServiceRequest, status=201, tags=["requests"],
+           summary="Raise a request (or an arrears complaint); it is routed to an agency at once")
+    def submit_request(self, call):
+        """An enterprise raises a request in its own name; the answer names the agency
+        that has it and the day by which it will be answered."""
+        return self.requests.submit(call.principal.scope, call.body, actor_of(call.principal))
+
+    @route("GET", "/api/v1/requests", roles=READERS, query=RequestListQuery,
+           response=ServiceRequestPage, tags=["requests"],
+           summary="Requests within the caller's scope, newest first, filtered")
+    def list_requests(self, call):
+        limit, offset = pages.window(call.query)
+        filters = {key: value for key, value in call.query.items() if key not in ("page", "page_size")}
+        for key in ("submitted_from", "submitted_to"):
+            if key in filters:
+                filters[key] = filters[key].isoformat()
+        found = self.requests.list(visibility_of(call.principal), filters, limit, offset)
+        return pages.page_of(found["items"], found["total"], call.query)
+
+    @route("GET", "/api/v1/requests/<request_id>", roles=READERS, response=schemas.ServiceRequest,
+           tags=["requests"], summary="One request with its history, ratings and revisit calls")
+    def get_request(self, call, request_id):
+        return self._request_within_scope(call.principal, request_id, NotFound)
+
+    @route("POST", "/api/v1/requests/<request_id>/transitions", roles=ACTORS,
+           body=schemas.TransitionRequest, response=schemas.ServiceRequest, tags=["requests"],
+           summary="Move a request on (accept, start, resolve, transfer, return, escalate, "
+                   "withdraw, reopen, close); 409 lists what is allowed instead")
+    def transition_request(self, call, request_id):
+        self._request_within_scope(call.principal, request_id, Forbidden)
+        return self.requests.transition(request_id, call.body, actor_of(call.principal))
+
+    @route("POST", "/api/v1/requests/<request_id>/rating", roles=(auth.ENTERPRISE,),
+           body=schemas.RatingSubmission, response=schemas.ServiceRequest, status=201,
+           tags=["requests"], summary="The enterprise rates a resolution (1-5) and says if it is solved")
+    def rate_request(self, call, request_id):
+        self._request_within_scope(call.principal, request_id, Forbidden)
+        return self.requests.rate(request_id, call.body, actor_of(call.principal))
+
+    @route("POST", "/api/v1/requests/<request_id>/revisits", roles=(auth.AGENCY_STAFF,),
+           body=schemas.RevisitCallRecord, response=schemas.ServiceRequest, status=201,
+           tags=["requests"], summary="The holding agency records its revisit call (回访)")
+    def record_revisit(self, call, request_id):
+        self._request_within_scope(call.principal, request_id, Forbidden)
+        return self.requests.record_revisit(request_id, call.body, actor_of(call.principal))
+
+    @route("GET", "/api/v1/assessment", roles=auth.REGION_ADMINS, query=schemas.AssessmentQuery,
+           response=schemas.Assessment, tags=["requests"],
+           summary="评估问效: a region's figures for a period")
+    def assessment(self, call):
+        region = call.query["region"]
+        if not call.principal.covers_region(region):
+            raise Forbidden(f"region {region} is outside your scope", {"region": region})
+        return self.requests.assessment(region, call.query["period"])
+
+    @route("GET", "/api/v1/agencies/<int:agency_id>/queue", roles=auth.REGION_ADMINS + (auth.AGENCY_STAFF,),
+           query=pages.PageQuery, response=AgencyQueue, tags=["requests"],
+           summary="An agency's work queue: its open requests, overdue first")
+    def agency_queue(self, call, agency_id):
+        principal = call.principal
+        if principal.role == auth.AGENCY_STAFF and principal.scope != str(agency_id):
+            raise NotFound(f"no agency with id {agency_id}", {"agency_id": agency_id})
+        limit, offset = pages.window(call.query)
+        agency_call = eventlet.spawn(self.agencies.get, agency_id)
+        queue_call = eventlet.spawn(self.requests.queue, agency_id, limit, offset)
+        agency, found = agency_call.wait(), queue_call.wait()
+        if principal.role != auth.AGENCY_STAFF and not principal.covers_region(agency["region_code"]):
+            raise NotFound(f"no agency with id {agency_id}", {"agency_id": agency_id})
+        return {"agency": agency, **pages.page_of(found["items"], found["total"], call.query)}
+
+    @route("PUT", "/api/v1/holiday-schedules/<int:year>", roles=(auth.NATIONAL_ADMIN,),
+           body=schemas.HolidaySchedule, response=schemas.HolidayScheduleLoaded, tags=["operations"],
+           summary="Load the State Council's holiday schedule for a year; provisional deadlines "
+                   "are recomputed")
+    def load_holiday_schedule(self, call, year):
+        return self.requests.load_holiday_schedule(year, call.body)
+
+    @route("GET", "/api/v1/clock", roles=(auth.NATIONAL_ADMIN,), response=schemas.ClockReading,
+           tags=["operations"], summary="The requests service's clock")
+    def read_clock(self, call):
+        return self.requests.clock_reading()
+
+    @route("PUT", "/api/v1/clock", roles=(auth.NATIONAL_ADMIN,), body=schemas.ClockSetting,
+           response=schemas.ClockReading, tags=["operations"],
+           summary="Move the clock (test networks with clock control on); overdue requests "
+                   "are escalated at once")
+    def set_clock(self, call):
+        return self.requests.set_clock(call.body["offset_seconds"])
+
+    def _request_within_scope(self, principal, request_id, refusal):
+        """The request if the caller may see it, else ``refusal`` (404 to read, 403 to act)."""
+        request = self.requests.get(request_id)
+        if not can_see(principal, request):
+            raise refusal(f"request {request_id} is outside your scope" if refusal is Forbidden
+                          else f"no request with id {request_id}", {"request_id": request_id})
+        return request

@@ -1,0 +1,138 @@
+"""Working-day arithmetic for request deadlines (办理时限, in 工作日).
+
+A deadline of *n* working days from a day is the *n*-th working day after
+it (the day itself is not counted); the request is due by the end of that
+day, China Standard Time.  Working days follow the Chinese calendar: public
+holidays are days off even on weekdays, and make-up working days (调休上班)
+are working days even on weekends.
+
+The holiday data comes from the ``chinese-calendar`` library, which carries
+each year the State Council has announced (国务院办公厅关于部分节假日安排的
+通知) and raises ``NotImplementedError`` for any other year.  Operators load
+the schedule of a newly announced year as data (:class:`HolidaySchedule`);
+loaded years take precedence over the library.  A day in a year that neither
+covers is counted by the weekday rule alone and the deadline is marked
+*provisional*, to be recomputed when that year's schedule is loaded.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+import chinese_calendar
+
+CHINA_TIME = timezone(timedelta(hours=8), "CST")
+
+LIBRARY_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
+
+
+def local_day(moment):
+    """The calendar day in China of an aware datetime."""
+    return moment.astimezone(CHINA_TIME).date()
+
+
+@dataclass(frozen=True)
+class YearSchedule:
+    """One year's announced schedule: days off and make-up working days."""
+
+    year: int
+    holidays: frozenset = frozenset()
+    workdays: frozenset = frozenset()
+
+    def __post_init__(self):
+        for day in self.holidays | self.workdays:
+            if day.year != self.year:
+                raise ValueError(f"{day.isoformat()} is not in {self.year}")
+        both = self.holidays & self.workdays
+        if both:
+            raise ValueError(f"{min(both).isoformat()} cannot be both a holiday and a working day")
+
+
+@dataclass(frozen=True)
+class WorkingDayCalendar:
+    """The Chinese working-day calendar: the library's years plus operator-loaded ones."""
+
+    loaded: dict = field(default_factory=dict)  # year -> YearSchedule
+
+    def covers(self, year):
+        """Whether holidays and make-up days are known for ``year``."""
+        return year in self.loaded or year in LIBRARY_YEARS
+
+    def is_working_day(self, day):
+        """``(working, known)``: whether ``day`` is a working day and whether that is certain."""
+        schedule = self.loaded.get(day.year)
+        if schedule is not None:
+            if day in schedule.workdays:
+                return True, True
+            return day.weekday() < 5 and day not in schedule.holidays, True
+        try:
+            return chinese_calendar.is_workday(day), True
+        except NotImplementedError:
+            return day.weekday() < 5, False
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A due day (inclusive) and whether it rests on a year without holiday data."""
+
+    due: date
+    provisional: bool
+
+
+def add_working_days(start, days, calendar):
+    """The :class:`Deadline` ``days`` working days after the day ``start``."""
+    if days < 1:
+        raise ValueError("a time limit is at least one working day")
+    day, counted, provisional = start, 0, False
+    while counted < days:
+        day += timedelta(days=1)
+        working, known = calendar.is_working_day(day)
+        provisional = provisional or not known
+        counted += working
+    return Deadline(day, provisional)
+
+
+def is_overdue(due, today):
+    """A deadline is missed once its due day has passed in China."""
+    return due is not None and today > due
+
+
+def expand_ranges(ranges):
+    """The days of ``[(first, last), ...]`` inclusive ranges, as a frozenset."""
+    days = set()
+    for first, last in ranges:
+        if last < first:
+            raise ValueError(f"range {first.isoformat()}..{last.isoformat()} ends before it starts")
+        days.update(first + timedelta(days=n) for n in range((last - first).days + 1))
+    return frozenset(days)
+
+
+def moment_of(day):
+    """The first instant (China time) of ``day``, for comparing with timestamps."""
+    return datetime(day.year, day.month, day.day, tzinfo=CHINA_TIME)
+
+
+# Time limits (accept, resolve) in working days when an agency's published
+# service guide (办事指南) gives none for the service area.
+DEFAULT_TIME_LIMITS = {
+    "policy": (2, 10),
+    "cultivation": (3, 15),
+    "chain": (3, 15),
+    "finance_talent": (3, 15),
+    "quality_brand": (3, 20),
+    "international": (3, 20),
+    "rights": (2, 10),
+    "training": (3, 10),
+}
+
+
+def time_limits(guide, service_area):
+    """``(accept_days, resolve_days)`` from an agency's guide, else the area's default."""
+    if guide and guide.get("accept_days") and guide.get("resolve_days"):
+        return int(guide["accept_days"]), int(guide["resolve_days"])
+    return DEFAULT_TIME_LIMITS[service_area]
+
+
+def deadlines_from(start_day, limits, calendar):
+    """The acceptance and resolution :class:`Deadline` counted from ``start_day``."""
+    accept_days, resolve_days = limits
+    return (add_working_days(start_day, accept_days, calendar),
+            add_working_days(start_day, max(resolve_days, accept_days), calendar))

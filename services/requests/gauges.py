@@ -1,0 +1,114 @@
+"""Prometheus figures of the requests service.
+
+Counters move as things happen (deadlines missed, escalations, provisional
+deadlines computed).  The assessment gauges (评估问效, per region and for the
+current month and year) and the requests-by-state gauge are computed from the
+database when Prometheus scrapes ``/metrics``, so they are exact at the time
+of the scrape; every replica reports the same values.
+"""
+import structlog
+from nameko.extensions import DependencyProvider
+from prometheus_client import REGISTRY, Counter
+from prometheus_client.core import GaugeMetricFamily
+
+from chassis.db import SchemaPool, transaction
+from services.requests import assessment, clock, deadlines
+
+log = structlog.get_logger(__name__)
+
+DEADLINES_MISSED = Counter(
+    "onenet_request_deadlines_missed_total", "Request deadlines found missed (SLA breaches).", ["kind"])
+ESCALATIONS = Counter(
+    "onenet_request_escalations_total", "Requests escalated to a parent agency.", ["trigger"])
+PROVISIONAL_DEADLINES = Counter(
+    "onenet_request_deadlines_provisional_total",
+    "Deadlines counted into a year without holiday data (weekdays only, provisional).")
+
+# Assessment figure -> (gauge name, help).
+ASSESSMENT_GAUGES = {
+    "received": ("onenet_assessment_requests_received", "Requests raised in the region in the period."),
+    "accepted_on_time_pct": ("onenet_assessment_accepted_on_time_percent",
+                             "Share of requests accepted without missing the acceptance deadline."),
+    "resolved_on_time_pct": ("onenet_assessment_resolved_on_time_percent",
+                             "Share of requests resolved without missing the resolution deadline."),
+    "escalations": ("onenet_assessment_escalations", "Escalations of the region's requests."),
+    "escalations_received": ("onenet_assessment_escalations_received",
+                             "Escalations of the period's requests to the region's agencies."),
+    "average_satisfaction": ("onenet_assessment_satisfaction_average", "Mean rating score (1-5)."),
+    "revisit_coverage_pct": ("onenet_assessment_revisit_coverage_percent",
+                             "Share of resolved requests with a rating or revisit call."),
+    "resolved_not_solved_pct": ("onenet_assessment_resolved_not_solved_percent",
+                                "Share of ratings saying resolved but not solved."),
+}
+LABELS = ["region", "level", "period"]
+
+
+class AssessmentCollector:
+    """Computes the gauges at scrape time from one schema's pool."""
+
+    def __init__(self, pool, clock_controlled, timeout_ms=5000):
+        self.pool, self.clock_controlled, self.timeout_ms = pool, clock_controlled, timeout_ms
+
+    def describe(self):
+        return list(self._families().values())
+
+    def _families(self):
+        families = {figure: GaugeMetricFamily(name, text, labels=LABELS)
+                    for figure, (name, text) in ASSESSMENT_GAUGES.items()}
+        families["state"] = GaugeMetricFamily("onenet_requests_by_state", "Requests in each state.",
+                                              labels=["state"])
+        families["provisional"] = GaugeMetricFamily(
+            "onenet_requests_provisional_deadlines",
+            "Open requests whose deadlines await a year's holiday schedule.")
+        return families
+
+    def collect(self):
+        families = self._families()
+        try:
+            with self.pool.connection() as conn:
+                with transaction(conn) as tx:
+                    tx.execute(f"SET LOCAL statement_timeout = {int(self.timeout_ms)}")
+                    now, _ = clock.read(tx, self.clock_controlled)
+                    rows = [row for period in assessment.current_periods(deadlines.local_day(now))
+                            for row in assessment.for_all_regions(tx, period)]
+                    states = tx.all("SELECT state, count(*) AS n FROM service_request GROUP BY state")
+                    provisional = tx.one("SELECT count(*) AS n FROM service_request WHERE deadline_provisional "
+                                         "AND state NOT IN ('resolved', 'revisited', 'closed', 'withdrawn')")
+        except Exception:
+            log.exception("assessment_gauges_failed")
+            return []
+        for row in rows:
+            labels = [row["region"], row["level"], row["period"]]
+            for figure in ASSESSMENT_GAUGES:
+                if row[figure] is not None:
+                    families[figure].add_metric(labels, row[figure])
+        for row in states:
+            families["state"].add_metric([row["state"]], row["n"])
+        families["provisional"].add_metric([], provisional["n"])
+        return list(families.values())
+
+
+class AssessmentGauges(DependencyProvider):
+    """Registers the collector while the service runs (no worker-facing API)."""
+
+    schema_pool = SchemaPool()
+
+    collector = None
+
+    def start(self):
+        collector = AssessmentCollector(self.schema_pool.pool, clock.control_enabled(self.container.config))
+        try:
+            REGISTRY.register(collector)
+        except ValueError:  # another container of this service in the same process reports them
+            return
+        self.collector = collector
+
+    def stop(self):
+        if self.collector is not None:
+            REGISTRY.unregister(self.collector)
+            self.collector = None
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        return None

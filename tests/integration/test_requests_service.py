@@ -1,0 +1,220 @@
+"""The requests service on the real broker and database, with the agencies service beside it."""
+import os
+from datetime import date, datetime, timedelta
+
+import eventlet
+import psycopg2
+import pytest
+from nameko.containers import ServiceContainer
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from chassis import config as process_config
+
+from chassis.errors import Conflict, Forbidden, ValidationFailed
+from services.agencies.service import AgenciesService
+from services.requests import deadlines
+from services.requests.service import RequestsService
+
+AMQP = {"AMQP_URI": os.environ["ONENET_AMQP_URI"]}
+COUNTY = "320102"  # 南京市玄武区
+USCC = "91320102MA1XB0003L"
+
+
+def enterprise(uscc=USCC):
+    return {"role": "enterprise", "scope": uscc, "subject": f"user-of-{uscc}"}
+
+
+def staff(agency_id):
+    return {"role": "agency_staff", "scope": str(agency_id), "subject": f"staff-{agency_id}"}
+
+
+def submission(**overrides):
+    body = {"service_area": "policy", "title": "申请政策兑现", "description": "研发费用加计扣除如何申报",
+            "region_code": COUNTY}
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture(scope="module")
+def running(prepared_stack):
+    """The agencies service (with the national skeleton) and the requests service, for this module."""
+    containers = [
+        ServiceContainer(AgenciesService, process_config.load("services/agencies/config.yml")),
+        ServiceContainer(RequestsService, {**process_config.load("services/requests/config.yml"),
+                                           "CLOCK_CONTROL": "on", "ESCALATION_INTERVAL": 0}),
+    ]
+    for container in containers:
+        container.start()
+    with ServiceRpcProxy("agencies", AMQP, timeout=120) as agencies:
+        agencies.generate_skeleton()
+    yield
+    for container in containers:
+        container.stop()
+
+
+@pytest.fixture
+def services(running):
+    yield
+    with ServiceRpcProxy("requests", AMQP) as requests_rpc:
+        requests_rpc.set_clock(0)
+
+
+def db():
+    conn = psycopg2.connect(os.environ["ONENET_DATABASE_URL"], options="-c search_path=requests")
+    conn.autocommit = True
+    return conn
+
+
+def outbox_events(request_id):
+    with db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT event_type, envelope->'payload' FROM outbox WHERE aggregate_id = %s ORDER BY id",
+                    (request_id,))
+        return cur.fetchall()
+
+
+def days_until(day):
+    """A clock offset (seconds) that puts "now" at 10:00 China time on ``day``."""
+    target = datetime(day.year, day.month, day.day, 10, tzinfo=deadlines.CHINA_TIME)
+    return (target - datetime.now(deadlines.CHINA_TIME)).total_seconds()
+
+
+def test_submitted_request_is_routed_to_the_county_agency_with_its_deadlines(services):
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        created = rpc.submit(USCC, submission(), enterprise())
+
+    assert created["state"] == "assigned"
+    assert created["agency_name"].endswith("玄武区中小企业服务中心")
+    assert created["accept_by"] and created["resolve_by"] >= created["accept_by"]
+    assert created["expected_answer_by"] == created["resolve_by"]
+    assert [entry["action"] for entry in created["history"]] == ["submit", "assign"]
+    assert "玄武区中小企业服务中心: deepest agency covering" in created["history"][1]["reason"]
+    assert [event for event, _ in outbox_events(created["id"])] == ["request.submitted", "request.assigned"]
+
+
+def test_overdue_request_is_escalated_once_when_sweeps_race(services):
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        created = rpc.submit(USCC, submission(), enterprise())
+    accept_by = date.fromisoformat(created["accept_by"])
+    with db() as conn, conn.cursor() as cur:   # move the clock without the sweep set_clock runs
+        cur.execute("INSERT INTO clock_offset VALUES (true, %s) ON CONFLICT (singleton) DO UPDATE "
+                    "SET offset_seconds = EXCLUDED.offset_seconds", (days_until(accept_by + timedelta(days=1)),))
+
+    def sweep():
+        with ServiceRpcProxy("requests", AMQP) as rpc:
+            return rpc.sweep()
+
+    pool = eventlet.GreenPool()
+    results = list(pool.imap(lambda _: sweep(), range(4)))
+    assert sum(result["escalated"] for result in results) >= 1
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        after = rpc.get(created["id"])
+    escalations = [entry for entry in after["history"] if entry["action"] == "escalate"]
+    assert len(escalations) == 1
+    assert after["state"] == "assigned" and after["agency_name"] == "南京市中小企业服务中心"
+    assert escalations[0]["from_agency_id"] == created["agency_id"]
+    events = [event for event, _ in outbox_events(created["id"])]
+    assert events.count("request.escalated") == 1 and events.count("request.deadline_missed") == 1
+
+
+def test_illegal_transition_lists_what_is_allowed(services):
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        created = rpc.submit(USCC, submission(), enterprise())
+        with pytest.raises(Conflict) as raised:
+            rpc.transition(created["id"], {"action": "resolve"}, staff(created["agency_id"]))
+        with pytest.raises(Forbidden):
+            rpc.transition(created["id"], {"action": "accept"}, staff(created["agency_id"] + 1))
+        with pytest.raises(ValidationFailed):
+            rpc.transition(created["id"], {"action": "fly"}, staff(created["agency_id"]))
+        unchanged = rpc.get(created["id"])
+    assert raised.value.details["allowed"] == ["accept", "transfer", "return", "escalate"]
+    assert unchanged["state"] == "assigned" and len(unchanged["history"]) == 2
+
+
+def test_rating_emits_the_agreed_payload_and_history_is_append_only(services):
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        created = rpc.submit(USCC, submission(), enterprise())
+        agency = staff(created["agency_id"])
+        rpc.transition(created["id"], {"action": "accept", "provider_id": 42}, agency)
+        rpc.transition(created["id"], {"action": "resolve"}, agency)
+        rated = rpc.rate(created["id"], {"score": 4, "solved": True, "comment": "很好"}, enterprise())
+        with pytest.raises(Conflict):
+            rpc.rate(created["id"], {"score": 5, "solved": True}, enterprise())
+    assert rated["state"] == "revisited"
+    rated_events = [payload for event, payload in outbox_events(created["id"]) if event == "request.rated"]
+    assert rated_events == [{"request_id": created["id"], "uscc": USCC, "agency_id": created["agency_id"],
+                             "service_area": "policy", "region_code": COUNTY, "score": 4, "solved": True,
+                             "comment": "很好", "provider_id": 42}]
+    with db() as conn, conn.cursor() as cur, pytest.raises(psycopg2.errors.RaiseException):
+        cur.execute("UPDATE request_history SET reason = 'rewritten' WHERE request_id = %s", (created["id"],))
+
+
+def test_deadline_into_a_year_without_holidays_is_provisional_until_the_schedule_is_loaded(services):
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        rpc.set_clock(days_until(date(2026, 12, 30)))   # Wednesday; 2 working days reach 2027
+        created = rpc.submit(USCC, submission(), enterprise())
+        assert created["deadline_provisional"] is True
+        assert created["accept_by"] == "2027-01-01"     # weekdays only: Thu 12-31, Fri 1-1
+        loaded = rpc.load_holiday_schedule(2027, {
+            "holidays": [{"name": "元旦", "first": "2027-01-01", "last": "2027-01-03"}],
+            "workdays": [], "source": "国务院办公厅通知"})
+        reread = rpc.get(created["id"])
+    assert loaded["recomputed"] >= 1
+    assert reread["deadline_provisional"] is False
+    assert reread["accept_by"] == "2027-01-04"
+
+
+def test_arrears_complaint_goes_to_rights_with_its_statutory_due_date(services):
+    claim = {"debtor_uscc": "11100000000013127D", "debtor_type": "government", "amount": 80000,
+             "contract_date": "2026-05-01", "delivery_date": "2026-06-01"}
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        created = rpc.submit(USCC, {"title": "政府采购款拖欠", "description": "交付后逾期未付款",
+                                    "region_code": COUNTY, "arrears": claim}, enterprise())
+        counts = rpc.counts_for_enterprise(USCC)
+    assert created["service_area"] == "rights" and created["kind"] == "arrears"
+    assert created["arrears"]["payment_due_date"] == "2026-07-01"
+    assert created["arrears"]["payment_term_days"] == 30
+    assert created["arrears"]["overdue"] is True and created["arrears"]["amount"] == "80000.00"
+    assert counts["assigned"] >= 1
+
+
+def test_enterprise_cannot_raise_a_request_in_another_name(services):
+    with ServiceRpcProxy("requests", AMQP) as rpc, pytest.raises(Forbidden):
+        rpc.submit(USCC, submission(), enterprise("91320102MA1XB0004P"))
+
+
+def test_work_queue_puts_overdue_requests_first(services):
+    agency = None
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        late = rpc.submit(USCC, submission(region_code="320104"), enterprise())   # 秦淮区
+        agency = late["agency_id"]
+        with db() as conn, conn.cursor() as cur:   # time passes; no sweep has run yet
+            cur.execute("INSERT INTO clock_offset VALUES (true, %s) ON CONFLICT (singleton) DO UPDATE "
+                        "SET offset_seconds = EXCLUDED.offset_seconds",
+                        (days_until(date.fromisoformat(late["accept_by"]) + timedelta(days=1)),))
+        fresh = rpc.submit(USCC, submission(region_code="320104"), enterprise())
+        queue = rpc.queue(agency, 100, 0)
+        overdue = rpc.list({"agency_id": agency}, {"overdue": True}, 100, 0)
+
+    ids = [item["id"] for item in queue["items"]]
+    assert ids.index(late["id"]) < ids.index(fresh["id"])
+    assert queue["items"][0]["overdue"] is True
+    assert [item["id"] for item in overdue["items"]] == [late["id"]]
+
+
+def test_agency_revisit_call_moves_a_resolved_request_to_revisited_and_the_enterprise_still_rates(services):
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        created = rpc.submit(USCC, submission(), enterprise())
+        agency = staff(created["agency_id"])
+        rpc.transition(created["id"], {"action": "accept"}, agency)
+        with pytest.raises(Conflict):
+            rpc.record_revisit(created["id"], {"note": "电话回访"}, agency)   # not resolved yet
+        rpc.transition(created["id"], {"action": "resolve"}, agency)
+        with pytest.raises(Forbidden):
+            rpc.record_revisit(created["id"], {"note": "电话回访"}, staff(created["agency_id"] + 1))
+        called = rpc.record_revisit(created["id"], {"note": "电话回访，企业表示满意", "solved": True}, agency)
+        rated = rpc.rate(created["id"], {"score": 3, "solved": False}, enterprise())
+        reopened = rpc.transition(created["id"], {"action": "reopen"}, enterprise())
+
+    assert called["state"] == "revisited" and called["revisits"][0]["note"] == "电话回访，企业表示满意"
+    assert [entry["action"] for entry in rated["history"]].count("revisit") == 1
+    assert reopened["state"] == "in_progress"

@@ -1,0 +1,98 @@
+"""Working-day deadlines on the Chinese calendar (holidays, 调休 make-up days, years without data)."""
+from datetime import date
+
+import pytest
+
+from services.requests import deadlines
+from services.requests.deadlines import Deadline, WorkingDayCalendar, YearSchedule, add_working_days
+
+LIBRARY_ONLY = WorkingDayCalendar()
+WITH_2027 = WorkingDayCalendar({2027: YearSchedule(
+    2027,
+    holidays=deadlines.expand_ranges([(date(2027, 1, 1), date(2027, 1, 3))]),
+    workdays=frozenset({date(2027, 1, 9)}))})
+
+
+@pytest.mark.parametrize("start, days, calendar, expected", [
+    # an ordinary week: Thursday + 3 working days skips the weekend
+    (date(2026, 11, 26), 3, LIBRARY_ONLY, Deadline(date(2026, 12, 1), False)),
+    # Saturday 2026-02-14 is a make-up working day (春节调休)
+    (date(2026, 2, 13), 1, LIBRARY_ONLY, Deadline(date(2026, 2, 14), False)),
+    # ... and the Spring Festival (2-15 .. 2-23) is not counted
+    (date(2026, 2, 13), 2, LIBRARY_ONLY, Deadline(date(2026, 2, 24), False)),
+    # National Day week off, then Saturday 10-10 is a make-up working day
+    (date(2026, 9, 30), 1, LIBRARY_ONLY, Deadline(date(2026, 10, 8), False)),
+    (date(2026, 9, 30), 3, LIBRARY_ONLY, Deadline(date(2026, 10, 10), False)),
+    # New Year 2026: 1-1 .. 1-3 off, Sunday 1-4 worked
+    (date(2025, 12, 31), 1, LIBRARY_ONLY, Deadline(date(2026, 1, 4), False)),
+    # a deadline reaching 2027 (no data in the library): weekdays only, provisional
+    (date(2026, 12, 29), 5, LIBRARY_ONLY, Deadline(date(2027, 1, 5), True)),
+    (date(2026, 12, 31), 1, LIBRARY_ONLY, Deadline(date(2027, 1, 1), True)),
+    # the same with 2027 loaded by an operator: 1-1 .. 1-3 off, Saturday 1-9 worked
+    (date(2026, 12, 29), 5, WITH_2027, Deadline(date(2027, 1, 6), False)),
+    (date(2027, 1, 7), 2, WITH_2027, Deadline(date(2027, 1, 9), False)),
+    # a deadline inside a year without data is provisional even if no holiday is near
+    (date(2028, 3, 1), 2, WITH_2027, Deadline(date(2028, 3, 3), True)),
+])
+def test_deadline_counts_chinese_working_days(start, days, calendar, expected):
+    assert add_working_days(start, days, calendar) == expected
+
+
+def test_library_raises_past_its_last_year_and_the_calendar_does_not():
+    import chinese_calendar
+    with pytest.raises(NotImplementedError):
+        chinese_calendar.is_workday(date(2027, 3, 1))
+    assert LIBRARY_ONLY.is_working_day(date(2027, 3, 1)) == (True, False)
+    assert LIBRARY_ONLY.is_working_day(date(2027, 3, 6)) == (False, False)
+
+
+def test_loaded_year_takes_precedence_over_the_library():
+    correction = WorkingDayCalendar({2026: YearSchedule(2026, holidays=frozenset({date(2026, 11, 27)}))})
+    assert add_working_days(date(2026, 11, 26), 1, correction) == Deadline(date(2026, 11, 30), False)
+
+
+@pytest.mark.parametrize("holidays, workdays, problem", [
+    ({date(2026, 1, 1)}, set(), "not in 2027"),
+    ({date(2027, 1, 1)}, {date(2027, 1, 1)}, "both"),
+])
+def test_year_schedule_rejects_inconsistent_days(holidays, workdays, problem):
+    with pytest.raises(ValueError, match=problem):
+        YearSchedule(2027, frozenset(holidays), frozenset(workdays))
+
+
+def test_time_limit_is_at_least_one_working_day():
+    with pytest.raises(ValueError):
+        add_working_days(date(2026, 11, 26), 0, LIBRARY_ONLY)
+
+
+@pytest.mark.parametrize("guide, area, expected", [
+    ({"accept_days": 1, "resolve_days": 5}, "policy", (1, 5)),
+    (None, "policy", deadlines.DEFAULT_TIME_LIMITS["policy"]),
+    ({"accept_days": None, "resolve_days": None}, "rights", deadlines.DEFAULT_TIME_LIMITS["rights"]),
+])
+def test_time_limits_come_from_the_guide_else_the_area_default(guide, area, expected):
+    assert deadlines.time_limits(guide, area) == expected
+
+
+def test_every_service_area_has_a_default_time_limit():
+    from services.requests.schemas import SERVICE_AREAS
+    assert set(deadlines.DEFAULT_TIME_LIMITS) == set(SERVICE_AREAS)
+
+
+@pytest.mark.parametrize("due, today, overdue", [
+    (date(2026, 12, 1), date(2026, 12, 1), False),
+    (date(2026, 12, 1), date(2026, 12, 2), True),
+    (None, date(2026, 12, 2), False),
+])
+def test_deadline_is_missed_only_after_its_day(due, today, overdue):
+    assert deadlines.is_overdue(due, today) is overdue
+
+
+def test_local_day_is_the_day_in_china():
+    from datetime import datetime, timezone
+    assert deadlines.local_day(datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc)) == date(2026, 12, 1)
+
+
+def test_resolution_deadline_is_never_before_acceptance():
+    accept, resolve = deadlines.deadlines_from(date(2026, 11, 26), (5, 3), LIBRARY_ONLY)
+    assert resolve.due >= accept.due
