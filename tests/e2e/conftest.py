@@ -8,10 +8,10 @@ import os
 
 import pytest
 import requests
-from stdnum.cn import uscc as uscc_standard
 
 from gateway import auth
 from infra.network import Network
+from tests import stack
 
 
 class Api:
@@ -72,18 +72,10 @@ def token():
     return mint
 
 
-_serial = iter(range(1, 10**6))
-
-
 @pytest.fixture
 def new_uscc():
     """``new_uscc(region_code)``: a fresh, valid unified social credit code."""
-
-    def make(region_code="110105"):
-        body = f"91{region_code}{os.getpid() % 100:02d}{next(_serial):07d}"
-        return body + uscc_standard.calc_check_digit(body)
-
-    return make
+    return stack.new_uscc
 
 
 def read_logs(network, process):

@@ -1,14 +1,6 @@
 """The backbone's proving path, through HTTP only: register an SME, see its welcome notice."""
-import time
 
-
-def wait_for(fetch, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = fetch()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
+from tests.stack import wait_for
 
 
 def registration(uscc, **overrides):

@@ -21,3 +21,22 @@ def container_for(prepared_stack):
     yield make
     for container in started:
         container.stop()
+
+
+@pytest.fixture(scope="module")
+def enterprises_container(prepared_stack):
+    """One enterprises container for a module (starting and stopping one takes seconds)."""
+    from services.enterprises.service import EnterprisesService
+    container = ServiceContainer(EnterprisesService,
+                                 process_config.load("services/enterprises/config.yml"))
+    container.start()
+    yield container
+    container.stop()
+
+
+@pytest.fixture
+def enterprises(enterprises_container):
+    """An RPC proxy to the module's enterprises container."""
+    from tests.stack import rpc
+    with rpc("enterprises") as proxy:
+        yield proxy

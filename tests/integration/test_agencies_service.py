@@ -1,58 +1,27 @@
 """The agencies service alone, on the real broker and database."""
 import json
 import os
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import eventlet
-import psycopg2
 import pytest
 from kombu import Connection
-from nameko.standalone.rpc import ServiceRpcProxy
 
 from chassis.errors import Conflict, NotFound, ValidationFailed
 from chassis.events import EVENTS_EXCHANGE
 from services.agencies.service import AgenciesService, china_today
+from tests.stack import outbox_payloads, rpc, sql, wait_for
 
 CONFIG = "services/agencies/config.yml"
-
-
-def rpc():
-    return ServiceRpcProxy("agencies", {"AMQP_URI": os.environ["ONENET_AMQP_URI"]}, timeout=30)
 
 
 @pytest.fixture
 def agencies(container_for):
     container_for(AgenciesService, CONFIG)
-    with rpc() as proxy:
+    with rpc("agencies") as proxy:
         proxy.generate_skeleton()
         yield proxy
-
-
-def sql(query, params=None):
-    conn = psycopg2.connect(os.environ["ONENET_DATABASE_URL"], options="-c search_path=agencies")
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall() if cur.description else None
-    finally:
-        conn.close()
-
-
-def events_of(event_type, aggregate_id):
-    return [row[0]["payload"] for row in sql(
-        "SELECT envelope FROM outbox WHERE event_type = %s AND aggregate_id = %s ORDER BY id",
-        (event_type, str(aggregate_id)))]
-
-
-def wait_for(fetch, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = fetch()
-        if result or time.monotonic() > deadline:
-            return result
-        eventlet.sleep(0.1)
 
 
 def county(proxy, code):
@@ -60,15 +29,15 @@ def county(proxy, code):
 
 
 def test_skeleton_has_one_agency_per_mainland_division_and_loads_once(agencies):
-    levels = dict(sql("SELECT level, count(*) FROM agency WHERE level <> 'station' GROUP BY level"))
+    levels = dict(sql("agencies", "SELECT level, count(*) FROM agency WHERE level <> 'station' GROUP BY level"))
     assert levels["national"] == 1
     assert levels["province"] == 31
     assert levels["city"] > 320 and levels["county"] > 2800
-    assert sql("SELECT count(*) FROM agency WHERE region_code LIKE '71%%' OR region_code LIKE '81%%' "
+    assert sql("agencies", "SELECT count(*) FROM agency WHERE region_code LIKE '71%%' OR region_code LIKE '81%%' "
                "OR region_code LIKE '82%%'")[0][0] == 0
     again = agencies.generate_skeleton()
     assert again["created"] == 0
-    assert again["total"] == sql("SELECT count(*) FROM agency")[0][0]
+    assert again["total"] == sql("agencies", "SELECT count(*) FROM agency")[0][0]
 
 
 def test_skeleton_counties_of_municipalities_hang_under_the_province(agencies):
@@ -113,12 +82,12 @@ def test_park_station_answers_before_its_county_and_inactive_station_is_skipped(
 
 def test_agency_under_parent_outside_its_region_is_refused_and_nothing_stored(agencies):
     shanghai = county(agencies, "310101")
-    before = sql("SELECT count(*) FROM agency")[0][0]
+    before = sql("agencies", "SELECT count(*) FROM agency")[0][0]
     with pytest.raises(ValidationFailed) as caught:
         agencies.create_agency({"name": "错挂服务站", "level": "station", "region_code": "110105",
                                 "parent_id": shanghai["id"], "park": "望京"})
     assert "does not cover region 110105" in caught.value.details["parent_id"][0]
-    assert sql("SELECT count(*) FROM agency")[0][0] == before
+    assert sql("agencies", "SELECT count(*) FROM agency")[0][0] == before
 
 
 def test_moving_an_agency_under_its_own_descendant_is_a_cycle(agencies):
@@ -133,10 +102,10 @@ def test_moving_an_agency_under_its_own_descendant_is_a_cycle(agencies):
 def test_agency_changes_are_announced(agencies):
     xuanwu = county(agencies, "320102")
     agencies.update_agency(xuanwu["id"], {"service_areas": ["policy", "rights", "training"]})
-    updated = events_of("agency.updated", xuanwu["id"])[-1]
+    updated = outbox_payloads("agencies", "agency.updated", xuanwu["id"])[-1]
     assert updated["service_areas"] == ["policy", "rights", "training"]
     assert updated["changed"] == ["service_areas"]
-    assert events_of("agency.created", xuanwu["id"])[0]["region_code"] == "320102"
+    assert outbox_payloads("agencies", "agency.created", xuanwu["id"])[0]["region_code"] == "320102"
 
 
 GUIDE = {
@@ -176,7 +145,7 @@ def test_policy_lifecycle_publishes_once_and_refuses_to_republish_withdrawn(agen
     assert draft["state"] == "draft"
     published = agencies.publish_policy(draft["id"])
     assert published["state"] == "published"
-    [event] = events_of("policy.published", draft["id"])
+    [event] = outbox_payloads("agencies", "policy.published", draft["id"])
     assert event["criteria"] == {"tiers": ["specialized_sme"], **NO_ONE, "region_prefixes": ["32"]}
     ids = [policy["id"] for policy in agencies.policies_for_region("320102")]
     assert draft["id"] in ids
@@ -185,7 +154,7 @@ def test_policy_lifecycle_publishes_once_and_refuses_to_republish_withdrawn(agen
     with pytest.raises(Conflict) as caught:
         agencies.publish_policy(draft["id"])
     assert "withdrawn" in caught.value.details["state"][0]
-    assert len(events_of("policy.withdrawn", draft["id"])) == 1
+    assert len(outbox_payloads("agencies", "policy.withdrawn", draft["id"])) == 1
     assert draft["id"] not in [policy["id"] for policy in agencies.policies_for_region("320102")]
 
 
@@ -206,17 +175,17 @@ def test_expiry_in_concurrent_replicas_expires_each_policy_once(agencies):
     policy = agencies.create_policy(policy_draft(national["id"], region_code="000000", issued_on="2025-01-01",
                                                  expires_on=(china_today() + timedelta(days=30)).isoformat()))
     agencies.publish_policy(policy["id"])
-    sql("UPDATE policy SET expires_on = %s WHERE id = %s", (yesterday, policy["id"]))
+    sql("agencies", "UPDATE policy SET expires_on = %s WHERE id = %s", (yesterday, policy["id"]))
     pool = eventlet.GreenPool()
 
     def expire():
-        with rpc() as proxy:
+        with rpc("agencies") as proxy:
             return proxy.expire_due_policies()
 
     results = list(pool.imap(lambda _: expire(), range(4)))
     assert sum(results) >= 1
     assert agencies.get_policy(policy["id"])["state"] == "expired"
-    assert len(events_of("policy.expired", policy["id"])) == 1
+    assert len(outbox_payloads("agencies", "policy.expired", policy["id"])) == 1
 
 
 def provider_profile(uscc, **overrides):
@@ -255,7 +224,7 @@ def test_ratings_feed_satisfaction_once_and_two_bad_quarters_exit_the_provider(a
     event = publish_rating(provider["id"], 1)
     publish_rating(provider["id"], 1, request_id=event["payload"]["request_id"], event_id=event["event_id"])
     publish_rating(provider["id"], 2)
-    assert wait_for(lambda: sql("SELECT count(*) FROM provider_rating WHERE provider_id = %s",
+    assert wait_for(lambda: sql("agencies", "SELECT count(*) FROM provider_rating WHERE provider_id = %s",
                                 (provider["id"],))[0][0] == 2)
     now = china_today()
     current = f"{now.year}-Q{(now.month - 1) // 3 + 1}"
@@ -270,7 +239,7 @@ def test_ratings_feed_satisfaction_once_and_two_bad_quarters_exit_the_provider(a
     assert record["qualifications"][0]["valid_until"] == "2030-12-31"
     assert record["memberships"][0]["state"] == "exited"
     assert "two consecutive periods" in record["decisions"][-1]["reason"]
-    [exited] = events_of("provider.exited", provider["id"])
+    [exited] = outbox_payloads("agencies", "provider.exited", provider["id"])
     assert exited["automatic"] is True
 
 

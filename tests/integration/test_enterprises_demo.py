@@ -1,6 +1,6 @@
 """The demo SMEs load through the service, and loading them twice changes nothing."""
 from infra.demo_data import enterprises as demo
-from tests.integration.test_enterprises_service import enterprises, rpc, service, sql  # noqa: F401
+from tests.stack import sql
 
 
 class Services:
@@ -10,17 +10,17 @@ class Services:
 
 def test_demo_enterprises_load_once_with_their_history(enterprises):
     first = demo.load(Services(enterprises))
-    outbox_after_first = sql("SELECT count(*) FROM outbox")
+    outbox_after_first = sql("enterprises", "SELECT count(*) FROM outbox")
     assert demo.load(Services(enterprises)) == 0
-    assert sql("SELECT count(*) FROM outbox") == outbox_after_first
+    assert sql("enterprises", "SELECT count(*) FROM outbox") == outbox_after_first
     assert first in (0, len(demo.ENTERPRISES))
     nanjing = enterprises.get(demo.ENTERPRISES[2]["uscc"])
     assert [f["year"] for f in nanjing["figures"]] == [2023, 2024, 2025]
     assert nanjing["active_tiers"] == ["little_giant"]  # its 2021 专精特新 award ran out in 2024
     assert len(nanjing["tiers"]) == 2
-    provinces = {row[0] for row in sql("SELECT DISTINCT province_code FROM enterprise WHERE uscc = ANY(%s)",
+    provinces = {row[0] for row in sql("enterprises", "SELECT DISTINCT province_code FROM enterprise WHERE uscc = ANY(%s)",
                                        ([p["uscc"] for p in demo.ENTERPRISES],))}
     assert len(provinces) >= 9
-    rules = {row[0] for row in sql("SELECT DISTINCT size_rule FROM enterprise WHERE uscc = ANY(%s)",
+    rules = {row[0] for row in sql("enterprises", "SELECT DISTINCT size_rule FROM enterprise WHERE uscc = ANY(%s)",
                                    ([p["uscc"] for p in demo.ENTERPRISES],))}
     assert {"industry", "retail:by_analogy", "other:by_analogy", "construction"} <= rules

@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 from services.enterprises.domain import today
-from tests.integration.test_enterprises_service import enterprises, new_uscc, rpc, service, sql  # noqa: F401
+from tests.stack import new_uscc, rpc, sql
 
 REGIONS = ("110105", "110108", "320102", "320106", "330106", "440305", "440106", "510107")
 INDUSTRIES = ("C39", "C34", "I65", "F52", "F51", "E48", "K702", "M73", "G54")
@@ -41,12 +41,12 @@ def synthetic(rng, tag):
 
 
 @pytest.fixture(scope="module")
-def seeded(service):
+def seeded(enterprises_container):
     """60 synthetic enterprises sharing a fresh tag, imported in one batch."""
     tag = f"seed-{uuid.uuid4().hex[:8]}"
     rng = random.Random(20250615)
     bodies = [synthetic(rng, tag) for _ in range(60)]
-    with rpc() as proxy:
+    with rpc("enterprises") as proxy:
         report = proxy.import_enterprises("\n".join(json.dumps(b, ensure_ascii=False) for b in bodies), "jsonl")
     assert report["rejected"] == [] and report["stored"] == 60
     return tag, bodies
@@ -141,7 +141,7 @@ def test_name_search_finds_a_chinese_substring_inside_longer_names(enterprises, 
 
 def test_name_search_is_served_by_the_trigram_index():
     """The database's ctype must let pg_trgm cut Chinese text into trigrams, or the index is useless."""
-    assert sql("SELECT array_length(show_trgm('专精特新'), 1)") == [(5,)]
+    assert sql("enterprises", "SELECT array_length(show_trgm('专精特新'), 1)") == [(5,)]
     conn = psycopg2.connect(os.environ["ONENET_DATABASE_URL"], options="-c search_path=enterprises,public")
     try:
         with conn.cursor() as cur:   # 20 000 rows, planned, then rolled back

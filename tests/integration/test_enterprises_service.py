@@ -1,29 +1,16 @@
 """The enterprises service alone, on the real broker and database: profiles, events, import."""
 import itertools
 import json
-import os
 import random
 from datetime import timedelta
 
-import psycopg2
 import pytest
-from nameko.containers import ServiceContainer
-from nameko.standalone.rpc import ServiceRpcProxy
-from stdnum.cn import uscc as uscc_standard
 
-from chassis import config as process_config
 from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.enterprises.domain import today
-from services.enterprises.service import EnterprisesService
+from tests.stack import new_uscc, outbox_payloads, sql
 
-CONFIG = "services/enterprises/config.yml"
 _serial = itertools.count(random.randrange(10 ** 8))
-
-
-def new_uscc(region_code="110105"):
-    """A fresh, valid unified social credit code registered in ``region_code``."""
-    body = f"91{region_code}{next(_serial) % 10 ** 9:09d}"
-    return body + uscc_standard.calc_check_digit(body)
 
 
 def registration(uscc, **overrides):
@@ -38,40 +25,6 @@ def tier(kind="specialized_sme", awarded=None, expires=None, level="province", n
     expires = expires or awarded + timedelta(days=3 * 365)
     return {"tier": kind, "certificate_no": no or f"{kind}-{next(_serial)}", "level": level,
             "awarded_on": awarded.isoformat(), "expires_on": expires.isoformat()}
-
-
-def rpc():
-    return ServiceRpcProxy("enterprises", {"AMQP_URI": os.environ["ONENET_AMQP_URI"]}, timeout=30)
-
-
-@pytest.fixture(scope="module")
-def service(prepared_stack):
-    """One enterprises container for the module (starting and stopping one takes seconds)."""
-    container = ServiceContainer(EnterprisesService, process_config.load(CONFIG))
-    container.start()
-    yield container
-    container.stop()
-
-
-@pytest.fixture
-def enterprises(service):
-    with rpc() as proxy:
-        yield proxy
-
-
-def sql(query, params=None):
-    conn = psycopg2.connect(os.environ["ONENET_DATABASE_URL"], options="-c search_path=enterprises,public")
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall() if cur.description else None
-    finally:
-        conn.close()
-
-
-def events_of(event_type, uscc):
-    return [row[0]["payload"] for row in sql(
-        "SELECT envelope FROM outbox WHERE event_type = %s AND aggregate_id = %s ORDER BY id", (event_type, uscc))]
 
 
 # -- one file per enterprise ---------------------------------------------------------------
@@ -90,7 +43,7 @@ def test_registered_enterprise_reads_back_with_computed_size_class_tiers_and_his
     assert profile["figures"] == [{"year": 2024, "employees": 40, "revenue": 1200.0, "total_assets": 900.0,
                                    "rd_expense": 80.0, "ip_class1_count": 3}]
     assert profile["contact"]["person"] == "张伟"
-    assert events_of("enterprise.registered", uscc)[0] == {
+    assert outbox_payloads("enterprises", "enterprise.registered", uscc)[0] == {
         "uscc": uscc, "name": "北京示例科技有限公司", "region_code": "110105", "industry_code": "C39",
         "province_code": "110000", "city_code": "110100", "size_class": "small",
         "active_tiers": ["specialized_sme"], "tags": ["出口"]}
@@ -103,7 +56,7 @@ def test_duplicate_uscc_is_a_conflict_and_stores_nothing_more(enterprises):
         enterprises.register(registration(uscc, name="另一家公司"))
     assert "uscc" in caught.value.details
     assert enterprises.get(uscc)["name"] == "北京示例科技有限公司"
-    assert len(events_of("enterprise.registered", uscc)) == 1
+    assert len(outbox_payloads("enterprises", "enterprise.registered", uscc)) == 1
 
 
 @pytest.mark.parametrize("change, field", [
@@ -121,7 +74,7 @@ def test_invalid_registration_names_the_field_and_stores_nothing(enterprises, ch
     assert field in caught.value.details
     with pytest.raises(NotFound):
         enterprises.get(uscc)
-    assert sql("SELECT count(*) FROM enterprise_figures WHERE uscc = %s", (uscc,)) == [(0,)]
+    assert sql("enterprises", "SELECT count(*) FROM enterprise_figures WHERE uscc = %s", (uscc,)) == [(0,)]
 
 
 def test_figures_crossing_the_medium_bound_move_the_size_class_and_announce_it(enterprises):
@@ -130,10 +83,10 @@ def test_figures_crossing_the_medium_bound_move_the_size_class_and_announce_it(e
     updated = enterprises.update(uscc, {"figures_year": 2024, "employees": 320, "revenue": 2500})
     assert (updated["size_class"], updated["figures_year"]) == ("medium", 2024)
     assert [f["year"] for f in updated["figures"]] == [2023, 2024]
-    assert events_of("enterprise.size_class_changed", uscc) == [{
+    assert outbox_payloads("enterprises", "enterprise.size_class_changed", uscc) == [{
         "uscc": uscc, "region_code": "110105", "from": "small", "to": "medium", "size_rule": "industry",
         "figures_year": 2024}]
-    assert events_of("enterprise.updated", uscc)[0]["changed"] == ["figures"]
+    assert outbox_payloads("enterprises", "enterprise.updated", uscc)[0]["changed"] == ["figures"]
     assert enterprises.size_class_as_of(uscc, "2023-12-31")["size_class"] == "small"
     assert enterprises.size_class_as_of(uscc, "2024-05-01")["size_class"] == "medium"
 
@@ -142,7 +95,7 @@ def test_a_change_that_changes_nothing_announces_nothing(enterprises):
     uscc = new_uscc()
     enterprises.register(registration(uscc, tags=["出口"]))
     enterprises.update(uscc, {"tags": ["出口"], "employees": 40})
-    assert events_of("enterprise.updated", uscc) == []
+    assert outbox_payloads("enterprises", "enterprise.updated", uscc) == []
 
 
 def test_editing_tiers_announces_the_change(enterprises):
@@ -150,7 +103,7 @@ def test_editing_tiers_announces_the_change(enterprises):
     enterprises.register(registration(uscc, tiers=[tier("tech_sme")]))
     updated = enterprises.update(uscc, {"tiers": [tier("tech_sme"), tier("innovative_sme")]})
     assert updated["active_tiers"] == ["innovative_sme", "tech_sme"]
-    [event] = events_of("enterprise.tier_changed", uscc)
+    [event] = outbox_payloads("enterprises", "enterprise.tier_changed", uscc)
     assert (event["reason"], event["added"], event["removed"]) == ("edited", ["innovative_sme"], [])
 
 
@@ -159,13 +112,13 @@ def test_an_expired_tier_stops_counting_and_its_expiry_is_announced_once(enterpr
     enterprises.register(registration(uscc, tiers=[tier("innovative_sme")]))
     assert enterprises.count_matching({"tiers": ["innovative_sme"], "region_prefixes": ["110105"],
                                        "employees_min": 40, "employees_max": 40}) >= 1
-    sql("UPDATE enterprise_tier SET expires_on = %s WHERE uscc = %s", (today() - timedelta(days=1), uscc))
+    sql("enterprises", "UPDATE enterprise_tier SET expires_on = %s WHERE uscc = %s", (today() - timedelta(days=1), uscc))
 
     assert enterprises.get(uscc)["active_tiers"] == []
     assert enterprises.explain(uscc, {"tiers": ["innovative_sme"]})["matches"] is False
     assert enterprises.announce_expired_tiers() >= 1
     enterprises.announce_expired_tiers()
-    assert events_of("enterprise.tier_changed", uscc) == [{
+    assert outbox_payloads("enterprises", "enterprise.tier_changed", uscc) == [{
         "uscc": uscc, "region_code": "110105", "reason": "expired", "active_tiers_before": ["innovative_sme"],
         "active_tiers": [], "added": [], "removed": ["innovative_sme"]}]
 
@@ -225,8 +178,8 @@ def test_import_stores_good_rows_reports_each_bad_row_and_announces_each_stored_
         (3, ["revenue"]), (4, ["uscc"]), (6, ["region_code"])]
     assert enterprises.get(good[1])["active_tiers"] == ["specialized_sme"]
     assert enterprises.get(good[2])["size_rule"] == "construction"
-    assert [len(events_of("enterprise.registered", u)) for u in good] == [1, 1, 1]
-    assert sql("SELECT count(*) FROM enterprise_figures WHERE uscc = ANY(%s)", (good,)) == [(3,)]
+    assert [len(outbox_payloads("enterprises", "enterprise.registered", u)) for u in good] == [1, 1, 1]
+    assert sql("enterprises", "SELECT count(*) FROM enterprise_figures WHERE uscc = ANY(%s)", (good,)) == [(3,)]
 
 
 def test_csv_import_reads_the_header_and_reports_lines(enterprises):
