@@ -34,3 +34,22 @@ class ServiceProxy(RpcProxy):
         proxy = super().get_dependency(worker_ctx)
         timeout = float(self.container.config.get("RPC_TIMEOUT", 5))
         return TimedService(proxy, self.target_service, timeout)
+
+
+def in_parallel(**calls):
+    """Run the given calls at once; ``{name: result}``, an exception standing in for a failed result."""
+    threads = {name: eventlet.spawn(call) for name, call in calls.items()}
+    results = {}
+    for name, thread in threads.items():
+        try:
+            results[name] = thread.wait()
+        except Exception as exc:  # each caller decides which failures it can live with
+            results[name] = exc
+    return results
+
+
+def result(value):
+    """A result of :func:`in_parallel`, raising the exception a failed call left."""
+    if isinstance(value, Exception):
+        raise value
+    return value

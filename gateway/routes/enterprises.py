@@ -6,7 +6,6 @@ national agency: all); the national administrator all. Contact data (personal
 data) is shown only to the enterprise and to administrators of its region.
 Reading outside one's scope answers 404; writing answers 403.
 """
-import eventlet
 import structlog
 from marshmallow import Schema, fields
 from nameko.exceptions import MethodNotFound
@@ -14,7 +13,7 @@ from nameko.exceptions import MethodNotFound
 from chassis import regions
 from gateway import auth, pages
 from gateway.api import ApiError, Forbidden, NotFound, route
-from gateway.rpc import ServiceProxy
+from gateway.rpc import ServiceProxy, in_parallel, result
 from services.enterprises import schemas
 
 log = structlog.get_logger(__name__)
@@ -52,25 +51,6 @@ class EnterprisePortrait(schemas.Portrait):
                            metadata={"description": "Policies of its region whose criteria it meets"})
     unavailable = fields.Dict(keys=fields.String(), values=fields.String(),
                               metadata={"description": "Part → why it is missing"})
-
-
-def in_parallel(**calls):
-    """Run the given calls at once; ``{name: result}``, an exception standing in for a failed result."""
-    threads = {name: eventlet.spawn(call) for name, call in calls.items()}
-    results = {}
-    for name, thread in threads.items():
-        try:
-            results[name] = thread.wait()
-        except Exception as exc:  # each caller decides which failures it can live with
-            results[name] = exc
-    return results
-
-
-def result(value):
-    """A result of :func:`in_parallel`, raising the exception a failed call left."""
-    if isinstance(value, Exception):
-        raise value
-    return value
 
 
 def missing_part_reason(part, exc):
@@ -167,14 +147,16 @@ class EnterpriseRoutes:
         """The portrait, its parts fetched in parallel; a part that cannot be had degrades to
         null with a reason instead of failing the whole answer."""
         uscc = uscc.upper()
-        counts = eventlet.spawn(self.requests.counts_for_enterprise, uscc)
-        portrait = self._visible(call.principal, uscc, lambda: self.enterprises.portrait(uscc))
+        found = in_parallel(counts=lambda: self.requests.counts_for_enterprise(uscc),
+                            portrait=lambda: self._visible(call.principal, uscc,
+                                                           lambda: self.enterprises.portrait(uscc)))
+        portrait = result(found["portrait"])
         portrait["unavailable"] = {}
-        try:
-            portrait["requests"] = counts.wait()
-        except Exception as exc:
+        if isinstance(found["counts"], Exception):
             portrait["requests"] = None
-            portrait["unavailable"]["requests"] = missing_part_reason("requests", exc)
+            portrait["unavailable"]["requests"] = missing_part_reason("requests", found["counts"])
+        else:
+            portrait["requests"] = found["counts"]
         try:
             portrait["policies"] = self._matched_policies(uscc, portrait["region_code"])
         except Exception as exc:

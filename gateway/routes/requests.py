@@ -5,12 +5,11 @@ their agency holds and those it escalated; region administrators the
 requests raised in their region; the national administrator all.  Reading a
 request outside one's scope answers 404; acting on one answers 403.
 """
-import eventlet
 from marshmallow import Schema, fields
 
 from gateway import auth, pages
 from gateway.api import Forbidden, NotFound, route
-from gateway.rpc import ServiceProxy
+from gateway.rpc import ServiceProxy, in_parallel, result
 from services.agencies.schemas import Agency
 from services.requests import schemas
 
@@ -133,9 +132,9 @@ class RequestRoutes:
         if principal.role == auth.AGENCY_STAFF and principal.scope != str(agency_id):
             raise NotFound(f"no agency with id {agency_id}", {"agency_id": agency_id})
         limit, offset = pages.window(call.query)
-        agency_call = eventlet.spawn(self.agencies.get, agency_id)
-        queue_call = eventlet.spawn(self.requests.queue, agency_id, limit, offset)
-        agency, found = agency_call.wait(), queue_call.wait()
+        calls = in_parallel(agency=lambda: self.agencies.get(agency_id),
+                            queue=lambda: self.requests.queue(agency_id, limit, offset))
+        agency, found = result(calls["agency"]), result(calls["queue"])
         if principal.role != auth.AGENCY_STAFF and not principal.covers_region(agency["region_code"]):
             raise NotFound(f"no agency with id {agency_id}", {"agency_id": agency_id})
         return {"agency": agency, **pages.page_of(found["items"], found["total"], call.query)}
