@@ -42,11 +42,20 @@ def configure(process, level="INFO"):
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(formatter)
+    handler.addFilter(quiet_expected_errors)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for noisy in ("kombu", "amqp", "nameko", "eventlet.wsgi"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def quiet_expected_errors(record):
+    """nameko logs an expected error (a domain answer such as NotFound) as a warning with
+    its traceback; keep it as one info line."""
+    if record.name == "nameko.containers" and str(record.msg).startswith("(expected)"):
+        record.levelno, record.levelname, record.exc_info = logging.INFO, "INFO", None
+    return True
 
 
 def new_correlation_id():

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from marshmallow import ValidationError
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from chassis.db import Database
@@ -23,6 +22,7 @@ from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.outbox import Outbox
+from chassis.rpc import rpc
 
 from services.agencies import (domain, library, library_store, policies, provider_store, providers,
                                routing, schemas, skeleton, store)

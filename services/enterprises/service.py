@@ -1,7 +1,6 @@
 """The enterprises service: the SME database (中小企业数据库), one file per enterprise (一企一档)."""
 import structlog
 from marshmallow import ValidationError, fields
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from chassis.db import Database
@@ -9,6 +8,7 @@ from chassis.errors import Forbidden, NotFound, ValidationFailed
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.outbox import Outbox
+from chassis.rpc import rpc
 from services.enterprises import criteria as criteria_rules
 from services.enterprises import domain, imports, schemas, store
 

@@ -1,12 +1,12 @@
 """The notifications service: inboxes and the notices that fill them."""
 import structlog
-from nameko.rpc import rpc
 
 from chassis.db import Database
 from chassis.events import handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
+from chassis.rpc import rpc
 
 from services.notifications import domain, schemas, store
 

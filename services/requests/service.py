@@ -12,7 +12,7 @@ import eventlet
 import structlog
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.timer import Timer
 
 from chassis.db import Database
@@ -20,6 +20,7 @@ from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.outbox import Outbox
+from chassis.rpc import rpc
 
 from services.requests import (assessment, changes, deadlines, lifecycle, read_model, schemas,
                                store)
