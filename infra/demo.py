@@ -65,7 +65,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     config = process_config.load(os.path.join(ROOT, "services/enterprises/config.yml"))
     loaded = load(config["AMQP_URI"], wait=args.wait)
-    print("demo data loaded: " + ", ".join(f"{name} {count}" for name, count in loaded.items()))
+    print("demo data added (what was already there is left as it is): " + ", ".join(f"{name} {count}" for name, count in loaded.items()))
     secret = os.environ.get("ONENET_JWT_SECRET")
     if secret:
         port = os.environ.get("GATEWAY_PORT", "8000")
