@@ -12,7 +12,7 @@ running network's calls, and with the outbox relay off. Prints:
 """
 import warnings
 
-warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 import eventlet  # noqa: E402
 

@@ -16,7 +16,7 @@ with one ``enterprise.registered`` outbox row each), then measures over RPC:
 """
 import warnings
 
-warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 import eventlet  # noqa: E402
 
