@@ -42,6 +42,15 @@ def exposition():
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
+def outcome_of(entrypoint, exc_info):
+    """``ok``; ``rejected`` for an expected domain answer (e.g. NotFound); else ``error``."""
+    if exc_info is None:
+        return "ok"
+    if isinstance(exc_info[1], getattr(entrypoint, "expected_exceptions", ())):
+        return "rejected"
+    return "error"
+
+
 class Instrumentation(DependencyProvider):
     """Times RPC and event workers and counts them by outcome.
 
@@ -54,8 +63,8 @@ class Instrumentation(DependencyProvider):
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         elapsed = time.perf_counter() - worker_ctx.onenet_started
-        outcome = "ok" if exc_info is None else "error"
         entrypoint = worker_ctx.entrypoint
+        outcome = outcome_of(entrypoint, exc_info)
         service = self.container.service_name
         if isinstance(entrypoint, Rpc):
             RPC_DURATION.labels(service, entrypoint.method_name, outcome).observe(elapsed)

@@ -65,3 +65,4 @@ def test_page_size_has_a_hard_maximum(query):
     from marshmallow import ValidationError
     with pytest.raises(ValidationError):
         pages.PageQuery().load(query)
+
