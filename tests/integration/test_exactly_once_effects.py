@@ -95,3 +95,37 @@ def test_relay_publishes_in_commit_order_and_leaves_nothing_unsent(prepared_stac
     assert received == [0, 1, 2, 3, 4]
     assert outbox.backlog(conn)[0] == 0
     conn.close()
+
+
+def test_relays_of_several_replicas_publish_each_event_once(prepared_stack):
+    """Replicas take turns: run four relays at once over one backlog; every event goes out once."""
+    events = [new_event("test.replicas", {"n": n}) for n in range(2000)]
+    setup = connect("enterprises")
+    with transaction(setup) as tx:
+        for event in events:
+            outbox.add(tx, event, aggregate_id=f"agg-{event['payload']['n'] % 7}")
+    with Connection(os.environ["ONENET_AMQP_URI"]) as broker:
+        listener = Queue("test.relay-replicas", exchange=EVENTS_EXCHANGE, routing_key="test.replicas",
+                         exclusive=True)
+        listener(broker.default_channel).declare()
+
+        def replica():
+            conn = connect("enterprises")
+            with Connection(os.environ["ONENET_AMQP_URI"]) as own:
+                publisher = ConfirmingPublisher(own)
+                while outbox.backlog(conn)[0]:
+                    outbox.publish_pending(conn, publisher, batch_size=100)
+                    eventlet.sleep(0)
+            conn.close()
+
+        pool = eventlet.GreenPool()
+        for _ in range(4):
+            pool.spawn(replica)
+        pool.waitall()
+
+        received = []
+        while (message := broker.default_channel.basic_get("test.relay-replicas", no_ack=True)) is not None:
+            received.append(json.loads(message.body)["payload"]["n"])
+    assert sorted(received) == list(range(2000))
+    assert received == sorted(received)  # commit order, hence order per aggregate
+    setup.close()
