@@ -69,6 +69,13 @@ class MethodNotAllowedError(ApiError):
     status, code = 405, "method_not_allowed"
 
 
+def require_region(principal, region_code, what):
+    """403 unless the caller administers ``region_code`` (000000: national admins only)."""
+    if not principal.covers_region(region_code):
+        raise Forbidden(f"{what} in region {region_code} is outside your scope",
+                        {"region_code": region_code})
+
+
 class Conflict(ApiError):
     status, code = 409, "conflict"
 

@@ -18,6 +18,19 @@ def window(query):
     return query["page_size"], (query["page"] - 1) * query["page_size"]
 
 
+def filters_of(query):
+    """A validated list query without its paging parameters: the filters."""
+    return {key: value for key, value in query.items() if key not in ("page", "page_size")}
+
+
+def listed(query, fetch, *args, **kwargs):
+    """One page from an RPC ``fetch(*args, filters, limit, offset, **kwargs)`` answering
+    ``{"items", "total"}``."""
+    limit, offset = window(query)
+    found = fetch(*args, filters_of(query), limit, offset, **kwargs)
+    return page_of(found["items"], found["total"], query)
+
+
 def page_of(items, total, query):
     return {"items": items, "page": query["page"], "page_size": query["page_size"],
             "total": total}

@@ -7,8 +7,8 @@ agency's staff edit its guide.
 from marshmallow import Schema, fields
 
 from gateway import auth, pages
-from gateway.api import Forbidden, NotFound, route
-from gateway.routes.library import LibraryRoutes, listed, require_region
+from gateway.api import Forbidden, NotFound, require_region, route
+from gateway.routes.library import LibraryRoutes
 from gateway.routes.policies import PolicyRoutes
 from gateway.routes.providers import ProviderRoutes
 from gateway.rpc import ServiceProxy
@@ -28,7 +28,7 @@ class AgencyRoutes(PolicyRoutes, LibraryRoutes, ProviderRoutes):
     @route("GET", "/api/v1/agencies", public=True, query=AgencyQuery, response=AgencyPage,
            tags=["agencies"], summary="The agency network: agencies and service stations")
     def list_agencies(self, call):
-        return listed(call, self.agencies.list_agencies)
+        return pages.listed(call.query, self.agencies.list_agencies)
 
     @route("GET", "/api/v1/agencies/<int:agency_id>", public=True, response=schemas.Agency,
            tags=["agencies"], summary="One agency or service station")

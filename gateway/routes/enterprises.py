@@ -12,7 +12,7 @@ from nameko.exceptions import MethodNotFound
 
 from chassis import regions
 from gateway import auth, pages
-from gateway.api import ApiError, Forbidden, NotFound, route
+from gateway.api import ApiError, Forbidden, NotFound, require_region, route
 from gateway.rpc import ServiceProxy, in_parallel, result
 from services.enterprises import schemas
 
@@ -106,9 +106,7 @@ class EnterpriseRoutes:
            summary="Register an SME in the caller's region (size class is computed)")
     def register_enterprise(self, call):
         """An admin (or provincial system) registers an SME inside its own region."""
-        if not call.principal.covers_region(call.body["region_code"]):
-            raise Forbidden(f"region {call.body['region_code']} is outside your scope",
-                            {"region_code": call.body["region_code"]})
+        require_region(call.principal, call.body["region_code"], "an enterprise")
         return self.enterprises.register(call.body)
 
     @route("GET", "/api/v1/enterprises/<uscc>", roles=READERS,
@@ -205,10 +203,7 @@ class EnterpriseRoutes:
            summary="Search enterprises of the caller's area by region, industry, size class, "
                    "tier, tag and name (substring, e.g. 专精特新)")
     def search_enterprises(self, call):
-        limit, offset = pages.window(call.query)
-        filters = {key: value for key, value in call.query.items() if key not in ("page", "page_size")}
-        found = self.enterprises.search(filters, limit, offset, within=self._scope(call.principal))
-        return pages.page_of(found["items"], found["total"], call.query)
+        return pages.listed(call.query, self.enterprises.search, within=self._scope(call.principal))
 
     @route("POST", "/api/v1/enterprises/criteria/count", roles=FINDERS, body=schemas.Criteria,
            response=schemas.MatchCount, tags=["enterprises"],

@@ -6,25 +6,10 @@ contact details are not public). Admins add and change entries inside their
 own region (an entry's region code; 000000 entries are the national admin's).
 """
 from gateway import auth, pages
-from gateway.api import Forbidden, route
+from gateway.api import require_region, route
 from gateway.rpc import ServiceProxy
 from services.agencies import schemas
 from services.agencies.library import KINDS
-
-
-def require_region(principal, region_code, what):
-    """403 unless the caller administers ``region_code`` (000000: national admins only)."""
-    if not principal.covers_region(region_code):
-        raise Forbidden(f"{what} in region {region_code} is outside your scope",
-                        {"region_code": region_code})
-
-
-def listed(call, fetch, *args):
-    """One page from an RPC ``fetch(*args, filters, limit, offset)`` answering ``{"items", "total"}``."""
-    limit, offset = pages.window(call.query)
-    filters = {key: value for key, value in call.query.items() if key not in ("page", "page_size")}
-    found = fetch(*args, filters, limit, offset)
-    return pages.page_of(found["items"], found["total"], call.query)
 
 
 SearchPage = pages.page_schema(schemas.SearchHit, "SearchPage")
@@ -41,7 +26,7 @@ def entry_routes(kind, path, title, filter_schema, public_read):
 
     @route("GET", path, query=query, response=page_schema, tags=["library"], summary=f"{title}: list", **read)
     def list_entries(self, call):
-        return listed(call, self.agencies.list_entries, kind)
+        return pages.listed(call.query, self.agencies.list_entries, kind)
 
     @route("GET", f"{path}/<int:entry_id>", response=spec.view, tags=["library"], summary=f"{title}: one", **read)
     def get_entry(self, call, entry_id):

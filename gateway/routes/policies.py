@@ -7,8 +7,7 @@ from marshmallow import Schema, fields
 
 from chassis.errors import NotFound as NoSuchRecord
 from gateway import auth, pages
-from gateway.api import NotFound, Unprocessable, route
-from gateway.routes.library import require_region
+from gateway.api import NotFound, Unprocessable, require_region, route
 from gateway.rpc import ServiceProxy
 from services.agencies import schemas
 

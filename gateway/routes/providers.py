@@ -6,8 +6,7 @@ provider's region register providers, decide on admission and exit, and
 record evaluations.
 """
 from gateway import auth, pages
-from gateway.api import Forbidden, route
-from gateway.routes.library import listed, require_region
+from gateway.api import Forbidden, require_region, route
 from gateway.rpc import ServiceProxy
 from services.agencies import schemas
 
@@ -21,7 +20,7 @@ class ProviderRoutes:
     @route("GET", "/api/v1/providers", roles=auth.ROLES, query=ProviderQuery, response=ProviderPage,
            tags=["providers"], summary="Providers by membership state (admitted by default), area and region")
     def list_providers(self, call):
-        return listed(call, self.agencies.list_providers)
+        return pages.listed(call.query, self.agencies.list_providers)
 
     @route("GET", "/api/v1/providers/<int:provider_id>", roles=auth.ROLES, response=schemas.Provider,
            tags=["providers"], summary="One provider with its memberships, decisions and evaluations")

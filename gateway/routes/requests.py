@@ -81,7 +81,7 @@ class RequestRoutes:
            summary="Requests within the caller's scope, newest first, filtered")
     def list_requests(self, call):
         limit, offset = pages.window(call.query)
-        filters = {key: value for key, value in call.query.items() if key not in ("page", "page_size")}
+        filters = pages.filters_of(call.query)
         for key in ("submitted_from", "submitted_to"):
             if key in filters:
                 filters[key] = filters[key].isoformat()
