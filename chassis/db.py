@@ -109,6 +109,27 @@ class Transaction:
     def all(self, sql, params=None):
         return self.execute(sql, params).fetchall()
 
+    def page(self, select, source, params, order, limit, offset):
+        """``(rows, total)``: one page of ``SELECT {select} FROM {source}`` (``source`` may
+        carry its WHERE), ordered by ``order``; ``params`` are named (``%(name)s``).
+
+        The total comes with the rows (a window count); only a page past the end
+        costs a second, counting query.
+        """
+        rows = self.all(
+            f"SELECT {select}, count(*) OVER () AS page_total_rows FROM {source} "
+            f"ORDER BY {order} LIMIT %(page_limit)s OFFSET %(page_offset)s",
+            {**params, "page_limit": limit, "page_offset": offset})
+        if rows:
+            total = rows[0]["page_total_rows"]
+        elif offset:
+            total = self.one(f"SELECT count(*) AS n FROM {source}", params)["n"]
+        else:
+            total = 0
+        for row in rows:
+            del row["page_total_rows"]
+        return rows, total
+
     def copy_in(self, sql, source):
         """Run ``COPY … FROM STDIN`` (``sql``) reading ``source``, a file-like object (bulk paths).
 

@@ -66,17 +66,7 @@ def get(tx, table, row_id, lock=False):
 def page(tx, table, conditions, params, order, limit, offset):
     """``(rows, total)`` of one page of ``table`` under ``conditions`` (ANDed SQL fragments)."""
     where = " AND ".join(conditions) or "true"
-    rows = tx.all(f"SELECT *, count(*) OVER () AS total_rows FROM {table} WHERE {where} "
-                  f"ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
-                  {**params, "limit": limit, "offset": offset})
-    total = rows[0]["total_rows"] if rows else _count(tx, table, where, params) if offset else 0
-    for row in rows:
-        del row["total_rows"]
-    return rows, total
-
-
-def _count(tx, table, where, params):
-    return tx.one(f"SELECT count(*) AS n FROM {table} WHERE {where}", params)["n"]
+    return tx.page("*", f"{table} WHERE {where}", params, order, limit, offset)
 
 
 # -- agencies ---------------------------------------------------------------

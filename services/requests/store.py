@@ -121,7 +121,7 @@ def list_requests(tx, visible, filters, today, limit, offset):
     """One page of requests the caller may see, newest first, and the total."""
     scope_sql, params = _visibility(visible)
     clauses = [scope_sql]
-    params.update({"today": today, "limit": limit, "offset": offset})
+    params["today"] = today
     for column in ("state", "service_area", "agency_id", "uscc", "kind"):
         if filters.get(column) is not None:
             clauses.append(f"r.{column} = %({column})s")
@@ -141,24 +141,18 @@ def list_requests(tx, visible, filters, today, limit, offset):
         clauses.append("r.submitted_at < %(submitted_to)s + interval '1 day'")
         params["submitted_to"] = deadlines.moment_of(filters["submitted_to"])
     where = " AND ".join(clauses)
-    rows = tx.all(f"SELECT r.*, count(*) OVER () AS total FROM service_request r WHERE {where} "
-                  "ORDER BY r.submitted_at DESC, r.id LIMIT %(limit)s OFFSET %(offset)s", params)
-    total = rows[0]["total"] if rows else tx.one(
-        f"SELECT count(*) AS n FROM service_request r WHERE {where}", params)["n"]
-    return rows, total
+    return tx.page("r.*", f"service_request r WHERE {where}", params,
+                   "r.submitted_at DESC, r.id", limit, offset)
 
 
 def queue(tx, agency_id, today, limit, offset):
     """An agency's open work, overdue first, then by the nearest deadline."""
-    params = {"agency_id": agency_id, "today": today, "limit": limit, "offset": offset}
-    rows = tx.all(
-        f"SELECT r.*, count(*) OVER () AS total, {_OVERDUE} AS is_overdue "
-        "FROM service_request r WHERE r.agency_id = %(agency_id)s "
-        "AND r.state IN ('assigned', 'accepted', 'in_progress') "
-        f"ORDER BY {_OVERDUE} DESC, {_CURRENT_DEADLINE} NULLS LAST, r.submitted_at, r.id "
-        "LIMIT %(limit)s OFFSET %(offset)s", params)
-    total = rows[0]["total"] if rows else 0
-    return rows, total
+    return tx.page(
+        f"r.*, {_OVERDUE} AS is_overdue",
+        "service_request r WHERE r.agency_id = %(agency_id)s "
+        "AND r.state IN ('assigned', 'accepted', 'in_progress')",
+        {"agency_id": agency_id, "today": today},
+        f"{_OVERDUE} DESC, {_CURRENT_DEADLINE} NULLS LAST, r.submitted_at, r.id", limit, offset)
 
 
 # -- deadlines and escalation -------------------------------------------------------
