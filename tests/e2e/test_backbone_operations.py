@@ -7,7 +7,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import read_logs
-from tests.e2e.test_enterprise_registration import registration, wait_for
+from tests.e2e.test_enterprise_registration import registration
+from tests.stack import wait_for
 
 SERVICE_PORTS = {name: os.environ[f"{name.upper()}_OPS_PORT"]
                  for name in ("agencies", "enterprises", "requests", "notifications")}

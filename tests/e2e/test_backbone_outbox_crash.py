@@ -1,17 +1,13 @@
 """A process killed after committing a change but before publishing its event loses nothing."""
-import os
-import signal
+import time
 
-import psycopg2
-
-from tests.e2e.test_enterprise_registration import registration, wait_for
+from tests.e2e.test_enterprise_registration import registration
+from tests.stack import sql, wait_for
 
 
 def unsent_events_for(uscc):
-    with psycopg2.connect(os.environ["ONENET_DATABASE_URL"]) as conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM enterprises.outbox "
-                    "WHERE aggregate_id = %s AND sent_at IS NULL", (uscc,))
-        return cur.fetchone()[0]
+    return sql("enterprises", "SELECT count(*) FROM outbox WHERE aggregate_id = %s AND sent_at IS NULL",
+               (uscc,))[0][0]
 
 
 def test_event_committed_before_a_sigkill_is_delivered_once_after_restart(network, api, token, new_uscc):
@@ -27,14 +23,11 @@ def test_event_committed_before_a_sigkill_is_delivered_once_after_restart(networ
     assert unsent_events_for(uscc) == 1
     assert api.get("/api/v1/notifications", me).json()["total"] == 0
 
-    network.children["enterprises"].send_signal(signal.SIGKILL)
-    network.children["enterprises"].wait()
-    network.children.pop("enterprises")
+    network.kill("enterprises")  # SIGKILL: no chance to publish on the way out
     network.start(enterprises)
     network.wait_ready([enterprises])
 
     assert wait_for(lambda: api.get("/api/v1/notifications", me).json()["total"] >= 1)
     assert wait_for(lambda: unsent_events_for(uscc) == 0)
-    import time
     time.sleep(1)  # long enough for a duplicate to show, were there one
     assert api.get("/api/v1/notifications", me).json()["total"] == 1

@@ -14,6 +14,7 @@ from chassis.db import transaction
 from chassis.events import EVENTS_EXCHANGE
 from services.notifications.service import NotificationsService
 from tests.integration.events import new_event, publish
+from tests.stack import sql
 
 CONFIG = os.path.join("services", "notifications", "config.yml")
 
@@ -24,9 +25,7 @@ def connect(schema):
 
 
 def notices_for(uscc):
-    with connect("notifications") as conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) AS n FROM notice WHERE recipient_uscc = %s", (uscc,))
-        return cur.fetchone()["n"]
+    return sql("notifications", "SELECT count(*) FROM notice WHERE recipient_uscc = %s", (uscc,))[0][0]
 
 
 def wait_for_notices(uscc, expected, timeout=10):
