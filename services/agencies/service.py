@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from marshmallow import ValidationError
-from nameko.timer import timer
 
 from chassis.db import Database
 from chassis.errors import Conflict, NotFound, ValidationFailed
@@ -23,6 +22,7 @@ from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.outbox import Outbox
 from chassis.rpc import rpc
+from chassis.timers import every
 
 from services.agencies import (domain, library, library_store, policies, provider_store, providers,
                                routing, schemas, skeleton, store)
@@ -277,7 +277,7 @@ class AgenciesService:
             log.info("policies_expired", count=len(expired))
         return len(expired)
 
-    @timer(interval=POLICY_EXPIRY_SECONDS, eager=True)
+    @every("POLICY_EXPIRY_INTERVAL", POLICY_EXPIRY_SECONDS, eager=True)
     def expire_policies_on_schedule(self):
         """Every few minutes, in every replica: expiring is one UPDATE, so replicas never double up."""
         self.expire_due_policies()

@@ -1,7 +1,6 @@
 """The enterprises service: the SME database (中小企业数据库), one file per enterprise (一企一档)."""
 import structlog
 from marshmallow import ValidationError, fields
-from nameko.timer import timer
 
 from chassis.db import Database
 from chassis.errors import Forbidden, NotFound, ValidationFailed
@@ -9,6 +8,7 @@ from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.outbox import Outbox
 from chassis.rpc import rpc
+from chassis.timers import every
 from services.enterprises import criteria as criteria_rules
 from services.enterprises import domain, imports, schemas, store
 
@@ -236,7 +236,7 @@ class EnterprisesService:
 
     # -- time ---------------------------------------------------------------------------
 
-    @timer(interval=TIER_SWEEP_SECONDS)
+    @every("TIER_SWEEP_INTERVAL", TIER_SWEEP_SECONDS)
     @rpc
     def announce_expired_tiers(self):
         """Announce awards that have expired (``enterprise.tier_changed``, reason ``expired``).

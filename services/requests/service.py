@@ -13,7 +13,6 @@ import structlog
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
-from nameko.timer import Timer
 
 from chassis.db import Database
 from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -21,6 +20,7 @@ from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.outbox import Outbox
 from chassis.rpc import rpc
+from chassis.timers import every
 
 from services.requests import (assessment, changes, deadlines, lifecycle, read_model, schemas,
                                store)
@@ -32,29 +32,6 @@ log = structlog.get_logger(__name__)
 
 SWEEP_BATCH = 500
 ROUTING_RETRY_BATCH = 20
-
-
-class ConfiguredTimer(Timer):
-    """A timer whose interval (seconds) comes from the service config; 0 turns it off."""
-
-    def __init__(self, config_key, default, **kwargs):
-        self.config_key, self.default = config_key, default
-        super().__init__(interval=default, **kwargs)
-
-    def setup(self):
-        self.interval = float(self.container.config.get(self.config_key, self.default))
-
-    def start(self):
-        if self.interval > 0:
-            super().start()
-
-    def stop(self):
-        if self.gt is not None:
-            super().stop()
-
-    def kill(self):
-        if self.gt is not None:
-            super().kill()
 
 
 def routing_reason(explanation):
@@ -337,7 +314,7 @@ class RequestsService:
 
     # -- deadlines, escalation, calendar, clock ------------------------------------------
 
-    @ConfiguredTimer.decorator("ESCALATION_INTERVAL", 60)
+    @every("ESCALATION_INTERVAL", 60)
     def sweep_on_timer(self):
         """Every ``ESCALATION_INTERVAL`` seconds: escalate what is overdue, route what is not yet."""
         self._sweep()
