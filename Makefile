@@ -12,12 +12,15 @@ $(STAMP): requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 run: $(STAMP)  ## every service and the gateway, with demo data, in the foreground
+	@infra/local-services.sh
 	$(PY) -m infra.network run
 
 test: $(STAMP)  ## the whole suite: unit, integration and end-to-end (real RabbitMQ and PostgreSQL)
+	@infra/local-services.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 prepare: $(STAMP)  ## database, schemas, migrations and broker topology only
+	@infra/local-services.sh
 	$(PY) -m infra.network prepare
 
 token: $(STAMP)  ## make token ROLE=county_admin REGION=110105 (or AGENCY_ID=, USCC=, PROVINCE=)

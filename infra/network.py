@@ -50,6 +50,18 @@ def load_config(process):
     return config.load(os.path.join(ROOT, process.config))
 
 
+def server_uri(amqp_uri):
+    """``amqp_uri`` with its vhost replaced by the default one, which every broker has."""
+    where = urlsplit(amqp_uri)
+    return where._replace(path="/").geturl()
+
+
+def check_servers(amqp_uri, database_url):
+    """Like :func:`check_dependencies`, but asks only the servers, not the configured vhost
+    and database (they may not exist yet: ``reset_test`` and ``prepare`` create them)."""
+    check_dependencies(server_uri(amqp_uri), database_url)
+
+
 def check_dependencies(amqp_uri, database_url):
     """Fail with how to start RabbitMQ or PostgreSQL when either is unreachable."""
     from chassis import db, ops
@@ -73,7 +85,8 @@ def prepare():
     from chassis import events, migrate
     from chassis.serve import service_class
     configs = [load_config(process) for process in SERVICES]
-    check_dependencies(configs[0]["AMQP_URI"], configs[0]["DATABASE_URL"])
+    check_servers(configs[0]["AMQP_URI"], configs[0]["DATABASE_URL"])
+    ensure_vhost(configs[0]["AMQP_URI"])
     migrate.ensure_database(configs[0]["DATABASE_URL"])
     for process, config in zip(SERVICES, configs):
         applied = migrate.apply(config["DATABASE_URL"], config["DB_SCHEMA"],
@@ -84,6 +97,24 @@ def prepare():
     queues = events.declare_topology(configs[0]["AMQP_URI"], classes,
                                      events.retry_delays(configs[0]))
     print(f"broker topology declared: {len(queues)} queues")
+
+
+def ensure_vhost(amqp_uri):
+    """Create the configured vhost with ``rabbitmqctl`` when the broker lacks it."""
+    from chassis import ops
+    if ops.broker_reachable(amqp_uri):
+        return
+    where = urlsplit(amqp_uri)
+    vhost = where.path[1:] or "/"
+    rabbitmqctl = shutil.which("rabbitmqctl")
+    if rabbitmqctl is None:
+        raise SystemExit(f"RabbitMQ answers, but not at vhost {vhost!r} for user {where.username!r}; "
+                         "create the vhost and grant the user on it")
+    subprocess.run([rabbitmqctl, "-q", "add_vhost", vhost], capture_output=True)
+    subprocess.run([rabbitmqctl, "-q", "set_permissions", "-p", vhost, where.username or "guest",
+                    ".*", ".*", ".*"], check=True, capture_output=True)
+    if not ops.broker_reachable(amqp_uri):
+        raise SystemExit(f"RabbitMQ vhost {vhost!r} is still unreachable after creating it")
 
 
 def reset_test(database_url, vhost):

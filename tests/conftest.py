@@ -1,9 +1,11 @@
 """Test set-up shared by every layer.
 
 ``eventlet.monkey_patch()`` comes first (it makes sockets and psycopg2
-cooperative). The suite runs against its own database (``onenet_test``) and
-RabbitMQ vhost (``onenet_test``), both emptied at the start of each run, and its
-own ports, so it can run beside ``make run``.
+cooperative). The suite runs against its own database and RabbitMQ vhost (both
+``onenet_test``), created empty at the start of each run, and its own ports, so
+it can run beside ``make run``. ``ONENET_TEST_NAME`` (ending in ``_test``) and
+``ONENET_TEST_PORT_OFFSET`` give a second checkout its own database, vhost and
+ports, so two suites can run side by side on one machine.
 """
 import chassis  # noqa: F401  (first: its warning filters precede eventlet's import)
 import eventlet  # noqa: E402
@@ -16,16 +18,19 @@ import sys  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+TEST_NAME = os.environ.get("ONENET_TEST_NAME", "onenet_test")
+PORT_OFFSET = int(os.environ.get("ONENET_TEST_PORT_OFFSET", "0"))
+
 TEST_ENV = {
     "ONENET_DATABASE_URL": os.environ.get("ONENET_TEST_DATABASE_URL",
-                                          "postgresql://postgres@127.0.0.1:5432/onenet_test"),
+                                          f"postgresql://postgres@127.0.0.1:5432/{TEST_NAME}"),
     "ONENET_AMQP_URI": os.environ.get("ONENET_TEST_AMQP_URI",
-                                      "amqp://guest:guest@127.0.0.1:5672/onenet_test"),
-    "GATEWAY_PORT": "18000",
-    "AGENCIES_OPS_PORT": "19101",
-    "ENTERPRISES_OPS_PORT": "19102",
-    "REQUESTS_OPS_PORT": "19103",
-    "NOTIFICATIONS_OPS_PORT": "19104",
+                                      f"amqp://guest:guest@127.0.0.1:5672/{TEST_NAME}"),
+    "GATEWAY_PORT": str(18000 + PORT_OFFSET),
+    "AGENCIES_OPS_PORT": str(19101 + PORT_OFFSET),
+    "ENTERPRISES_OPS_PORT": str(19102 + PORT_OFFSET),
+    "REQUESTS_OPS_PORT": str(19103 + PORT_OFFSET),
+    "NOTIFICATIONS_OPS_PORT": str(19104 + PORT_OFFSET),
     "ONENET_JWT_SECRET": "test-secret-for-the-onenet-suite-only",
     "ONENET_EVENT_RETRY_DELAYS": "0.2, 0.4",
     "ONENET_OUTBOX_POLL_INTERVAL": "0.1",
@@ -40,10 +45,14 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="session")
 def prepared_stack():
-    """An empty test database and vhost, migrated and with the broker topology declared."""
+    """An empty test database and vhost, migrated and with the broker topology declared.
+
+    The servers are checked first (the broker's default vhost, the ``postgres``
+    database); the test vhost and database are then created from nothing.
+    """
     from infra import network
     config = network.load_config(network.SERVICES[1])
-    network.check_dependencies(config["AMQP_URI"], config["DATABASE_URL"])
+    network.check_servers(config["AMQP_URI"], config["DATABASE_URL"])
     from urllib.parse import urlsplit
     network.reset_test(config["DATABASE_URL"], urlsplit(config["AMQP_URI"]).path.lstrip("/"))
     network.prepare()
