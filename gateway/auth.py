@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import jwt
 
+from chassis import credit_codes
+
 NATIONAL_ADMIN = "national_admin"
 PROVINCE_ADMIN = "province_admin"
 CITY_ADMIN = "city_admin"
@@ -71,7 +73,7 @@ class Principal:
         return prefix is not None and str(region_code).startswith(prefix)
 
     def is_enterprise(self, uscc):
-        return self.role == ENTERPRISE and self.scope == str(uscc).upper()
+        return self.role == ENTERPRISE and self.scope == credit_codes.compact(uscc)
 
 
 class Authenticator:
@@ -130,6 +132,8 @@ def principal_from_claims(claims):
     scope = None
     if scope_claim is not None:
         scope = str(claims.get(scope_claim, "")).upper()
+        if scope_claim == "uscc":
+            scope = credit_codes.compact(scope)
         if not _SCOPE_FORMAT[scope_claim].match(scope):
             raise InvalidToken(f"role {role} needs a valid {scope_claim} claim")
     return Principal(subject=str(claims["sub"]), role=role, scope=scope)
@@ -146,5 +150,5 @@ def mint(secret, role, scope=None, subject=None, ttl_seconds=3600, issuer="onene
     if scope_claim is not None:
         if scope is None:
             raise ValueError(f"role {role} needs a {scope_claim}")
-        claims[scope_claim] = scope
+        claims[scope_claim] = credit_codes.compact(scope) if scope_claim == "uscc" else scope
     return jwt.encode(claims, secret, algorithm=algorithm)

@@ -10,7 +10,7 @@ import structlog
 from marshmallow import Schema, fields
 from nameko.exceptions import MethodNotFound
 
-from chassis import regions
+from chassis import credit_codes, regions
 from gateway import auth, pages
 from gateway.api import ApiError, Forbidden, NotFound, require_region, route
 from gateway.rpc import ServiceProxy, in_parallel, result
@@ -114,7 +114,7 @@ class EnterpriseRoutes:
            summary="One enterprise's profile (一企一档)")
     def get_enterprise(self, call, uscc):
         """An enterprise reads itself; admins and agency staff read enterprises of their area."""
-        uscc = uscc.upper()
+        uscc = credit_codes.compact(uscc)
         profile = self._visible(call.principal, uscc, lambda: self.enterprises.get(uscc))
         if call.principal.role not in CONTACT_READERS:
             profile.pop("contact", None)
@@ -126,7 +126,7 @@ class EnterpriseRoutes:
     def update_enterprise(self, call, uscc):
         """Admins change enterprises of their region (and may not move one out of it); an
         enterprise changes its own contact, park and yearly figures, never its size class or tiers."""
-        principal, uscc = call.principal, uscc.upper()
+        principal, uscc = call.principal, credit_codes.compact(uscc)
         if principal.role == auth.ENTERPRISE:
             if not principal.is_enterprise(uscc):
                 raise Forbidden(f"enterprise {uscc} is not yours", {"uscc": uscc})
@@ -144,7 +144,7 @@ class EnterpriseRoutes:
     def enterprise_portrait(self, call, uscc):
         """The portrait, its parts fetched in parallel; a part that cannot be had degrades to
         null with a reason instead of failing the whole answer."""
-        uscc = uscc.upper()
+        uscc = credit_codes.compact(uscc)
         found = in_parallel(counts=lambda: self.requests.counts_for_enterprise(uscc),
                             portrait=lambda: self._visible(call.principal, uscc,
                                                            lambda: self.enterprises.portrait(uscc)))
@@ -176,7 +176,7 @@ class EnterpriseRoutes:
            response=schemas.SizeClassAsOf, tags=["enterprises"],
            summary="The size class an enterprise had on a date (e.g. a contract date)")
     def enterprise_size_class(self, call, uscc):
-        uscc, as_of = uscc.upper(), call.query["as_of"].isoformat()
+        uscc, as_of = credit_codes.compact(uscc), call.query["as_of"].isoformat()
         return self._visible(call.principal, uscc, lambda: self.enterprises.size_class_as_of(uscc, as_of))
 
     @route("POST", "/api/v1/enterprises/<uscc>/explain", roles=READERS, body=schemas.Criteria,
@@ -185,7 +185,7 @@ class EnterpriseRoutes:
     def explain_criteria(self, call, uscc):
         """Why an enterprise does or does not meet criteria (e.g. a policy's): each criterion
         with its verdict and the enterprise's value. An enterprise may ask about itself."""
-        uscc = uscc.upper()
+        uscc = credit_codes.compact(uscc)
 
         def fetch():
             found = in_parallel(profile=lambda: self.enterprises.get(uscc),

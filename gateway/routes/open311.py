@@ -15,6 +15,7 @@ from datetime import datetime, time
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from chassis import credit_codes
 from chassis.errors import NotFound as DomainNotFound
 from gateway import auth
 from gateway.api import NotFound, Unprocessable, route
@@ -178,7 +179,7 @@ class Open311Routes:
     def open311_file(self, call):
         data = Open311RequestSubmission().load(call.body)
         uscc = call.principal.scope
-        if data.get("account_id") and data["account_id"].upper() != uscc:
+        if data.get("account_id") and credit_codes.compact(data["account_id"]) != uscc:
             raise Unprocessable("account_id must be the calling enterprise's USCC",
                                 {"account_id": ["not the caller"]})
         region = data.get("jurisdiction_id") or self._registered_county(uscc)

@@ -7,10 +7,9 @@ country (the national agency's region, a nationwide policy's scope).
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
-from stdnum.cn import uscc as uscc_standard
-from stdnum.exceptions import ValidationError as StdnumError
 
 from chassis import industries, regions
+from chassis.credit_codes import CreditCode
 from services.enterprises.schemas import SIZE_CLASSES, TIERS, Criteria
 
 NATIONWIDE = "000000"
@@ -58,13 +57,6 @@ def check_industry(value):
         industries.parse_industry_code(value)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
-
-
-def check_uscc(value):
-    try:
-        uscc_standard.validate(value)
-    except StdnumError as exc:
-        raise ValidationError(f"not a valid unified social credit code: {exc}") from None
 
 
 def criteria_errors(criteria):
@@ -478,7 +470,7 @@ class ProviderFields(Schema):
     """A market service provider (市场化服务机构) known to the network."""
 
     name = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    uscc = fields.String(required=True, validate=check_uscc)
+    uscc = CreditCode(required=True)
     region_code = fields.String(required=True, validate=check_region)
     established_on = fields.Date(required=True)
     description = fields.String(load_default="", validate=validate.Length(max=5000))
@@ -569,7 +561,7 @@ class ProviderFilter(Schema):
     region = fields.String(validate=check_region)
     state = fields.String(validate=validate.OneOf(MEMBERSHIP_STATES), load_default="admitted",
                           metadata={"description": "Membership state in some area (in ``area`` when given)"})
-    uscc = fields.String(validate=check_uscc, metadata={"description": "Find one provider by its USCC, any state"})
+    uscc = CreditCode(metadata={"description": "Find one provider by its USCC, any state"})
 
 
 class ProviderAdmitted(Schema):

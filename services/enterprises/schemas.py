@@ -6,10 +6,8 @@ assets, R&D spend) are in 万元.
 """
 from marshmallow import (Schema, ValidationError, fields, post_load, validate, validates,
                          validates_schema)
-from stdnum.cn import uscc as uscc_standard
-from stdnum.exceptions import ValidationError as StdnumError
-
 from chassis import industries, regions
+from chassis.credit_codes import CreditCode
 from services.enterprises import size_rules
 from services.enterprises.domain import today
 
@@ -38,14 +36,6 @@ FIGURE_FIELDS = ("employees", "revenue", "total_assets", "rd_expense", "ip_class
 REGISTRATION_REQUIRED = ("name", "region_code", "industry_code", "employees", "revenue")
 SORTS = ("name", "-name", "uscc", "registered_on", "-registered_on", "employees", "-employees",
          "revenue", "-revenue", "created_at", "-created_at")
-
-
-def check_uscc(value):
-    """GB 32100 统一社会信用代码: 18 characters with a valid check character."""
-    try:
-        return uscc_standard.validate(value)
-    except StdnumError as exc:
-        raise ValidationError(f"not a valid unified social credit code: {exc}") from None
 
 
 def check_county(value):
@@ -200,8 +190,9 @@ class EnterpriseFields(Schema):
 class EnterpriseRegistration(EnterpriseFields):
     """What registering an SME (一企一档) takes; size class is computed, never sent."""
 
-    uscc = Code(required=True, validate=check_uscc,
-                metadata={"description": "Unified social credit code (GB 32100), 18 characters",
+    uscc = CreditCode(required=True, metadata={
+                "description": "Unified social credit code (GB 32100), 18 characters; blanks and "
+                               "dashes are dropped and letters upper-cased",
                           "example": "91110105MA01ABCD2X"})
 
     def on_bind_field(self, field_name, field_obj):

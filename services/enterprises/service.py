@@ -2,6 +2,7 @@
 import structlog
 from marshmallow import ValidationError, fields
 
+from chassis import credit_codes
 from chassis.db import Database
 from chassis.errors import Forbidden, NotFound, ValidationFailed
 from chassis.logs import CorrelationId
@@ -35,7 +36,8 @@ def load_within(within):
 
 
 def normal_uscc(uscc):
-    return str(uscc).strip().upper()
+    """A USCC as stored: compact and upper case (see :mod:`chassis.credit_codes`)."""
+    return credit_codes.compact(uscc)
 
 
 class EnterprisesService:

@@ -15,6 +15,7 @@ the actions the caller could take instead.
 """
 from dataclasses import dataclass
 
+from chassis import credit_codes
 from chassis.errors import Conflict, Forbidden, ValidationFailed
 
 SUBMITTED, ASSIGNED, ACCEPTED, IN_PROGRESS = "submitted", "assigned", "accepted", "in_progress"
@@ -131,7 +132,7 @@ def acts_within_scope(actor, request):
     """
     party = party_of(actor)
     if party == ENTERPRISE:
-        return str(actor.get("scope", "")).upper() == request["uscc"]
+        return credit_codes.compact(actor.get("scope")) == request["uscc"]
     if party == AGENCY:
         return request.get("agency_id") is not None and str(actor.get("scope")) == str(request["agency_id"])
     return True

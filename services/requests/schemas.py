@@ -8,8 +8,9 @@ import re
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from chassis import regions
+from chassis.credit_codes import CreditCode
 from services.agencies.schemas import AREAS as SERVICE_AREAS
-from services.enterprises.schemas import check_county, check_uscc
+from services.enterprises.schemas import check_county
 from services.requests.arrears import DEBTOR_TYPES
 from services.requests.lifecycle import ACTIONS, STATES
 
@@ -32,8 +33,7 @@ def check_period(value):
 class ArrearsClaim(Schema):
     """拖欠账款: what an SME says it is owed, and by whom."""
 
-    debtor_uscc = fields.String(required=True, validate=check_uscc,
-                                metadata={"description": "The debtor's unified social credit code"})
+    debtor_uscc = CreditCode(required=True, metadata={"description": "The debtor's unified social credit code"})
     debtor_type = fields.String(required=True, validate=validate.OneOf(DEBTOR_TYPES),
                                 metadata={"description": "government (机关), public_institution (事业单位) "
                                                          "or large_enterprise (大型企业)"})
@@ -201,7 +201,7 @@ class RequestFilter(Schema):
     region = fields.String(validate=validate.Regexp(r"^\d{2}(\d{2}){0,2}$"), metadata={
         "description": "Region prefix: 2 (province), 4 (city) or 6 (county) digits"})
     agency_id = fields.Integer()
-    uscc = fields.String(validate=validate.Length(equal=18))
+    uscc = CreditCode()
     kind = fields.String(validate=validate.OneOf(KINDS))
     overdue = fields.Boolean()
     open = fields.Boolean(metadata={"description": "true: not yet closed or withdrawn; false: closed or withdrawn"})

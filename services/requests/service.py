@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 
+from chassis import credit_codes
 from chassis.db import Database
 from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chassis.logs import CorrelationId
@@ -68,7 +69,7 @@ class RequestsService:
     def counts_for_enterprise(self, uscc):
         """How many of an enterprise's requests are in each state (for its portrait)."""
         with self.db.transaction() as tx:
-            return store.count_by_state(tx, uscc)
+            return store.count_by_state(tx, credit_codes.compact(uscc))
 
     @rpc
     def get(self, request_id):
@@ -121,14 +122,14 @@ class RequestsService:
         stays submitted and the scheduler routes it later.
         """
         data = load(schemas.RequestSubmission, submission, "request")
-        uscc = str(uscc or "").upper()
-        if lifecycle.party_of(actor) != lifecycle.ENTERPRISE or str(actor.get("scope")).upper() != uscc:
+        uscc = credit_codes.compact(uscc)
+        if lifecycle.party_of(actor) != lifecycle.ENTERPRISE or credit_codes.compact(actor.get("scope")) != uscc:
             raise Forbidden("an enterprise raises requests in its own name", {"uscc": [uscc]})
         try:
-            schemas.check_uscc(uscc)
-        except ValidationError as exc:
-            raise ValidationFailed("the enterprise is invalid", {"uscc": exc.messages}) from None
-        if data.get("arrears") and data["arrears"]["debtor_uscc"].upper() == uscc:
+            credit_codes.validate(uscc)
+        except ValueError as exc:
+            raise ValidationFailed("the enterprise is invalid", {"uscc": [str(exc)]}) from None
+        if data.get("arrears") and data["arrears"]["debtor_uscc"] == uscc:
             raise ValidationFailed("an enterprise cannot complain about itself",
                                    {"arrears": {"debtor_uscc": ["is the complainant itself"]}})
         service_area = data.get("service_area") or "rights"
@@ -152,7 +153,7 @@ class RequestsService:
     def _arrears_claim(self, claim):
         if not claim:
             return None
-        return {**claim, "debtor_uscc": claim["debtor_uscc"].upper(), "amount": str(claim["amount"]),
+        return {**claim, "amount": str(claim["amount"]),
                 "contract_date": claim["contract_date"].isoformat(),
                 "delivery_date": claim["delivery_date"].isoformat(),
                 "agreed_days": claim.get("agreed_days")}
