@@ -25,15 +25,17 @@ A few cities have no counties at all (不设区的地级市: 东莞 441900, 中�
 442000, 儋州 460400, 嘉峪关 620200); for them the city code is the most
 precise code an address can carry.
 
-The upstream data is taken as is.  Known upstream slips: 429001 随州市,
-422900 林区 and 422921 神农架林区 carry no end year and so read as
-active, although those codes were replaced (by 421300 and 429021).
+The upstream data is taken as is, except for the lines of
+:data:`CORRECTIONS`: codes the data still shows in use although they were
+replaced, each with its last year, its successor and the source that shows it.
+A test checks that each correction still changes the upstream data, so a line
+is removed once python-stdnum carries the fix itself.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Iterator, NamedTuple
@@ -49,6 +51,31 @@ _SUMMARY_NAME = "市辖区"
 
 _CODE = re.compile(r"\d{6}")
 _SPAN = re.compile(r"^\[(\d{4})?-(\d{4})?\](.*)$")
+
+
+class Correction(NamedTuple):
+    """A code the upstream data shows in use although it was replaced."""
+
+    code: str
+    valid_to: int          # last year the code was in use
+    successor: str         # the code that replaced it
+    source: str
+
+
+# The annual code lists of the Ministry of Civil Affairs (民政部《县级以上行政区划代码》,
+# year-end editions 1983–2024) are the source of every line.
+CORRECTIONS = (
+    Correction("429001", 1999, "421300",
+               "民政部 县级以上行政区划代码: 429001 随州市 (省直辖县级市) listed up to the 1999 year-end "
+               "edition; from the 2000 edition 随州市 is the prefecture-level city 421300 "
+               "(县级随州市撤销, 地级随州市设立, 2000)"),
+    Correction("422900", 1983, "429021",
+               "民政部 县级以上行政区划代码: no edition lists a prefecture-level 422900; 神农架林区 is "
+               "422921 in the 1983 year-end edition and 429021 (省直辖县级行政单位) from the 1984 edition on"),
+    Correction("422921", 1983, "429021",
+               "民政部 县级以上行政区划代码: 422921 神农架林区 in the 1983 year-end edition only; "
+               "429021 神农架林区 from the 1984 edition on"),
+)
 
 
 class NameSpan(NamedTuple):
@@ -76,6 +103,7 @@ class Division:
     valid_from: int | None
     valid_to: int | None
     history: tuple[NameSpan, ...] = ()
+    successor: str | None = None
 
     @property
     def active(self) -> bool:
@@ -135,8 +163,8 @@ def _division(code: str, text: str) -> Division:
 
 
 @cache
-def _table() -> dict[str, Division]:
-    """Load ``stdnum/cn/loc.dat`` once into a code-ordered dict."""
+def _upstream_table() -> dict[str, Division]:
+    """Load ``stdnum/cn/loc.dat`` once into a code-ordered dict, as the data has it."""
     text = resources.files("stdnum.cn").joinpath("loc.dat").read_text(encoding="utf-8")
     table: dict[str, Division] = {}
     province = ""
@@ -158,6 +186,30 @@ def _table() -> dict[str, Division]:
     for province, name in province_names.items():
         table.setdefault(province + "0000", Division(province + "0000", name, PROVINCE, None, None))
     return dict(sorted(table.items()))
+
+
+@cache
+def _table() -> dict[str, Division]:
+    """The division table: python-stdnum's data with :data:`CORRECTIONS` applied."""
+    table = dict(_upstream_table())
+    for correction in CORRECTIONS:
+        if correction.code in table:
+            table[correction.code] = corrected(table[correction.code], correction)
+    return table
+
+
+def upstream(code: str) -> Division | None:
+    """The division as python-stdnum's data gives it, before :data:`CORRECTIONS`."""
+    return _upstream_table().get(code)
+
+
+def corrected(division: Division, correction: Correction) -> Division:
+    """``division`` ending in ``correction.valid_to``, with its successor."""
+    history = division.history
+    if history:
+        last = history[-1]
+        history = history[:-1] + (NameSpan(last.name, last.valid_from, correction.valid_to),)
+    return replace(division, valid_to=correction.valid_to, history=history, successor=correction.successor)
 
 
 def _normalise(code: str) -> str:
@@ -287,5 +339,6 @@ def validate_county(code: str, allow_retired: bool = False) -> Division:
             "a county-level code is required"
         )
     if not division.active and not allow_retired:
-        raise ValueError(f"region code {text} was retired in {division.valid_to}")
+        successor = f"; it is now {division.successor}" if division.successor else ""
+        raise ValueError(f"region code {text} was retired in {division.valid_to}{successor}")
     return division

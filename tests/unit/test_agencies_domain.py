@@ -88,12 +88,21 @@ def test_skeleton_covers_the_mainland_with_parents_before_children():
     assert 3000 < len(rows) < 3400
     assert not [row for row in rows if row["region_code"][:2] in ("71", "81", "82")]
     assert not [row for row in rows if row["region_code"] in ("110100", "429000", "500200")]
+    assert len(rows) == 3212
     by_code = {row["region_code"]: row for row in rows}
     assert by_code["110105"]["parent_region"] == "110000"
     assert by_code["429004"]["parent_region"] == "420000"
     assert by_code["320102"]["parent_region"] == "320100"
     assert by_code["320102"]["name"] == "南京市玄武区中小企业服务中心"
     assert "international" not in by_code["320102"]["service_areas"]
+
+
+def test_skeleton_has_no_agency_for_replaced_division_codes():
+    """随州 is 421300 and 神农架林区 429021; the library's stale 429001, 422900, 422921 get none."""
+    by_code = {row["region_code"]: row for row in skeleton.national_skeleton()}
+    assert not {"429001", "422900", "422921"} & set(by_code)
+    assert by_code["421300"]["name"] == "随州市中小企业服务中心"
+    assert by_code["429021"]["parent_region"] == "420000"
 
 
 def test_guide_gives_one_item_per_area_with_accept_before_resolve():

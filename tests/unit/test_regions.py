@@ -179,3 +179,41 @@ def test_division_is_frozen():
     division = regions.lookup("110105")
     with pytest.raises(AttributeError):
         division.name = "x"
+
+
+# -- corrections over the upstream data (民政部 annual code lists) ---------------------------
+
+@pytest.mark.parametrize("code, name, valid_to, successor, successor_name", [
+    ("429001", "随州市", 1999, "421300", "随州市"),
+    ("422900", "林区", 1983, "429021", "神农架林区"),
+    ("422921", "神农架林区", 1983, "429021", "神农架林区"),
+])
+def test_replaced_codes_the_library_shows_active_are_retired_with_their_successor(
+        code, name, valid_to, successor, successor_name):
+    division = regions.lookup(code)
+    assert (division.name, division.valid_to, division.successor, division.active) == (
+        name, valid_to, successor, False)
+    assert regions.lookup(successor).name == successor_name and regions.is_active(successor)
+
+
+def test_every_correction_still_changes_the_library_data_and_names_its_source():
+    for correction in regions.CORRECTIONS:
+        assert regions.upstream(correction.code).active, f"{correction.code} is fixed upstream: drop the line"
+        assert correction.source.startswith("民政部 县级以上行政区划代码")
+
+
+@pytest.mark.parametrize("code, message", [
+    ("429001", "region code 429001 was retired in 1999; it is now 421300"),
+    ("422921", "region code 422921 was retired in 1983; it is now 429021"),
+])
+def test_registration_refuses_a_replaced_code_and_names_its_successor(code, message):
+    with pytest.raises(ValueError) as raised:
+        regions.validate_county(code)
+    assert str(raised.value) == message
+
+
+def test_replaced_codes_are_not_divisions_in_use():
+    in_use = {division.code for division in regions.active_divisions()}
+    assert not in_use & {"429001", "422900", "422921"}
+    assert {"421300", "429021"} <= in_use
+    assert sum(1 for _ in regions.active_divisions("county")) == 2847
