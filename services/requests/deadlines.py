@@ -10,18 +10,62 @@ The holiday data comes from the ``chinese-calendar`` library, which carries
 each year the State Council has announced (国务院办公厅关于部分节假日安排的
 通知) and raises ``NotImplementedError`` for any other year.  Operators load
 the schedule of a newly announced year as data (:class:`HolidaySchedule`);
-loaded years take precedence over the library.  A day in a year that neither
-covers is counted by the weekday rule alone and the deadline is marked
-*provisional*, to be recomputed when that year's schedule is loaded.
+loaded years take precedence over the library.
+
+A day after the library's last year that no loaded schedule covers is counted
+by the statutory holidays alone (:func:`statutory_holidays`: the days off that
+《全国年节及纪念日放假办法》 itself fixes) and weekends, and the deadline is
+marked *provisional*, to be recomputed when that year's schedule is loaded:
+only the announced schedule says which weekend days are worked (调休) and where
+a holiday falling on a weekend is made up (补假, 第六条).
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 
 import chinese_calendar
+from tyme4py.lunar import LunarDay
+from tyme4py.solar import SolarTerm
 
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
 
 LIBRARY_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
+
+# 《全国年节及纪念日放假办法》 as revised by 国务院令第795号, in force from 2025-01-01.
+HOLIDAY_RULES_SINCE = 2025
+
+
+def _gregorian(solar_day):
+    return date(solar_day.get_year(), solar_day.get_month(), solar_day.get_day())
+
+
+def _lunar(year, month, day):
+    """The Gregorian day of a lunar date (农历) of lunar year ``year`` (ordinary, not leap, month)."""
+    return _gregorian(LunarDay.from_ymd(year, month, day).get_solar_day())
+
+
+@lru_cache(maxsize=256)
+def statutory_holidays(year):
+    """The days off 《全国年节及纪念日放假办法》 (2024 revision) 第二条 fixes in ``year``: {day: name}.
+
+    元旦 1 January; 春节 除夕 and 正月初一 to 初三; 清明 the day of the solar
+    term; 劳动节 1–2 May; 端午 五月初五; 中秋 八月十五; 国庆 1–3 October.
+    Lunar dates come from the tyme4py calendar, 清明 from its solar-term
+    computation.  The 调休 weekend days and 补假 for a holiday on a weekend are
+    not fixed by the rules; only the State Council's yearly schedule sets them.
+    """
+    if year < HOLIDAY_RULES_SINCE:
+        raise ValueError(f"the 2024 holiday rules apply from {HOLIDAY_RULES_SINCE}, not to {year}")
+    new_year = _lunar(year, 1, 1)
+    days = {date(year, 1, 1): "元旦",
+            new_year - timedelta(days=1): "春节",
+            _gregorian(SolarTerm.from_name(year, "清明").get_solar_day()): "清明节",
+            date(year, 5, 1): "劳动节", date(year, 5, 2): "劳动节",
+            _lunar(year, 5, 5): "端午节",
+            _lunar(year, 8, 15): "中秋节",
+            date(year, 10, 1): "国庆节", date(year, 10, 2): "国庆节", date(year, 10, 3): "国庆节"}
+    days.update({new_year + timedelta(days=n): "春节" for n in range(3)})
+    return days
 
 
 def local_day(moment):
@@ -66,6 +110,8 @@ class WorkingDayCalendar:
         try:
             return chinese_calendar.is_workday(day), True
         except NotImplementedError:
+            if day.year > LIBRARY_YEARS[-1]:
+                return day.weekday() < 5 and day not in statutory_holidays(day.year), False
             return day.weekday() < 5, False
 
 

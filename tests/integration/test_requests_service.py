@@ -153,7 +153,7 @@ def test_deadline_into_a_year_without_holidays_is_provisional_until_the_schedule
         rpc.set_clock(days_until(date(2026, 12, 30)))   # Wednesday; 2 working days reach 2027
         created = rpc.submit(USCC, submission(), enterprise())
         assert created["deadline_provisional"] is True
-        assert created["accept_by"] == "2027-01-01"     # weekdays only: Thu 12-31, Fri 1-1
+        assert created["accept_by"] == "2027-01-04"     # Thu 12-31, then 元旦 1-1 and the weekend off
         loaded = rpc.load_holiday_schedule(2027, {
             "holidays": [{"name": "元旦", "first": "2027-01-01", "last": "2027-01-03"}],
             "workdays": [], "source": "国务院办公厅通知"})

@@ -25,9 +25,10 @@ WITH_2027 = WorkingDayCalendar({2027: YearSchedule(
     (date(2026, 9, 30), 3, LIBRARY_ONLY, Deadline(date(2026, 10, 10), False)),
     # New Year 2026: 1-1 .. 1-3 off, Sunday 1-4 worked
     (date(2025, 12, 31), 1, LIBRARY_ONLY, Deadline(date(2026, 1, 4), False)),
-    # a deadline reaching 2027 (no data in the library): weekdays only, provisional
-    (date(2026, 12, 29), 5, LIBRARY_ONLY, Deadline(date(2027, 1, 5), True)),
-    (date(2026, 12, 31), 1, LIBRARY_ONLY, Deadline(date(2027, 1, 1), True)),
+    # a deadline reaching 2027 (no data in the library): weekends and the statutory holidays
+    # (元旦 1-1) off, provisional
+    (date(2026, 12, 29), 5, LIBRARY_ONLY, Deadline(date(2027, 1, 6), True)),
+    (date(2026, 12, 31), 1, LIBRARY_ONLY, Deadline(date(2027, 1, 4), True)),
     # the same with 2027 loaded by an operator: 1-1 .. 1-3 off, Saturday 1-9 worked
     (date(2026, 12, 29), 5, WITH_2027, Deadline(date(2027, 1, 6), False)),
     (date(2027, 1, 7), 2, WITH_2027, Deadline(date(2027, 1, 9), False)),
@@ -44,6 +45,64 @@ def test_library_raises_past_its_last_year_and_the_calendar_does_not():
         chinese_calendar.is_workday(date(2027, 3, 1))
     assert LIBRARY_ONLY.is_working_day(date(2027, 3, 1)) == (True, False)
     assert LIBRARY_ONLY.is_working_day(date(2027, 3, 6)) == (False, False)
+
+
+STATUTORY_2027 = {
+    date(2027, 1, 1): "元旦",
+    date(2027, 2, 5): "春节", date(2027, 2, 6): "春节", date(2027, 2, 7): "春节", date(2027, 2, 8): "春节",
+    date(2027, 4, 5): "清明节",
+    date(2027, 5, 1): "劳动节", date(2027, 5, 2): "劳动节",
+    date(2027, 6, 9): "端午节",
+    date(2027, 9, 15): "中秋节",
+    date(2027, 10, 1): "国庆节", date(2027, 10, 2): "国庆节", date(2027, 10, 3): "国庆节",
+}
+
+
+def test_statutory_holidays_of_the_2024_rules_in_2027():
+    """《全国年节及纪念日放假办法》(2024) 第二条: 13 days; 除夕 2027-02-05, 初一 02-06 (lunar calendar),
+    清明 04-05 (solar term), 端午 06-09, 中秋 09-15."""
+    assert deadlines.statutory_holidays(2027) == STATUTORY_2027
+
+
+@pytest.mark.parametrize("day, working", [
+    (date(2027, 1, 1), False),    # 元旦, a Friday
+    (date(2027, 2, 5), False),    # 除夕, a Friday
+    (date(2027, 2, 8), False),    # 正月初三, a Monday
+    (date(2027, 2, 9), True),     # the Tuesday after: no 调休 known yet
+    (date(2027, 4, 5), False),    # 清明, a Monday
+    (date(2027, 6, 9), False),    # 端午, a Wednesday
+    (date(2027, 9, 15), False),   # 中秋, a Wednesday
+    (date(2027, 10, 1), False),   # 国庆, a Friday
+    (date(2027, 10, 4), True),    # a Monday: 补假 and 调休 come only with the schedule
+])
+def test_after_the_library_statutory_holidays_are_days_off_and_provisional(day, working):
+    assert LIBRARY_ONLY.is_working_day(day) == (working, False)
+
+
+def test_after_the_library_one_working_day_after_new_years_eve_is_the_monday_after_yuandan():
+    """2026-12-31 + 1 working day: not 2027-01-01 (元旦), but Monday 2027-01-04, provisional."""
+    assert add_working_days(date(2026, 12, 31), 1, LIBRARY_ONLY) == Deadline(date(2027, 1, 4), True)
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_statutory_holidays_are_days_off_in_every_announced_year_under_the_2024_rules(year):
+    """The computed days agree with the State Council's schedules the library carries."""
+    import chinese_calendar
+    assert [day for day in deadlines.statutory_holidays(year) if chinese_calendar.is_workday(day)] == []
+
+
+def test_qingming_is_the_day_of_the_solar_term_by_two_independent_computations():
+    """清明 from tyme4py's astronomical solar terms equals chinese-calendar's formula, 2027–2099."""
+    import chinese_calendar
+    for year in range(2027, 2100):
+        terms = chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30))
+        qingming = next(day for day, name in terms if name == "清明")
+        assert deadlines.statutory_holidays(year)[qingming] == "清明节", year
+
+
+def test_statutory_holidays_apply_from_2025():
+    with pytest.raises(ValueError, match="from 2025"):
+        deadlines.statutory_holidays(2024)
 
 
 def test_loaded_year_takes_precedence_over_the_library():
