@@ -14,8 +14,11 @@ What each criterion reads:
 * ``tiers``: the enterprise holds one of them today (unexpired);
 * ``employees_min/max``, ``revenue_min/max``: the latest year's figures, bounds inclusive;
 * ``rd_ratio_min``: R&D spend ≥ ratio × revenue (an enterprise with no R&D spend on
-  file fails; with a ratio above 0 it must have spent something);
-* ``registered_years_min``: founded at least that many whole years ago (unknown founding date fails);
+  file fails; with a ratio above 0 it must have spent something); with no revenue
+  the ratio is undefined and meets no minimum, 0 included;
+* ``registered_years_min``: founded at least that many full years ago (unknown founding
+  date fails); a year is full on the anniversary, and a founding date of 29 February
+  reaches it on 28 February in a common year (民法典 第二百零二条, :func:`domain.full_years`);
 * ``tags``: carries one of the tags.
 """
 from decimal import Decimal
@@ -29,6 +32,19 @@ ORDER = ("region_prefixes", "industry_codes", "size_classes", "tiers", "employee
 def ratio(value):
     """A ratio as an exact decimal, so SQL and Python compare the same number."""
     return Decimal(str(value))
+
+
+def rd_ratio_meets(spent, revenue, minimum):
+    """Whether R&D spend over revenue (研发投入强度) reaches ``minimum``.
+
+    The ratio is undefined without R&D spend on file or without revenue (0 or
+    unknown), and an undefined ratio meets no minimum, not even 0.  Above 0 the
+    enterprise must have spent something.  Compared as ``spent ≥ minimum × revenue``
+    in exact decimals, as the SQL filter (:func:`store.predicate`) compares it.
+    """
+    if spent is None or not revenue:
+        return False
+    return spent >= ratio(minimum) * revenue and (minimum == 0 or spent > 0)
 
 
 def _verdict(name, passed, required, actual):
@@ -63,12 +79,11 @@ def evaluate(criteria, profile, on):
             passed = actual is not None and actual <= required
         elif name == "rd_ratio_min":
             actual = domain.rd_ratio(profile)
-            spent, revenue = profile.get("rd_expense"), profile.get("revenue")
-            passed = spent is not None and spent >= ratio(required) * revenue and (required == 0 or spent > 0)
+            passed = rd_ratio_meets(profile.get("rd_expense"), profile.get("revenue"), required)
         elif name == "registered_years_min":
             founded = profile.get("registered_on")
             actual = None if founded is None else domain.full_years(founded, on)
-            passed = founded is not None and founded <= domain.years_before(on, required)
+            passed = founded is not None and founded <= domain.latest_founding_for(on, required)
         elif name == "tags":
             actual = profile["tags"]
             passed = bool(set(actual) & set(required))

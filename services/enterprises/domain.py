@@ -10,6 +10,7 @@ the rest from those: the latest year's figures and the size class under
 """
 from __future__ import annotations
 
+import calendar
 import copy
 from datetime import date, datetime
 from decimal import Decimal
@@ -132,7 +133,9 @@ def settle(profile):
     """Derive the latest figures and the size class; raise ValidationFailed if they cannot be.
 
     The size class is that of the latest year on file, by the 300号 row of the
-    enterprise's industry (and legal form); ``size_rule`` records the row.
+    enterprise's industry (and legal form); ``size_rule`` records the row. A
+    financial firm gets no size class (``"financial:not_classified"``, see
+    :mod:`services.enterprises.size_rules`).
     """
     _check_figure_years(profile)
     year = latest_year(profile["figures"])
@@ -153,26 +156,49 @@ def settle(profile):
     return profile
 
 
-def size_class_as_of(profile, as_of):
-    """The size class on ``as_of`` (e.g. a contract date): the latest year on file up to that year.
+PREVIOUS_YEAR, FOUNDING_YEAR = "previous_year", "founding_year"
 
-    ``{"size_class", "size_rule", "figures_year", "reason"}``; ``reason`` says why
-    there is no class (not yet founded, no figures that early, figures incomplete).
+
+def figures_year_as_of(founded, as_of):
+    """Which year's figures classify an enterprise on ``as_of``: ``(year, basis)``.
+
+    The last completed year's (上一年度), as 财库〔2020〕46号 has an enterprise
+    declare its size with the previous year's figures; an enterprise founded in
+    the year of ``as_of`` has no completed year, and its founding year's figures
+    are used (46号: 无上一年度数据的新成立企业).
     """
-    answer = {"as_of": as_of, "size_class": None, "size_rule": None, "figures_year": None, "reason": None}
+    if founded is not None and founded.year == as_of.year:
+        return as_of.year, FOUNDING_YEAR
+    return as_of.year - 1, PREVIOUS_YEAR
+
+
+def size_class_as_of(profile, as_of):
+    """The size class on ``as_of`` (e.g. a contract date, 保障中小企业款项支付条例 第三条).
+
+    ``{"as_of", "size_class", "size_rule", "figures_year", "figures_basis", "reason"}``:
+    ``figures_year`` names the year whose figures were read (:func:`figures_year_as_of`),
+    also when they are missing; ``reason`` says why there is no class (not yet
+    founded, no figures for that year, figures incomplete, an industry 300号
+    leaves out).  Later years' figures never classify an earlier date.
+    """
+    answer = {"as_of": as_of, "size_class": None, "size_rule": None, "figures_year": None,
+              "figures_basis": None, "reason": None}
     founded = profile.get("registered_on")
     if founded is not None and as_of < founded:
         return dict(answer, reason=f"the enterprise was founded on {founded.isoformat()}")
-    year = latest_year(profile["figures"], up_to=as_of.year)
-    if year is None:
-        return dict(answer, reason=f"no figures on file for {as_of.year} or earlier")
+    year, basis = figures_year_as_of(founded, as_of)
+    answer.update(figures_year=year, figures_basis=basis)
+    figures = profile["figures"].get(year)
+    if figures is None:
+        which = "上一年度" if basis == PREVIOUS_YEAR else "the founding year"
+        return dict(answer, reason=f"no figures on file for {year}, the year ({which}) whose figures "
+                                   f"classify the enterprise on {as_of.isoformat()}")
     try:
-        classification = size_rules.size_of(profile["industry_code"], profile.get("legal_form"),
-                                            profile["figures"][year])
+        classification = size_rules.size_of(profile["industry_code"], profile.get("legal_form"), figures)
     except ValueError as exc:
-        return dict(answer, figures_year=year, reason=str(exc))
+        return dict(answer, reason=str(exc))
     return dict(answer, size_class=classification.size_class, size_rule=classification.size_rule,
-                figures_year=year)
+                reason=classification.reason)
 
 
 # -- the profile ------------------------------------------------------------------
@@ -359,17 +385,39 @@ def portrait(profile, on):
     }
 
 
-def full_years(start, end):
-    """Whole years from ``start`` to ``end`` (an anniversary completes a year)."""
-    years = end.year - start.year
-    if (end.month, end.day) < (start.month, start.day):
-        years -= 1
-    return years
+def anniversary(start, years):
+    """The day ``years`` full years from ``start`` are reached (民法典 第二百零二条).
 
-
-def years_before(on, years):
-    """The date ``years`` years before ``on`` (29 February falls back to the 28th)."""
+    A period in years ends on the corresponding day of the last year; without a
+    corresponding day (29 February in a common year) on the last day of that
+    month, 28 February.
+    """
     try:
-        return on.replace(year=on.year - years)
+        return start.replace(year=start.year + years)
     except ValueError:
+        return start.replace(year=start.year + years, day=28)
+
+
+def full_years(start, end):
+    """Full years from ``start`` to ``end``: each anniversary (:func:`anniversary`) completes one."""
+    years = end.year - start.year
+    if years > 0 and anniversary(start, years) > end:
+        years -= 1
+    return max(years, 0)
+
+
+def latest_founding_for(on, years):
+    """The latest founding date that has ``years`` full years on ``on`` (for the SQL filter).
+
+    The anniversary only moves forward with the founding date, so the dates with
+    ``anniversary(d, years) <= on`` are exactly those up to this one: the same day
+    ``years`` years earlier, or 29 February when ``on`` is 28 February of a common
+    year and that earlier year is a leap year.
+    """
+    try:
+        latest = on.replace(year=on.year - years)
+    except ValueError:  # on is 29 February, the earlier year has none
         return on.replace(year=on.year - years, day=28)
+    if (on.month, on.day) == (2, 28) and not calendar.isleap(on.year) and calendar.isleap(latest.year):
+        return latest.replace(day=29)
+    return latest

@@ -50,6 +50,8 @@ def check_profile_industry(value):
     """A GB/T 4754-2017 code precise enough to pick the size rule (division, or group for G59/K70)."""
     try:
         size_rules.rule_for(value)
+    except size_rules.NotClassified:
+        pass  # a valid code that gets no size class (J 金融业)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
 
@@ -251,7 +253,9 @@ class EnterpriseSummary(Schema):
     total_assets = fields.Float(allow_none=True, metadata={"description": "万元"})
     rd_expense = fields.Float(allow_none=True, metadata={"description": "万元"})
     ip_class1_count = fields.Integer(allow_none=True)
-    size_class = fields.String(metadata={"description": "Computed (read-only): large, medium, small, micro"})
+    size_class = fields.String(allow_none=True, metadata={
+        "description": "Computed (read-only): large, medium, small, micro; null for a financial firm "
+                       "(J 金融业, not classified under 300号)"})
     size_rule = fields.String(metadata={"description": "300号 row applied, e.g. industry, retail, "
                                                        "other:by_analogy (参照)"})
     active_tiers = fields.List(fields.String())
@@ -375,7 +379,10 @@ class SizeClassAsOf(Schema):
     as_of = fields.Date()
     size_class = fields.String(allow_none=True)
     size_rule = fields.String(allow_none=True)
-    figures_year = fields.Integer(allow_none=True)
+    figures_year = fields.Integer(allow_none=True, metadata={
+        "description": "The year whose figures classify the enterprise on as_of: the last completed "
+                       "year (上一年度, 财库〔2020〕46号), or the founding year for one founded that year"})
+    figures_basis = fields.String(allow_none=True, metadata={"description": "previous_year or founding_year"})
     reason = fields.String(allow_none=True, metadata={"description": "Why there is no size class"})
 
 
@@ -383,10 +390,12 @@ class SizeRuleApplied(Schema):
     """The row of the 300号 table a size class was computed by."""
 
     rule = fields.String(metadata={"example": "industry"})
-    row = fields.Integer(metadata={"description": "Row of the 300号 table, 1–16"})
+    row = fields.Integer(allow_none=True, metadata={"description": "Row of the 300号 table, 1–16"})
     name = fields.String(metadata={"example": "工业"})
     by_analogy = fields.Boolean(metadata={"description": "参照: individual business or unlisted industry"})
     indicators = fields.List(fields.String())
+    reason = fields.String(allow_none=True, metadata={
+        "description": "Why there is no size class (financial firms: not classified under 300号)"})
 
 
 class IndustryView(Schema):
@@ -414,7 +423,7 @@ class Portrait(Schema):
     uscc = fields.String()
     name = fields.String()
     region_code = fields.String()
-    size_class = fields.String()
+    size_class = fields.String(allow_none=True)
     size_rule = fields.Nested(SizeRuleApplied)
     figures_year = fields.Integer()
     active_tiers = fields.List(fields.Nested(EnterpriseTier))
@@ -438,7 +447,7 @@ class EnterpriseRegistered(Schema):
     industry_code = fields.String(required=True)
     province_code = fields.String()
     city_code = fields.String(allow_none=True)
-    size_class = fields.String()
+    size_class = fields.String(allow_none=True)
     active_tiers = fields.List(fields.String())
     tags = fields.List(fields.String())
 
@@ -478,7 +487,7 @@ class EnterpriseSizeClassChanged(Schema):
     uscc = fields.String(required=True)
     region_code = fields.String(required=True)
     old = fields.String(data_key="from", allow_none=True)
-    new = fields.String(data_key="to")
+    new = fields.String(data_key="to", allow_none=True)
     size_rule = fields.String()
     figures_year = fields.Integer()
 

@@ -19,8 +19,18 @@ How a row is read ("以下" is strictly less than, "及以上" is ≥):
 300号 第六条: individual businesses (个体工商户) and industries the table does
 not list are classified by analogy (参照).  They are classified with the row of
 their industry (individual businesses) or with row 16 其他未列明行业 (unlisted
-industries: G53 railways, J finance, K704 房地产租赁经营, P education, Q84
-health, S, T), and :attr:`Classification.size_rule` says so: ``"other:by_analogy"``.
+industries: G53 railways, K704 房地产租赁经营, P education, Q84 health, S, T),
+and :attr:`Classification.size_rule` says so: ``"other:by_analogy"``.
+
+Financial firms (J 金融业) are not classified under 300号 at all: they have a
+standard of their own, 金融业企业划型标准规定 (银发〔2015〕309号), whose
+thresholds of total assets are set per kind of financial institution (deposit-
+taking bank, non-deposit bank institution, loan company, securities, insurance,
+trust ...).  A GB/T 4754 code does not say which kind a firm is (J66 holds
+deposit-taking banks and finance companies alike), so OneNet cannot apply that
+standard exactly, and it does not guess: such a firm has no size class, its
+``size_rule`` is ``"financial:not_classified"`` and :data:`NOT_CLASSIFIED` gives
+the reason.
 
 Codes follow GB/T 4754-2017: 社会工作 is Q85 and 卫生 (health) Q84; the 2011
 edition numbered them Q84 and Q83.
@@ -40,6 +50,15 @@ EMPLOYEES, REVENUE, TOTAL_ASSETS = "employees", "revenue", "total_assets"
 INDICATOR_NAMES = {EMPLOYEES: "从业人员", REVENUE: "营业收入", TOTAL_ASSETS: "资产总额"}
 
 BY_ANALOGY = "by_analogy"
+UNCLASSIFIED = "not_classified"
+
+# Sections outside 300号 that OneNet gives no size class: section → (rule key, name, reason).
+NOT_CLASSIFIED = {
+    "J": ("financial", "金融业",
+          "not classified under 300号: financial firms (J 金融业) come under 金融业企业划型标准规定 "
+          "(银发〔2015〕309号), whose total-assets thresholds depend on the kind of financial "
+          "institution, which an industry code does not give; OneNet does not classify them"),
+}
 
 
 @dataclass(frozen=True)
@@ -120,6 +139,19 @@ class AmbiguousIndustry(ValueError):
     """The industry code is too coarse to pick a row of the table."""
 
 
+class NotClassified(Exception):
+    """The industry is outside 300号 and OneNet gives it no size class; ``reason`` says why."""
+
+    def __init__(self, key, name, reason):
+        self.key, self.name, self.reason = key, name, reason
+        super().__init__(reason)
+
+    @property
+    def size_rule(self):
+        """The stored label, e.g. ``"financial:not_classified"``."""
+        return f"{self.key}:{UNCLASSIFIED}"
+
+
 class MissingFigures(ValueError):
     """A figure the row reads is not known; ``fields`` names them."""
 
@@ -144,12 +176,20 @@ class AppliedRule:
 
 @dataclass(frozen=True)
 class Classification:
-    size_class: str
-    applied: AppliedRule
+    """A size class and the row it came from; no class (None) for an industry 300号 leaves out."""
+
+    size_class: str | None
+    applied: AppliedRule | None
+    unclassified: NotClassified | None = None
 
     @property
     def size_rule(self):
-        return self.applied.size_rule
+        return self.unclassified.size_rule if self.unclassified else self.applied.size_rule
+
+    @property
+    def reason(self):
+        """Why there is no size class (None when there is one)."""
+        return self.unclassified.reason if self.unclassified else None
 
 
 @lru_cache(maxsize=4096)
@@ -157,12 +197,15 @@ def rule_for(industry_code, legal_form=None):
     """The 300号 row for an industry code (GB/T 4754-2017) and legal form.
 
     Raises :class:`AmbiguousIndustry` for a bare section or a division the
-    table splits by group (G59, K70) and ValueError for an unknown code.
+    table splits by group (G59, K70), ValueError for an unknown code and
+    :class:`NotClassified` for an industry OneNet does not classify (J 金融业).
     """
     industry = industries.parse_industry_code(industry_code)
     if industry.is_section:
         raise AmbiguousIndustry(f"industry code {industry.code} is a section; "
                                 "the size rules need at least the division, e.g. C39")
+    if industry.section in NOT_CLASSIFIED:
+        raise NotClassified(*NOT_CLASSIFIED[industry.section])
     section, division = industry.section, industry.division
     key = _BY_DIVISION.get(division) or _BY_SECTION.get(section)
     if division in SPLIT_DIVISIONS:
@@ -179,8 +222,11 @@ def rule_for(industry_code, legal_form=None):
 
 
 def required_figures(industry_code, legal_form=None):
-    """The figures the applicable row reads (employees, revenue, total_assets)."""
-    return rule_for(industry_code, legal_form).rule.indicators
+    """The figures the applicable row reads (employees, revenue, total_assets); none if unclassified."""
+    try:
+        return rule_for(industry_code, legal_form).rule.indicators
+    except NotClassified:
+        return ()
 
 
 def _meets(figures, bounds):
@@ -203,13 +249,21 @@ def classify(rule, figures):
 
 def size_of(industry_code, legal_form, figures):
     """The :class:`Classification` of an enterprise from one year's figures."""
-    applied = rule_for(industry_code, legal_form)
+    try:
+        applied = rule_for(industry_code, legal_form)
+    except NotClassified as exc:
+        return Classification(None, None, exc)
     return Classification(classify(applied.rule, figures), applied)
 
 
 def describe(size_rule):
-    """The row a stored ``size_rule`` label names: ``{"rule", "row", "name", "by_analogy"}``."""
+    """The row a stored ``size_rule`` label names: ``{"rule", "row", "name", "by_analogy",
+    "indicators", "reason"}``; an unclassified industry has no row and gives the reason."""
     key, _, basis = size_rule.partition(":")
+    if basis == UNCLASSIFIED:
+        _, name, reason = next(entry for entry in NOT_CLASSIFIED.values() if entry[0] == key)
+        return {"rule": key, "row": None, "name": name, "by_analogy": False, "indicators": [],
+                "reason": reason}
     rule = RULES[key]
     return {"rule": rule.key, "row": rule.row, "name": rule.name, "by_analogy": basis == BY_ANALOGY,
-            "indicators": list(rule.indicators)}
+            "indicators": list(rule.indicators), "reason": None}

@@ -152,14 +152,15 @@ def predicate(criteria, on, within=None):
             clauses.append(f"e.{name[:-4]} <= %s")
             params.append(value)
         elif name == "rd_ratio_min":
+            # criteria.rd_ratio_meets: no ratio without R&D spend or without revenue
             if value == 0:
-                clauses.append("e.rd_expense IS NOT NULL")
+                clauses.append("(e.rd_expense IS NOT NULL AND e.revenue > 0)")
             else:
-                clauses.append("(e.rd_expense > 0 AND e.rd_expense >= %s * e.revenue)")
+                clauses.append("(e.rd_expense > 0 AND e.revenue > 0 AND e.rd_expense >= %s * e.revenue)")
                 params.append(criteria_rules.ratio(value))
         elif name == "registered_years_min":
             clauses.append("e.registered_on <= %s")
-            params.append(domain.years_before(on, value))
+            params.append(domain.latest_founding_for(on, value))
         elif name == "tags":
             clauses.append("e.tags && %s::text[]")
             params.append(list(value))

@@ -23,4 +23,4 @@ def test_demo_enterprises_load_once_with_their_history(enterprises):
     assert len(provinces) >= 9
     rules = {row[0] for row in sql("enterprises", "SELECT DISTINCT size_rule FROM enterprise WHERE uscc = ANY(%s)",
                                    ([p["uscc"] for p in demo.ENTERPRISES],))}
-    assert {"industry", "retail:by_analogy", "other:by_analogy", "construction"} <= rules
+    assert {"industry", "retail:by_analogy", "other:by_analogy", "construction", "financial:not_classified"} <= rules

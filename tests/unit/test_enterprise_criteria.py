@@ -64,6 +64,62 @@ def test_no_rd_spend_on_file_fails_an_rd_criterion_even_at_zero():
     assert judged({"rd_ratio_min": 0.01}, rd_expense=0)["matches"] is False
 
 
+@pytest.mark.parametrize("minimum", [0, 0.03])
+def test_rd_ratio_with_no_revenue_is_undefined_and_meets_no_minimum(minimum):
+    """研发投入强度 = R&D spend / revenue: with revenue 0 there is no ratio, so no minimum is met."""
+    assert judged({"rd_ratio_min": minimum}, revenue=0, rd_expense=5) == {"matches": False, "criteria": [
+        {"criterion": "rd_ratio_min", "passed": False, "required": minimum, "actual": None}]}
+
+
+@pytest.mark.parametrize("spent, revenue, minimum, meets", [
+    (Decimal(5), Decimal(0), 0, False),
+    (Decimal(5), Decimal(0), 0.03, False),
+    (Decimal(0), Decimal(0), 0, False),
+    (None, Decimal(100), 0, False),
+    (Decimal(0), Decimal(100), 0, True),
+    (Decimal(3), Decimal(100), 0.03, True),
+    (Decimal(3), Decimal(100), 0.0301, False),
+])
+def test_rd_ratio_minimum_needs_rd_spend_and_revenue(spent, revenue, minimum, meets):
+    assert criteria.rd_ratio_meets(spent, revenue, minimum) is meets
+
+
+def test_sql_filter_for_an_rd_ratio_needs_revenue_too():
+    where, params = store.predicate(schemas.Criteria().load({"rd_ratio_min": 0}), TODAY)
+    assert (where, params) == ("(e.rd_expense IS NOT NULL AND e.revenue > 0)", [])
+    where, params = store.predicate(schemas.Criteria().load({"rd_ratio_min": 0.03}), TODAY)
+    assert (where, params) == ("(e.rd_expense > 0 AND e.revenue > 0 AND e.rd_expense >= %s * e.revenue)",
+                               [Decimal("0.03")])
+
+
+@pytest.mark.parametrize("founded, on, minimum, passed, actual", [
+    ("2024-02-29", date(2025, 2, 28), 1, True, 1),    # 第二百零二条: no 29 February, the month's last day
+    ("2024-02-29", date(2025, 2, 27), 1, False, 0),
+    ("2020-02-29", date(2023, 2, 28), 3, True, 3),
+    ("2020-02-29", date(2024, 2, 28), 4, False, 3),   # 2024 has a 29 February: the year ends then
+    ("2020-02-29", date(2024, 2, 29), 4, True, 4),
+    ("2020-02-28", date(2021, 2, 28), 1, True, 1),
+])
+def test_full_years_from_29_february_are_reached_on_28_february_in_a_common_year(
+        founded, on, minimum, passed, actual):
+    answer = criteria.explain(schemas.Criteria().load({"registered_years_min": minimum}),
+                              profile_of(registered_on=founded, figures_year=2024), on)
+    assert answer["criteria"] == [{"criterion": "registered_years_min", "passed": passed,
+                                   "required": minimum, "actual": actual}]
+
+
+@pytest.mark.parametrize("on, years, latest", [
+    (date(2025, 2, 28), 1, date(2024, 2, 29)),      # a founding on 2024-02-29 has its year on 2025-02-28
+    (date(2028, 2, 28), 4, date(2024, 2, 28)),      # 2028 has a 29 February: 2024-02-29 waits for it
+    (date(2028, 2, 29), 1, date(2027, 2, 28)),
+    (date(2025, 6, 15), 3, date(2022, 6, 15)),
+])
+def test_sql_filter_for_full_years_uses_the_latest_founding_date_that_has_them(on, years, latest):
+    assert domain.latest_founding_for(on, years) == latest
+    where, params = store.predicate(schemas.Criteria().load({"registered_years_min": years}), on)
+    assert (where, params) == ("e.registered_on <= %s", [latest])
+
+
 def test_empty_criteria_match_everyone():
     assert judged({}) == {"matches": True, "criteria": []}
 

@@ -1,5 +1,5 @@
 """The rules of an enterprise's profile (一企一档): registration, changes, tiers, events."""
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -193,15 +193,59 @@ def test_registered_event_keeps_the_fields_notifications_read():
 
 # -- size class as of a date --------------------------------------------------------------
 
-def test_size_class_as_of_a_date_reads_the_latest_figures_up_to_that_year():
-    profile = profile_of(registered_on="2019-04-01", figures_year=2020, employees=15, revenue=200)
-    profile, _ = domain.apply_change(profile, {"figures_year": 2023, "employees": 320, "revenue": Decimal(2600)},
-                                     TODAY)
-    assert domain.size_class_as_of(profile, date(2022, 7, 1))["size_class"] == "micro"
-    assert domain.size_class_as_of(profile, date(2022, 7, 1))["figures_year"] == 2020
-    assert domain.size_class_as_of(profile, date(2024, 1, 2))["size_class"] == "medium"
-    assert "founded" in domain.size_class_as_of(profile, date(2018, 1, 1))["reason"]
-    assert domain.size_class_as_of(profile, date(2019, 5, 1))["size_class"] is None
+def profile_with_years(*years):
+    """Founded 2019-04-01; micro in 2020 and 2025 (15 people, 200 万元), medium in 2023 and 2026
+    (320 people, 2600 万元), as filed for ``years``."""
+    figures = {2020: (15, 200), 2023: (320, 2600), 2025: (15, 200), 2026: (320, 2600)}
+    first, *rest = years
+    profile = profile_of(registered_on="2019-04-01", figures_year=first, employees=figures[first][0],
+                         revenue=figures[first][1])
+    for year in rest:
+        profile, _ = domain.apply_change(profile, {"figures_year": year, "employees": figures[year][0],
+                                                   "revenue": Decimal(figures[year][1])}, date(2026, 12, 1))
+    return profile
+
+
+@pytest.mark.parametrize("as_of, size_class, year, reason", [
+    # 2026-03-01 reads 上一年度 2025 (micro), not the 2026 figures on file (medium)
+    (date(2026, 3, 1), "micro", 2025, None),
+    (date(2024, 1, 2), "medium", 2023, None),
+    (date(2021, 7, 1), "micro", 2020, None),
+    # no 2021 figures: no class, and the answer names the year it needed
+    (date(2022, 7, 1), None, 2021, "no figures on file for 2021, the year (上一年度) whose figures classify "
+                                   "the enterprise on 2022-07-01"),
+])
+def test_size_class_as_of_a_date_uses_the_last_completed_years_figures_and_names_the_year(
+        as_of, size_class, year, reason):
+    """财库〔2020〕46号: size is declared with the previous year's (上一年度) figures."""
+    answer = domain.size_class_as_of(profile_with_years(2020, 2023, 2025, 2026), as_of)
+    assert (answer["size_class"], answer["figures_year"], answer["figures_basis"], answer["reason"]) == (
+        size_class, year, "previous_year", reason)
+
+
+def test_size_class_as_of_a_date_in_the_founding_year_uses_the_founding_years_figures():
+    profile = profile_of(registered_on="2025-03-01", figures_year=2025, employees=15, revenue=200)
+    answer = domain.size_class_as_of(profile, date(2025, 9, 1))
+    assert (answer["size_class"], answer["figures_year"], answer["figures_basis"]) == ("micro", 2025,
+                                                                                      "founding_year")
+
+
+def test_financial_firm_is_registered_without_a_size_class_and_the_reason():
+    profile = profile_of(industry_code="J69", employees=33, revenue=2900, total_assets=38000)
+    assert (profile["size_class"], profile["size_rule"]) == (None, "financial:not_classified")
+    portrait = domain.portrait(profile, TODAY)
+    assert (portrait["size_class"], portrait["size_rule"]["row"]) == (None, None)
+    assert portrait["size_rule"]["reason"].startswith("not classified under 300号")
+    answer = domain.size_class_as_of(profile, date(2025, 3, 1))
+    assert (answer["size_class"], answer["size_rule"], answer["figures_year"]) == (
+        None, "financial:not_classified", 2024)
+    assert answer["reason"].startswith("not classified under 300号: financial firms (J 金融业) come under "
+                                       "金融业企业划型标准规定 (银发〔2015〕309号)")
+
+
+def test_size_class_before_the_founding_date_is_none_with_the_reason():
+    answer = domain.size_class_as_of(profile_with_years(2020), date(2018, 1, 1))
+    assert (answer["size_class"], answer["reason"]) == (None, "the enterprise was founded on 2019-04-01")
 
 
 # -- portrait --------------------------------------------------------------------------------
@@ -221,7 +265,17 @@ def test_portrait_shows_the_region_chain_industry_and_figures_trend():
 def test_whole_years_count_on_the_anniversary():
     assert domain.full_years(date(2020, 6, 15), TODAY) == 5
     assert domain.full_years(date(2020, 6, 16), TODAY) == 4
-    assert domain.years_before(date(2024, 2, 29), 1) == date(2023, 2, 28)
+
+
+@pytest.mark.parametrize("start, years, reached", [
+    (date(2024, 2, 29), 1, date(2025, 2, 28)),   # 民法典 第二百零二条: the month's last day
+    (date(2024, 2, 29), 4, date(2028, 2, 29)),
+    (date(2023, 3, 31), 1, date(2024, 3, 31)),
+])
+def test_full_years_from_29_february_end_on_the_last_day_of_february(start, years, reached):
+    assert domain.anniversary(start, years) == reached
+    assert domain.full_years(start, reached) == years
+    assert domain.full_years(start, reached - timedelta(days=1)) == years - 1
 
 
 def test_a_founding_date_after_figures_on_file_is_refused():

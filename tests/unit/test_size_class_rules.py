@@ -119,7 +119,6 @@ def test_a_missing_figure_the_row_reads_is_named():
     ("H61", "accommodation", False), ("H62", "catering", False),
     ("I63", "information_transmission", False), ("I64", "information_transmission", False),
     ("I65", "software_it", False),
-    ("J66", "other", True), ("J69", "other", True),           # finance has its own rule
     ("K701", "real_estate_development", False), ("K702", "property_management", False),
     ("K703", "other", False), ("K709", "other", False),
     ("K704", "other", True),                                  # 房地产租赁经营: outside the table
@@ -150,6 +149,30 @@ def test_individual_business_is_classified_by_analogy_with_its_industry_row():
     assert size_rules.size_of("F52", "individual_business", {X: 3, Y: 80}).size_rule == "retail:by_analogy"
 
 
+FINANCIAL_REASON = ("not classified under 300号: financial firms (J 金融业) come under 金融业企业划型标准规定 "
+                    "(银发〔2015〕309号), whose total-assets thresholds depend on the kind of financial "
+                    "institution, which an industry code does not give; OneNet does not classify them")
+
+
+@pytest.mark.parametrize("code", ["J66", "J67", "J68", "J69", "J6930"])
+def test_financial_firms_are_not_classified_under_300_and_say_why(code):
+    """银发〔2015〕309号, not 300号, classifies 金融业; OneNet gives no class rather than a guess."""
+    with pytest.raises(size_rules.NotClassified) as raised:
+        size_rules.rule_for(code)
+    assert (raised.value.size_rule, raised.value.reason) == ("financial:not_classified", FINANCIAL_REASON)
+    classification = size_rules.size_of(code, None, {X: 30, Y: 2900, Z: 38000})
+    assert (classification.size_class, classification.size_rule, classification.reason) == (
+        None, "financial:not_classified", FINANCIAL_REASON)
+    assert size_rules.required_figures(code) == ()
+
+
+def test_describe_says_why_a_financial_firm_has_no_row():
+    assert size_rules.describe("financial:not_classified") == {
+        "rule": "financial", "row": None, "name": "金融业", "by_analogy": False, "indicators": [],
+        "reason": FINANCIAL_REASON}
+
+
 def test_describe_names_the_row():
     assert size_rules.describe("other:by_analogy") == {
-        "rule": "other", "row": 16, "name": "其他未列明行业", "by_analogy": True, "indicators": ["employees"]}
+        "rule": "other", "row": 16, "name": "其他未列明行业", "by_analogy": True, "indicators": ["employees"],
+        "reason": None}
