@@ -107,6 +107,8 @@ DOMAIN_ERROR_STATUS = {
 
 # Failures inside a service that pass when its database is back.
 TRANSIENT_REMOTE_ERRORS = frozenset({"OperationalError", "InterfaceError", "PoolExhausted"})
+# A service's own call to another service went unanswered.
+UNANSWERED_REMOTE_ERRORS = frozenset({"Timeout", "RpcTimeout", "UnknownService"})
 
 
 def error_body(status, code, message, details=None):
@@ -132,7 +134,8 @@ def response_for(exc):
     for error_type, status in DOMAIN_ERROR_STATUS.items():
         if isinstance(exc, error_type):
             return json_response(status, error_body(status, exc.code, exc.message, exc.details))
-    if isinstance(exc, (UnknownService, RpcTimeout, eventlet.Timeout)):
+    if isinstance(exc, (UnknownService, RpcTimeout, eventlet.Timeout)) or (
+            isinstance(exc, RemoteError) and exc.exc_type in UNANSWERED_REMOTE_ERRORS):
         return json_response(503, error_body(
             503, "service_unavailable", "a service did not answer in time; try again shortly"))
     if isinstance(exc, RemoteError) and exc.exc_type in TRANSIENT_REMOTE_ERRORS:

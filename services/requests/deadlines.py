@@ -136,6 +136,18 @@ def add_working_days(start, days, calendar):
     return Deadline(day, provisional)
 
 
+def first_working_day(day, calendar):
+    """The :class:`Deadline` of a period whose last day is ``day``: that day, or the next working day
+    when it is a rest day or statutory holiday (民法典 第二百零三条)."""
+    provisional = False
+    while True:
+        working, known = calendar.is_working_day(day)
+        provisional = provisional or not known
+        if working:
+            return Deadline(day, provisional)
+        day += timedelta(days=1)
+
+
 def is_overdue(due, today):
     """A deadline is missed once its due day has passed in China."""
     return due is not None and today > due

@@ -29,24 +29,32 @@ def expected_answer_by(request):
     return None
 
 
-def arrears_facts(claim, today):
+ARREARS_DATES = ("contract_date", "delivery_date", "accepted_on", "settlement_confirmed_on")
+
+
+def arrears_facts(claim, today, calendar):
     """An arrears claim as stored (JSON) with its payment due date and overdue status."""
     if not claim:
         return None
     parsed = dict(claim)
-    for key in ("contract_date", "delivery_date"):
-        parsed[key] = date.fromisoformat(str(claim[key]))
-    return {**parsed, **arrears.assess(parsed, today)}
+    for key in ARREARS_DATES:
+        if claim.get(key):
+            parsed[key] = date.fromisoformat(str(claim[key]))
+    return {**parsed, **arrears.assess(parsed, today, calendar)}
 
 
-def present(row, today, history=None, ratings=None, revisits=None):
-    """The read model of a stored request row (full when its history is given)."""
+def present(row, today, history=None, ratings=None, revisits=None, calendar=None):
+    """The read model of a stored request row (full when its history is given).
+
+    An arrears claim is judged (due date, overdue) with ``calendar``, the
+    working-day calendar; without one (lists) the claim is left out.
+    """
     request = dict(row)
     request["expected_answer_by"] = expected_answer_by(request)
     request["overdue"] = is_overdue(request, today)
     request["archived"] = request["state"] == lifecycle.CLOSED
     request["uscc"] = request["uscc"].strip()
-    request["arrears"] = arrears_facts(request.get("arrears"), today)
+    request["arrears"] = arrears_facts(request.get("arrears"), today, calendar) if calendar is not None else None
     if history is not None:
         request["history"] = history
         request["ratings"] = ratings or []

@@ -11,7 +11,7 @@ from chassis import regions
 from chassis.credit_codes import CreditCode
 from services.agencies.schemas import AREAS as SERVICE_AREAS
 from services.enterprises.schemas import check_county
-from services.requests.arrears import DEBTOR_TYPES
+from services.requests.arrears import DEBTOR_TYPES, debtor_kind_problem
 from services.requests.lifecycle import ACTIONS, STATES
 
 KINDS = ("general", "arrears")
@@ -31,26 +31,50 @@ def check_period(value):
 
 
 class ArrearsClaim(Schema):
-    """拖欠账款: what an SME says it is owed, and by whom."""
+    """拖欠账款: what an SME says it is owed, by whom, and from when the payment term runs."""
 
     debtor_uscc = CreditCode(required=True, metadata={"description": "The debtor's unified social credit code"})
-    debtor_type = fields.String(required=True, validate=validate.OneOf(DEBTOR_TYPES),
-                                metadata={"description": "government (机关), public_institution (事业单位) "
-                                                         "or large_enterprise (大型企业)"})
+    debtor_type = fields.String(required=True, validate=validate.OneOf(DEBTOR_TYPES), metadata={
+        "description": "government (机关, credit code 11…), public_institution (事业单位, 12…) or "
+                       "large_enterprise (大型企业, 91…)"})
     amount = fields.Decimal(required=True, as_string=False, places=2,
                             validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT_YUAN),
                             metadata={"description": "Amount owed, yuan", "example": "125000.00"})
-    contract_date = fields.Date(required=True)
+    contract_date = fields.Date(required=True, metadata={
+        "description": "Day the contract was made: it decides the rules that apply and the size classes "
+                       "(保障中小企业款项支付条例 第三条)"})
     delivery_date = fields.Date(required=True, metadata={
-        "description": "Day the goods, works or services were delivered (交付); the term runs from it"})
+        "description": "Day the goods, works or services were delivered (交付)"})
     agreed_days = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=365),
                                  metadata={"description": "Payment term the contract sets, in days"})
+    accepted_on = fields.Date(allow_none=True, metadata={
+        "description": "Day the inspection or acceptance (检验/验收) was passed, where the contract calls "
+                       "for one; the term runs from it (第十条)"})
+    inspection_days = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=365),
+                                     metadata={"description": "Inspection or acceptance period the contract "
+                                                              "agrees, in days from delivery (第十条)"})
+    settlement_confirmed_on = fields.Date(allow_none=True, metadata={
+        "description": "Periodic or progress settlement (定期/履行进度结算): day both sides confirmed the "
+                       "amount; the term runs from it (第九条第三款)"})
 
     @validates_schema
     def _dates(self, data, **kwargs):
         if "contract_date" in data and "delivery_date" in data:
             if data["delivery_date"] < data["contract_date"]:
                 raise ValidationError("delivery cannot precede the contract", field_name="delivery_date")
+        if data.get("accepted_on") and data.get("delivery_date") and data["accepted_on"] < data["delivery_date"]:
+            raise ValidationError("acceptance cannot precede delivery", field_name="accepted_on")
+        if (data.get("settlement_confirmed_on") and data.get("contract_date")
+                and data["settlement_confirmed_on"] < data["contract_date"]):
+            raise ValidationError("a settlement cannot be confirmed before the contract",
+                                  field_name="settlement_confirmed_on")
+
+    @validates_schema
+    def _debtor_kind(self, data, **kwargs):
+        if data.get("debtor_type") in DEBTOR_TYPES and data.get("debtor_uscc"):
+            problem = debtor_kind_problem(data["debtor_type"], data["debtor_uscc"])
+            if problem:
+                raise ValidationError(problem, field_name="debtor_type")
 
 
 class ArrearsFacts(ArrearsClaim):
@@ -58,11 +82,28 @@ class ArrearsFacts(ArrearsClaim):
 
     amount = fields.String(metadata={"description": "Amount owed, yuan, as a decimal string"})
 
-    payment_term_days = fields.Integer()
-    payment_term_basis = fields.String(metadata={"description": "statutory, agreed or agreed_capped"})
-    payment_due_date = fields.Date()
-    overdue = fields.Boolean()
-    days_overdue = fields.Integer()
+    payment_rules = fields.String(allow_none=True, metadata={
+        "description": "Version of 保障中小企业款项支付条例 governing the contract: 2025 (contracts from "
+                       "2025-06-01), 2020 (from 2020-09-01), null (before the regulation)"})
+    payment_term_days = fields.Integer(allow_none=True, metadata={"description": "null: no term applies"})
+    payment_term_basis = fields.String(metadata={
+        "description": "statutory, agreed, agreed_capped (a public payer's term cut to 60 days) or "
+                       "no_statutory_term"})
+    term_starts_on = fields.Date(metadata={"description": "Day the term runs from (not itself counted)"})
+    term_start_basis = fields.String(metadata={
+        "description": "delivery, acceptance, inspection_period_end or settlement_confirmed"})
+    term_end_nominal = fields.Date(allow_none=True, metadata={
+        "description": "The term's last day before a rest day or holiday moves it"})
+    payment_due_date = fields.Date(allow_none=True, metadata={
+        "description": "Last day to pay: the next working day if the term ends on a rest day or holiday "
+                       "(民法典 第二百零三条); null when no term applies"})
+    due_date_provisional = fields.Boolean(metadata={
+        "description": "The due date counts days of a year whose holiday schedule is not yet published"})
+    overdue = fields.Boolean(allow_none=True)
+    days_overdue = fields.Integer(allow_none=True)
+    notes = fields.List(fields.String(), metadata={
+        "description": "What the answer assumed (e.g. the term runs from delivery) and why a term or "
+                       "due date is missing or moved"})
 
 
 class RequestSubmission(Schema):

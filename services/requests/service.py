@@ -23,8 +23,8 @@ from chassis.outbox import Outbox
 from chassis.rpc import rpc
 from chassis.timers import every
 
-from services.requests import (assessment, changes, deadlines, lifecycle, read_model, schemas,
-                               store)
+from services.requests import (arrears, assessment, changes, deadlines, lifecycle, read_model,
+                               schemas, store)
 from services.requests.clock import Clock
 from services.requests.gauges import (DEADLINES_MISSED, ESCALATIONS, PROVISIONAL_DEADLINES,
                                       AssessmentGauges)
@@ -62,6 +62,7 @@ class RequestsService:
     gauges = AssessmentGauges()
     config = Config()
     agencies = RpcProxy("agencies")
+    enterprises = RpcProxy("enterprises")
 
     # -- reads -------------------------------------------------------------
 
@@ -129,9 +130,8 @@ class RequestsService:
             credit_codes.validate(uscc)
         except ValueError as exc:
             raise ValidationFailed("the enterprise is invalid", {"uscc": [str(exc)]}) from None
-        if data.get("arrears") and data["arrears"]["debtor_uscc"] == uscc:
-            raise ValidationFailed("an enterprise cannot complain about itself",
-                                   {"arrears": {"debtor_uscc": ["is the complainant itself"]}})
+        if data.get("arrears"):
+            self._check_complaint(uscc, data["arrears"])
         service_area = data.get("service_area") or "rights"
         route = self._route(data["region_code"], service_area, data.get("park"))
         with self.db.transaction() as tx:
@@ -150,13 +150,36 @@ class RequestsService:
         log.info("request_submitted", request_id=str(row["id"]), agency_id=row["agency_id"])
         return full
 
+    def _check_complaint(self, uscc, claim):
+        """Who may complain (保障中小企业款项支付条例 第三条): an SME on the contract date, about a
+        debtor that is not itself, and, for a large_enterprise debtor, one not on record as an SME."""
+        if claim["debtor_uscc"] == uscc:
+            raise ValidationFailed("an enterprise cannot complain about itself",
+                                   {"arrears": {"debtor_uscc": ["is the complainant itself"]}})
+        on = claim["contract_date"].isoformat()
+        complainant = self._size_class_as_of(uscc, on)
+        debtor = (self._size_class_as_of(claim["debtor_uscc"], on)
+                  if claim["debtor_type"] == arrears.LARGE_ENTERPRISE else None)
+        problems = arrears.complaint_problems(claim, complainant, debtor)
+        if problems:
+            raise ValidationFailed("this arrears complaint cannot be taken", {"arrears": problems})
+
+    def _size_class_as_of(self, uscc, on):
+        """The enterprises service's ``size_class_as_of`` answer, or None for an enterprise not on record."""
+        try:
+            with eventlet.Timeout(float(self.config.get("ENTERPRISES_TIMEOUT", 5))):
+                return self.enterprises.size_class_as_of(uscc, on)
+        except NotFound:
+            return None
+
     def _arrears_claim(self, claim):
         if not claim:
             return None
-        return {**claim, "amount": str(claim["amount"]),
-                "contract_date": claim["contract_date"].isoformat(),
-                "delivery_date": claim["delivery_date"].isoformat(),
-                "agreed_days": claim.get("agreed_days")}
+        stored = {**claim, "amount": str(claim["amount"]), "agreed_days": claim.get("agreed_days")}
+        for key in read_model.ARREARS_DATES:
+            if stored.get(key) is not None:
+                stored[key] = stored[key].isoformat()
+        return stored
 
     def _route(self, region_code, service_area, park):
         """``(Handover, explanation)`` for a new request, or None when no agency takes it."""
@@ -489,8 +512,9 @@ class RequestsService:
         return row
 
     def _full(self, tx, row, today):
+        calendar = store.load_calendar(tx) if row.get("arrears") else None
         request = read_model.present(row, today, store.history(tx, row["id"]),
-                                     store.ratings(tx, row["id"]), store.revisits(tx, row["id"]))
+                                     store.ratings(tx, row["id"]), store.revisits(tx, row["id"]), calendar)
         return schemas.ServiceRequest().dump(request)
 
     def _record(self, tx, after, entry):

@@ -93,6 +93,10 @@ def test_agency_transfers_a_request_with_its_reason(api, token, new_uscc, agency
 
 def test_arrears_complaint_is_routed_to_rights_with_its_payment_due_date(api, token, new_uscc, agency_skeleton):
     uscc = new_uscc(COUNTY)
+    registered = api.post("/api/v1/enterprises", token("county_admin", COUNTY), json={
+        "uscc": uscc, "name": "杭州西湖示例科技有限公司", "region_code": COUNTY, "industry_code": "C39",
+        "figures_year": 2025, "employees": 40, "revenue": 1200})
+    assert registered.status_code == 201, registered.text   # an SME on the contract date (第三条)
     answer = api.post("/api/v1/requests", token("enterprise", uscc), json={
         "title": "大型企业拖欠货款", "description": "交付后超过60天未付款", "region_code": COUNTY,
         "arrears": {"debtor_uscc": new_uscc("330100"), "debtor_type": "large_enterprise", "amount": 356000.00,

@@ -12,8 +12,10 @@ from chassis import config as process_config
 
 from chassis.errors import Conflict, Forbidden, ValidationFailed
 from services.agencies.service import AgenciesService
+from services.enterprises.service import EnterprisesService
 from services.requests import deadlines
 from services.requests.service import RequestsService
+from tests.stack import new_uscc
 
 AMQP = {"AMQP_URI": os.environ["ONENET_AMQP_URI"]}
 COUNTY = "320102"  # 南京市玄武区
@@ -37,9 +39,11 @@ def submission(**overrides):
 
 @pytest.fixture(scope="module")
 def running(prepared_stack):
-    """The agencies service (with the national skeleton) and the requests service, for this module."""
+    """The agencies service (with the national skeleton), the enterprises service (an arrears
+    complaint needs the complainant's size class) and the requests service, for this module."""
     containers = [
         ServiceContainer(AgenciesService, process_config.load("services/agencies/config.yml")),
+        ServiceContainer(EnterprisesService, process_config.load("services/enterprises/config.yml")),
         ServiceContainer(RequestsService, {**process_config.load("services/requests/config.yml"),
                                            "CLOCK_CONTROL": "on", "ESCALATION_INTERVAL": 0}),
     ]
@@ -166,10 +170,15 @@ def test_deadline_into_a_year_without_holidays_is_provisional_until_the_schedule
 def test_arrears_complaint_goes_to_rights_with_its_statutory_due_date(services):
     claim = {"debtor_uscc": "11100000000013127D", "debtor_type": "government", "amount": 80000,
              "contract_date": "2026-05-01", "delivery_date": "2026-06-01"}
+    uscc = new_uscc(COUNTY)
+    with ServiceRpcProxy("enterprises", AMQP) as enterprises:
+        # a small manufacturer with its 2025 figures: an SME on the contract date
+        enterprises.register({"uscc": uscc, "name": "南京玄武示例制造有限公司", "region_code": COUNTY,
+                              "industry_code": "C39", "figures_year": 2025, "employees": 40, "revenue": 1200})
     with ServiceRpcProxy("requests", AMQP) as rpc:
-        created = rpc.submit(USCC, {"title": "政府采购款拖欠", "description": "交付后逾期未付款",
-                                    "region_code": COUNTY, "arrears": claim}, enterprise())
-        counts = rpc.counts_for_enterprise(USCC)
+        created = rpc.submit(uscc, {"title": "政府采购款拖欠", "description": "交付后逾期未付款",
+                                    "region_code": COUNTY, "arrears": claim}, enterprise(uscc))
+        counts = rpc.counts_for_enterprise(uscc)
     assert created["service_area"] == "rights" and created["kind"] == "arrears"
     assert created["arrears"]["payment_due_date"] == "2026-07-01"
     assert created["arrears"]["payment_term_days"] == 30

@@ -22,6 +22,7 @@ from gateway import api, pages
     (KeyError("secret internals"), 500, "internal_error"),
     (RemoteError("OperationalError", "could not connect to server"), 503, "service_unavailable"),
     (RemoteError("KeyError", "secret internals"), 500, "internal_error"),
+    (RemoteError("Timeout", "1 second"), 503, "service_unavailable"),   # a service's own call timed out
 ])
 def test_every_failure_maps_to_one_status_and_the_one_error_shape(exc, status, code):
     if exc == "timeout":
