@@ -24,10 +24,10 @@ and :attr:`Classification.size_rule` says so: ``"other:by_analogy"``.
 
 Financial firms (J 金融业) are not classified under 300号 at all: they have a
 standard of their own, 金融业企业划型标准规定 (银发〔2015〕309号), whose
-thresholds of total assets are set per kind of financial institution (deposit-
-taking bank, non-deposit bank institution, loan company, securities, insurance,
-trust ...).  A GB/T 4754 code does not say which kind a firm is (J66 holds
-deposit-taking banks and finance companies alike), so OneNet cannot apply that
+thresholds of total assets are set per kind of financial institution (e.g.
+银行业存款类金融机构, 证券业, 保险业).  A GB/T 4754 code does not say which
+kind a firm is (J66 holds deposit-taking banks and finance companies alike),
+so OneNet cannot apply that
 standard exactly, and it does not guess: such a firm has no size class, its
 ``size_rule`` is ``"financial:not_classified"`` and :data:`NOT_CLASSIFIED` gives
 the reason.
