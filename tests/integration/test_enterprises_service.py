@@ -87,8 +87,11 @@ def test_figures_crossing_the_medium_bound_move_the_size_class_and_announce_it(e
         "uscc": uscc, "region_code": "110105", "from": "small", "to": "medium", "size_rule": "industry",
         "figures_year": 2024}]
     assert outbox_payloads("enterprises", "enterprise.updated", uscc)[0]["changed"] == ["figures"]
-    assert enterprises.size_class_as_of(uscc, "2023-12-31")["size_class"] == "small"
-    assert enterprises.size_class_as_of(uscc, "2024-05-01")["size_class"] == "medium"
+    # on a date, the last completed year's figures (上一年度) classify the enterprise
+    assert enterprises.size_class_as_of(uscc, "2024-05-01")["size_class"] == "small"
+    assert enterprises.size_class_as_of(uscc, "2025-03-01")["size_class"] == "medium"
+    assert enterprises.size_class_as_of(uscc, "2023-12-31")["reason"] == (
+        "no figures on file for 2022, the year (上一年度) whose figures classify the enterprise on 2023-12-31")
 
 
 def test_a_change_that_changes_nothing_announces_nothing(enterprises):
