@@ -187,3 +187,21 @@ def test_names_sort_in_pinyin_order(enterprises):
     found = enterprises.search({"tag": tag}, 10, 0)
     assert [item["name"] for item in found["items"]] == ["阿拉善绿色农业有限公司", "北京朝阳科技有限公司",
                                                          "重庆山城机械有限公司"]
+
+
+@pytest.mark.parametrize("on, founded_on_29_february_counts", [
+    (date(2025, 2, 28), True),     # 民法典 第二百零二条: no 29 February in 2025, the month's last day
+    (date(2025, 2, 27), False),
+])
+def test_sql_filter_gives_a_29_february_founding_its_full_year_on_28_february(enterprises, on,
+                                                                               founded_on_29_february_counts):
+    from services.enterprises import schemas, store
+    tag = f"leap-{uuid.uuid4().hex[:8]}"
+    leap, day_after = new_uscc("110105"), new_uscc("110105")
+    for uscc, founded in ((leap, "2024-02-29"), (day_after, "2024-03-01")):
+        enterprises.register({"uscc": uscc, "name": "北京闰日示例科技有限公司", "region_code": "110105",
+                              "industry_code": "C39", "registered_on": founded, "figures_year": 2024,
+                              "employees": 10, "revenue": 100, "tags": [tag]})
+    where, params = store.predicate(schemas.Criteria().load({"registered_years_min": 1, "tags": [tag]}), on)
+    found = {row[0] for row in sql("enterprises", f"SELECT e.uscc FROM enterprise e WHERE {where}", params)}
+    assert found == ({leap} if founded_on_29_february_counts else set())
