@@ -291,6 +291,12 @@ def prefix(code: str) -> str:
     return {PROVINCE: text[:2], CITY: text[:4], COUNTY: text}[_level(text)]
 
 
+def coverage_prefix(code: str) -> str:
+    """The prefix of everything an agency or provider at ``code`` covers: :func:`prefix`,
+    and '' for ``000000``, the whole country."""
+    return "" if str(code) == "000000" else prefix(code)
+
+
 def active_divisions(level: str | None = None) -> Iterator[Division]:
     """Divisions in use today, in code order, optionally of one level.
 

@@ -1,8 +1,9 @@
 """The gateway's HTTP machinery: one entrypoint type for every API route.
 
-``@route("POST", "/api/v1/enterprises", roles=[...], body=Schema)`` declares a
-route with who may call it; a route that names no roles and is not ``public``
-is denied to everyone. For each request the entrypoint authenticates the
+``@route("POST", "/api/v1/enterprises", access=..., body=Schema)`` declares a
+route with its access table (:mod:`gateway.access`): who may call it and what
+each caller gets for objects in and out of its scope; a caller the table does
+not name is turned away. For each request the entrypoint authenticates the
 caller, applies the rate limit and body-size limit, parses and validates the
 JSON body, runs the service method as a nameko worker and turns whatever
 happens into JSON with one error shape:
@@ -30,6 +31,7 @@ from werkzeug.wrappers import Request, Response
 from chassis import errors as domain_errors
 from chassis.logs import CORRELATION_KEY, new_correlation_id
 from chassis.metrics import HTTP_DURATION
+from gateway import access as access_rules
 from gateway.auth import Authenticator, InvalidToken
 
 log = structlog.get_logger(__name__)
@@ -70,10 +72,30 @@ class MethodNotAllowedError(ApiError):
 
 
 def require_region(principal, region_code, what):
-    """403 unless the caller administers ``region_code`` (000000: national admins only)."""
+    """403 unless the caller administers ``region_code`` (000000: national admins only).
+
+    For what a caller is about to create there; an existing object outside the
+    caller's scope is :func:`hidden` instead."""
     if not principal.covers_region(region_code):
         raise Forbidden(f"{what} in region {region_code} is outside your scope",
                         {"region_code": region_code})
+
+
+# How the services name a missing object: kind → (what the message calls its key, details key).
+_MISSING_KEYS = {
+    "enterprise": ("uscc", "uscc"),
+    "request": ("id", "request_id"),
+    "agency": ("id", "agency_id"),
+    "policy": ("id", "policy_id"),
+    "provider": ("id", "provider_id"),
+}
+
+
+def hidden(kind, key):
+    """The 404 for an object outside the caller's scope: word for word the answer the owning
+    service gives for one that does not exist, so that no answer tells the two apart."""
+    label, detail = _MISSING_KEYS.get(kind, ("id", "id"))
+    return NotFound(f"no {kind} with {label} {key}", {detail: key})
 
 
 class Conflict(ApiError):
@@ -127,23 +149,41 @@ def json_response(status, payload, headers=None):
                     headers=headers, content_type="application/json; charset=utf-8")
 
 
-def response_for(exc):
-    """The JSON error response for any exception raised while answering."""
+def response_for(exc, shape=error_body):
+    """The JSON error response for any exception raised while answering, in ``shape``
+    (``shape(status, code, message, details)`` gives the body; the default is the one
+    error shape of the API)."""
+    status, code, message, details = error_of(exc)
+    return json_response(status, shape(status, code, message, details))
+
+
+def error_of(exc):
+    """``(status, code, message, details)`` for an exception."""
     if isinstance(exc, ApiError):
-        return json_response(exc.status, error_body(exc.status, exc.code, exc.message, exc.details))
+        return exc.status, exc.code, exc.message, exc.details
     for error_type, status in DOMAIN_ERROR_STATUS.items():
         if isinstance(exc, error_type):
-            return json_response(status, error_body(status, exc.code, exc.message, exc.details))
+            return status, exc.code, exc.message, exc.details
     if isinstance(exc, (UnknownService, RpcTimeout, eventlet.Timeout)) or (
             isinstance(exc, RemoteError) and exc.exc_type in UNANSWERED_REMOTE_ERRORS):
-        return json_response(503, error_body(
-            503, "service_unavailable", "a service did not answer in time; try again shortly"))
+        return 503, "service_unavailable", "a service did not answer in time; try again shortly", {}
     if isinstance(exc, RemoteError) and exc.exc_type in TRANSIENT_REMOTE_ERRORS:
         log.error("service_dependency_unavailable", remote_error=exc.exc_type)
-        return json_response(503, error_body(
-            503, "service_unavailable", "a service cannot reach its database; try again shortly"))
+        return 503, "service_unavailable", "a service cannot reach its database; try again shortly", {}
     log.error("unhandled_error", exc_info=exc)
-    return json_response(500, error_body(500, "internal_error", "an internal error occurred"))
+    return 500, "internal_error", "an internal error occurred", {}
+
+
+# Paths whose clients expect another error shape than the API's (a standard's own):
+# path prefix → shape(status, code, message, details). Routes register theirs.
+ERROR_SHAPES = {}
+
+
+def error_shape_for(path):
+    for prefix, shape in ERROR_SHAPES.items():
+        if path.startswith(prefix):
+            return shape
+    return error_body
 
 
 class RateLimiter:
@@ -175,19 +215,20 @@ class ApiWsgiApp(WsgiApp):
     def __call__(self, environ, start_response):
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
+        shape = error_shape_for(request.path)
         try:
             provider, values = adapter.match()
             request.path_values = values
             response = provider.handle_request(request)
         except RouteNotFound:
-            response = response_for(NotFound(f"no route {request.path}"))
+            response = response_for(NotFound(f"no route {request.path}"), shape)
         except MethodNotAllowed as exc:
             response = response_for(MethodNotAllowedError(
                 f"{request.method} is not allowed on {request.path}",
-                {"allowed": sorted(exc.valid_methods or [])}))
+                {"allowed": sorted(exc.valid_methods or [])}), shape)
         except HTTPException as exc:
-            response = json_response(exc.code, error_body(
-                exc.code, exc.name.lower().replace(" ", "_"), exc.description or exc.name))
+            response = json_response(exc.code, shape(
+                exc.code, exc.name.lower().replace(" ", "_"), exc.description or exc.name, {}))
         return response(environ, start_response)
 
 
@@ -223,6 +264,7 @@ class Call:
     body: dict = field(default_factory=dict)
     query: dict = field(default_factory=dict)
     correlation_id: str = ""
+    base_url: str = ""
 
 
 class ApiRoute(HttpRequestHandler):
@@ -230,13 +272,16 @@ class ApiRoute(HttpRequestHandler):
 
     server = ApiServer()
 
-    def __init__(self, method, url, roles=(), public=False, body=None, query=None,
-                 response=None, status=200, summary="", tags=(), forms=False, **kwargs):
-        self.roles = frozenset(roles)
+    def __init__(self, method, url, access, body=None, query=None, response=None, status=200,
+                 summary="", tags=(), forms=False, api_key=False, **kwargs):
+        self.access = access_rules.table(access) if isinstance(access, str) else access
+        self.roles, self.public = self.access.roles, self.access.public
         # Also take the body as an HTML form (application/x-www-form-urlencoded),
         # for clients of standards that post forms (Open311 GeoReport v2).
         self.forms = forms
-        self.public = public
+        # Also take the bearer token as an ``api_key`` parameter or form field, as
+        # Open311 GeoReport v2 clients send it.
+        self.api_key = api_key
         self.body_schema, self.query_schema, self.response_schema = body, query, response
         self.status, self.summary, self.tags = status, summary, tuple(tags)
         super().__init__(method, url, **kwargs)
@@ -263,7 +308,7 @@ class ApiRoute(HttpRequestHandler):
             result = done.wait()
             response = result if isinstance(result, Response) else json_response(self.status, result)
         except Exception as exc:  # every failure becomes the one error shape
-            response = response_for(exc)
+            response = response_for(exc, error_shape_for(self.url))
         response.headers[CORRELATION_HEADER] = cid
         HTTP_DURATION.labels(self.method, self.url, str(response.status_code)).observe(
             time.perf_counter() - started)
@@ -273,45 +318,84 @@ class ApiRoute(HttpRequestHandler):
         return response
 
     def _prepare(self, request, cid):
-        principal = None
-        if not self.public:
-            try:
-                principal = self.server.authenticator.authenticate(request.headers.get("Authorization"))
-            except InvalidToken as exc:
-                raise Unauthenticated(str(exc)) from None
-            if principal.role not in self.roles:
-                raise Forbidden(f"role {principal.role} may not {self.method} {self.url}",
-                                {"allowed_roles": sorted(self.roles)})
+        principal = self._caller(request)
+        if principal is None and not self.public:
+            raise Unauthenticated("an Authorization: Bearer <token> header is required")
+        if principal is not None and principal.role not in self.roles:
+            raise Forbidden(f"role {principal.role} may not {self.method} {self.url}",
+                            {"allowed_roles": sorted(self.roles)})
         limiter_key = principal.subject if principal else request.remote_addr
         if not self.server.rate_limiter.allow(limiter_key):
             raise TooManyRequests("too many requests; slow down and retry")
-        call = Call(principal=principal, correlation_id=cid)
+        call = Call(principal=principal, correlation_id=cid, base_url=request.host_url.rstrip("/"))
         if self.query_schema is not None:
             try:
-                call.query = self.query_schema().load(request.args.to_dict())
+                call.query = self.query_schema().load(self._without_api_key(request.args.to_dict()))
             except ValidationError as exc:
                 raise Unprocessable("the query parameters are invalid", exc.messages) from None
         if self.body_schema is not None:
             call.body = self._json_body(request)
         return call
 
-    def _json_body(self, request):
-        length = request.content_length
+    def _caller(self, request):
+        """The authenticated caller, or None for an anonymous one.
+
+        A credential that is presented is always checked, on public routes too:
+        a bad one is a 401, never a silent fall-back to anonymous."""
+        credential = request.headers.get("Authorization")
+        if credential is None and self.api_key:
+            key = request.args.get("api_key") or self._form(request).get("api_key")
+            credential = f"Bearer {key}" if key else None
+        if credential is None:
+            return None
+        try:
+            return self.server.authenticator.authenticate(credential)
+        except InvalidToken as exc:
+            raise Unauthenticated(str(exc)) from None
+
+    def _without_api_key(self, values):
+        return {key: value for key, value in values.items() if key != "api_key"} if self.api_key else values
+
+    def _raw_body(self, request):
+        """The body, read once, within the size limit."""
+        if not hasattr(request, "onenet_raw_body"):
+            limit = self._check_declared_length(request)
+            raw = request.stream.read(limit + 1)
+            if len(raw) > limit:
+                raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+            request.onenet_raw_body = raw
+        return request.onenet_raw_body
+
+    def _check_declared_length(self, request):
         limit = self.server.max_body_bytes
-        if length is not None and length > limit:
+        if request.content_length is not None and request.content_length > limit:
             raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+        return limit
+
+    def _form(self, request):
+        """The body as a form, when this route takes forms and one was posted; else ``{}``."""
+        if not (self.forms and request.mimetype == "application/x-www-form-urlencoded"):
+            return {}
+        try:
+            return dict(parse_qsl(self._raw_body(request).decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError as exc:
+            raise MalformedRequest(f"the form is not UTF-8: {exc}") from None
+
+    def _json_body(self, request):
+        self._check_declared_length(request)
         form = self.forms and request.mimetype == "application/x-www-form-urlencoded"
         if request.mimetype != "application/json" and not form:
             raise MalformedRequest("the body must be JSON (Content-Type: application/json)")
-        raw = request.stream.read(limit + 1)
-        if len(raw) > limit:
-            raise PayloadTooLarge(f"the body may be at most {limit} bytes")
-        try:
-            body = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True)) if form else json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise MalformedRequest(f"the body is not valid JSON: {exc}") from None
+        if form:
+            body = self._form(request)
+        else:
+            try:
+                body = json.loads(self._raw_body(request))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise MalformedRequest(f"the body is not valid JSON: {exc}") from None
         if not isinstance(body, dict):
             raise MalformedRequest("the body must be a JSON object")
+        body = self._without_api_key(body)
         try:
             self.body_schema().load(body)
         except ValidationError as exc:

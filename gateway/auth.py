@@ -4,7 +4,11 @@ Tokens are checked for a pinned algorithm, a valid signature, ``exp``, ``iss``,
 ``aud`` and ``sub``, a known ``role`` and the scope claim that role needs:
 ``region`` (6-digit division code) for province, city and county admins,
 ``agency_id`` for agency staff, ``uscc`` for an enterprise user and
-``province`` (2-digit code) for a provincial system.
+``province`` (2-digit code) for a provincial system. A region claim must fit
+its role: a province admin's names a province (``330000``), a city admin's a
+city (``330100``) and a county admin's a county (``330106``); ``000000`` is
+never a scope below the national admin. A token whose claim does not fit is
+refused (401), so that no admin is ever scoped wider than their level.
 """
 import re
 from dataclasses import dataclass
@@ -43,6 +47,21 @@ _SCOPE_FORMAT = {
     "uscc": re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$"),
     "province": re.compile(r"^\d{2}$"),
 }
+
+
+def region_scope_problem(role, region):
+    """Why ``region`` (six digits) cannot be the scope of ``role``; None when it fits.
+
+    A province code keeps 2 significant digits (``330000``), a city 4
+    (``330100``), a county 6 (``330106``): what follows them is zeros for a
+    province or city and never ``00`` for a county.
+    """
+    digits = REGION_PREFIX_DIGITS[role]
+    significant, rest = region[:digits], region[digits:]
+    if rest.strip("0") or any(significant[i:i + 2] == "00" for i in range(0, digits, 2)):
+        level = role.removesuffix("_admin")
+        return f"role {role} needs the region claim of a {level} ({digits} significant digits), not {region}"
+    return None
 
 
 class InvalidToken(Exception):
@@ -136,6 +155,10 @@ def principal_from_claims(claims):
             scope = credit_codes.compact(scope)
         if not _SCOPE_FORMAT[scope_claim].match(scope):
             raise InvalidToken(f"role {role} needs a valid {scope_claim} claim")
+        if scope_claim == "region" and region_scope_problem(role, scope):
+            raise InvalidToken(region_scope_problem(role, scope))
+        if scope_claim == "province" and scope == "00":
+            raise InvalidToken("role province_system needs the code of a province, not 00")
     return Principal(subject=str(claims["sub"]), role=role, scope=scope)
 
 

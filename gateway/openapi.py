@@ -36,6 +36,15 @@ class Error(Schema):
     error = fields.Nested(ErrorDetail, required=True)
 
 
+OPEN311_PREFIX = "/open311/"
+
+
+class Open311ErrorItem(Schema):
+    code = fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    description = fields.String(required=True)
+
+
+
 def routes_of(service_cls):
     """Every :class:`ApiRoute` declared on ``service_cls``, with its method name."""
     for name in sorted(dir(service_cls)):
@@ -48,13 +57,22 @@ def openapi_path(url):
     return _PATH_PARAM.sub(r"{\1}", url)
 
 
+def security_of(entrypoint):
+    """Bearer for every non-public route; an Open311 route also takes the token as ``api_key``
+    (optional on its public routes)."""
+    schemes = [{"bearer": []}] + ([{"api_key": []}] if entrypoint.api_key else [])
+    if entrypoint.public:
+        return [{}] + schemes if entrypoint.api_key else []
+    return schemes
+
+
 def operation(name, entrypoint):
     op = {
         "operationId": name,
         "summary": entrypoint.summary or name.replace("_", " "),
         "tags": list(entrypoint.tags),
         "x-roles": "public" if entrypoint.public else sorted(entrypoint.roles),
-        "security": [] if entrypoint.public else [{"bearer": []}],
+        "security": security_of(entrypoint),
         "parameters": [
             {"in": "path", "name": param, "required": True, "schema": {"type": "string"}}
             for param in _PATH_PARAM.findall(entrypoint.url)
@@ -70,11 +88,13 @@ def operation(name, entrypoint):
     if entrypoint.response_schema is not None:
         success["content"] = {"application/json": {"schema": entrypoint.response_schema}}
     op["responses"][str(entrypoint.status)] = success
+    error_schema = ({"type": "array", "items": "Open311Error"} if entrypoint.url.startswith(OPEN311_PREFIX)
+                    else "Error")
     for status, description in ERROR_STATUSES.items():
-        if entrypoint.public and status in ("401", "403"):
+        if entrypoint.public and not entrypoint.api_key and status in ("401", "403"):
             continue
         op["responses"][status] = {"description": description,
-                                   "content": {"application/json": {"schema": "Error"}}}
+                                   "content": {"application/json": {"schema": error_schema}}}
     return op
 
 
@@ -87,10 +107,12 @@ def build(service_cls):
                                         "`x-roles` lists who may call each operation."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
+    spec.components.security_scheme("api_key", {"type": "apiKey", "in": "query", "name": "api_key"})
     spec.components.schema("Error", schema=Error)
+    spec.components.schema("Open311Error", schema=Open311ErrorItem)
     paths = {}
     for name, entrypoint in routes_of(service_cls):
-        if entrypoint.url.startswith("/api/"):
+        if entrypoint.url.startswith(("/api/", OPEN311_PREFIX)):
             paths.setdefault(openapi_path(entrypoint.url), {})[entrypoint.method.lower()] = \
                 operation(name, entrypoint)
     for path, operations in sorted(paths.items()):

@@ -2,12 +2,13 @@
 
 Agencies, their guides and routing answers are public: an SME must be able to
 find who serves it. Admins manage agencies inside their own region; an
-agency's staff edit its guide.
+agency's staff edit its guide. An agency outside the caller's region answers
+changes like one that does not exist.
 """
 from marshmallow import Schema, fields
 
-from gateway import auth, pages
-from gateway.api import Forbidden, NotFound, require_region, route
+from gateway import access, auth, pages
+from gateway.api import NotFound, hidden, require_region, route
 from gateway.routes.library import LibraryRoutes
 from gateway.routes.policies import PolicyRoutes
 from gateway.routes.providers import ProviderRoutes
@@ -19,44 +20,52 @@ SkeletonLoaded = Schema.from_dict({"created": fields.Integer(), "total": fields.
                                   name="SkeletonLoaded")
 AgencyQuery = type("AgencyQuery", (pages.PageQuery, schemas.AgencyFilter), {})
 
+ANYONE_READS = """
+    everyone  ok  ok  -"""
+ITS_ADMINS = """
+    national_admin  ok  ok      -
+    region_admins   ok  hidden  -"""
+
 
 class AgencyRoutes(PolicyRoutes, LibraryRoutes, ProviderRoutes):
     """Every route over the agencies service: network, guides, routing, libraries, search."""
 
     agencies = ServiceProxy("agencies")
 
-    @route("GET", "/api/v1/agencies", public=True, query=AgencyQuery, response=AgencyPage,
+    @route("GET", "/api/v1/agencies", access=access.PUBLIC, query=AgencyQuery, response=AgencyPage,
            tags=["agencies"], summary="The agency network: agencies and service stations")
     def list_agencies(self, call):
         return pages.listed(call.query, self.agencies.list_agencies)
 
-    @route("GET", "/api/v1/agencies/<int:agency_id>", public=True, response=schemas.Agency,
+    @route("GET", "/api/v1/agencies/<int:agency_id>", access=ANYONE_READS, response=schemas.Agency,
            tags=["agencies"], summary="One agency or service station")
     def get_agency(self, call, agency_id):
         return self.agencies.get(agency_id)
 
-    @route("POST", "/api/v1/agencies", roles=auth.REGION_ADMINS, body=schemas.AgencyCreation,
+    @route("POST", "/api/v1/agencies", body=schemas.AgencyCreation, access="""
+               national_admin  ok  ok       -
+               region_admins   ok  refused  -""",
            response=schemas.Agency, status=201, tags=["agencies"],
            summary="Add an agency or service station in the caller's region")
     def create_agency(self, call):
         require_region(call.principal, call.body["region_code"], "an agency")
         return self.agencies.create_agency(call.body)
 
-    @route("POST", "/api/v1/agencies/skeleton", roles=(auth.NATIONAL_ADMIN,), response=SkeletonLoaded,
+    @route("POST", "/api/v1/agencies/skeleton", access=access.callers(auth.NATIONAL_ADMIN), response=SkeletonLoaded,
            tags=["agencies"], summary="Load the national skeleton from GB/T 2260 (idempotent)")
     def load_skeleton(self, call):
         """One agency per province, city and county in use today, under the national agency."""
         return self.agencies.generate_skeleton()
 
-    @route("PATCH", "/api/v1/agencies/<int:agency_id>", roles=auth.REGION_ADMINS, body=schemas.AgencyChanges,
+    @route("PATCH", "/api/v1/agencies/<int:agency_id>", access=ITS_ADMINS, body=schemas.AgencyChanges,
            response=schemas.Agency, tags=["agencies"],
            summary="Change an agency of the caller's region (name, parent, areas, park, active)")
     def update_agency(self, call, agency_id):
-        agency = self.agencies.get(agency_id)
-        require_region(call.principal, agency["region_code"], f"agency {agency_id}")
+        if not call.principal.covers_region(self.agencies.get(agency_id)["region_code"]):
+            raise hidden("agency", agency_id)
         return self.agencies.update_agency(agency_id, call.body)
 
-    @route("GET", "/api/v1/agencies/<int:agency_id>/escalation", public=True, response=schemas.Agency,
+    @route("GET", "/api/v1/agencies/<int:agency_id>/escalation", access=ANYONE_READS, response=schemas.Agency,
            tags=["agencies"], summary="Where the agency escalates: its parent (404 at national level)")
     def agency_escalation(self, call, agency_id):
         parent = self.agencies.escalation_target(agency_id)
@@ -65,26 +74,28 @@ class AgencyRoutes(PolicyRoutes, LibraryRoutes, ProviderRoutes):
                            {"agency_id": agency_id})
         return parent
 
-    @route("GET", "/api/v1/agencies/<int:agency_id>/guide", public=True, response=schemas.Guide,
+    @route("GET", "/api/v1/agencies/<int:agency_id>/guide", access=ANYONE_READS, response=schemas.Guide,
            tags=["agencies"], summary="The agency's service guide (六公开)")
     def get_guide(self, call, agency_id):
         return self.agencies.get_guide(agency_id)
 
-    @route("PUT", "/api/v1/agencies/<int:agency_id>/guide", roles=auth.REGION_ADMINS + (auth.AGENCY_STAFF,),
-           body=schemas.GuideContent, response=schemas.Guide, tags=["agencies"],
+    @route("PUT", "/api/v1/agencies/<int:agency_id>/guide", body=schemas.GuideContent, access="""
+               national_admin  ok  ok      -
+               region_admins   ok  hidden  -
+               agency_staff    ok  hidden  -""",
+           response=schemas.Guide, tags=["agencies"],
            summary="Publish a new version of the agency's service guide")
     def publish_guide(self, call, agency_id):
         """The agency's own staff, or an admin of its region, publish its guide."""
         principal = call.principal
         if principal.role == auth.AGENCY_STAFF:
             if principal.scope != str(agency_id):
-                raise Forbidden("agency staff may only edit their own agency's guide",
-                                {"agency_id": agency_id})
-        else:
-            require_region(principal, self.agencies.get(agency_id)["region_code"], f"agency {agency_id}")
+                raise hidden("agency", agency_id)
+        elif not principal.covers_region(self.agencies.get(agency_id)["region_code"]):
+            raise hidden("agency", agency_id)
         return self.agencies.publish_guide(agency_id, call.body, principal.subject)
 
-    @route("GET", "/api/v1/routing", public=True, query=schemas.RoutingQuery, response=schemas.RoutingDecision,
+    @route("GET", "/api/v1/routing", access=access.PUBLIC, query=schemas.RoutingQuery, response=schemas.RoutingDecision,
            tags=["agencies"], summary="Which agency answers for a region, park and service area, and why")
     def route_request(self, call):
         query = call.query

@@ -4,27 +4,41 @@ Who sees what: an enterprise itself only; region administrators the
 enterprises of their region; agency staff those in their agency's area (a
 national agency: all); the national administrator all. Contact data (personal
 data) is shown only to the enterprise and to administrators of its region.
-Reading outside one's scope answers 404; writing answers 403.
+An enterprise outside the caller's scope answers exactly like one that does
+not exist, to reads and writes alike. A writer gets back only what it may
+read: a provincial system, which reads nothing, gets the acknowledgement.
 """
 import structlog
 from marshmallow import Schema, fields
 from nameko.exceptions import MethodNotFound
 
 from chassis import credit_codes, regions
-from gateway import auth, pages
-from gateway.api import ApiError, Forbidden, NotFound, require_region, route
+from gateway import access, auth, pages
+from gateway.api import ApiError, Forbidden, hidden, require_region, route
+from gateway.routes.requests import actor_of
 from gateway.rpc import ServiceProxy, in_parallel, result
 from services.enterprises import schemas
 
 log = structlog.get_logger(__name__)
 
-REGISTRARS = auth.REGION_ADMINS + (auth.PROVINCE_SYSTEM,)
-READERS = auth.REGION_ADMINS + (auth.AGENCY_STAFF, auth.ENTERPRISE)
-EDITORS = auth.REGION_ADMINS + (auth.PROVINCE_SYSTEM, auth.ENTERPRISE)
-FINDERS = auth.REGION_ADMINS + (auth.AGENCY_STAFF,)
+READERS = frozenset(auth.REGION_ADMINS + (auth.AGENCY_STAFF, auth.ENTERPRISE))
 CONTACT_READERS = frozenset(auth.REGION_ADMINS + (auth.ENTERPRISE,))
 
+# Who reads one enterprise's file (and its portrait, size class, criteria): in their
+# scope; anyone else's answers as if it did not exist.
+FILE_READERS = """
+    national_admin  ok  ok      ok
+    region_admins   ok  hidden  ok
+    agency_staff    ok  hidden  ok
+    enterprise      ok  hidden  hidden"""
+FINDERS = access.callers(*auth.REGION_ADMINS, auth.AGENCY_STAFF)
+REGISTRARS = """
+    national_admin   ok  ok       -
+    region_admins    ok  refused  -
+    province_system  ok  refused  -"""
+
 EnterprisePage = pages.page_schema(schemas.EnterpriseSummary, "EnterprisePage")
+ProfileHistoryPage = pages.page_schema(schemas.ProfileChange, "ProfileHistoryPage")
 
 
 class EnterpriseSearchQuery(pages.PageQuery, schemas.SearchFilters):
@@ -86,7 +100,7 @@ class EnterpriseRoutes:
         """
         if principal.role == auth.ENTERPRISE:
             if not principal.is_enterprise(uscc):
-                raise NotFound(f"no enterprise with uscc {uscc}", {"uscc": uscc})
+                raise hidden("enterprise", uscc)
             return fetch()
         calls = {"answer": fetch}
         if principal.role == auth.AGENCY_STAFF:
@@ -95,49 +109,83 @@ class EnterpriseRoutes:
         answer = result(found["answer"])
         scope = self._scope(principal, result(found["agency"]) if "agency" in found else None)
         if scope is not None and not answer["region_code"].startswith(scope):
-            raise NotFound(f"no enterprise with uscc {uscc}", {"uscc": uscc})
+            raise hidden("enterprise", uscc)
         return answer
 
     # -- one enterprise ---------------------------------------------------------------
 
-    @route("POST", "/api/v1/enterprises", roles=REGISTRARS,
+    @route("POST", "/api/v1/enterprises", access=REGISTRARS,
            body=schemas.EnterpriseRegistration, response=schemas.Enterprise,
            status=201, tags=["enterprises"],
-           summary="Register an SME in the caller's region (size class is computed)")
+           summary="Register an SME in the caller's region (size class is computed; tiers only "
+                   "from their issuing authority)")
     def register_enterprise(self, call):
-        """An admin (or provincial system) registers an SME inside its own region."""
+        """An admin (or provincial system) registers an SME inside its own region. A USCC
+        already registered anywhere is the same 409, naming no region."""
         require_region(call.principal, call.body["region_code"], "an enterprise")
-        return self.enterprises.register(call.body)
+        return self._readable(call.principal, self.enterprises.register(call.body, actor_of(call.principal)))
 
-    @route("GET", "/api/v1/enterprises/<uscc>", roles=READERS,
+    @route("GET", "/api/v1/enterprises/<uscc>", access=FILE_READERS,
            response=schemas.Enterprise, tags=["enterprises"],
            summary="One enterprise's profile (一企一档)")
     def get_enterprise(self, call, uscc):
         """An enterprise reads itself; admins and agency staff read enterprises of their area."""
         uscc = credit_codes.compact(uscc)
         profile = self._visible(call.principal, uscc, lambda: self.enterprises.get(uscc))
-        if call.principal.role not in CONTACT_READERS:
+        return self._readable(call.principal, profile)
+
+    def _readable(self, principal, profile):
+        """What of a profile the caller may read: contact data only for its readers, and for
+        a caller that reads no profiles (a provincial system) only the acknowledgement."""
+        if principal.role not in READERS:
+            return {"uscc": profile["uscc"], "updated_at": profile["updated_at"]}
+        if principal.role not in CONTACT_READERS:
             profile.pop("contact", None)
         return profile
 
-    @route("PATCH", "/api/v1/enterprises/<uscc>", roles=EDITORS,
-           body=schemas.EnterpriseChange, response=schemas.Enterprise, tags=["enterprises"],
-           summary="Change a profile; an enterprise may change only its contact, park and figures")
+    @route("PATCH", "/api/v1/enterprises/<uscc>", body=schemas.EnterpriseChange, access="""
+               national_admin   ok  ok      ok
+               region_admins    ok  hidden  ok
+               province_system  ok  hidden  ok
+               enterprise       ok  hidden  hidden""",
+           response=schemas.Enterprise, tags=["enterprises"],
+           summary="Change a profile; an enterprise may change only its contact, park and the figures "
+                   "of the last completed and the current year; a change that changes nothing is 422. "
+                   "A provincial system gets back only uscc and updated_at")
     def update_enterprise(self, call, uscc):
         """Admins change enterprises of their region (and may not move one out of it); an
-        enterprise changes its own contact, park and yearly figures, never its size class or tiers."""
+        enterprise changes its own contact, park and recent figures, never its size class or
+        tiers; tiers only their issuing authority changes. Each change lands in the profile's
+        history with the caller and ``reason``."""
         principal, uscc = call.principal, credit_codes.compact(uscc)
         if principal.role == auth.ENTERPRISE:
             if not principal.is_enterprise(uscc):
-                raise Forbidden(f"enterprise {uscc} is not yours", {"uscc": uscc})
+                raise hidden("enterprise", uscc)
             refused = sorted(set(call.body) - schemas.ENTERPRISE_EDITABLE)
             if refused:
                 raise Forbidden("an enterprise may change only its contact, park and figures",
                                 {field: ["not editable by the enterprise"] for field in refused})
-            return self.enterprises.update(uscc, call.body)
-        return self.enterprises.update(uscc, call.body, within=self._scope(principal))
+            changed = self.enterprises.update(uscc, call.body, actor=actor_of(principal))
+        else:
+            changed = self.enterprises.update(uscc, call.body, within=self._scope(principal),
+                                              actor=actor_of(principal))
+        return self._readable(principal, changed)
 
-    @route("GET", "/api/v1/enterprises/<uscc>/portrait", roles=READERS,
+    @route("GET", "/api/v1/enterprises/<uscc>/history", query=pages.PageQuery, access="""
+               national_admin  ok  ok      ok
+               region_admins   ok  hidden  ok
+               enterprise      ok  hidden  hidden""",
+           response=ProfileHistoryPage, tags=["enterprises"],
+           summary="The profile's history: every change with who made it, when and why")
+    def enterprise_history(self, call, uscc):
+        uscc = credit_codes.compact(uscc)
+        limit, offset = pages.window(call.query)
+        found = self._visible(call.principal, uscc, lambda: dict(
+            self.enterprises.history(uscc, limit, offset),
+            region_code=self.enterprises.get(uscc)["region_code"]))
+        return pages.page_of(found["items"], found["total"], call.query)
+
+    @route("GET", "/api/v1/enterprises/<uscc>/portrait", access=FILE_READERS,
            response=EnterprisePortrait, tags=["enterprises"],
            summary="精准画像: size class, active tiers, industry, region, figures trend, "
                    "requests and matched policies")
@@ -172,14 +220,14 @@ class EnterpriseRoutes:
                                                   for key, policy in by_key.items()})
         return [{"id": by_key[key]["id"], "title": by_key[key].get("title")} for key in matched]
 
-    @route("GET", "/api/v1/enterprises/<uscc>/size-class", roles=READERS, query=SizeClassQuery,
+    @route("GET", "/api/v1/enterprises/<uscc>/size-class", access=FILE_READERS, query=SizeClassQuery,
            response=schemas.SizeClassAsOf, tags=["enterprises"],
            summary="The size class an enterprise had on a date (e.g. a contract date)")
     def enterprise_size_class(self, call, uscc):
         uscc, as_of = credit_codes.compact(uscc), call.query["as_of"].isoformat()
         return self._visible(call.principal, uscc, lambda: self.enterprises.size_class_as_of(uscc, as_of))
 
-    @route("POST", "/api/v1/enterprises/<uscc>/explain", roles=READERS, body=schemas.Criteria,
+    @route("POST", "/api/v1/enterprises/<uscc>/explain", access=FILE_READERS, body=schemas.Criteria,
            response=schemas.Explanation, tags=["enterprises"],
            summary="Whether one enterprise meets criteria, criterion by criterion")
     def explain_criteria(self, call, uscc):
@@ -198,25 +246,27 @@ class EnterpriseRoutes:
 
     # -- many enterprises ---------------------------------------------------------------
 
-    @route("GET", "/api/v1/enterprises", roles=FINDERS, query=EnterpriseSearchQuery,
+    @route("GET", "/api/v1/enterprises", access=FINDERS, query=EnterpriseSearchQuery,
            response=EnterprisePage, tags=["enterprises"],
            summary="Search enterprises of the caller's area by region, industry, size class, "
                    "tier, tag and name (substring, e.g. 专精特新)")
     def search_enterprises(self, call):
         return pages.listed(call.query, self.enterprises.search, within=self._scope(call.principal))
 
-    @route("POST", "/api/v1/enterprises/criteria/count", roles=FINDERS, body=schemas.Criteria,
+    @route("POST", "/api/v1/enterprises/criteria/count", access=FINDERS, body=schemas.Criteria,
            response=schemas.MatchCount, tags=["enterprises"],
            summary="How many enterprises of the caller's area meet criteria")
     def count_matching_enterprises(self, call):
         within = self._scope(call.principal)
         return {"count": self.enterprises.count_matching(call.body, within=within), "within": within}
 
-    @route("POST", "/api/v1/enterprises/import", roles=REGISTRARS, body=schemas.ImportBatch,
-           response=schemas.ImportReport, tags=["enterprises"],
+    @route("POST", "/api/v1/enterprises/import", access=access.callers(*auth.REGION_ADMINS, auth.PROVINCE_SYSTEM),
+           body=schemas.ImportBatch, response=schemas.ImportReport, tags=["enterprises"],
            summary="Register many enterprises from JSON lines or CSV; bad rows are reported by line")
     def import_enterprises(self, call):
         """A provincial roll-out, batch by batch (each body up to the gateway's size limit).
-        Rows outside the caller's region are rejected."""
+        Rows outside the caller's region, and rows with tiers the caller does not award, are
+        rejected; a USCC registered anywhere is "already registered", naming no region."""
         return self.enterprises.import_enterprises(call.body["content"], call.body["format"],
-                                                   within=self._scope(call.principal))
+                                                   within=self._scope(call.principal),
+                                                   actor=actor_of(call.principal))

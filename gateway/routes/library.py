@@ -1,12 +1,15 @@
 """Routes over the library entries: laws (/laws), experts (/experts), FAQs (/faqs),
 service products (/products) and cases (/cases), plus the library search.
 
-Laws, FAQs, products and cases are public to read; experts need a token (their
-contact details are not public). Admins add and change entries inside their
-own region (an entry's region code; 000000 entries are the national admin's).
+Laws, FAQs, products and cases are public to read; experts need a token, and
+an expert's phone and e-mail are for admins and agency staff only: everyone
+else sees the expert's name, organisation and areas and the contact route
+through the agency. Admins add and change entries inside their own region (an
+entry's region code; 000000 entries are the national admin's); an entry
+outside it answers changes like one that does not exist.
 """
-from gateway import auth, pages
-from gateway.api import require_region, route
+from gateway import access, auth, pages
+from gateway.api import hidden, require_region, route
 from gateway.rpc import ServiceProxy
 from services.agencies import schemas
 from services.agencies.library import KINDS
@@ -15,34 +18,69 @@ from services.agencies.library import KINDS
 SearchPage = pages.page_schema(schemas.SearchHit, "SearchPage")
 SearchQuery = type("SearchQuery", (pages.PageQuery, schemas.SearchFilter), {})
 
+EXPERT_CONTACT_READERS = frozenset(auth.REGION_ADMINS + (auth.AGENCY_STAFF,))
+EXPERT_CONTACT_FIELDS = ("phone", "email")
+EXPERT_CONTACT_ROUTE = ("through the agency: raise a request (POST /api/v1/requests) in one of the "
+                        "expert's service areas naming the expert; the agency that takes it arranges "
+                        "the contact")
+
+READ_PUBLIC = """
+    everyone  ok  ok  -"""
+READ_SIGNED_IN = """
+    signed_in  ok  ok  -"""
+ADD = """
+    national_admin  ok  ok       -
+    region_admins   ok  refused  -"""
+CHANGE = """
+    national_admin  ok  ok      -
+    region_admins   ok  hidden  -"""
+
+
+def as_seen_by(principal, kind, entry):
+    """An entry as the caller may see it: an expert's phone and e-mail only for admins and
+    agency staff; everyone else gets the contact route through the agency instead."""
+    if kind != "expert" or principal.role in EXPERT_CONTACT_READERS:
+        return entry
+    shown = {key: value for key, value in entry.items() if key not in EXPERT_CONTACT_FIELDS}
+    shown["contact_route"] = EXPERT_CONTACT_ROUTE
+    return shown
+
 
 def entry_routes(kind, path, title, filter_schema, public_read):
     """The four routes of one library kind: list, read, add and change."""
     spec = KINDS[kind]
     plural = f"{kind}s"
-    read = {"public": True} if public_read else {"roles": auth.ROLES}
+    read = READ_PUBLIC if public_read else READ_SIGNED_IN
+    listing = access.PUBLIC if public_read else access.callers("signed_in")
     query = type(f"{spec.view.__name__}Query", (pages.PageQuery, filter_schema), {})
     page_schema = pages.page_schema(spec.view, f"{spec.view.__name__}Page")
 
-    @route("GET", path, query=query, response=page_schema, tags=["library"], summary=f"{title}: list", **read)
+    @route("GET", path, access=listing, query=query,
+           response=page_schema, tags=["library"], summary=f"{title}: list")
     def list_entries(self, call):
-        return pages.listed(call.query, self.agencies.list_entries, kind)
+        found = pages.listed(call.query, self.agencies.list_entries, kind)
+        found["items"] = [as_seen_by(call.principal, kind, entry) for entry in found["items"]] \
+            if call.principal else found["items"]
+        return found
 
-    @route("GET", f"{path}/<int:entry_id>", response=spec.view, tags=["library"], summary=f"{title}: one", **read)
+    @route("GET", f"{path}/<int:entry_id>", access=read, response=spec.view, tags=["library"],
+           summary=f"{title}: one")
     def get_entry(self, call, entry_id):
-        return self.agencies.get_entry(kind, entry_id)
+        entry = self.agencies.get_entry(kind, entry_id)
+        return as_seen_by(call.principal, kind, entry) if call.principal else entry
 
-    @route("POST", path, roles=auth.REGION_ADMINS, body=spec.fields, response=spec.view, status=201,
+    @route("POST", path, access=ADD, body=spec.fields, response=spec.view, status=201,
            tags=["library"], summary=f"{title}: add one in the caller's region")
     def add_entry(self, call):
         require_region(call.principal, call.body.get("region_code", schemas.NATIONWIDE), f"a {kind}")
         return self.agencies.add_entry(kind, call.body)
 
-    @route("PATCH", f"{path}/<int:entry_id>", roles=auth.REGION_ADMINS, body=spec.changes, response=spec.view,
+    @route("PATCH", f"{path}/<int:entry_id>", access=CHANGE, body=spec.changes, response=spec.view,
            tags=["library"], summary=f"{title}: change one of the caller's region")
     def update_entry(self, call, entry_id):
         entry = self.agencies.get_entry(kind, entry_id)
-        require_region(call.principal, entry["region_code"], f"{kind} {entry_id}")
+        if not call.principal.covers_region(entry["region_code"]):
+            raise hidden(kind, entry_id)
         if "region_code" in call.body:
             require_region(call.principal, call.body["region_code"], f"a {kind}")
         return self.agencies.update_entry(kind, entry_id, call.body)
@@ -67,7 +105,7 @@ class LibraryRoutes:
     list_cases, get_case, add_case, update_case = entry_routes(
         "case", "/api/v1/cases", "Service cases (服务案例)", schemas.CatalogueFilter, public_read=True)
 
-    @route("GET", "/api/v1/search", public=True, query=SearchQuery, response=SearchPage, tags=["library"],
+    @route("GET", "/api/v1/search", access=access.PUBLIC, query=SearchQuery, response=SearchPage, tags=["library"],
            summary="Search the libraries (policies, laws, FAQs, experts, providers, products, cases)")
     def search_library(self, call):
         """Every word of ``q`` must occur; 专精特新 is found inside longer titles and texts.

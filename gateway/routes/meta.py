@@ -2,25 +2,25 @@
 from werkzeug.wrappers import Response
 
 from chassis import ops
-from gateway import openapi
+from gateway import access, openapi
 from gateway.api import route
 
 
 class MetaRoutes:
-    @route("GET", "/api/v1/openapi.json", public=True, tags=["meta"],
+    @route("GET", "/api/v1/openapi.json", access=access.PUBLIC, tags=["meta"],
            summary="This OpenAPI document")
     def openapi_document(self, call):
         return openapi.build(type(self))
 
-    @route("GET", "/metrics", public=True)
+    @route("GET", "/metrics", access=access.PUBLIC)
     def metrics(self, call):
         return self._ops("/metrics")
 
-    @route("GET", "/health/live", public=True)
+    @route("GET", "/health/live", access=access.PUBLIC)
     def live(self, call):
         return self._ops("/health/live")
 
-    @route("GET", "/health/ready", public=True)
+    @route("GET", "/health/ready", access=access.PUBLIC)
     def ready(self, call):
         return self._ops("/health/ready")
 

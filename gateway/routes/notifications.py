@@ -1,5 +1,5 @@
 """Routes over the notifications service: an enterprise's inbox."""
-from gateway import auth, pages
+from gateway import access, auth, pages
 from gateway.api import route
 from gateway.rpc import ServiceProxy
 from services.notifications import schemas
@@ -10,7 +10,7 @@ NoticePage = pages.page_schema(schemas.Notice, "NoticePage")
 class NotificationRoutes:
     notifications = ServiceProxy("notifications")
 
-    @route("GET", "/api/v1/notifications", roles=(auth.ENTERPRISE,), query=pages.PageQuery,
+    @route("GET", "/api/v1/notifications", access=access.callers(auth.ENTERPRISE), query=pages.PageQuery,
            response=NoticePage, tags=["notifications"],
            summary="The calling enterprise's inbox, newest first")
     def list_notifications(self, call):

@@ -6,10 +6,15 @@ the request is raised (default: the enterprise's registered county);
 ``service_request_id`` is the request id.  Open311's ``status`` is ``open``
 until the request is closed or withdrawn, ``expected_datetime`` is the end of
 the resolution deadline's day (China time) and ``agency_responsible`` the
-agency holding it.  Clients authenticate with the same bearer token as the
-rest of the API (it stands in for Open311's ``api_key``); filing needs an
-enterprise's token, and following requests shows only what the caller may see.
-Bodies may be posted as a form (as the specification has it) or as JSON.
+agency holding it.  Clients authenticate with the same token as the rest of
+the API, sent as Open311's ``api_key`` (query parameter or form field) or as a
+bearer header; filing needs an enterprise's token.  Following a request needs
+no token: anyone holding a request's id sees its public status only (state,
+service, agency and times, never the description or who raised it); the
+enterprise, its agency and its region's admins see it whole.  Bodies may be
+posted as a form (as the specification has it) or as JSON.  Errors come in
+Open311's shape, ``[{"code": <HTTP status>, "description": "..."}]``, and
+``/open311/discovery.json`` tells clients where the endpoint is.
 """
 from datetime import datetime, time
 
@@ -17,8 +22,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from chassis import credit_codes
 from chassis.errors import NotFound as DomainNotFound
-from gateway import auth
-from gateway.api import NotFound, Unprocessable, route
+from gateway import access, auth
+from gateway.api import ERROR_SHAPES, Forbidden, Unauthenticated, Unprocessable, route
 from gateway.routes.requests import READERS, actor_of, can_see, visibility_of
 from gateway.rpc import ServiceProxy
 from services.agencies.schemas import SERVICE_AREAS as AREA_NAMES
@@ -38,6 +43,22 @@ DESCRIPTIONS = {
 }
 MAX_IDS = 50
 OPEN311_PAGE = 100
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-05-01T00:00:00+08:00"
+# What anyone holding a request's id may see of it.
+PUBLIC_STATUS_FIELDS = ("service_request_id", "status", "service_code", "service_name",
+                        "agency_responsible", "requested_datetime", "updated_datetime",
+                        "expected_datetime")
+
+
+def open311_error(status, code, message, details):
+    """Open311's error shape: a list of ``{"code", "description"}`` (the code is the HTTP status)."""
+    problems = "; ".join(f"{name}: {', '.join(map(str, problem)) if isinstance(problem, list) else problem}"
+                         for name, problem in (details or {}).items())
+    return [{"code": status, "description": f"{message} ({problems})" if problems else message}]
+
+
+ERROR_SHAPES["/open311/"] = open311_error
 
 
 class Open311Service(Schema):
@@ -109,6 +130,36 @@ class Open311ServiceRequest(Schema):
     jurisdiction_id = fields.String()
 
 
+class Open311PublicStatus(Schema):
+    """A request as anyone holding its id sees it: its public status only."""
+
+    service_request_id = fields.String()
+    status = fields.String(metadata={"description": "open or closed"})
+    service_code = fields.String()
+    service_name = fields.String()
+    agency_responsible = fields.String(allow_none=True)
+    requested_datetime = fields.String()
+    updated_datetime = fields.String()
+    expected_datetime = fields.String(allow_none=True)
+
+
+class Open311Endpoint(Schema):
+    specification = fields.String()
+    url = fields.String()
+    changeset = fields.String()
+    type = fields.String()
+    formats = fields.List(fields.String())
+
+
+class Open311Discovery(Schema):
+    """Where the GeoReport v2 endpoint is and what it speaks (Open311 service discovery)."""
+
+    changeset = fields.String()
+    contact = fields.String()
+    key_service = fields.String()
+    endpoints = fields.List(fields.Nested(Open311Endpoint))
+
+
 class Open311RequestQuery(Schema):
     """``GET /open311/v2/requests.json`` parameters."""
 
@@ -161,11 +212,33 @@ def as_open311(request):
     }
 
 
+def public_status(request):
+    """A request as anyone holding its id may see it."""
+    shown = as_open311(request)
+    return {name: shown[name] for name in PUBLIC_STATUS_FIELDS}
+
+
+def as_seen_by(principal, request):
+    """The whole request for a caller in whose scope it lies, else its public status."""
+    if principal is not None and principal.role in READERS and can_see(principal, request):
+        return as_open311(request)
+    return public_status(request)
+
+
 class Open311Routes:
     requests = ServiceProxy("requests")
     enterprises = ServiceProxy("enterprises")
 
-    @route("GET", "/open311/v2/services.json", public=True, response=Open311Service(many=True),
+    @route("GET", "/open311/discovery.json", access=access.PUBLIC, response=Open311Discovery,
+           tags=["open311"], summary="Open311 service discovery: where the GeoReport v2 endpoint is")
+    def open311_discovery(self, call):
+        return {"changeset": CHANGESET, "contact": "全国中小企业服务一张网 (OneNet)",
+                "key_service": "api_key: the OneNet token of an enterprise user (to file requests)",
+                "endpoints": [{"specification": SPECIFICATION, "url": f"{call.base_url}/open311/v2",
+                               "changeset": CHANGESET, "type": "production",
+                               "formats": ["application/json"]}]}
+
+    @route("GET", "/open311/v2/services.json", access=access.PUBLIC, response=Open311Service(many=True),
            tags=["open311"], summary="Open311: the service areas requests can be filed under")
     def open311_services(self, call):
         return [{"service_code": code, "service_name": AREA_NAMES[code],
@@ -173,8 +246,9 @@ class Open311Routes:
                  "type": "realtime", "keywords": code, "group": "SME services"}
                 for code in schemas.SERVICE_AREAS]
 
-    @route("POST", "/open311/v2/requests.json", roles=(auth.ENTERPRISE,), body=Open311RequestSubmission,
-           response=Open311Receipt(many=True), status=201, forms=True, tags=["open311"],
+    @route("POST", "/open311/v2/requests.json", access=access.callers(auth.ENTERPRISE),
+           body=Open311RequestSubmission, response=Open311Receipt(many=True), status=201, forms=True,
+           api_key=True, tags=["open311"],
            summary="Open311: file a request (as the calling enterprise)")
     def open311_file(self, call):
         data = Open311RequestSubmission().load(call.body)
@@ -192,11 +266,12 @@ class Open311Routes:
         return [{"service_request_id": created["id"], "service_notice": service_notice(created),
                  "account_id": uscc}]
 
-    @route("GET", "/open311/v2/requests.json", roles=READERS, query=Open311RequestQuery,
-           response=Open311ServiceRequest(many=True), tags=["open311"],
-           summary="Open311: requests within the caller's scope (newest first, up to 100)")
+    @route("GET", "/open311/v2/requests.json", access=access.PUBLIC, query=Open311RequestQuery,
+           response=Open311ServiceRequest(many=True), api_key=True, tags=["open311"],
+           summary="Open311: requests by id (anyone: their public status) or, with an api_key, "
+                   "those within the caller's scope (newest first, up to 100)")
     def open311_requests(self, call):
-        query = call.query
+        query, principal = call.query, call.principal
         if query.get("service_request_id"):
             ids = [part.strip() for part in query["service_request_id"].split(",") if part.strip()]
             if len(ids) > MAX_IDS:
@@ -204,12 +279,15 @@ class Open311Routes:
             found = []
             for request_id in ids:
                 try:
-                    request = self.requests.get(request_id)
+                    found.append(as_seen_by(principal, self.requests.get(request_id)))
                 except DomainNotFound:
                     continue
-                if can_see(call.principal, request):
-                    found.append(as_open311(request))
             return found
+        if principal is None:
+            raise Unauthenticated("listing requests needs an api_key; without one, ask for requests "
+                                  "by service_request_id")
+        if principal.role not in READERS:
+            raise Forbidden(f"role {principal.role} lists no requests; ask by service_request_id")
         filters = {}
         if query.get("service_code"):
             filters["service_area"] = query["service_code"]
@@ -221,17 +299,16 @@ class Open311Routes:
             filters["submitted_from"] = query["start_date"].astimezone(CHINA_TIME).date().isoformat()
         if query.get("end_date"):
             filters["submitted_to"] = query["end_date"].astimezone(CHINA_TIME).date().isoformat()
-        page = self.requests.list(visibility_of(call.principal), filters, OPEN311_PAGE, 0)
+        page = self.requests.list(visibility_of(principal), filters, OPEN311_PAGE, 0)
         return [as_open311(item) for item in page["items"]]
 
-    @route("GET", "/open311/v2/requests/<request_id>.json", roles=READERS,
-           response=Open311ServiceRequest(many=True), tags=["open311"],
-           summary="Open311: one request (as a one-element list)")
+    @route("GET", "/open311/v2/requests/<request_id>.json", access="""
+               everyone  ok  ok  ok""",
+           response=Open311ServiceRequest(many=True), api_key=True, tags=["open311"],
+           summary="Open311: one request (as a one-element list); without a token, or outside the "
+                   "caller's scope, its public status only")
     def open311_request(self, call, request_id):
-        request = self.requests.get(request_id)
-        if not can_see(call.principal, request):
-            raise NotFound(f"no request with id {request_id}", {"service_request_id": request_id})
-        return [as_open311(request)]
+        return [as_seen_by(call.principal, self.requests.get(request_id))]
 
     def _registered_county(self, uscc):
         try:

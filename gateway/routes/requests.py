@@ -2,19 +2,27 @@
 
 Who sees what: an enterprise its own requests; agency staff the requests
 their agency holds and those it escalated; region administrators the
-requests raised in their region; the national administrator all.  Reading a
-request outside one's scope answers 404; acting on one answers 403.
+requests raised in their region; the national administrator all.  A request
+outside one's scope answers exactly like one that does not exist (404), to
+reads and actions alike.
 """
 from marshmallow import Schema, fields
 
-from gateway import auth, pages
-from gateway.api import Forbidden, NotFound, route
+from gateway import access, auth, pages
+from gateway.api import Forbidden, hidden, route
 from gateway.rpc import ServiceProxy, in_parallel, result
 from services.agencies.schemas import Agency
 from services.requests import schemas
 
 READERS = auth.REGION_ADMINS + (auth.AGENCY_STAFF, auth.ENTERPRISE)
-ACTORS = READERS
+
+# Who reaches one request: the enterprise that raised it, the agency holding it (or that
+# escalated it), the administrators of the region where it was raised.
+REQUEST_READERS = """
+    national_admin  ok  ok      ok
+    region_admins   ok  hidden  ok
+    agency_staff    ok  hidden  ok
+    enterprise      ok  hidden  hidden"""
 
 ServiceRequestPage = pages.page_schema(schemas.ServiceRequestSummary, "ServiceRequestPage")
 
@@ -68,7 +76,7 @@ class RequestRoutes:
     requests = ServiceProxy("requests")
     agencies = ServiceProxy("agencies")
 
-    @route("POST", "/api/v1/requests", roles=(auth.ENTERPRISE,), body=schemas.RequestSubmission,
+    @route("POST", "/api/v1/requests", access=access.callers(auth.ENTERPRISE), body=schemas.RequestSubmission,
            response=schemas.ServiceRequest, status=201, tags=["requests"],
            summary="Raise a request (or an arrears complaint); it is routed to an agency at once")
     def submit_request(self, call):
@@ -76,7 +84,7 @@ class RequestRoutes:
         that has it and the day by which it will be answered."""
         return self.requests.submit(call.principal.scope, call.body, actor_of(call.principal))
 
-    @route("GET", "/api/v1/requests", roles=READERS, query=RequestListQuery,
+    @route("GET", "/api/v1/requests", access=access.callers(*READERS), query=RequestListQuery,
            response=ServiceRequestPage, tags=["requests"],
            summary="Requests within the caller's scope, newest first, filtered")
     def list_requests(self, call):
@@ -88,34 +96,38 @@ class RequestRoutes:
         found = self.requests.list(visibility_of(call.principal), filters, limit, offset)
         return pages.page_of(found["items"], found["total"], call.query)
 
-    @route("GET", "/api/v1/requests/<request_id>", roles=READERS, response=schemas.ServiceRequest,
+    @route("GET", "/api/v1/requests/<request_id>", access=REQUEST_READERS, response=schemas.ServiceRequest,
            tags=["requests"], summary="One request with its history, ratings and revisit calls")
     def get_request(self, call, request_id):
-        return self._request_within_scope(call.principal, request_id, NotFound)
+        return self._request_within_scope(call.principal, request_id)
 
-    @route("POST", "/api/v1/requests/<request_id>/transitions", roles=ACTORS,
+    @route("POST", "/api/v1/requests/<request_id>/transitions", access=REQUEST_READERS,
            body=schemas.TransitionRequest, response=schemas.ServiceRequest, tags=["requests"],
            summary="Move a request on (accept, start, resolve, transfer, return, escalate, "
-                   "withdraw, reopen, close); 409 lists what is allowed instead")
+                   "withdraw, reopen, close); 409 lists what is allowed instead. A transfer goes "
+                   "only to an active agency offering the request's area within the region of the "
+                   "holder or its parent; provider_id names an admitted provider covering the request")
     def transition_request(self, call, request_id):
-        self._request_within_scope(call.principal, request_id, Forbidden)
+        self._request_within_scope(call.principal, request_id)
         return self.requests.transition(request_id, call.body, actor_of(call.principal))
 
-    @route("POST", "/api/v1/requests/<request_id>/rating", roles=(auth.ENTERPRISE,),
+    @route("POST", "/api/v1/requests/<request_id>/rating", access="""
+               enterprise  ok  hidden  hidden""",
            body=schemas.RatingSubmission, response=schemas.ServiceRequest, status=201,
            tags=["requests"], summary="The enterprise rates a resolution (1-5) and says if it is solved")
     def rate_request(self, call, request_id):
-        self._request_within_scope(call.principal, request_id, Forbidden)
+        self._request_within_scope(call.principal, request_id)
         return self.requests.rate(request_id, call.body, actor_of(call.principal))
 
-    @route("POST", "/api/v1/requests/<request_id>/revisits", roles=(auth.AGENCY_STAFF,),
+    @route("POST", "/api/v1/requests/<request_id>/revisits", access="""
+               agency_staff  ok  hidden  ok""",
            body=schemas.RevisitCallRecord, response=schemas.ServiceRequest, status=201,
            tags=["requests"], summary="The holding agency records its revisit call (回访)")
     def record_revisit(self, call, request_id):
-        self._request_within_scope(call.principal, request_id, Forbidden)
+        self._request_within_scope(call.principal, request_id)
         return self.requests.record_revisit(request_id, call.body, actor_of(call.principal))
 
-    @route("GET", "/api/v1/assessment", roles=auth.REGION_ADMINS, query=schemas.AssessmentQuery,
+    @route("GET", "/api/v1/assessment", access=access.callers(*auth.REGION_ADMINS), query=schemas.AssessmentQuery,
            response=schemas.Assessment, tags=["requests"],
            summary="评估问效: a region's figures for a period")
     def assessment(self, call):
@@ -124,44 +136,46 @@ class RequestRoutes:
             raise Forbidden(f"region {region} is outside your scope", {"region": region})
         return self.requests.assessment(region, call.query["period"])
 
-    @route("GET", "/api/v1/agencies/<int:agency_id>/queue", roles=auth.REGION_ADMINS + (auth.AGENCY_STAFF,),
+    @route("GET", "/api/v1/agencies/<int:agency_id>/queue", access="""
+               national_admin  ok  ok      -
+               region_admins   ok  hidden  -
+               agency_staff    ok  hidden  -""",
            query=pages.PageQuery, response=AgencyQueue, tags=["requests"],
            summary="An agency's work queue: its open requests, overdue first")
     def agency_queue(self, call, agency_id):
         principal = call.principal
         if principal.role == auth.AGENCY_STAFF and principal.scope != str(agency_id):
-            raise NotFound(f"no agency with id {agency_id}", {"agency_id": agency_id})
+            raise hidden("agency", agency_id)
         limit, offset = pages.window(call.query)
         calls = in_parallel(agency=lambda: self.agencies.get(agency_id),
                             queue=lambda: self.requests.queue(agency_id, limit, offset))
         agency, found = result(calls["agency"]), result(calls["queue"])
         if principal.role != auth.AGENCY_STAFF and not principal.covers_region(agency["region_code"]):
-            raise NotFound(f"no agency with id {agency_id}", {"agency_id": agency_id})
+            raise hidden("agency", agency_id)
         return {"agency": agency, **pages.page_of(found["items"], found["total"], call.query)}
 
-    @route("PUT", "/api/v1/holiday-schedules/<int:year>", roles=(auth.NATIONAL_ADMIN,),
+    @route("PUT", "/api/v1/holiday-schedules/<int:year>", access=access.callers(auth.NATIONAL_ADMIN),
            body=schemas.HolidaySchedule, response=schemas.HolidayScheduleLoaded, tags=["operations"],
            summary="Load the State Council's holiday schedule for a year; provisional deadlines "
                    "are recomputed")
     def load_holiday_schedule(self, call, year):
         return self.requests.load_holiday_schedule(year, call.body)
 
-    @route("GET", "/api/v1/clock", roles=(auth.NATIONAL_ADMIN,), response=schemas.ClockReading,
+    @route("GET", "/api/v1/clock", access=access.callers(auth.NATIONAL_ADMIN), response=schemas.ClockReading,
            tags=["operations"], summary="The requests service's clock")
     def read_clock(self, call):
         return self.requests.clock_reading()
 
-    @route("PUT", "/api/v1/clock", roles=(auth.NATIONAL_ADMIN,), body=schemas.ClockSetting,
+    @route("PUT", "/api/v1/clock", access=access.callers(auth.NATIONAL_ADMIN), body=schemas.ClockSetting,
            response=schemas.ClockReading, tags=["operations"],
            summary="Move the clock (test networks with clock control on); overdue requests "
                    "are escalated at once")
     def set_clock(self, call):
         return self.requests.set_clock(call.body["offset_seconds"])
 
-    def _request_within_scope(self, principal, request_id, refusal):
-        """The request if the caller may see it, else ``refusal`` (404 to read, 403 to act)."""
+    def _request_within_scope(self, principal, request_id):
+        """The request if the caller may see it, else the 404 of a request that does not exist."""
         request = self.requests.get(request_id)
         if not can_see(principal, request):
-            raise refusal(f"request {request_id} is outside your scope" if refusal is Forbidden
-                          else f"no request with id {request_id}", {"request_id": request_id})
+            raise hidden("request", request_id)
         return request

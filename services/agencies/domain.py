@@ -39,7 +39,7 @@ def is_city_slot(division):
 
 def coverage_prefix(region_code):
     """The code prefix an agency at ``region_code`` covers ('' for the whole country)."""
-    return "" if region_code == NATIONWIDE else regions.prefix(region_code)
+    return regions.coverage_prefix(region_code)
 
 
 def covering_prefixes(region_code):

@@ -40,6 +40,8 @@ def list_policies(tx, filters, limit, offset):
     if "agency_id" in filters:
         conditions.append("agency_id = %(agency_id)s")
         params["agency_id"] = filters["agency_id"]
+    if "published" in filters:
+        conditions.append("published_at IS NOT NULL" if filters["published"] else "published_at IS NULL")
     return page(tx, "policy", conditions, params, "issued_on DESC, id DESC", limit, offset)
 
 

@@ -411,6 +411,8 @@ class ExpertFields(Schema):
 class Expert(ExpertFields):
     id = fields.Integer()
     updated_at = fields.DateTime()
+    contact_route = fields.String(metadata={
+        "description": "How to reach the expert, for callers that do not see phone and e-mail"})
 
 
 class ExpertFilter(Schema):

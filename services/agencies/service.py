@@ -230,7 +230,8 @@ class AgenciesService:
     def list_policies(self, filters, limit, offset):
         """A page of policies.
 
-        ``filters``: states (list), area, region (applies to), within (scope prefix), agency_id.
+        ``filters``: states (list), area, region (applies to), within (scope prefix), agency_id,
+        published (true: ever published, which the public may see; false: never published).
         """
         with self.db.transaction() as tx:
             rows, total = library_store.list_policies(tx, filters, limit, offset)

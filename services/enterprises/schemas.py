@@ -23,6 +23,18 @@ TIERS = ("tech_sme", "innovative_sme", "specialized_sme", "little_giant")
 TIER_NAMES = {"tech_sme": "科技型中小企业", "innovative_sme": "创新型中小企业",
               "specialized_sme": "专精特新中小企业", "little_giant": "专精特新\"小巨人\"企业"}
 ISSUING_LEVELS = ("national", "province", "city")
+# Who awards each tier, and the level its certificates then carry (the issuing
+# authority decides): 小巨人 by the MIIT; 专精特新 and 创新型 by the provincial
+# SME departments (or the MIIT); 科技型 by the provincial science departments.
+TIER_AWARDERS = {
+    "little_giant": {"national_admin": "national"},
+    "specialized_sme": {"national_admin": "national", "province_admin": "province"},
+    "innovative_sme": {"national_admin": "national", "province_admin": "province"},
+    "tech_sme": {"province_admin": "province"},
+}
+# Who may change figures of a year before the last completed one (history), besides nobody:
+# the administrators of the enterprise's region (the gateway confines them to it).
+HISTORY_EDITORS = frozenset({"national_admin", "province_admin", "city_admin", "county_admin"})
 LEGAL_FORMS = {
     "limited_liability": "有限责任公司",
     "joint_stock": "股份有限公司",
@@ -211,13 +223,27 @@ class EnterpriseChange(EnterpriseFields):
     and the figures.
     """
 
+    reason = fields.String(validate=validate.Length(min=2, max=500), metadata={
+        "description": "Why the change is made; kept in the profile's history (required to change "
+                       "figures of a year before the last completed one)"})
+
     @validates_schema
     def _not_empty(self, data, **kwargs):
-        if not data:
+        if not set(data) - {"reason"}:
             raise ValidationError("send at least one field to change")
 
 
-ENTERPRISE_EDITABLE = frozenset({"contact", "park", "figures_year", *FIGURE_FIELDS})
+ENTERPRISE_EDITABLE = frozenset({"contact", "park", "figures_year", "reason", *FIGURE_FIELDS})
+
+
+class ProfileChange(Schema):
+    """One entry of a profile's history: who changed which fields, when and why."""
+
+    changed_at = fields.DateTime()
+    actor_role = fields.String(metadata={"description": "The caller's role (national_admin, enterprise, ...)"})
+    actor = fields.String(metadata={"description": "The caller's subject"})
+    reason = fields.String(allow_none=True)
+    changes = fields.Dict(metadata={"description": "Field → {from, to}; figures name their year"})
 
 
 class EnterpriseFigures(Schema):

@@ -11,12 +11,14 @@ from chassis.outbox import Outbox
 from chassis.rpc import rpc
 from chassis.timers import every
 from services.enterprises import criteria as criteria_rules
-from services.enterprises import domain, imports, schemas, store
+from services.enterprises import authority, domain, imports, schemas, store
 
 log = structlog.get_logger(__name__)
 
 MAX_USCC_PAGE = 10_000
 MAX_SEARCH_PAGE = 1000
+MAX_HISTORY_PAGE = 100
+INTERNAL_ACTOR = {"role": "system", "subject": "internal"}
 TIER_SWEEP_SECONDS = 3600
 
 
@@ -59,14 +61,17 @@ class EnterprisesService:
     # -- the file of one enterprise ---------------------------------------------------
 
     @rpc
-    def register(self, registration):
+    def register(self, registration, actor=None):
         """Register an SME (建档); emits ``enterprise.registered``. Used by the gateway and provinces.
 
-        Size class is computed from the figures; a taken USCC is a ``Conflict``.
+        Size class is computed from the figures; a taken USCC is a ``Conflict``
+        (the same answer wherever the enterprise is registered). Tiers it is
+        registered with must be the ``actor``'s to award.
         """
         data = load(schemas.EnterpriseRegistration(), registration, "enterprise registration")
         on = domain.today()
         profile = domain.new_profile(data, on)
+        authority.check_awards(actor, [], profile["tiers"])
         with self.db.transaction() as tx:
             store.insert_profile(tx, profile, on)
             self.outbox.add(tx, "enterprise.registered", domain.registered_event(profile, on),
@@ -83,13 +88,18 @@ class EnterprisesService:
         return schemas.Enterprise().dump(domain.view(profile, domain.today()))
 
     @rpc
-    def update(self, uscc, change, within=None):
+    def update(self, uscc, change, within=None, actor=None):
         """Change a profile (the gateway has checked which fields the caller may change).
 
-        ``within``: the caller's region prefix; an enterprise outside it, or a
-        move outside it, is ``Forbidden``. Figures re-settle the size class.
-        Emits ``enterprise.updated`` with the changed fields,
-        ``enterprise.tier_changed`` when the awards change and
+        ``within``: the caller's region prefix; an enterprise outside it is
+        ``NotFound``, word for word as one that does not exist, and a move
+        outside it is ``Forbidden``. ``actor`` (role, scope, subject) must be
+        the issuing authority of the tiers it changes, and may change figures of
+        years before the last completed one only as an administrator, with a
+        reason (:mod:`authority`). A change that changes nothing is refused.
+        Figures re-settle the size class. Every change is kept in the profile's
+        history with its actor and reason. Emits ``enterprise.updated`` with the
+        changed fields, ``enterprise.tier_changed`` when the awards change and
         ``enterprise.size_class_changed`` when the class moves.
         """
         data = load(schemas.EnterpriseChange(), change, "enterprise change")
@@ -98,17 +108,31 @@ class EnterprisesService:
         with self.db.transaction() as tx:
             stored = self._profile(tx, uscc, lock=True)
             if scope and not stored["region_code"].startswith(scope):
-                raise Forbidden(f"enterprise {stored['uscc']} is outside your region {scope}",
-                                {"uscc": [f"registered in {stored['region_code']}"]})
+                raise NotFound(f"no enterprise with uscc {uscc}", {"uscc": uscc})
             if scope and not data.get("region_code", scope).startswith(scope):
                 raise Forbidden(f"region {data['region_code']} is outside your region {scope}",
                                 {"region_code": [f"outside your region {scope}"]})
+            authority.check_figures_year(actor, stored, data, on)
             profile, changed = domain.apply_change(stored, data, on)
-            if changed:
-                store.save_profile(tx, profile, changed, on)
-                self._announce_changes(tx, stored, profile, changed, on)
+            if not changed:
+                raise ValidationFailed("the change changes nothing: every field sent has that value already",
+                                       {name: ["unchanged"] for name in data if name != "reason"})
+            if "tiers" in changed:
+                authority.check_awards(actor, stored["tiers"], profile["tiers"])
+            store.save_profile(tx, profile, changed, on)
+            store.add_change(tx, profile["uscc"], actor or INTERNAL_ACTOR, data.get("reason"), changed)
+            self._announce_changes(tx, stored, profile, changed, on)
         log.info("enterprise_updated", uscc=profile["uscc"], changed=sorted(changed))
         return schemas.Enterprise().dump(domain.view(profile, on))
+
+    @rpc
+    def history(self, uscc, limit=20, offset=0):
+        """The profile's history (who changed what, when and why), newest first: ``{"items", "total"}``."""
+        limit, offset = max(1, min(int(limit), MAX_HISTORY_PAGE)), max(0, int(offset))
+        with self.db.transaction() as tx:
+            profile = self._profile(tx, uscc)
+            rows, total = store.changes(tx, profile["uscc"], limit, offset)
+        return {"items": schemas.ProfileChange(many=True).dump(rows), "total": total}
 
     def _announce_changes(self, tx, stored, profile, changed, on):
         uscc = profile["uscc"]
@@ -212,17 +236,24 @@ class EnterprisesService:
     # -- bulk ---------------------------------------------------------------------------
 
     @rpc
-    def import_enterprises(self, content, format, within=None):
+    def import_enterprises(self, content, format, within=None, actor=None):
         """Register many enterprises from JSON lines or CSV (a provincial roll-out).
 
         Good rows are stored in one set-based step, each with its figures,
         tiers and ``enterprise.registered`` event; each bad row is reported
         with its line and the problems by field. ``within`` rejects rows
-        outside the caller's region.
+        outside the caller's region, and rows with tiers the ``actor`` does not
+        award are rejected too.
         """
         load(schemas.ImportBatch(), {"format": format, "content": content}, "import")
         on = domain.today()
         profiles, rejected, received = imports.profiles_from(content, format, on, load_within(within))
+        if actor is not None:
+            refused = {line: problems for line, profile in profiles
+                       if (problems := authority.award_problems(actor["role"], [], profile["tiers"]))}
+            rejected += [{"line": line, "uscc": profile["uscc"], "errors": {"tiers": refused[line]}}
+                         for line, profile in profiles if line in refused]
+            profiles = [(line, profile) for line, profile in profiles if line not in refused]
         stored = set()
         if profiles:
             with self.db.transaction() as tx:

@@ -92,6 +92,21 @@ def save_profile(tx, profile, changed, on):
     return profile
 
 
+def add_change(tx, uscc, actor, reason, changed):
+    """Append one entry to the profile's history: ``changed`` maps field → (old, new)."""
+    changes = {name: {"from": domain.jsonable(old), "to": domain.jsonable(new)}
+               for name, (old, new) in changed.items()}
+    tx.execute("INSERT INTO enterprise_change (uscc, actor_role, actor, reason, changes) "
+               "VALUES (%s, %s, %s, %s, %s)",
+               (uscc, actor["role"], actor["subject"], reason, Json(changes)))
+
+
+def changes(tx, uscc, limit, offset):
+    """``(rows, total)``: one page of the profile's history, newest first."""
+    return tx.page("changed_at, actor_role, actor, reason, changes", "enterprise_change WHERE uscc = %(uscc)s",
+                   {"uscc": uscc}, "id DESC", limit, offset)
+
+
 def save_figures(tx, uscc, year, figures):
     tx.execute(
         f"INSERT INTO enterprise_figures (uscc, year, {', '.join(FIGURE_COLUMNS)}) "

@@ -24,7 +24,7 @@ from chassis.rpc import rpc
 from chassis.timers import every
 
 from services.requests import (arrears, assessment, changes, deadlines, lifecycle, read_model,
-                               schemas, store)
+                               recipients, schemas, store)
 from services.requests.clock import Clock
 from services.requests.gauges import (DEADLINES_MISSED, ESCALATIONS, PROVISIONAL_DEADLINES,
                                       AssessmentGauges)
@@ -224,6 +224,8 @@ class RequestsService:
             step = lifecycle.step(row, action, actor, reason)
             previous = store.previous_holder(tx, row["id"], row["agency_id"]) if action == "return" else None
         handover = self._handover_for(row, step, body, previous) if step.reassigns else None
+        if body.get("provider_id") is not None and step.action in ("accept", "start", "resolve"):
+            self._check_provider(body["provider_id"], row)
         with self.db.transaction() as tx:
             current = self._row(tx, request_id, lock=True)
             step = lifecycle.step(current, action, actor, reason)
@@ -261,6 +263,9 @@ class RequestsService:
             except NotFound:
                 raise ValidationFailed(f"no agency with id {target_id}",
                                        {"target_agency_id": ["no such agency"]}) from None
+            holder = self._agencies("get", row["agency_id"])
+            parent = self._agencies("escalation_target", row["agency_id"])
+            recipients.check_transfer(agency, holder, parent, row["service_area"])
         elif step.action == "return" and previous is not None:
             agency = self._agencies("get", previous)
         else:
@@ -269,6 +274,15 @@ class RequestsService:
                 raise Conflict("the national agency has no parent agency to hand the request to",
                                {"action": [f"{step.action} is not possible at national level"]})
         return self._handover(agency, row["service_area"])
+
+    def _check_provider(self, provider_id, row):
+        """The provider named on the request must be admitted where the request is (422 if not)."""
+        try:
+            provider = self._agencies("get_provider", provider_id)
+        except NotFound:
+            raise ValidationFailed(f"no provider with id {provider_id}",
+                                   {"provider_id": ["no such provider"]}) from None
+        recipients.check_provider(provider, row)
 
     # -- revisit and rating ---------------------------------------------------------
 

@@ -37,7 +37,7 @@ def admitted(api, token, new_uscc):
 
 def test_self_registered_provider_is_admitted_by_its_regions_admin_and_listed(api, token, admitted, new_uscc):
     provider_id, uscc = admitted
-    record = api.get(f"/api/v1/providers/{provider_id}", token("enterprise", new_uscc("110105"))).json()
+    record = api.get(f"/api/v1/providers/{provider_id}", token("county_admin", "620102")).json()
     assert [(m["service_area"], m["state"]) for m in record["memberships"]] == [("finance_talent", "admitted")]
     assert [d["action"] for d in record["decisions"]] == ["applied", "admitted"]
     listed = api.get("/api/v1/providers?area=finance_talent&region=620102", token("county_admin", "620102"))
@@ -45,10 +45,10 @@ def test_self_registered_provider_is_admitted_by_its_regions_admin_and_listed(ap
     assert api.get("/api/v1/providers").status_code == 401
     outsider = api.post(f"/api/v1/providers/{provider_id}/decisions", token("county_admin", "650102"),
                         json={"service_area": "finance_talent", "decision": "exit", "reason": "越权"})
-    assert outsider.status_code == 403
+    assert outsider.status_code == 404
     other_firm = api.post(f"/api/v1/providers/{provider_id}/applications", token("enterprise", new_uscc("620102")),
                           json={"service_area": "training"})
-    assert other_firm.status_code == 403
+    assert other_firm.status_code == 404
 
 
 def test_provider_failing_admission_criteria_is_told_each_failing_criterion(api, token, new_uscc):

@@ -94,11 +94,14 @@ def test_figures_crossing_the_medium_bound_move_the_size_class_and_announce_it(e
         "no figures on file for 2022, the year (上一年度) whose figures classify the enterprise on 2023-12-31")
 
 
-def test_a_change_that_changes_nothing_announces_nothing(enterprises):
+def test_a_change_that_changes_nothing_is_refused_and_announces_nothing(enterprises):
     uscc = new_uscc()
     enterprises.register(registration(uscc, tags=["出口"]))
-    enterprises.update(uscc, {"tags": ["出口"], "employees": 40})
+    with pytest.raises(ValidationFailed) as refused:
+        enterprises.update(uscc, {"tags": ["出口"], "employees": 40})
+    assert refused.value.details == {"tags": ["unchanged"], "employees": ["unchanged"]}
     assert outbox_payloads("enterprises", "enterprise.updated", uscc) == []
+    assert enterprises.history(uscc)["total"] == 0
 
 
 def test_editing_tiers_announces_the_change(enterprises):
@@ -126,11 +129,15 @@ def test_an_expired_tier_stops_counting_and_its_expiry_is_announced_once(enterpr
         "active_tiers": [], "added": [], "removed": ["innovative_sme"]}]
 
 
-def test_a_change_outside_the_callers_region_is_forbidden(enterprises):
+def test_a_change_outside_the_callers_region_answers_like_a_missing_enterprise(enterprises):
     uscc = new_uscc("110105")
     enterprises.register(registration(uscc))
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound) as outside:
         enterprises.update(uscc, {"employees": 41}, within="32")
+    with pytest.raises(NotFound) as missing:
+        enterprises.update(new_uscc("110105"), {"employees": 41}, within="32")
+    assert (outside.value.message.replace(uscc, "?"), outside.value.details) == (
+        missing.value.message.replace(missing.value.details["uscc"], "?"), {"uscc": uscc})
     with pytest.raises(Forbidden):
         enterprises.update(uscc, {"region_code": "120101"}, within="11")
     assert enterprises.update(uscc, {"region_code": "110108"}, within="11")["region_code"] == "110108"

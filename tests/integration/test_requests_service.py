@@ -134,11 +134,25 @@ def test_illegal_transition_lists_what_is_allowed(services):
     assert unchanged["state"] == "assigned" and len(unchanged["history"]) == 2
 
 
+def admitted_provider(area="policy", region=COUNTY):
+    """A quality service provider admitted in ``area``, registered in ``region``."""
+    with ServiceRpcProxy("agencies", AMQP) as agencies:
+        provider = agencies.register_provider({
+            "name": "南京玄武企业服务有限公司", "uscc": new_uscc(region), "region_code": region,
+            "established_on": "2016-05-01", "served_enterprises": 40,
+            "qualifications": [{"name": "代理记账许可证", "number": "DLJZ-32-001", "issuer": "南京市财政局"}]})
+        agencies.apply_for_admission(provider["id"], area, "provider")
+        agencies.decide_admission(provider["id"], {"service_area": area, "decision": "admit", "reason": "材料齐全"},
+                                  "admin")
+    return provider["id"]
+
+
 def test_rating_emits_the_agreed_payload_and_history_is_append_only(services):
+    provider_id = admitted_provider()
     with ServiceRpcProxy("requests", AMQP) as rpc:
         created = rpc.submit(USCC, submission(), enterprise())
         agency = staff(created["agency_id"])
-        rpc.transition(created["id"], {"action": "accept", "provider_id": 42}, agency)
+        rpc.transition(created["id"], {"action": "accept", "provider_id": provider_id}, agency)
         rpc.transition(created["id"], {"action": "resolve"}, agency)
         rated = rpc.rate(created["id"], {"score": 4, "solved": True, "comment": "很好"}, enterprise())
         with pytest.raises(Conflict):
@@ -147,7 +161,7 @@ def test_rating_emits_the_agreed_payload_and_history_is_append_only(services):
     rated_events = [payload for event, payload in outbox_events(created["id"]) if event == "request.rated"]
     assert rated_events == [{"request_id": created["id"], "uscc": USCC, "agency_id": created["agency_id"],
                              "service_area": "policy", "region_code": COUNTY, "score": 4, "solved": True,
-                             "comment": "很好", "provider_id": 42}]
+                             "comment": "很好", "provider_id": provider_id}]
     with db() as conn, conn.cursor() as cur, pytest.raises(psycopg2.errors.RaiseException):
         cur.execute("UPDATE request_history SET reason = 'rewritten' WHERE request_id = %s", (created["id"],))
 

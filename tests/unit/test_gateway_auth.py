@@ -45,6 +45,34 @@ def test_bad_tokens_are_refused_with_the_reason(authenticator, make_token, reaso
         authenticator.authenticate(bearer(make_token()))
 
 
+@pytest.mark.parametrize("role, claim, fits", [
+    ("province_admin", "330000", True),
+    ("province_admin", "000000", False),
+    ("province_admin", "330100", False),
+    ("province_admin", "330106", False),
+    ("city_admin", "330100", True),
+    ("city_admin", "330000", False),
+    ("city_admin", "000000", False),
+    ("city_admin", "330106", False),
+    ("county_admin", "330106", True),
+    ("county_admin", "330100", False),
+    ("county_admin", "000000", False),
+    ("county_admin", "330006", False),
+])
+def test_region_claim_must_fit_the_role(authenticator, role, claim, fits):
+    header = bearer(auth.mint(SECRET, role, claim))
+    if fits:
+        assert authenticator.authenticate(header).scope == claim
+    else:
+        with pytest.raises(auth.InvalidToken, match="significant digits"):
+            authenticator.authenticate(header)
+
+
+def test_province_system_needs_a_province(authenticator):
+    with pytest.raises(auth.InvalidToken, match="province"):
+        authenticator.authenticate(bearer(auth.mint(SECRET, "province_system", "00")))
+
+
 @pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer ", "token-without-scheme"])
 def test_missing_or_malformed_authorization_header_is_refused(authenticator, header):
     with pytest.raises(auth.InvalidToken):
