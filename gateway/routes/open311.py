@@ -52,7 +52,10 @@ PUBLIC_STATUS_FIELDS = ("service_request_id", "status", "service_code", "service
 
 
 def open311_error(status, code, message, details):
-    """Open311's error shape: a list of ``{"code", "description"}`` (the code is the HTTP status)."""
+    """Open311's error shape: a list of ``{"code", "description"}`` (the code is the HTTP status);
+    a validation failure names each field's problem in its description."""
+    if status != 422:
+        return [{"code": status, "description": message}]
     problems = "; ".join(f"{name}: {', '.join(map(str, problem)) if isinstance(problem, list) else problem}"
                          for name, problem in (details or {}).items())
     return [{"code": status, "description": f"{message} ({problems})" if problems else message}]
