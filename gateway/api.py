@@ -93,9 +93,10 @@ _MISSING_KEYS = {
 
 def hidden(kind, key):
     """The 404 for an object outside the caller's scope: word for word the answer the owning
-    service gives for one that does not exist, so that no answer tells the two apart."""
+    service gives for one that does not exist, so that no answer tells the two apart (its
+    details arrive over RPC with the key as text)."""
     label, detail = _MISSING_KEYS.get(kind, ("id", "id"))
-    return NotFound(f"no {kind} with {label} {key}", {detail: key})
+    return NotFound(f"no {kind} with {label} {key}", {detail: str(key)})
 
 
 class Conflict(ApiError):

@@ -92,7 +92,7 @@ def test_a_policy_never_published_stays_private_to_its_regions_admins_whatever_i
         hidden = api.get(f"/api/v1/policies/{policy_id}", outsider)
         assert hidden.status_code == 404
         assert hidden.json()["error"] == {"code": "not_found", "message": f"no policy with id {policy_id}",
-                                          "details": {"policy_id": policy_id}}
+                                          "details": {"policy_id": str(policy_id)}}
     listed = api.get("/api/v1/policies?state=withdrawn&page_size=100").json()
     assert policy_id not in [item["id"] for item in listed["items"]]
     assert api.get(f"/api/v1/policies/{policy_id}", admin).status_code == 200
@@ -113,7 +113,7 @@ def test_only_admins_at_the_issuers_level_or_above_within_its_region_act_on_a_po
                     lambda: api.post(f"/api/v1/policies/{policy_id}/withdraw", county, json={"reason": "越级撤回"})):
         refused = attempt()
         assert refused.status_code == 404
-        assert refused.json()["error"]["details"] == {"policy_id": policy_id}
+        assert refused.json()["error"]["details"] == {"policy_id": str(policy_id)}
         assert missing.json()["error"]["message"].replace("999999999", str(policy_id)) == \
             refused.json()["error"]["message"]
     assert api.get(f"/api/v1/policies/{policy_id}", county).json()["state"] == "draft"
