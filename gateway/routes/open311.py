@@ -133,19 +133,6 @@ class Open311ServiceRequest(Schema):
     jurisdiction_id = fields.String()
 
 
-class Open311PublicStatus(Schema):
-    """A request as anyone holding its id sees it: its public status only."""
-
-    service_request_id = fields.String()
-    status = fields.String(metadata={"description": "open or closed"})
-    service_code = fields.String()
-    service_name = fields.String()
-    agency_responsible = fields.String(allow_none=True)
-    requested_datetime = fields.String()
-    updated_datetime = fields.String()
-    expected_datetime = fields.String(allow_none=True)
-
-
 class Open311Endpoint(Schema):
     specification = fields.String()
     url = fields.String()
