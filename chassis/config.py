@@ -2,9 +2,16 @@
 
 The same convention as nameko-examples: a value ``${ONENET_AMQP_URI:amqp://...}``
 takes the environment variable when it is set and the default otherwise.
+
+A process connects with its own RabbitMQ user and PostgreSQL role when their
+passwords are set (``AMQP_USER``/``AMQP_PASSWORD``, ``DB_USER``/``DB_PASSWORD``):
+``AMQP_URI`` and ``DATABASE_URL`` then name the servers, and :func:`load` puts
+the process's own credentials into them. ``python -m infra.network prepare``
+makes those accounts, connecting with the URLs as configured (the administrator's).
 """
 import os
 import re
+from urllib.parse import quote, urlsplit
 
 import yaml
 
@@ -25,7 +32,28 @@ def expand(text):
     return _ENV_REF.sub(value_of, text)
 
 
-def load(path):
-    """Read a process's ``config.yml`` with environment substitution applied."""
+def with_credentials(url, user, password):
+    """``url`` (``amqp://`` or ``postgresql://``) with ``user`` and ``password`` as its userinfo."""
+    where = urlsplit(url)
+    host = where.netloc.rpartition("@")[2]
+    return where._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}").geturl()
+
+
+def with_own_accounts(config):
+    """``config`` as the process connects: its own broker user and database role where set."""
+    config = dict(config)
+    if config.get("AMQP_PASSWORD"):
+        config["AMQP_URI"] = with_credentials(config["AMQP_URI"], config["AMQP_USER"],
+                                              config["AMQP_PASSWORD"])
+    if config.get("DB_PASSWORD") and config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = with_credentials(config["DATABASE_URL"], config["DB_USER"],
+                                                  config["DB_PASSWORD"])
+    return config
+
+
+def load(path, own_accounts=True):
+    """Read a process's ``config.yml`` with environment substitution applied; with
+    ``own_accounts`` (the default) the URLs carry the process's own credentials."""
     with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(expand(handle.read())) or {}
+        config = yaml.safe_load(expand(handle.read())) or {}
+    return with_own_accounts(config) if own_accounts else config

@@ -5,8 +5,11 @@ Its queue ``<service>.<method>`` is bound to the events exchange. A delivery
 whose handler raises is sent to a delay queue (``<queue>.retry.<ms>ms``, which
 dead-letters back into ``<queue>`` after its TTL) and acknowledged; after the
 last delay it is parked in ``<queue>.dead-letter`` with the error, attempt
-count and original routing in its headers. A message that is not a OneNet
-envelope (or not JSON at all) is parked at once. The queue keeps flowing.
+count and original routing in its headers. Both go through the redelivery
+exchange, where each of those queues is bound by its own name, so a service's
+broker user needs no right on the default exchange (which reaches every queue).
+A message that is not a OneNet envelope (or not JSON at all) is parked at once.
+The queue keeps flowing.
 """
 import time
 import traceback
@@ -23,6 +26,7 @@ from chassis.logs import CORRELATION_KEY
 from chassis.metrics import DEAD_LETTERED, EVENT_RETRIED
 
 EVENTS_EXCHANGE = Exchange("onenet.events", type="topic", durable=True)
+REDELIVERY_EXCHANGE = Exchange("onenet.redelivery", type="topic", durable=True)
 DEFAULT_RETRY_DELAYS = (1.0, 5.0, 30.0)
 
 H_ATTEMPTS = "x-onenet-attempts"
@@ -60,14 +64,16 @@ def consumer_queues(queue, event_type, delays):
     """The consumer queue, its delay queues and its dead-letter queue, as kombu objects."""
     main = Queue(queue, exchange=EVENTS_EXCHANGE, routing_key=event_type, durable=True)
     retries = [
-        Queue(retry_queue_name(queue, delay), durable=True, queue_arguments={
+        Queue(retry_queue_name(queue, delay), exchange=REDELIVERY_EXCHANGE,
+              routing_key=retry_queue_name(queue, delay), durable=True, queue_arguments={
             "x-message-ttl": int(round(delay * 1000)),
             "x-dead-letter-exchange": "",
             "x-dead-letter-routing-key": queue,
         })
         for delay in delays
     ]
-    parked = Queue(dead_letter_queue_name(queue), durable=True)
+    parked = Queue(dead_letter_queue_name(queue), exchange=REDELIVERY_EXCHANGE,
+                   routing_key=dead_letter_queue_name(queue), durable=True)
     return [main, *retries, parked]
 
 
@@ -169,7 +175,7 @@ class ReliableEventHandler(Consumer):
 
     def _republish(self, message, routing_key, headers):
         self.publisher.publish(
-            message.body, exchange="", routing_key=routing_key, headers=headers,
+            message.body, exchange=REDELIVERY_EXCHANGE.name, routing_key=routing_key, headers=headers,
             content_type=message.content_type, content_encoding=message.content_encoding,
             message_id=(message.properties or {}).get("message_id"),
             serializer=None)

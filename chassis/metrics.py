@@ -35,6 +35,9 @@ DEAD_LETTERED = Counter(
 EVENT_RETRIED = Counter(
     "onenet_event_retries_total", "Event deliveries scheduled for another attempt.",
     ["service", "queue"])
+RATE_LIMIT_UNCHECKED = Counter(
+    "onenet_rate_limit_unchecked_total",
+    "Gateway requests let through without a rate-limit check because its store did not answer.")
 
 
 def exposition():

@@ -1,7 +1,8 @@
 """Liveness, readiness and ``/metrics`` for operators and Prometheus.
 
-Services serve them on their own ops port (``OPS_PORT``); the gateway answers
-the same paths on its API port. Ready means the broker and (where the process
+Every process serves them on its own ops port (``OPS_PORT``), never on a public
+port; the gateway also answers ``/health/*`` on its API port, for load
+balancers. Ready means the broker and (where the process
 has one) the database answer now.
 """
 import json

@@ -3,15 +3,16 @@
 ``@route("POST", "/api/v1/enterprises", access=..., body=Schema)`` declares a
 route with its access table (:mod:`gateway.access`): who may call it and what
 each caller gets for objects in and out of its scope; a caller the table does
-not name is turned away. For each request the entrypoint authenticates the
-caller, applies the rate limit and body-size limit, parses and validates the
-JSON body, runs the service method as a nameko worker and turns whatever
-happens into JSON with one error shape:
+not name is turned away. For each request the entrypoint first counts it
+against the caller's rate limit (shared by every replica, see
+:mod:`gateway.rate_limit`), then checks the token and the role, applies the
+body-size and nesting limits, parses and validates the JSON body, runs the
+service method as a nameko worker and turns whatever happens into JSON with one
+error shape:
 ``{"error": {"code", "message", "details"}}``. It never returns a stack trace.
 """
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,10 +34,14 @@ from chassis.logs import CORRELATION_KEY, new_correlation_id
 from chassis.metrics import HTTP_DURATION
 from gateway import access as access_rules
 from gateway.auth import Authenticator, InvalidToken
+from gateway.rate_limit import RateLimit
 
 log = structlog.get_logger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
+# No OneNet body nests deeper than a few levels; deeper ones are refused before the
+# schemas or the RPC serializer recurse over them.
+MAX_JSON_DEPTH = 32
 _CORRELATION_FORMAT = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -187,29 +192,6 @@ def error_shape_for(path):
     return error_body
 
 
-class RateLimiter:
-    """A token bucket per caller: ``per_minute`` requests, refilled continuously."""
-
-    def __init__(self, per_minute):
-        self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
-        self._buckets = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key):
-        if self.rate <= 0:
-            return True
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            allowed = tokens >= 1
-            self._buckets[key] = (tokens - 1 if allowed else tokens, now)
-            if len(self._buckets) > 100_000:
-                self._buckets.clear()
-        return allowed
-
-
 class ApiWsgiApp(WsgiApp):
     """Routes like nameko's, but unknown paths and methods answer in the JSON shape."""
 
@@ -240,7 +222,7 @@ class ApiServer(WebServer):
         super().setup()
         config = self.container.config
         self.authenticator = Authenticator.from_config(config.get("JWT", {}))
-        self.rate_limiter = RateLimiter(float(config.get("RATE_LIMIT_PER_MINUTE", 600)))
+        self.rate_limit = RateLimit.from_config(config)
         self.max_body_bytes = int(config.get("MAX_BODY_BYTES", 1_048_576))
 
     def get_wsgi_app(self):
@@ -299,6 +281,7 @@ class ApiRoute(HttpRequestHandler):
         context_data = self.server.context_data_from_headers(request)
         cid = context_data[CORRELATION_KEY]
         structlog.contextvars.bind_contextvars(correlation_id=cid)
+        request.onenet_budget = None
         try:
             request.onenet_call = self._prepare(request, cid)
             args, kwargs = self.get_entrypoint_parameters(request)
@@ -311,6 +294,8 @@ class ApiRoute(HttpRequestHandler):
         except Exception as exc:  # every failure becomes the one error shape
             response = response_for(exc, error_shape_for(self.url))
         response.headers[CORRELATION_HEADER] = cid
+        if request.onenet_budget is not None:
+            response.headers.update(request.onenet_budget.headers())
         HTTP_DURATION.labels(self.method, self.url, str(response.status_code)).observe(
             time.perf_counter() - started)
         log.info("http_request", method=self.method, route=self.url, path=request.path,
@@ -319,15 +304,25 @@ class ApiRoute(HttpRequestHandler):
         return response
 
     def _prepare(self, request, cid):
-        principal = self._caller(request)
+        # The rate limit comes first, before the token is judged and the role checked:
+        # floods of bad tokens and of calls to forbidden routes spend a budget too.
+        principal, refused = None, None
+        try:
+            principal = self._caller(request)
+        except ApiError as exc:
+            refused = exc
+        budget = self.server.rate_limit.spend(self.server.rate_limit.caller(principal, request))
+        request.onenet_budget = budget
+        if budget is not None and not budget.allowed:
+            raise TooManyRequests("too many requests; retry after the seconds in Retry-After",
+                                  {"retry_after_seconds": budget.reset_seconds})
+        if refused is not None:
+            raise refused
         if principal is None and not self.public:
             raise Unauthenticated("an Authorization: Bearer <token> header is required")
         if principal is not None and principal.role not in self.roles:
             raise Forbidden(f"role {principal.role} may not {self.method} {self.url}",
                             {"allowed_roles": sorted(self.roles)})
-        limiter_key = principal.subject if principal else request.remote_addr
-        if not self.server.rate_limiter.allow(limiter_key):
-            raise TooManyRequests("too many requests; slow down and retry")
         call = Call(principal=principal, correlation_id=cid, base_url=request.host_url.rstrip("/"))
         if self.query_schema is not None:
             try:
@@ -387,6 +382,7 @@ class ApiRoute(HttpRequestHandler):
         form = self.forms and request.mimetype == "application/x-www-form-urlencoded"
         if request.mimetype != "application/json" and not form:
             raise MalformedRequest("the body must be JSON (Content-Type: application/json)")
+        too_deep = MalformedRequest(f"the body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels")
         if form:
             body = self._form(request)
         else:
@@ -394,6 +390,10 @@ class ApiRoute(HttpRequestHandler):
                 body = json.loads(self._raw_body(request))
             except (ValueError, UnicodeDecodeError) as exc:
                 raise MalformedRequest(f"the body is not valid JSON: {exc}") from None
+            except RecursionError:  # the parser's own guard, far below what it would take to crash
+                raise too_deep from None
+            if nesting_depth(body) > MAX_JSON_DEPTH:
+                raise too_deep
         if not isinstance(body, dict):
             raise MalformedRequest("the body must be a JSON object")
         body = self._without_api_key(body)
@@ -402,6 +402,21 @@ class ApiRoute(HttpRequestHandler):
         except ValidationError as exc:
             raise Unprocessable("the body is invalid", exc.messages) from None
         return body
+
+
+def nesting_depth(value):
+    """How deep arrays and objects nest in a parsed JSON ``value`` (a scalar is 0).
+    Iterative, so that no input can make it recurse."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def route(method, url, **options):

@@ -3,7 +3,8 @@
     python -m infra.network prepare     create the database, schemas, migrations, broker topology
     python -m infra.network demo-data   load demo data through the running services
     python -m infra.network run         prepare, start every process, load demo data, wait
-    python -m infra.network reset-test  give the test suite an empty database and vhost
+    python -m infra.network reset-test  give the test suite an empty database and vhost, and
+                                        drop its own roles, broker users and rate-limit counts
 
 ``run`` stays in the foreground and stops every process it started on Ctrl-C.
 The end-to-end tests start the network through the same :class:`Network`.
@@ -28,11 +29,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 class Process:
     name: str
     config: str
-    health_port_env: str
+    ops_port_env: str
     default_port: int
 
     def port(self, env):
-        return int(env.get(self.health_port_env, self.default_port))
+        return int(env.get(self.ops_port_env, self.default_port))
 
 
 PROCESSES = (
@@ -40,14 +41,31 @@ PROCESSES = (
     Process("enterprises", "services/enterprises/config.yml", "ENTERPRISES_OPS_PORT", 9102),
     Process("requests", "services/requests/config.yml", "REQUESTS_OPS_PORT", 9103),
     Process("notifications", "services/notifications/config.yml", "NOTIFICATIONS_OPS_PORT", 9104),
-    Process("gateway", "gateway/config.yml", "GATEWAY_PORT", 8000),
+    Process("gateway", "gateway/config.yml", "GATEWAY_OPS_PORT", 9100),
 )
 SERVICES = PROCESSES[:-1]
 
 
-def load_config(process):
+def load_config(process, own_accounts=True):
+    """The process's configuration; ``own_accounts=False``: with the URLs as configured
+    (the administrator's, where ``prepare`` runs), not the process's own credentials."""
     from chassis import config
-    return config.load(os.path.join(ROOT, process.config))
+    return config.load(os.path.join(ROOT, process.config), own_accounts)
+
+
+def password_variables(process):
+    """The environment variables that hold ``process``'s own database and broker passwords."""
+    name = process.name.upper()
+    database = [f"ONENET_{name}_DB_PASSWORD"] if process in SERVICES else []
+    return database + [f"ONENET_{name}_AMQP_PASSWORD"]
+
+
+def make_account_passwords(env):
+    """A fresh password for every process's own role and user that has none in ``env``."""
+    for process in PROCESSES:
+        for variable in password_variables(process):
+            if not env.get(variable):
+                env[variable] = secrets.token_urlsafe(24)
 
 
 def server_uri(amqp_uri):
@@ -81,10 +99,11 @@ def check_dependencies(amqp_uri, database_url):
 
 
 def prepare():
-    """Database, schemas and migrations for every service; the broker topology."""
+    """Database, schemas and migrations for every service; the broker topology; each
+    process's own database role and broker user (where their passwords are set)."""
     from chassis import events, migrate
     from chassis.serve import service_class
-    configs = [load_config(process) for process in SERVICES]
+    configs = [load_config(process, own_accounts=False) for process in SERVICES]
     check_servers(configs[0]["AMQP_URI"], configs[0]["DATABASE_URL"])
     ensure_vhost(configs[0]["AMQP_URI"])
     migrate.ensure_database(configs[0]["DATABASE_URL"])
@@ -97,6 +116,30 @@ def prepare():
     queues = events.declare_topology(configs[0]["AMQP_URI"], classes,
                                      events.retry_delays(configs[0]))
     print(f"broker topology declared: {len(queues)} queues")
+    make_own_accounts([load_config(process, own_accounts=False) for process in PROCESSES])
+
+
+def make_own_accounts(configs):
+    """Each process's own PostgreSQL role and RabbitMQ user, where its passwords are set
+    (see :mod:`infra.accounts`); connects as the configured (administrator's) URLs."""
+    from chassis.serve import service_class
+    from infra import accounts
+    broker = None
+    for config in configs:
+        made = []
+        if config.get("DB_PASSWORD"):
+            accounts.ensure_database_role(config["DATABASE_URL"], config["DB_USER"],
+                                          str(config["DB_PASSWORD"]), config["DB_SCHEMA"])
+            made.append(f"database role {config['DB_USER']}")
+        if config.get("AMQP_PASSWORD"):
+            broker = broker or accounts.broker_admin(
+                config["AMQP_URI"], os.environ.get("ONENET_RABBITMQ_MANAGEMENT_URL"))
+            broker.ensure_user(config["AMQP_USER"], str(config["AMQP_PASSWORD"]))
+            broker.grant(accounts.vhost_of(config["AMQP_URI"]), config["AMQP_USER"],
+                         accounts.grants_for(service_class(config["SERVICE"])))
+            made.append(f"broker user {config['AMQP_USER']}")
+        if made:
+            print(f"{service_class(config['SERVICE']).name}: own {' and '.join(made)}")
 
 
 def ensure_vhost(amqp_uri):
@@ -117,19 +160,30 @@ def ensure_vhost(amqp_uri):
         raise SystemExit(f"RabbitMQ vhost {vhost!r} is still unreachable after creating it")
 
 
-def reset_test(database_url, vhost):
-    """Drop the test database and recreate the test vhost (an empty slate per run)."""
+def reset_test():
+    """An empty slate for a test run: drop the test database, the suite's own roles and
+    broker users and its rate-limit counts; recreate the test vhost."""
     import psycopg2
-    where = urlsplit(database_url)
-    name = where.path.lstrip("/")
+    from infra import accounts
+    configs = [load_config(process, own_accounts=False) for process in PROCESSES]
+    database_url, amqp_uri = configs[0]["DATABASE_URL"], configs[0]["AMQP_URI"]
+    name, vhost = urlsplit(database_url).path.lstrip("/"), accounts.vhost_of(amqp_uri)
     if not name.endswith("_test") or not vhost.endswith("_test"):
         raise SystemExit(f"refusing to reset database {name} and vhost {vhost}: "
                          "only *_test ones are reset")
-    conn = psycopg2.connect(database_url.rsplit("/", 1)[0] + "/postgres", connect_timeout=5)
+    # Roles and users are cluster-wide: only those named for this suite are touched.
+    roles = [config["DB_USER"] for config in configs if config.get("DB_USER")]
+    users = [config["AMQP_USER"] for config in configs if config.get("AMQP_USER")]
+    strangers = [account for account in roles + users if not account.startswith(f"{name}_")]
+    if strangers:
+        raise SystemExit(f"refusing to drop {', '.join(strangers)}: set ONENET_ROLE_PREFIX={name}")
+    server = database_url.rsplit("/", 1)[0] + "/postgres"
+    conn = psycopg2.connect(server, connect_timeout=5)
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     conn.close()
+    accounts.drop_database_roles(server, roles)
     rabbitmqctl = shutil.which("rabbitmqctl")
     if rabbitmqctl is None:
         raise SystemExit("rabbitmqctl is needed to create the test vhost")
@@ -137,6 +191,26 @@ def reset_test(database_url, vhost):
     subprocess.run([rabbitmqctl, "-q", "add_vhost", vhost], check=True, capture_output=True)
     subprocess.run([rabbitmqctl, "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
                    check=True, capture_output=True)
+    for user in users:
+        subprocess.run([rabbitmqctl, "-q", "delete_user", user], capture_output=True)
+    gateway = configs[-1]
+    clear_rate_limits(gateway["RATE_LIMIT_REDIS_URL"], gateway["RATE_LIMIT_PREFIX"],
+                      gateway.get("RATE_LIMIT_REDIS_PASSWORD") or None)
+
+
+def clear_rate_limits(redis_url, prefix, password=None):
+    """Forget every rate-limit count kept under ``prefix`` (``<prefix>:*`` keys in Redis)."""
+    import redis
+    if not str(prefix).endswith("_test"):
+        raise SystemExit(f"refusing to clear rate limits under {prefix}: only *_test ones are")
+    try:
+        store = redis.Redis.from_url(redis_url, password=password, socket_timeout=5)
+        keys = list(store.scan_iter(f"{prefix}:*", count=1000))
+        if keys:
+            store.delete(*keys)
+    except redis.RedisError as exc:
+        raise SystemExit(f"Redis at {redis_url} is unreachable ({exc}). Start it with:\n"
+                         "    redis-server --daemonize yes") from None
 
 
 class Network:
@@ -207,6 +281,8 @@ class Network:
 
 
 def run():
+    # The processes' own database and broker passwords: made afresh for this run, not shown.
+    make_account_passwords(os.environ)
     if not os.environ.get("ONENET_JWT_SECRET"):
         os.environ["ONENET_JWT_SECRET"] = secrets.token_urlsafe(32)
         print(f"ONENET_JWT_SECRET was not set; this run signs tokens with:\n"
@@ -241,8 +317,7 @@ def main(argv=None):
     elif args.command == "run":
         run()
     elif args.command == "reset-test":
-        config = load_config(PROCESSES[1])
-        reset_test(config["DATABASE_URL"], urlsplit(config["AMQP_URI"]).path.lstrip("/") or "/")
+        reset_test()
     return 0
 
 

@@ -3,7 +3,9 @@
 ``eventlet.monkey_patch()`` comes first (it makes sockets and psycopg2
 cooperative). The suite runs against its own database and RabbitMQ vhost (both
 ``onenet_test``), created empty at the start of each run, and its own ports, so
-it can run beside ``make run``. ``ONENET_TEST_NAME`` (ending in ``_test``) and
+it can run beside ``make run``. Its processes connect as their own PostgreSQL
+roles and RabbitMQ users (``onenet_test_<process>``, fresh passwords each run),
+which the reset drops with the suite's rate-limit counts in Redis. ``ONENET_TEST_NAME`` (ending in ``_test``) and
 ``ONENET_TEST_PORT_OFFSET`` give a second checkout its own database, vhost and
 ports, so two suites can run side by side on one machine.
 """
@@ -27,6 +29,7 @@ TEST_ENV = {
     "ONENET_AMQP_URI": os.environ.get("ONENET_TEST_AMQP_URI",
                                       f"amqp://guest:guest@127.0.0.1:5672/{TEST_NAME}"),
     "GATEWAY_PORT": str(18000 + PORT_OFFSET),
+    "GATEWAY_OPS_PORT": str(19100 + PORT_OFFSET),
     "AGENCIES_OPS_PORT": str(19101 + PORT_OFFSET),
     "ENTERPRISES_OPS_PORT": str(19102 + PORT_OFFSET),
     "REQUESTS_OPS_PORT": str(19103 + PORT_OFFSET),
@@ -37,8 +40,18 @@ TEST_ENV = {
     "ONENET_LOG_LEVEL": "INFO",
     "ONENET_RPC_TIMEOUT": "3",
     "ONENET_CLOCK_CONTROL": "on",
+    # Cluster-wide names carry the suite's name: its own roles, broker users, rate-limit keys.
+    "ONENET_ROLE_PREFIX": TEST_NAME,
+    "ONENET_RATE_LIMIT_PREFIX": TEST_NAME,
+    # The suite calls faster than any person; the limit itself is tested on gateways of its own.
+    "ONENET_RATE_LIMIT": "6000/minute",
 }
 os.environ.update(TEST_ENV)
+
+from infra.network import make_account_passwords  # noqa: E402
+
+# Every process runs as its own database role and broker user, as in production.
+make_account_passwords(os.environ)
 
 import pytest  # noqa: E402
 
@@ -51,10 +64,9 @@ def prepared_stack():
     database); the test vhost and database are then created from nothing.
     """
     from infra import network
-    config = network.load_config(network.SERVICES[1])
+    config = network.load_config(network.SERVICES[1], own_accounts=False)
     network.check_servers(config["AMQP_URI"], config["DATABASE_URL"])
-    from urllib.parse import urlsplit
-    network.reset_test(config["DATABASE_URL"], urlsplit(config["AMQP_URI"]).path.lstrip("/"))
+    network.reset_test()
     network.prepare()
     return config
 

@@ -1,4 +1,8 @@
-"""The API's own contract and the operators' endpoints."""
+"""The API's own contract and the health endpoints that load balancers ask.
+
+``/metrics`` is not here: the gateway serves it on its ops port (``OPS_PORT``,
+9100) with ``/health/*``, like every service, never on the public API port.
+"""
 from werkzeug.wrappers import Response
 
 from chassis import ops
@@ -11,10 +15,6 @@ class MetaRoutes:
            summary="This OpenAPI document")
     def openapi_document(self, call):
         return openapi.build(type(self))
-
-    @route("GET", "/metrics", access=access.PUBLIC)
-    def metrics(self, call):
-        return self._ops("/metrics")
 
     @route("GET", "/health/live", access=access.PUBLIC)
     def live(self, call):

@@ -49,7 +49,7 @@ def families(url):
 
 def test_every_process_serves_prometheus_metrics_with_latency_histograms(api, token):
     api.get("/api/v1/notifications", token("enterprise", "91110105MA01A00010"))
-    gateway = families(f"{api.base_url}/metrics")
+    gateway = families(f"http://127.0.0.1:{os.environ['GATEWAY_OPS_PORT']}/metrics")
     assert gateway["onenet_http_request_duration_seconds"].type == "histogram"
     assert any(sample.labels.get("route") == "/api/v1/notifications"
                for sample in gateway["onenet_http_request_duration_seconds"].samples)
@@ -66,8 +66,21 @@ def test_every_process_serves_prometheus_metrics_with_latency_histograms(api, to
     assert "onenet_outbox_oldest_unsent_seconds" in enterprises
 
 
+def test_gateway_serves_metrics_on_its_ops_port_only_and_health_on_both(api):
+    ops = f"http://127.0.0.1:{os.environ['GATEWAY_OPS_PORT']}"
+    public = requests.get(f"{api.base_url}/metrics", timeout=5)
+    assert public.status_code == 404
+    assert public.json()["error"]["code"] == "not_found"
+    assert "onenet_http_request_duration_seconds" not in public.text
+    assert "onenet_http_request_duration_seconds" in requests.get(f"{ops}/metrics", timeout=5).text
+    for base in (api.base_url, ops):
+        assert requests.get(f"{base}/health/live", timeout=5).json() == {"status": "alive"}
+        assert requests.get(f"{base}/health/ready", timeout=5).json()["status"] == "ready"
+
+
 def test_every_process_reports_liveness_and_readiness(api):
-    urls = [api.base_url] + [f"http://127.0.0.1:{port}" for port in SERVICE_PORTS.values()]
+    urls = [api.base_url, f"http://127.0.0.1:{os.environ['GATEWAY_OPS_PORT']}"] + [
+        f"http://127.0.0.1:{port}" for port in SERVICE_PORTS.values()]
     for base in urls:
         assert requests.get(f"{base}/health/live", timeout=5).status_code == 200
         ready = requests.get(f"{base}/health/ready", timeout=5)

@@ -7,11 +7,16 @@ from chassis import config as process_config
 
 @pytest.fixture
 def container_for(prepared_stack):
-    """``container_for(ServiceClass, "services/x/config.yml", **overrides)``: a started container."""
+    """``container_for(ServiceClass, "services/x/config.yml", **overrides)``: a started container.
+
+    It connects as the administrator, not as the config's own role and user: the
+    classes under test here often carry names of their own, which those accounts
+    (confined to the real service's queues) may not use.
+    """
     started = []
 
     def make(service_cls, config_path, **overrides):
-        config = process_config.load(config_path)
+        config = process_config.load(config_path, own_accounts=False)
         config.update(overrides)
         container = ServiceContainer(service_cls, config)
         container.start()

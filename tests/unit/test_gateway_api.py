@@ -46,10 +46,15 @@ def test_money_in_decimals_is_a_json_number():
     assert body == {"a": 12.5, "b": 3}
 
 
-def test_rate_limiter_refuses_past_the_budget_and_keeps_callers_apart():
-    limiter = api.RateLimiter(per_minute=3)
-    assert [limiter.allow("a") for _ in range(4)] == [True, True, True, False]
-    assert limiter.allow("b") is True
+@pytest.mark.parametrize("text, depth", [
+    ('"plain"', 0),
+    ('{}', 1),
+    ('{"a": [1, {"b": "[[[{{"}]}', 3),
+    ('[[[]], [[[]]]]', 4),
+    ('[' * 900 + ']' * 900, 900),
+])
+def test_nesting_depth_counts_arrays_and_objects_not_brackets_in_strings(text, depth):
+    assert api.nesting_depth(json.loads(text)) == depth
 
 
 @pytest.mark.parametrize("query, window", [

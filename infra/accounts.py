@@ -1,0 +1,221 @@
+"""Least privilege: every OneNet process has its own PostgreSQL role and RabbitMQ user.
+
+``python -m infra.network prepare`` makes them, idempotently, for each process
+whose passwords are set (``ONENET_<PROCESS>_DB_PASSWORD``,
+``ONENET_<PROCESS>_AMQP_PASSWORD``; names ``<ONENET_ROLE_PREFIX>_<process>``),
+and sets the password again on every run. The processes then connect with them
+(:func:`chassis.config.with_own_accounts`).
+
+PostgreSQL: the role may connect, make temporary tables and read and write the
+rows of its own schema's tables; it owns nothing, so it cannot change a table,
+drop one, or disable a trigger, and it has no right at all on another
+service's schema (a read or a write there is refused). The migrations run as
+the administrator that ``prepare`` connects as.
+
+RabbitMQ: the user may declare, bind and consume only its own queues
+(``rpc-<service>``, ``rpc.reply-<service>-*``, ``<service>.*``) and declare the
+three shared exchanges, which nameko declares on start. On those topic
+exchanges the routing keys confine it: it sends RPC calls only to the services
+it calls and replies to calls it received (``nameko-rpc``), announces only its
+own events (``onenet.events``, :data:`EVENTS_PUBLISHED`), re-routes only its
+own retried and parked deliveries (``onenet.redelivery``), and binds only the
+keys of its own RPC methods, replies and handled events. It may not publish to
+the default exchange, which would reach any queue by name. (The right to
+declare the shared exchanges is also the right to delete them: RabbitMQ has no
+separate one, and nameko declares them on start.)
+"""
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
+
+from psycopg2 import sql
+
+from chassis.events import EVENTS_EXCHANGE, REDELIVERY_EXCHANGE
+
+RPC_EXCHANGE = "nameko-rpc"
+
+# The event types each process announces, by prefix (`<prefix>.<verb>`); docs/events.md.
+EVENTS_PUBLISHED = {
+    "agencies": ("agency", "policy", "provider"),
+    "enterprises": ("enterprise",),
+    "requests": ("request",),
+    "notifications": (),
+    "gateway": (),
+}
+
+# What an RPC reply is routed by: the caller's reply-queue id (a UUID).
+_REPLY_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# Matches only the empty routing key, which no queue is bound by: "nothing".
+_NOTHING = "^$"
+
+
+# -- what each process may do on the broker --------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrokerGrants:
+    """A RabbitMQ user's permissions in one vhost: resource regexes and topic regexes."""
+
+    configure: str
+    write: str
+    read: str
+    topics: dict = field(default_factory=dict)  # exchange -> (write, read) routing-key regexes
+
+
+def _either(*patterns):
+    return "^(" + "|".join(patterns) + ")$" if patterns else _NOTHING
+
+
+def broker_grants(service, calls=(), serves_rpc=False, handles=(), publishes=()):
+    """The grants of the process named ``service`` (a pure function of what it does).
+
+    ``calls``: services it calls over RPC; ``serves_rpc``: whether it has RPC
+    entrypoints; ``handles``: event types it consumes; ``publishes``: prefixes of
+    the event types it announces.
+    """
+    name = re.escape(service)
+    own_queues = (f"rpc-{name}", rf"rpc\.reply-{name}-.+", rf"{name}\..+")
+    exchanges = tuple(re.escape(x) for x in (RPC_EXCHANGE, EVENTS_EXCHANGE.name, REDELIVERY_EXCHANGE.name))
+    resources = _either(*own_queues, *exchanges)
+    rpc_sends = [rf"{re.escape(callee)}\.[A-Za-z0-9_]+" for callee in sorted(calls)] + [_REPLY_KEY]
+    rpc_binds = ([rf"{name}\.\*"] if serves_rpc else []) + [_REPLY_KEY]
+    return BrokerGrants(
+        configure=resources, write=resources, read=resources,
+        topics={
+            RPC_EXCHANGE: (_either(*rpc_sends), _either(*rpc_binds)),
+            EVENTS_EXCHANGE.name: (_either(*(rf"{re.escape(p)}\.[a-z_]+" for p in publishes)),
+                                   _either(*(re.escape(t) for t in sorted(handles)))),
+            REDELIVERY_EXCHANGE.name: (_either(rf"{name}\..+"), _either(rf"{name}\..+")),
+        })
+
+
+def grants_for(service_cls):
+    """:func:`broker_grants` of a nameko service class, read off its dependencies and entrypoints."""
+    from nameko.rpc import Rpc, RpcProxy
+    from chassis.events import handlers_of
+    calls, serves_rpc = set(), False
+    for attribute in dir(service_cls):
+        value = getattr(service_cls, attribute, None)
+        if isinstance(value, RpcProxy):
+            calls.add(value.target_service)
+        serves_rpc |= any(isinstance(entrypoint, Rpc)
+                          for entrypoint in getattr(value, "nameko_entrypoints", ()))
+    return broker_grants(service_cls.name, calls, serves_rpc,
+                         handles={event_type for _, event_type in handlers_of(service_cls)},
+                         publishes=EVENTS_PUBLISHED.get(service_cls.name, ()))
+
+
+def vhost_of(amqp_uri):
+    return urlsplit(amqp_uri).path[1:] or "/"
+
+
+class RabbitMqCtl:
+    """Broker accounts through ``rabbitmqctl`` on this machine (``make run``, the tests)."""
+
+    def __init__(self):
+        self.rabbitmqctl = shutil.which("rabbitmqctl")
+        if self.rabbitmqctl is None:
+            raise SystemExit("rabbitmqctl is needed to make the processes' RabbitMQ users "
+                             "(or set ONENET_RABBITMQ_MANAGEMENT_URL)")
+
+    def _run(self, *args, stdin=None, check=True):
+        return subprocess.run([self.rabbitmqctl, "-q", *args], input=stdin, text=True,
+                              capture_output=True, check=check)
+
+    def ensure_user(self, user, password):
+        # The password goes through standard input, never on a command line.
+        if self._run("add_user", user, stdin=password, check=False).returncode != 0:
+            self._run("change_password", user, stdin=password)
+
+    def grant(self, vhost, user, grants):
+        self._run("set_permissions", "-p", vhost, user, grants.configure, grants.write, grants.read)
+        for exchange, (write, read) in grants.topics.items():
+            self._run("set_topic_permissions", "-p", vhost, user, exchange, write, read)
+
+    def delete_user(self, user):
+        self._run("delete_user", user, check=False)
+
+
+class ManagementApi:
+    """Broker accounts through the management HTTP API (where rabbitmqctl is not at hand,
+    as in docker-compose: ``ONENET_RABBITMQ_MANAGEMENT_URL``), as the admin of ``amqp_uri``."""
+
+    def __init__(self, base_url, amqp_uri, session=None):
+        import requests
+        where = urlsplit(amqp_uri)
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.session.auth = (where.username or "guest", where.password or "guest")
+
+    def _put(self, path, body):
+        answer = self.session.put(f"{self.base_url}/api/{path}", json=body, timeout=10)
+        answer.raise_for_status()
+
+    def ensure_user(self, user, password):
+        self._put(f"users/{quote(user, safe='')}", {"password": password, "tags": ""})
+
+    def grant(self, vhost, user, grants):
+        where = f"{quote(vhost, safe='')}/{quote(user, safe='')}"
+        self._put(f"permissions/{where}",
+                  {"configure": grants.configure, "write": grants.write, "read": grants.read})
+        for exchange, (write, read) in grants.topics.items():
+            self._put(f"topic-permissions/{where}", {"exchange": exchange, "write": write, "read": read})
+
+    def delete_user(self, user):
+        self.session.delete(f"{self.base_url}/api/users/{quote(user, safe='')}", timeout=10)
+
+
+def broker_admin(amqp_uri, management_url=None):
+    return ManagementApi(management_url, amqp_uri) if management_url else RabbitMqCtl()
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------
+
+# yoyo's bookkeeping stays the administrator's: a service cannot rewrite its migration history.
+_MIGRATION_TABLES = ("_yoyo_migration", "_yoyo_log", "_yoyo_version", "yoyo_lock")
+
+
+def ensure_database_role(admin_dsn, role, password, schema):
+    """Create or update ``role`` (LOGIN, ``password``) with rights on ``schema``'s rows only."""
+    import psycopg2
+    database = urlsplit(admin_dsn).path.lstrip("/")
+    conn = psycopg2.connect(admin_dsn, connect_timeout=5)
+    conn.autocommit = True
+    name = sql.Identifier(role)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+            verb = "ALTER" if cur.fetchone() else "CREATE"
+            cur.execute(sql.SQL(verb + " ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                                "NOREPLICATION PASSWORD %s").format(name), (password,))
+            # Nobody gets rights on this database by default; each role gets what it needs.
+            cur.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database)))
+            cur.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+            cur.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
+                sql.Identifier(database), name))
+            cur.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), name))
+            cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s AND NOT tablename = ANY(%s)",
+                        (schema, list(_MIGRATION_TABLES)))
+            tables = [sql.Identifier(schema, row[0]) for row in cur.fetchall()]
+            if tables:
+                cur.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
+                    sql.SQL(", ").join(tables), name))
+            cur.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(
+                sql.Identifier(schema), name))
+    finally:
+        conn.close()
+
+
+def drop_database_roles(server_dsn, roles):
+    """Drop ``roles`` (after the databases they had rights in are gone)."""
+    import psycopg2
+    conn = psycopg2.connect(server_dsn, connect_timeout=5)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for role in roles:
+                cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+    finally:
+        conn.close()
