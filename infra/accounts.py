@@ -24,11 +24,15 @@ the default exchange, which would reach any queue by name. (The right to
 declare the shared exchanges is also the right to delete them: RabbitMQ has no
 separate one, and nameko declares them on start.)
 """
+import base64
+import hashlib
+import json
+import os
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from psycopg2 import sql
 
@@ -111,63 +115,59 @@ def vhost_of(amqp_uri):
     return urlsplit(amqp_uri).path[1:] or "/"
 
 
-class RabbitMqCtl:
-    """Broker accounts through ``rabbitmqctl`` on this machine (``make run``, the tests)."""
+def password_hash(password, salt=None):
+    """RabbitMQ's stored form of ``password`` (rabbit_password_hashing_sha256: a 4-byte salt,
+    then SHA-256 of salt and password, in base64), so that no password is ever sent in clear."""
+    salt = os.urandom(4) if salt is None else salt
+    return base64.b64encode(salt + hashlib.sha256(salt + password.encode("utf-8")).digest()).decode()
 
-    def __init__(self):
-        self.rabbitmqctl = shutil.which("rabbitmqctl")
-        if self.rabbitmqctl is None:
+
+def broker_definitions(vhost, accounts):
+    """RabbitMQ definitions (the import format) for ``accounts``: ``(user, password, grants)``."""
+    definitions = {"users": [], "permissions": [], "topic_permissions": []}
+    for user, password, grants in accounts:
+        definitions["users"].append({"name": user, "password_hash": password_hash(password),
+                                     "hashing_algorithm": "rabbit_password_hashing_sha256",
+                                     "tags": []})
+        definitions["permissions"].append({"user": user, "vhost": vhost, "configure": grants.configure,
+                                           "write": grants.write, "read": grants.read})
+        definitions["topic_permissions"].extend(
+            {"user": user, "vhost": vhost, "exchange": exchange, "write": write, "read": read}
+            for exchange, (write, read) in grants.topics.items())
+    return definitions
+
+
+class RabbitMqCtl:
+    """Loads definitions through ``rabbitmqctl`` on this machine (``make run``, the tests)."""
+
+    def load(self, definitions):
+        rabbitmqctl = shutil.which("rabbitmqctl")
+        if rabbitmqctl is None:
             raise SystemExit("rabbitmqctl is needed to make the processes' RabbitMQ users "
                              "(or set ONENET_RABBITMQ_MANAGEMENT_URL)")
-
-    def _run(self, *args, stdin=None, check=True):
-        return subprocess.run([self.rabbitmqctl, "-q", *args], input=stdin, text=True,
-                              capture_output=True, check=check)
-
-    def ensure_user(self, user, password):
-        # The password goes through standard input, never on a command line.
-        if self._run("add_user", user, stdin=password, check=False).returncode != 0:
-            self._run("change_password", user, stdin=password)
-
-    def grant(self, vhost, user, grants):
-        self._run("set_permissions", "-p", vhost, user, grants.configure, grants.write, grants.read)
-        for exchange, (write, read) in grants.topics.items():
-            self._run("set_topic_permissions", "-p", vhost, user, exchange, write, read)
-
-    def delete_user(self, user):
-        self._run("delete_user", user, check=False)
+        # One call for every account (each rabbitmqctl call starts a VM), read from stdin.
+        subprocess.run([rabbitmqctl, "-q", "import_definitions", "--format", "json"],
+                       input=json.dumps(definitions), text=True, capture_output=True, check=True)
 
 
 class ManagementApi:
-    """Broker accounts through the management HTTP API (where rabbitmqctl is not at hand,
-    as in docker-compose: ``ONENET_RABBITMQ_MANAGEMENT_URL``), as the admin of ``amqp_uri``."""
+    """Loads definitions through the management HTTP API, as the administrator of
+    ``amqp_uri`` (where rabbitmqctl is not at hand, as in docker-compose)."""
 
     def __init__(self, base_url, amqp_uri, session=None):
         import requests
         where = urlsplit(amqp_uri)
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
-        self.session.auth = (where.username or "guest", where.password or "guest")
+        self.session.auth = (unquote(where.username or ""), unquote(where.password or ""))
 
-    def _put(self, path, body):
-        answer = self.session.put(f"{self.base_url}/api/{path}", json=body, timeout=10)
+    def load(self, definitions):
+        answer = self.session.post(f"{self.base_url}/api/definitions", json=definitions, timeout=30)
         answer.raise_for_status()
-
-    def ensure_user(self, user, password):
-        self._put(f"users/{quote(user, safe='')}", {"password": password, "tags": ""})
-
-    def grant(self, vhost, user, grants):
-        where = f"{quote(vhost, safe='')}/{quote(user, safe='')}"
-        self._put(f"permissions/{where}",
-                  {"configure": grants.configure, "write": grants.write, "read": grants.read})
-        for exchange, (write, read) in grants.topics.items():
-            self._put(f"topic-permissions/{where}", {"exchange": exchange, "write": write, "read": read})
-
-    def delete_user(self, user):
-        self.session.delete(f"{self.base_url}/api/users/{quote(user, safe='')}", timeout=10)
 
 
 def broker_admin(amqp_uri, management_url=None):
+    """The management API where ``ONENET_RABBITMQ_MANAGEMENT_URL`` names it, else rabbitmqctl."""
     return ManagementApi(management_url, amqp_uri) if management_url else RabbitMqCtl()
 
 

@@ -4,7 +4,7 @@
     python -m infra.network demo-data   load demo data through the running services
     python -m infra.network run         prepare, start every process, load demo data, wait
     python -m infra.network reset-test  give the test suite an empty database and vhost, and
-                                        drop its own roles, broker users and rate-limit counts
+                                        drop its own roles and its rate-limit counts
 
 ``run`` stays in the foreground and stops every process it started on Ctrl-C.
 The end-to-end tests start the network through the same :class:`Network`.
@@ -124,7 +124,7 @@ def make_own_accounts(configs):
     (see :mod:`infra.accounts`); connects as the configured (administrator's) URLs."""
     from chassis.serve import service_class
     from infra import accounts
-    broker = None
+    broker_accounts = []
     for config in configs:
         made = []
         if config.get("DB_PASSWORD"):
@@ -132,14 +132,15 @@ def make_own_accounts(configs):
                                           str(config["DB_PASSWORD"]), config["DB_SCHEMA"])
             made.append(f"database role {config['DB_USER']}")
         if config.get("AMQP_PASSWORD"):
-            broker = broker or accounts.broker_admin(
-                config["AMQP_URI"], os.environ.get("ONENET_RABBITMQ_MANAGEMENT_URL"))
-            broker.ensure_user(config["AMQP_USER"], str(config["AMQP_PASSWORD"]))
-            broker.grant(accounts.vhost_of(config["AMQP_URI"]), config["AMQP_USER"],
-                         accounts.grants_for(service_class(config["SERVICE"])))
+            broker_accounts.append((config["AMQP_USER"], str(config["AMQP_PASSWORD"]),
+                                    accounts.grants_for(service_class(config["SERVICE"]))))
             made.append(f"broker user {config['AMQP_USER']}")
         if made:
             print(f"{service_class(config['SERVICE']).name}: own {' and '.join(made)}")
+    if broker_accounts:
+        amqp_uri = configs[0]["AMQP_URI"]
+        accounts.broker_admin(amqp_uri, os.environ.get("ONENET_RABBITMQ_MANAGEMENT_URL")).load(
+            accounts.broker_definitions(accounts.vhost_of(amqp_uri), broker_accounts))
 
 
 def ensure_vhost(amqp_uri):
@@ -161,8 +162,9 @@ def ensure_vhost(amqp_uri):
 
 
 def reset_test():
-    """An empty slate for a test run: drop the test database, the suite's own roles and
-    broker users and its rate-limit counts; recreate the test vhost."""
+    """An empty slate for a test run: drop the test database and the suite's own roles,
+    recreate the test vhost (which takes the suite's broker users' permissions with it;
+    ``prepare`` sets their passwords and permissions anew) and forget its rate-limit counts."""
     import psycopg2
     from infra import accounts
     configs = [load_config(process, own_accounts=False) for process in PROCESSES]
@@ -191,8 +193,6 @@ def reset_test():
     subprocess.run([rabbitmqctl, "-q", "add_vhost", vhost], check=True, capture_output=True)
     subprocess.run([rabbitmqctl, "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
                    check=True, capture_output=True)
-    for user in users:
-        subprocess.run([rabbitmqctl, "-q", "delete_user", user], capture_output=True)
     gateway = configs[-1]
     clear_rate_limits(gateway["RATE_LIMIT_REDIS_URL"], gateway["RATE_LIMIT_PREFIX"],
                       gateway.get("RATE_LIMIT_REDIS_PASSWORD") or None)

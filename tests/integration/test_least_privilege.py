@@ -1,0 +1,143 @@
+"""Each service's own PostgreSQL role and RabbitMQ user, as ``prepare`` made them.
+
+The suite runs every process as its own role and user (``tests/conftest.py``);
+here the requests service's accounts try what they must not do.
+"""
+import os
+from urllib.parse import unquote, urlsplit
+
+import amqp
+import psycopg2
+import psycopg2.errors
+import pytest
+from amqp.exceptions import AccessRefused
+
+from chassis import config as process_config
+from infra import network
+
+REQUESTS_CONFIG = "services/requests/config.yml"
+
+
+@pytest.fixture
+def requests_role(prepared_stack):
+    """A connection to the test database as the requests service's own role."""
+    own = process_config.load(REQUESTS_CONFIG)
+    conn = psycopg2.connect(own["DATABASE_URL"], connect_timeout=5)
+    conn.autocommit = True
+    yield conn
+    conn.close()
+
+
+def refused_in_postgres(conn, statement):
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+    except psycopg2.errors.InsufficientPrivilege:
+        return True
+    return False
+
+
+def test_requests_role_is_its_own_and_not_the_administrator(requests_role):
+    with requests_role.cursor() as cur:
+        cur.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
+        assert cur.fetchone() == (f"{os.environ['ONENET_ROLE_PREFIX']}_requests", False)
+
+
+def test_requests_role_is_refused_writes_and_reads_on_the_enterprises_schema(requests_role):
+    assert refused_in_postgres(requests_role, "INSERT INTO enterprises.outbox (event_id, event_type, aggregate_id, "
+                                              "envelope) VALUES (gen_random_uuid(), 'enterprise.registered', 'x', '{}')")
+    assert refused_in_postgres(requests_role, "UPDATE enterprises.enterprise SET name = 'forged'")
+    assert refused_in_postgres(requests_role, "DELETE FROM enterprises.enterprise")
+    assert refused_in_postgres(requests_role, "SELECT count(*) FROM enterprises.enterprise")
+    assert refused_in_postgres(requests_role, "SELECT count(*) FROM agencies.agency")
+    assert refused_in_postgres(requests_role, "SELECT count(*) FROM notifications.notice")
+
+
+def test_requests_role_reads_and_writes_rows_of_its_own_schema_but_cannot_change_it(requests_role):
+    with requests_role.cursor() as cur:
+        cur.execute("SELECT count(*) FROM requests.service_request")
+        cur.execute("UPDATE requests.outbox SET sent_at = sent_at WHERE false")
+        cur.execute("DELETE FROM requests.inbox WHERE false")
+    assert refused_in_postgres(requests_role, "CREATE TABLE requests.smuggled (id int)")
+    assert refused_in_postgres(requests_role, "ALTER TABLE requests.request_history "
+                                              "DISABLE TRIGGER request_history_append_only")
+    assert refused_in_postgres(requests_role, "DROP TABLE requests.outbox")
+    assert refused_in_postgres(requests_role, "DELETE FROM requests._yoyo_migration")
+    assert refused_in_postgres(requests_role, "CREATE SCHEMA smuggled")
+
+
+def test_prepare_makes_the_accounts_again_without_harm(prepared_stack):
+    configs = [network.load_config(process, own_accounts=False) for process in network.PROCESSES]
+    network.make_own_accounts(configs)
+    network.make_own_accounts(configs)
+    own = process_config.load(REQUESTS_CONFIG)
+    conn = psycopg2.connect(own["DATABASE_URL"], connect_timeout=5)
+    try:
+        assert refused_in_postgres(conn, "SELECT count(*) FROM enterprises.enterprise")
+    finally:
+        conn.close()
+    with broker_as_requests() as connection:
+        assert not refused_on_broker(connection, lambda ch: publish(ch, "onenet.events", "request.probe"))
+
+
+# -- RabbitMQ ----------------------------------------------------------------------------
+
+
+def broker_as_requests():
+    """A broker connection with the requests service's own user and password."""
+    own = process_config.load(REQUESTS_CONFIG)
+    where = urlsplit(own["AMQP_URI"])
+    connection = amqp.Connection(host=f"{where.hostname}:{where.port or 5672}",
+                                 userid=unquote(where.username), password=unquote(where.password),
+                                 virtual_host=where.path[1:] or "/", connect_timeout=5)
+    connection.connect()
+    return connection
+
+
+def publish(channel, exchange, routing_key):
+    """Publish and wait for the broker's confirm (or its refusal)."""
+    channel.basic_publish_confirm(amqp.Message(b"{}"), exchange=exchange, routing_key=routing_key,
+                                  confirm_timeout=10)
+
+
+def refused_on_broker(connection, action):
+    """Whether the broker closes a fresh channel with ACCESS_REFUSED when ``action`` runs on it."""
+    channel = connection.channel()
+    try:
+        action(channel)
+    except AccessRefused:
+        return True
+    channel.close()
+    return False
+
+
+@pytest.fixture
+def rpc_exchange(prepared_stack):
+    """nameko's RPC exchange, as a service declares it on start (the broker checks a
+    routing key only on an exchange that exists)."""
+    from kombu import Connection, Exchange
+    with Connection(prepared_stack["AMQP_URI"]) as admin:
+        Exchange("nameko-rpc", type="topic", durable=True)(admin.channel()).declare()
+
+
+def test_requests_broker_user_is_confined_to_its_own_queues_calls_and_events(rpc_exchange):
+    with broker_as_requests() as connection:
+        # Its own events go out; it calls agencies (the e2e network shows the call working).
+        assert not refused_on_broker(connection, lambda ch: publish(ch, "onenet.events", "request.probe"))
+        # It may not call the enterprises service, ...
+        assert refused_on_broker(connection, lambda ch: publish(ch, "nameko-rpc", "enterprises.update"))
+        # ... nor reach its queue by name through the default exchange, ...
+        assert refused_on_broker(connection, lambda ch: publish(ch, "", "rpc-enterprises"))
+        # ... nor announce another service's events, nor re-route another's deliveries, ...
+        assert refused_on_broker(connection, lambda ch: publish(ch, "onenet.events", "enterprise.registered"))
+        assert refused_on_broker(connection, lambda ch: publish(
+            ch, "onenet.redelivery", "notifications.welcome_enterprise.dead-letter"))
+        # ... nor take messages from another service's queue, ...
+        assert refused_on_broker(connection, lambda ch: ch.basic_consume(
+            "notifications.welcome_enterprise", callback=lambda message: None))
+        assert refused_on_broker(connection, lambda ch: ch.queue_declare("rpc-enterprises", durable=True))
+        # ... nor listen in on calls to enterprises from a queue of its own.
+        def eavesdrop(channel):
+            channel.queue_declare("requests.eavesdrop", exclusive=True)
+            channel.queue_bind("requests.eavesdrop", exchange="nameko-rpc", routing_key="enterprises.*")
+        assert refused_on_broker(connection, eavesdrop)
