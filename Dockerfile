@@ -20,7 +20,7 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin onenet \
     && chown -R onenet:onenet /app
 USER onenet
 
-# Ops ports (agencies, enterprises, requests, notifications) and the gateway.
-EXPOSE 9101 9102 9103 9104 8000
+# The gateway's API port and every ops port (gateway, agencies, enterprises, requests, notifications).
+EXPOSE 8000 9100 9101 9102 9103 9104
 
 CMD ["python", "-c", "print('''OneNet image. Run one of:\n  python -m infra.network prepare       # schemas, migrations, RabbitMQ topology\n  python -m infra.network demo-data     # load demo data\n  python -m chassis.serve services/<agencies|enterprises|requests|notifications>/config.yml\n  python -m chassis.serve gateway/config.yml''')"]
