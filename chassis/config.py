@@ -5,8 +5,9 @@ takes the environment variable when it is set and the default otherwise.
 
 A process connects with its own RabbitMQ user and PostgreSQL role when their
 passwords are set (``AMQP_USER``/``AMQP_PASSWORD``, ``DB_USER``/``DB_PASSWORD``):
-``AMQP_URI`` and ``DATABASE_URL`` then name the servers, and :func:`load` puts
-the process's own credentials into them. ``python -m infra.network prepare``
+``AMQP_URI`` and ``DATABASE_URL`` then name the servers, and ``load(path,
+own_accounts=True)`` (as ``chassis.serve`` calls it) puts the process's own
+credentials into them. ``python -m infra.network prepare``
 makes those accounts, connecting with the URLs as configured (the administrator's).
 """
 import os
@@ -51,9 +52,10 @@ def with_own_accounts(config):
     return config
 
 
-def load(path, own_accounts=True):
-    """Read a process's ``config.yml`` with environment substitution applied; with
-    ``own_accounts`` (the default) the URLs carry the process's own credentials."""
+def load(path, own_accounts=False):
+    """Read a process's ``config.yml`` with environment substitution applied. With
+    ``own_accounts`` (as the process itself runs) the URLs carry its own credentials;
+    without, they are as configured (what operators' tools and ``prepare`` use)."""
     with open(path, encoding="utf-8") as handle:
         config = yaml.safe_load(expand(handle.read())) or {}
     return with_own_accounts(config) if own_accounts else config

@@ -29,7 +29,7 @@ def main(argv=None):
     if len(argv) != 1:
         print("usage: python -m chassis.serve <path to config.yml>", file=sys.stderr)
         return 2
-    config = process_config.load(argv[0])
+    config = process_config.load(argv[0], own_accounts=True)
     cls = service_class(config["SERVICE"])
     logs.configure(cls.name, config.get("LOG_LEVEL", "INFO"))
     log = structlog.get_logger("chassis.serve")

@@ -46,9 +46,9 @@ PROCESSES = (
 SERVICES = PROCESSES[:-1]
 
 
-def load_config(process, own_accounts=True):
-    """The process's configuration; ``own_accounts=False``: with the URLs as configured
-    (the administrator's, where ``prepare`` runs), not the process's own credentials."""
+def load_config(process, own_accounts=False):
+    """The process's configuration, with the URLs as configured (the administrator's,
+    where ``prepare`` runs) or, ``own_accounts``, with the process's own credentials."""
     from chassis import config
     return config.load(os.path.join(ROOT, process.config), own_accounts)
 
@@ -103,7 +103,7 @@ def prepare():
     process's own database role and broker user (where their passwords are set)."""
     from chassis import events, migrate
     from chassis.serve import service_class
-    configs = [load_config(process, own_accounts=False) for process in SERVICES]
+    configs = [load_config(process) for process in SERVICES]
     check_servers(configs[0]["AMQP_URI"], configs[0]["DATABASE_URL"])
     ensure_vhost(configs[0]["AMQP_URI"])
     migrate.ensure_database(configs[0]["DATABASE_URL"])
@@ -116,7 +116,7 @@ def prepare():
     queues = events.declare_topology(configs[0]["AMQP_URI"], classes,
                                      events.retry_delays(configs[0]))
     print(f"broker topology declared: {len(queues)} queues")
-    make_own_accounts([load_config(process, own_accounts=False) for process in PROCESSES])
+    make_own_accounts([load_config(process) for process in PROCESSES])
 
 
 def make_own_accounts(configs):
@@ -167,7 +167,7 @@ def reset_test():
     ``prepare`` sets their passwords and permissions anew) and forget its rate-limit counts."""
     import psycopg2
     from infra import accounts
-    configs = [load_config(process, own_accounts=False) for process in PROCESSES]
+    configs = [load_config(process) for process in PROCESSES]
     database_url, amqp_uri = configs[0]["DATABASE_URL"], configs[0]["AMQP_URI"]
     name, vhost = urlsplit(database_url).path.lstrip("/"), accounts.vhost_of(amqp_uri)
     if not name.endswith("_test") or not vhost.endswith("_test"):

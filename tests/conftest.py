@@ -64,7 +64,7 @@ def prepared_stack():
     database); the test vhost and database are then created from nothing.
     """
     from infra import network
-    config = network.load_config(network.SERVICES[1], own_accounts=False)
+    config = network.load_config(network.SERVICES[1])
     network.check_servers(config["AMQP_URI"], config["DATABASE_URL"])
     network.reset_test()
     network.prepare()

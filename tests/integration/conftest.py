@@ -16,7 +16,7 @@ def container_for(prepared_stack):
     started = []
 
     def make(service_cls, config_path, **overrides):
-        config = process_config.load(config_path, own_accounts=False)
+        config = process_config.load(config_path)
         config.update(overrides)
         container = ServiceContainer(service_cls, config)
         container.start()

@@ -26,7 +26,7 @@ class IsolatedAgencies(AgenciesService):
 
 @pytest.fixture
 def scratch_agencies(prepared_stack):
-    config = process_config.load("services/agencies/config.yml", own_accounts=False)
+    config = process_config.load("services/agencies/config.yml")
     parts = urlsplit(config["DATABASE_URL"])
     name = parts.path.lstrip("/") + "_agencies_demo"
     admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))

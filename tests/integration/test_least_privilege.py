@@ -21,7 +21,7 @@ REQUESTS_CONFIG = "services/requests/config.yml"
 @pytest.fixture
 def requests_role(prepared_stack):
     """A connection to the test database as the requests service's own role."""
-    own = process_config.load(REQUESTS_CONFIG)
+    own = process_config.load(REQUESTS_CONFIG, own_accounts=True)
     conn = psycopg2.connect(own["DATABASE_URL"], connect_timeout=5)
     conn.autocommit = True
     yield conn
@@ -67,10 +67,10 @@ def test_requests_role_reads_and_writes_rows_of_its_own_schema_but_cannot_change
 
 
 def test_prepare_makes_the_accounts_again_without_harm(prepared_stack):
-    configs = [network.load_config(process, own_accounts=False) for process in network.PROCESSES]
+    configs = [network.load_config(process) for process in network.PROCESSES]
     network.make_own_accounts(configs)
     network.make_own_accounts(configs)
-    own = process_config.load(REQUESTS_CONFIG)
+    own = process_config.load(REQUESTS_CONFIG, own_accounts=True)
     conn = psycopg2.connect(own["DATABASE_URL"], connect_timeout=5)
     try:
         assert refused_in_postgres(conn, "SELECT count(*) FROM enterprises.enterprise")
@@ -85,7 +85,7 @@ def test_prepare_makes_the_accounts_again_without_harm(prepared_stack):
 
 def broker_as_requests():
     """A broker connection with the requests service's own user and password."""
-    own = process_config.load(REQUESTS_CONFIG)
+    own = process_config.load(REQUESTS_CONFIG, own_accounts=True)
     where = urlsplit(own["AMQP_URI"])
     connection = amqp.Connection(host=f"{where.hostname}:{where.port or 5672}",
                                  userid=unquote(where.username), password=unquote(where.password),
