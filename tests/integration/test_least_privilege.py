@@ -1,7 +1,7 @@
 """Each service's own PostgreSQL role and RabbitMQ user, as ``prepare`` made them.
 
 The suite runs every process as its own role and user (``tests/conftest.py``);
-here the requests service's accounts try what they must not do.
+here the services' accounts try what they must not do.
 """
 import os
 from urllib.parse import unquote, urlsplit
@@ -76,16 +76,16 @@ def test_prepare_makes_the_accounts_again_without_harm(prepared_stack):
         assert refused_in_postgres(conn, "SELECT count(*) FROM enterprises.enterprise")
     finally:
         conn.close()
-    with broker_as_requests() as connection:
+    with broker_as("requests") as connection:
         assert not refused_on_broker(connection, lambda ch: publish(ch, "onenet.events", "request.probe"))
 
 
 # -- RabbitMQ ----------------------------------------------------------------------------
 
 
-def broker_as_requests():
-    """A broker connection with the requests service's own user and password."""
-    own = process_config.load(REQUESTS_CONFIG, own_accounts=True)
+def broker_as(service):
+    """A broker connection with ``service``'s own user and password."""
+    own = process_config.load(f"services/{service}/config.yml", own_accounts=True)
     where = urlsplit(own["AMQP_URI"])
     connection = amqp.Connection(host=f"{where.hostname}:{where.port or 5672}",
                                  userid=unquote(where.username), password=unquote(where.password),
@@ -120,24 +120,40 @@ def rpc_exchange(prepared_stack):
         Exchange("nameko-rpc", type="topic", durable=True)(admin.channel()).declare()
 
 
-def test_requests_broker_user_is_confined_to_its_own_queues_calls_and_events(rpc_exchange):
-    with broker_as_requests() as connection:
-        # Its own events go out; it calls agencies (the e2e network shows the call working).
-        assert not refused_on_broker(connection, lambda ch: publish(ch, "onenet.events", "request.probe"))
-        # It may not call the enterprises service, ...
+def own_queue(name, exchange, routing_key):
+    def declare_and_bind(channel):
+        channel.queue_declare(name, exclusive=True)
+        channel.queue_bind(name, exchange=exchange, routing_key=routing_key)
+    return declare_and_bind
+
+
+def test_notifications_broker_user_is_confined_to_its_own_queues_and_calls_no_one(rpc_exchange):
+    with broker_as("notifications") as connection:
+        # What it does: its own queues, bound by its own keys.
+        assert not refused_on_broker(connection, own_queue(
+            "notifications.probe", "onenet.redelivery", "notifications.probe"))
+        assert not refused_on_broker(connection, lambda ch: publish(ch, "onenet.redelivery", "notifications.probe"))
+        # It calls no service: not enterprises.update, ...
         assert refused_on_broker(connection, lambda ch: publish(ch, "nameko-rpc", "enterprises.update"))
-        # ... nor reach its queue by name through the default exchange, ...
+        # ... nor reaches a service's queue by name through the default exchange, ...
         assert refused_on_broker(connection, lambda ch: publish(ch, "", "rpc-enterprises"))
-        # ... nor announce another service's events, nor re-route another's deliveries, ...
+        # ... announces no event, re-routes no other service's deliveries, ...
         assert refused_on_broker(connection, lambda ch: publish(ch, "onenet.events", "enterprise.registered"))
         assert refused_on_broker(connection, lambda ch: publish(
-            ch, "onenet.redelivery", "notifications.welcome_enterprise.dead-letter"))
-        # ... nor take messages from another service's queue, ...
+            ch, "onenet.redelivery", "agencies.record_rating.dead-letter"))
+        # ... takes no message from another service's queue, declares none of theirs, ...
+        assert refused_on_broker(connection, lambda ch: ch.basic_consume(
+            "agencies.record_rating", callback=lambda message: None))
+        assert refused_on_broker(connection, lambda ch: ch.queue_declare("rpc-enterprises", durable=True))
+        # ... and cannot listen in on calls to enterprises or on events it does not handle.
+        assert refused_on_broker(connection, own_queue("notifications.eavesdrop", "nameko-rpc", "enterprises.*"))
+        assert refused_on_broker(connection, own_queue("notifications.eavesdrop", "onenet.events", "request.#"))
+
+
+def test_requests_broker_user_calls_only_the_services_it_depends_on_and_announces_only_requests(rpc_exchange):
+    with broker_as("requests") as connection:
+        assert not refused_on_broker(connection, lambda ch: publish(ch, "onenet.events", "request.probe"))
+        assert refused_on_broker(connection, lambda ch: publish(ch, "onenet.events", "enterprise.updated"))
+        assert refused_on_broker(connection, lambda ch: publish(ch, "nameko-rpc", "notifications.inbox_page"))
         assert refused_on_broker(connection, lambda ch: ch.basic_consume(
             "notifications.welcome_enterprise", callback=lambda message: None))
-        assert refused_on_broker(connection, lambda ch: ch.queue_declare("rpc-enterprises", durable=True))
-        # ... nor listen in on calls to enterprises from a queue of its own.
-        def eavesdrop(channel):
-            channel.queue_declare("requests.eavesdrop", exclusive=True)
-            channel.queue_bind("requests.eavesdrop", exchange="nameko-rpc", routing_key="enterprises.*")
-        assert refused_on_broker(connection, eavesdrop)

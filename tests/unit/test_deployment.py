@@ -81,7 +81,8 @@ REPLY = accounts._REPLY_KEY
 
 @pytest.mark.parametrize("service_path, rpc_write, rpc_read, events_write, events_read", [
     ("services.requests.service:RequestsService",
-     rf"^(agencies\.[A-Za-z0-9_]+|{REPLY})$", rf"^(requests\.\*|{REPLY})$", r"^(request\.[a-z_]+)$", "^$"),
+     rf"^(agencies\.[A-Za-z0-9_]+|enterprises\.[A-Za-z0-9_]+|{REPLY})$", rf"^(requests\.\*|{REPLY})$",
+     r"^(request\.[a-z_]+)$", "^$"),
     ("services.notifications.service:NotificationsService",
      rf"^({REPLY})$", rf"^(notifications\.\*|{REPLY})$", "^$", r"^(enterprise\.registered)$"),
     ("services.agencies.service:AgenciesService",
