@@ -18,7 +18,7 @@ from gateway.routes.requests import RequestRoutes
 
 
 class GatewayService(AgencyRoutes, EnterpriseRoutes, NotificationRoutes, RequestRoutes, Open311Routes, MetaRoutes):
-    """HTTP API under ``/api/v1`` plus ``/metrics`` and health for operators."""
+    """HTTP API under ``/api/v1`` plus health for load balancers (``/metrics``: the ops port)."""
 
     name = "gateway"
 
