@@ -292,7 +292,7 @@ def import_batch(world, role, situation, fresh):
 
 CASES = {
     # meta
-    "openapi_document": fixed(), "metrics": fixed(), "live": fixed(), "ready": fixed(),
+    "openapi_document": fixed(), "live": fixed(), "ready": fixed(),
     # agencies
     "list_agencies": fixed(query=f"level=county&region={HOME}"),
     "get_agency": on_station(), "agency_escalation": on_station(), "get_guide": on_station(),
