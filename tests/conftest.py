@@ -74,6 +74,14 @@ def prepared_stack():
 LAYERS = ("unit", "integration", "e2e")
 
 
+def pytest_configure(config):
+    """Each test name gets its own temporary folder (process logs live there), so a
+    suite never has its folder rotated away by another suite started beside it."""
+    if not config.option.basetemp:
+        import tempfile
+        config.option.basetemp = os.path.join(tempfile.gettempdir(), f"pytest-{TEST_NAME}")
+
+
 def pytest_collection_modifyitems(items):
     """Run unit tests first, then integration, then end-to-end.
 
