@@ -23,10 +23,11 @@ prepare: $(STAMP)  ## database, schemas, migrations and broker topology only
 	@infra/local-services.sh
 	$(PY) -m infra.network prepare
 
-token: $(STAMP)  ## make token ROLE=county_admin REGION=110105 (or AGENCY_ID=, USCC=, PROVINCE=)
+token: $(STAMP)  ## make token ROLE=county_admin REGION=110105 (or AGENCY_ID=, USCC=, PROVINCE=, LEAD_FIRM_ID=)
 	@$(PY) -m gateway.tokens --role "$(ROLE)" \
 	  $(if $(REGION),--region $(REGION)) $(if $(AGENCY_ID),--agency-id $(AGENCY_ID)) \
-	  $(if $(USCC),--uscc $(USCC)) $(if $(PROVINCE),--province $(PROVINCE))
+	  $(if $(USCC),--uscc $(USCC)) $(if $(PROVINCE),--province $(PROVINCE)) \
+	  $(if $(LEAD_FIRM_ID),--lead-firm-id $(LEAD_FIRM_ID))
 
 bench: $(STAMP)  ## benchmarks in bench/, each printing its figures and a same-run baseline
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -3,8 +3,10 @@
 Tokens are checked for a pinned algorithm, a valid signature, ``exp``, ``iss``,
 ``aud`` and ``sub``, a known ``role`` and the scope claim that role needs:
 ``region`` (6-digit division code) for province, city and county admins,
-``agency_id`` for agency staff, ``uscc`` for an enterprise user and
-``province`` (2-digit code) for a provincial system. A region claim must fit
+``agency_id`` for agency staff, ``uscc`` for an enterprise user,
+``province`` (2-digit code) for a provincial system and ``lead_firm_id`` for
+a lead firm's user (链主企业: a large firm registered by admins to post supply-chain
+needs; it is not an SME and has no ``uscc`` claim). A region claim must fit
 its role: a province admin's names a province (``330000``), a city admin's a
 city (``330100``) and a county admin's a county (``330106``); ``000000`` is
 never a scope below the national admin. A token whose claim does not fit is
@@ -24,6 +26,7 @@ COUNTY_ADMIN = "county_admin"
 AGENCY_STAFF = "agency_staff"
 ENTERPRISE = "enterprise"
 PROVINCE_SYSTEM = "province_system"
+LEAD_FIRM = "lead_firm"
 
 REGION_ADMINS = (NATIONAL_ADMIN, PROVINCE_ADMIN, CITY_ADMIN, COUNTY_ADMIN)
 
@@ -35,6 +38,7 @@ SCOPE_CLAIM = {
     AGENCY_STAFF: "agency_id",
     ENTERPRISE: "uscc",
     PROVINCE_SYSTEM: "province",
+    LEAD_FIRM: "lead_firm_id",
 }
 ROLES = tuple(SCOPE_CLAIM)
 
@@ -46,6 +50,7 @@ _SCOPE_FORMAT = {
     "agency_id": re.compile(r"^\d{1,12}$"),
     "uscc": re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$"),
     "province": re.compile(r"^\d{2}$"),
+    "lead_firm_id": re.compile(r"^[1-9]\d{0,11}$"),
 }
 
 
@@ -93,6 +98,9 @@ class Principal:
 
     def is_enterprise(self, uscc):
         return self.role == ENTERPRISE and self.scope == credit_codes.compact(uscc)
+
+    def is_lead_firm(self, lead_firm_id):
+        return self.role == LEAD_FIRM and self.scope == str(lead_firm_id)
 
 
 class Authenticator:

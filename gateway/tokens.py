@@ -16,6 +16,7 @@ def main(argv=None):
     parser.add_argument("--agency-id", help="agency id (agency staff)")
     parser.add_argument("--uscc", help="unified social credit code (enterprise users)")
     parser.add_argument("--province", help="2-digit province code (provincial systems)")
+    parser.add_argument("--lead-firm-id", help="lead firm id (a lead firm's user)")
     parser.add_argument("--sub", help="subject; defaults to role:scope")
     parser.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
     args = parser.parse_args(argv)

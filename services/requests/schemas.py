@@ -304,6 +304,16 @@ class HolidayScheduleLoaded(Schema):
     recomputed = fields.Integer(metadata={"description": "Provisional deadlines recomputed"})
 
 
+class HolidayScheduleAnnounced(Schema):
+    """Payload of ``holiday_schedule.loaded``: one year's schedule as operators loaded it, replacing
+    any earlier one of that year (the days, expanded from their ranges)."""
+
+    year = fields.Integer(required=True)
+    holidays = fields.List(fields.Date(), required=True)
+    workdays = fields.List(fields.Date(), required=True)
+    source = fields.String(load_default="")
+
+
 class ClockSetting(Schema):
     offset_seconds = fields.Float(required=True, validate=validate.Range(min=-10**9, max=10**9))
 

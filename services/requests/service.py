@@ -454,8 +454,10 @@ class RequestsService:
     def load_holiday_schedule(self, year, schedule):
         """Operators load a year's holiday schedule (节假日安排) as announced by the State Council.
 
-        Replaces any schedule loaded for that year and recomputes every open
-        request's provisional deadlines.
+        Replaces any schedule loaded for that year, recomputes every open
+        request's provisional deadlines and announces the schedule
+        (``holiday_schedule.loaded``) to the services that keep a copy of the
+        working-day calendar.
         """
         data = load(schemas.HolidaySchedule, schedule, "holiday schedule")
         if not (isinstance(year, int) and 2000 <= year <= 2100):
@@ -471,6 +473,9 @@ class RequestsService:
             raise ValidationFailed(str(exc), {"holidays": [str(exc)]}) from None
         with self.db.transaction() as tx:
             store.replace_holiday_year(tx, year_schedule, names, data["source"])
+            self.outbox.add(tx, "holiday_schedule.loaded", schemas.HolidayScheduleAnnounced().dump(
+                {"year": year, "holidays": sorted(year_schedule.holidays),
+                 "workdays": sorted(year_schedule.workdays), "source": data["source"]}), aggregate_id=year)
             calendar = store.load_calendar(tx)
             updates = []
             for row in store.provisional_requests(tx):

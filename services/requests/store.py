@@ -3,6 +3,7 @@ import json
 
 from psycopg2.extras import Json, execute_values
 
+from chassis import workdays
 from services.requests import deadlines
 
 REQUEST_COLUMNS = (
@@ -159,15 +160,10 @@ def queue(tx, agency_id, today, limit, offset):
 
 def load_calendar(tx):
     """The working-day calendar with every year operators have loaded."""
-    years = {}
-    for row in tx.all("SELECT y.year, d.day, d.working FROM holiday_schedule_year y "
-                      "LEFT JOIN holiday_schedule_day d ON d.year = y.year"):
-        holidays, workdays = years.setdefault(row["year"], (set(), set()))
-        if row["day"] is not None:
-            (workdays if row["working"] else holidays).add(row["day"])
-    return deadlines.WorkingDayCalendar({
-        year: deadlines.YearSchedule(year, frozenset(holidays), frozenset(workdays))
-        for year, (holidays, workdays) in years.items()})
+    return workdays.calendar_of(
+        (row["year"], row["day"], row["working"])
+        for row in tx.all("SELECT y.year, d.day, d.working FROM holiday_schedule_year y "
+                          "LEFT JOIN holiday_schedule_day d ON d.year = y.year"))
 
 
 def replace_holiday_year(tx, schedule, names, source):
