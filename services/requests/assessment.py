@@ -24,44 +24,9 @@ time).  For a cohort:
 
 A percentage without a denominator is null.
 """
-from dataclasses import dataclass
-from datetime import date
-
 from chassis import regions
+from chassis.periods import Period, parse_period  # noqa: F401  (the assessment's periods)
 from services.requests import deadlines
-from services.requests.schemas import PERIOD_FORMAT
-
-
-@dataclass(frozen=True)
-class Period:
-    """A year, quarter or month; ``end`` is the first day after it."""
-
-    name: str
-    start: date
-    end: date
-
-    @property
-    def last_day(self):
-        return date.fromordinal(self.end.toordinal() - 1)
-
-
-def _next_month(year, month):
-    return date(year + month // 12, month % 12 + 1, 1)
-
-
-def parse_period(text):
-    """The :class:`Period` named ``2026``, ``2026-Q4`` or ``2026-11``."""
-    match = PERIOD_FORMAT.match(text or "")
-    if not match:
-        raise ValueError("period must be YYYY, YYYY-Qn or YYYY-MM")
-    year = int(match["year"])
-    if match["quarter"]:
-        first = 3 * int(match["quarter"]) - 2
-        return Period(text, date(year, first, 1), _next_month(year, first + 2))
-    if match["month"]:
-        month = int(match["month"])
-        return Period(text, date(year, month, 1), _next_month(year, month))
-    return Period(text, date(year, 1, 1), date(year + 1, 1, 1))
 
 
 def current_periods(today):

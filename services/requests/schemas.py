@@ -8,6 +8,7 @@ import re
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from chassis import regions
+from chassis.periods import PERIOD_FORMAT
 from chassis.credit_codes import CreditCode
 from services.agencies.schemas import AREAS as SERVICE_AREAS
 from services.enterprises.schemas import check_county
@@ -16,7 +17,6 @@ from services.requests.lifecycle import ACTIONS, STATES
 
 KINDS = ("general", "arrears")
 MAX_AMOUNT_YUAN = 10**13
-PERIOD_FORMAT = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
 
 
 def check_region(value):

@@ -1,0 +1,39 @@
+"""Reporting periods of the assessment (评估问效): a year ``2026``, a quarter ``2026-Q4`` or a
+month ``2026-11``. Every service that reports figures per period reads them the same way."""
+import re
+from dataclasses import dataclass
+from datetime import date
+
+PERIOD_FORMAT = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A year, quarter or month; ``end`` is the first day after it."""
+
+    name: str
+    start: date
+    end: date
+
+    @property
+    def last_day(self):
+        return date.fromordinal(self.end.toordinal() - 1)
+
+
+def _next_month(year, month):
+    return date(year + month // 12, month % 12 + 1, 1)
+
+
+def parse_period(text):
+    """The :class:`Period` named ``2026``, ``2026-Q4`` or ``2026-11``."""
+    match = PERIOD_FORMAT.match(text or "")
+    if not match:
+        raise ValueError("period must be YYYY, YYYY-Qn or YYYY-MM")
+    year = int(match["year"])
+    if match["quarter"]:
+        first = 3 * int(match["quarter"]) - 2
+        return Period(text, date(year, first, 1), _next_month(year, first + 2))
+    if match["month"]:
+        month = int(match["month"])
+        return Period(text, date(year, month, 1), _next_month(year, month))
+    return Period(text, date(year, 1, 1), date(year + 1, 1, 1))
