@@ -3,7 +3,6 @@
 The gateway validates HTTP bodies with these same schemas; consumers of the
 ``request.*`` events read their payloads as described here.
 """
-import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
