@@ -41,6 +41,7 @@ PROCESSES = (
     Process("enterprises", "services/enterprises/config.yml", "ENTERPRISES_OPS_PORT", 9102),
     Process("requests", "services/requests/config.yml", "REQUESTS_OPS_PORT", 9103),
     Process("notifications", "services/notifications/config.yml", "NOTIFICATIONS_OPS_PORT", 9104),
+    Process("activities", "services/activities/config.yml", "ACTIVITIES_OPS_PORT", 9105),
     Process("gateway", "gateway/config.yml", "GATEWAY_OPS_PORT", 9100),
 )
 SERVICES = PROCESSES[:-1]
@@ -214,7 +215,7 @@ def clear_rate_limits(redis_url, prefix, password=None):
 
 
 class Network:
-    """The five processes, started as separate OS processes."""
+    """The six processes, started as separate OS processes."""
 
     def __init__(self, env=None, log_dir=None):
         self.env = dict(os.environ if env is None else env)

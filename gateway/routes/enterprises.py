@@ -17,6 +17,7 @@ from gateway import access, auth, pages
 from gateway.api import ApiError, Forbidden, hidden, require_region, route
 from gateway.routes.requests import actor_of
 from gateway.rpc import ServiceProxy, in_parallel, result
+from services.activities.schemas import Participation
 from services.enterprises import schemas
 
 log = structlog.get_logger(__name__)
@@ -63,6 +64,9 @@ class EnterprisePortrait(schemas.Portrait):
                            metadata={"description": "Its requests by state"})
     policies = fields.List(fields.Nested(MatchedPolicy), allow_none=True,
                            metadata={"description": "Policies of its region whose criteria it meets"})
+    activities = fields.Nested(Participation, allow_none=True,
+                               metadata={"description": "Its part in service activities: registered, attended, "
+                                                        "ratings given"})
     unavailable = fields.Dict(keys=fields.String(), values=fields.String(),
                               metadata={"description": "Part → why it is missing"})
 
@@ -79,6 +83,7 @@ class EnterpriseRoutes:
     enterprises = ServiceProxy("enterprises")
     agencies = ServiceProxy("agencies")
     requests = ServiceProxy("requests")
+    activities = ServiceProxy("activities")
 
     # -- scope ------------------------------------------------------------------------
 
@@ -188,21 +193,23 @@ class EnterpriseRoutes:
     @route("GET", "/api/v1/enterprises/<uscc>/portrait", access=FILE_READERS,
            response=EnterprisePortrait, tags=["enterprises"],
            summary="精准画像: size class, active tiers, industry, region, figures trend, "
-                   "requests and matched policies")
+                   "requests, matched policies and part in service activities")
     def enterprise_portrait(self, call, uscc):
         """The portrait, its parts fetched in parallel; a part that cannot be had degrades to
         null with a reason instead of failing the whole answer."""
         uscc = credit_codes.compact(uscc)
         found = in_parallel(counts=lambda: self.requests.counts_for_enterprise(uscc),
+                            activities=lambda: self.activities.participation(uscc),
                             portrait=lambda: self._visible(call.principal, uscc,
                                                            lambda: self.enterprises.portrait(uscc)))
         portrait = result(found["portrait"])
         portrait["unavailable"] = {}
-        if isinstance(found["counts"], Exception):
-            portrait["requests"] = None
-            portrait["unavailable"]["requests"] = missing_part_reason("requests", found["counts"])
-        else:
-            portrait["requests"] = found["counts"]
+        for part, key in (("requests", "counts"), ("activities", "activities")):
+            if isinstance(found[key], Exception):
+                portrait[part] = None
+                portrait["unavailable"][part] = missing_part_reason(part, found[key])
+            else:
+                portrait[part] = found[key]
         try:
             portrait["policies"] = self._matched_policies(uscc, portrait["region_code"])
         except Exception as exc:

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields
 from gateway import access, auth, pages
 from gateway.api import Forbidden, hidden, route
 from gateway.rpc import ServiceProxy, in_parallel, result
+from services.activities.schemas import ActivitiesAssessment
 from services.agencies.schemas import Agency
 from services.requests import schemas
 
@@ -29,6 +30,15 @@ ServiceRequestPage = pages.page_schema(schemas.ServiceRequestSummary, "ServiceRe
 
 class RequestListQuery(pages.PageQuery, schemas.RequestFilter):
     """Page and filters of ``GET /api/v1/requests``."""
+
+
+class RegionAssessment(schemas.Assessment):
+    """评估问效 as the gateway assembles it: the requests' figures and the region's service
+    activities and matchmaking outcomes."""
+
+    activities = fields.Nested(ActivitiesAssessment, allow_none=True)
+    unavailable = fields.Dict(keys=fields.String(), values=fields.String(),
+                              metadata={"description": "Part → why it is missing"})
 
 
 class AgencyQueue(Schema):
@@ -75,6 +85,7 @@ def can_see(principal, request):
 class RequestRoutes:
     requests = ServiceProxy("requests")
     agencies = ServiceProxy("agencies")
+    activities = ServiceProxy("activities")
 
     @route("POST", "/api/v1/requests", access=access.callers(auth.ENTERPRISE), body=schemas.RequestSubmission,
            response=schemas.ServiceRequest, status=201, tags=["requests"],
@@ -128,13 +139,23 @@ class RequestRoutes:
         return self.requests.record_revisit(request_id, call.body, actor_of(call.principal))
 
     @route("GET", "/api/v1/assessment", access=access.callers(*auth.REGION_ADMINS), query=schemas.AssessmentQuery,
-           response=schemas.Assessment, tags=["requests"],
-           summary="评估问效: a region's figures for a period")
+           response=RegionAssessment, tags=["requests"],
+           summary="评估问效: a region's figures for a period: requests, service activities, matchmaking")
     def assessment(self, call):
-        region = call.query["region"]
+        """The requests' figures and, fetched beside them, the region's service activities and
+        matchmaking outcomes (null, with the reason in ``unavailable``, when that service cannot answer)."""
+        region, period = call.query["region"], call.query["period"]
         if not call.principal.covers_region(region):
             raise Forbidden(f"region {region} is outside your scope", {"region": region})
-        return self.requests.assessment(region, call.query["period"])
+        found = in_parallel(requests=lambda: self.requests.assessment(region, period),
+                            activities=lambda: self.activities.assessment(region, period))
+        figures, unavailable = dict(result(found["requests"])), {}
+        if isinstance(found["activities"], Exception):
+            figures["activities"] = None
+            unavailable["activities"] = f"activities could not be fetched: {found['activities']}"
+        else:
+            figures["activities"] = found["activities"]
+        return {**figures, "unavailable": unavailable}
 
     @route("GET", "/api/v1/agencies/<int:agency_id>/queue", access="""
                national_admin  ok  ok      -

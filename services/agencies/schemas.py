@@ -133,6 +133,20 @@ class Agency(Schema):
     updated_at = fields.DateTime()
 
 
+class AgencyAnnounced(Schema):
+    """Payload of ``agency.created`` and ``agency.updated`` (``changed`` names the fields an update changed)."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    level = fields.String(required=True)
+    region_code = fields.String(required=True)
+    parent_id = fields.Integer(allow_none=True)
+    park = fields.String(allow_none=True)
+    service_areas = fields.List(fields.String())
+    active = fields.Boolean()
+    changed = fields.List(fields.String())
+
+
 class AgencyCreation(Schema):
     """A new agency below an existing one (the national agency comes with the skeleton)."""
 
