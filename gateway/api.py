@@ -93,6 +93,7 @@ _MISSING_KEYS = {
     "agency": ("id", "agency_id"),
     "policy": ("id", "policy_id"),
     "provider": ("id", "provider_id"),
+    "lead firm": ("id", "lead_firm_id"),
 }
 
 

@@ -51,3 +51,23 @@ def new_uscc(region_code="110105"):
     """A fresh, valid unified social credit code for an SME in ``region_code``."""
     body = f"91{region_code}{os.getpid() % 100:02d}{next(_serial) % 10 ** 7:07d}"
     return body + uscc_standard.calc_check_digit(body)
+
+
+# -- service activities and matchmaking ------------------------------------------------------------
+
+def activity_body(agency_id, starts_at, **overrides):
+    """An activity an agency publishes: two hours from ``starts_at`` (an aware datetime), registration
+    open from thirty days before until it starts, 50 places, nobody targeted but a test tag."""
+    from datetime import timedelta
+    body = {"agency_id": agency_id, "kind": "training", "title": "中小企业数字化转型培训", "venue": "服务站会议室",
+            "starts_at": starts_at.isoformat(), "ends_at": (starts_at + timedelta(hours=2)).isoformat(),
+            "registration_opens_at": (starts_at - timedelta(days=30)).isoformat(),
+            "registration_closes_at": starts_at.isoformat(), "capacity": 50,
+            "criteria": {"tags": ["activities-tests-no-enterprise"]}, "on_rest_day": "keep"}
+    body.update(overrides)
+    return body
+
+
+def known_to_activities(table, key_column, key, timeout=15.0):
+    """Wait until the activities service's read model holds the row (fed by the owner's event)."""
+    return wait_for(lambda: sql("activities", f"SELECT 1 FROM {table} WHERE {key_column} = %s", (key,)), timeout)

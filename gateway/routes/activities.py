@@ -11,7 +11,7 @@ from marshmallow import Schema, fields
 from werkzeug.wrappers import Response
 
 from chassis.errors import NotFound as NoSuchRecord
-from gateway import auth, pages
+from gateway import access, auth, pages
 from gateway.api import Forbidden, Unprocessable, require_region, route
 from gateway.rpc import ServiceProxy
 from services.activities import schemas
@@ -21,7 +21,15 @@ ActivityPage = pages.page_schema(schemas.Activity, "ActivityPage")
 OccurrencePage = pages.page_schema(schemas.Occurrence, "OccurrencePage")
 RegistrationPage = pages.page_schema(schemas.Registration, "RegistrationPage")
 ActivityQuery = type("ActivityQuery", (pages.PageQuery, schemas.OccurrenceFilter), {})
-PUBLISHERS = auth.REGION_ADMINS + (auth.AGENCY_STAFF,)
+# Publishing for an agency, and acting on an occurrence's registrations: staff of the agency
+# (holding or publishing it) and admins of its region; the activity itself is public.
+HOSTS = """
+    national_admin  ok  ok       -
+    region_admins   ok  refused  -
+    agency_staff    ok  refused  -"""
+PUBLIC_OBJECT = "everyone ok ok -"
+# An enterprise registers for any occurrence, wherever it is held.
+ANY_OCCURRENCE = "enterprise ok ok -"
 ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
@@ -43,7 +51,7 @@ class ActivityRoutes:
     activities = ServiceProxy("activities")
     agencies = ServiceProxy("agencies")
 
-    @route("POST", "/api/v1/activities", roles=PUBLISHERS, body=schemas.ActivityPublication,
+    @route("POST", "/api/v1/activities", access=HOSTS, body=schemas.ActivityPublication,
            response=schemas.Activity, status=201, tags=["activities"],
            summary="Publish an activity (once or on an RFC 5545 rule, at stations); target SMEs are invited")
     def publish_activity(self, call):
@@ -62,32 +70,32 @@ class ActivityRoutes:
             require_region(principal, agency["region_code"], f"agency {agency_id}")
         return self.activities.publish_activity(call.body, principal.subject)
 
-    @route("GET", "/api/v1/activities", public=True, query=ActivityQuery, response=ActivityPage,
+    @route("GET", "/api/v1/activities", access=access.PUBLIC, query=ActivityQuery, response=ActivityPage,
            tags=["activities"], summary="Published activities, newest first (by agency, kind, region)")
     def list_activities(self, call):
         return pages.listed(call.query, self.activities.list_activities)
 
-    @route("GET", "/api/v1/activities/<int:activity_id>", public=True, response=schemas.Activity,
+    @route("GET", "/api/v1/activities/<int:activity_id>", access=PUBLIC_OBJECT, response=schemas.Activity,
            tags=["activities"], summary="One activity with every dated occurrence")
     def get_activity(self, call, activity_id):
         return self.activities.get_activity(activity_id)
 
-    @route("GET", "/api/v1/occurrences", public=True, query=ActivityQuery, response=OccurrencePage,
+    @route("GET", "/api/v1/occurrences", access=access.PUBLIC, query=ActivityQuery, response=OccurrencePage,
            tags=["activities"], summary="The calendar: occurrences earliest first (by agency, kind, region, days)")
     def list_occurrences(self, call):
         return pages.listed(call.query, self.activities.calendar)
 
-    @route("GET", "/api/v1/occurrences/<int:occurrence_id>", public=True, response=schemas.Occurrence,
+    @route("GET", "/api/v1/occurrences/<int:occurrence_id>", access=PUBLIC_OBJECT, response=schemas.Occurrence,
            tags=["activities"], summary="One occurrence with its places taken and waiting")
     def get_occurrence(self, call, occurrence_id):
         return self.activities.get_occurrence(occurrence_id)
 
-    @route("GET", "/api/v1/activities/calendar.ics", public=True, query=FeedQuery, tags=["activities"],
+    @route("GET", "/api/v1/activities/calendar.ics", access=access.PUBLIC, query=FeedQuery, tags=["activities"],
            summary="The public calendar as an iCalendar feed (text/calendar) for calendar apps")
     def public_calendar_feed(self, call):
         return ics(self.activities.calendar_feed(call.query, "全国中小企业服务一张网 服务活动"), "onenet.ics")
 
-    @route("GET", "/api/v1/agencies/<int:agency_id>/calendar.ics", public=True, query=FeedQuery,
+    @route("GET", "/api/v1/agencies/<int:agency_id>/calendar.ics", access=PUBLIC_OBJECT, query=FeedQuery,
            tags=["activities"], summary="One agency's calendar (held or published by it) as an iCalendar feed")
     def agency_calendar_feed(self, call, agency_id):
         agency = self.agencies.get(agency_id)
@@ -96,25 +104,25 @@ class ActivityRoutes:
 
     # -- registration --------------------------------------------------------------------------
 
-    @route("POST", "/api/v1/occurrences/<int:occurrence_id>/registration", roles=(auth.ENTERPRISE,),
+    @route("POST", "/api/v1/occurrences/<int:occurrence_id>/registration", access=ANY_OCCURRENCE,
            response=schemas.Registration, status=201, tags=["activities"],
            summary="Register the calling enterprise: a place while one is free, else the waitlist")
     def register(self, call, occurrence_id):
         return self.activities.register(occurrence_id, call.principal.scope)
 
-    @route("GET", "/api/v1/occurrences/<int:occurrence_id>/registration", roles=(auth.ENTERPRISE,),
+    @route("GET", "/api/v1/occurrences/<int:occurrence_id>/registration", access=ANY_OCCURRENCE,
            response=schemas.Registration, tags=["activities"],
            summary="The calling enterprise's registration (its waitlist position while it waits)")
     def my_registration(self, call, occurrence_id):
         return self.activities.registration(occurrence_id, call.principal.scope)
 
-    @route("DELETE", "/api/v1/occurrences/<int:occurrence_id>/registration", roles=(auth.ENTERPRISE,),
+    @route("DELETE", "/api/v1/occurrences/<int:occurrence_id>/registration", access=ANY_OCCURRENCE,
            response=schemas.Registration, tags=["activities"],
            summary="Cancel the calling enterprise's registration; the first waiting moves up")
     def cancel_registration(self, call, occurrence_id):
         return self.activities.cancel_registration(occurrence_id, call.principal.scope)
 
-    @route("GET", "/api/v1/occurrences/<int:occurrence_id>/registrations", roles=PUBLISHERS,
+    @route("GET", "/api/v1/occurrences/<int:occurrence_id>/registrations", access=HOSTS,
            query=RegistrationQuery, response=RegistrationPage, tags=["activities"],
            summary="Who registered and who waits, in order (holding or publishing agency, admins of the place)")
     def list_registrations(self, call, occurrence_id):
@@ -123,14 +131,14 @@ class ActivityRoutes:
         found = self.activities.registrations(occurrence_id, call.query.get("state"), limit, offset)
         return pages.page_of(found["items"], found["total"], call.query)
 
-    @route("POST", "/api/v1/occurrences/<int:occurrence_id>/check-ins", roles=PUBLISHERS, body=schemas.CheckIn,
+    @route("POST", "/api/v1/occurrences/<int:occurrence_id>/check-ins", access=HOSTS, body=schemas.CheckIn,
            response=schemas.Registration, tags=["activities"],
            summary="Check in a registered enterprise (签到); someone not registered is a 409")
     def check_in(self, call, occurrence_id):
         self._hosts(call.principal, occurrence_id)
         return self.activities.check_in(occurrence_id, call.body["uscc"], call.principal.subject)
 
-    @route("POST", "/api/v1/occurrences/<int:occurrence_id>/rating", roles=(auth.ENTERPRISE,),
+    @route("POST", "/api/v1/occurrences/<int:occurrence_id>/rating", access="enterprise ok - -",
            body=schemas.ActivityRatingInput, response=schemas.ActivityRating, status=201, tags=["activities"],
            summary="Rate an occurrence the calling enterprise attended, after it ended (1–5, with a comment)")
     def rate(self, call, occurrence_id):

@@ -14,8 +14,8 @@ not exist. The SME alone accepts an offer and records the outcome.
 """
 from marshmallow import Schema, fields
 
-from gateway import auth, pages
-from gateway.api import Forbidden, NotFound, require_region, route
+from gateway import access, auth, pages
+from gateway.api import Forbidden, hidden, require_region, route
 from gateway.rpc import ServiceProxy
 from services.activities import schemas
 
@@ -29,6 +29,19 @@ FinancingOffers = Schema.from_dict({"items": fields.List(fields.Nested(schemas.F
                                    name="FinancingOffers")
 BOARD_READERS = auth.REGION_ADMINS + (auth.AGENCY_STAFF, auth.ENTERPRISE, auth.LEAD_FIRM)
 FINANCE_PARTIES = auth.REGION_ADMINS + (auth.ENTERPRISE,)
+# A supply-chain need (own: the caller's, or its region's lead firm's; other region: a lead firm's
+# elsewhere; other enterprise: another lead firm's of the same region). Needs are public to
+# signed-in callers; what is said on them belongs to the lead firm and its region's admins.
+NEED_KEEPERS = """
+    national_admin  ok  ok       ok
+    region_admins   ok  refused  ok
+    lead_firm       ok  refused  refused"""
+NEED_OWNER = "lead_firm ok refused refused"
+# A financing need (own: the caller's, or of its region; other enterprise: another SME's of the region).
+FINANCING_VIEW = """
+    national_admin  ok  ok      ok
+    region_admins   ok  hidden  ok
+    enterprise      ok  hidden  hidden"""
 
 
 def viewer_of(principal):
@@ -42,62 +55,68 @@ class MatchmakingRoutes:
 
     # -- lead firms ---------------------------------------------------------------------------
 
-    @route("POST", "/api/v1/lead-firms", roles=auth.REGION_ADMINS, body=schemas.LeadFirmRegistration,
+    @route("POST", "/api/v1/lead-firms", access="""
+               national_admin  ok  ok       -
+               region_admins   ok  refused  -""", body=schemas.LeadFirmRegistration,
            response=schemas.LeadFirm, status=201, tags=["matchmaking"],
            summary="Register a lead firm (链主企业, not an SME) of the caller's region")
     def register_lead_firm(self, call):
         require_region(call.principal, call.body["region_code"], "a lead firm")
         return self.activities.register_lead_firm(call.body, call.principal.subject)
 
-    @route("GET", "/api/v1/lead-firms", roles=auth.REGION_ADMINS, query=pages.PageQuery, response=LeadFirmPage,
+    @route("GET", "/api/v1/lead-firms", access=access.callers(*auth.REGION_ADMINS), query=pages.PageQuery, response=LeadFirmPage,
            tags=["matchmaking"], summary="Lead firms of the caller's region")
     def list_lead_firms(self, call):
         limit, offset = pages.window(call.query)
         found = self.activities.list_lead_firms(call.principal.region_prefix or "", limit, offset)
         return pages.page_of(found["items"], found["total"], call.query)
 
-    @route("GET", "/api/v1/lead-firms/<int:lead_firm_id>", roles=auth.REGION_ADMINS + (auth.LEAD_FIRM,),
+    @route("GET", "/api/v1/lead-firms/<int:lead_firm_id>", access="""
+               national_admin  ok  ok      ok
+               region_admins   ok  hidden  ok
+               lead_firm       ok  hidden  hidden""",
            response=schemas.LeadFirm, tags=["matchmaking"], summary="One lead firm (itself, or its region's admins)")
     def get_lead_firm(self, call, lead_firm_id):
         firm = self.activities.get_lead_firm(lead_firm_id)
         if not (call.principal.is_lead_firm(lead_firm_id) or call.principal.covers_region(firm["region_code"])):
-            raise NotFound(f"no lead firm with id {lead_firm_id}", {"lead_firm_id": lead_firm_id})
+            raise hidden("lead firm", lead_firm_id)
         return firm
 
     # -- supply-chain needs ---------------------------------------------------------------------
 
-    @route("POST", "/api/v1/supply-chain-needs", roles=(auth.LEAD_FIRM,), body=schemas.ChainNeedPosting,
+    @route("POST", "/api/v1/supply-chain-needs", access=access.callers(auth.LEAD_FIRM), body=schemas.ChainNeedPosting,
            response=schemas.ChainNeed, status=201, tags=["matchmaking"],
            summary="Post a sourcing need (链主需求): industries, what, where, quantity, deadline")
     def post_chain_need(self, call):
         return self.activities.post_chain_need(int(call.principal.scope), call.body)
 
-    @route("GET", "/api/v1/supply-chain-needs", roles=BOARD_READERS, query=NeedQuery, response=ChainNeedPage,
+    @route("GET", "/api/v1/supply-chain-needs", access=access.callers(*BOARD_READERS), query=NeedQuery, response=ChainNeedPage,
            tags=["matchmaking"], summary="Supply-chain needs (open by default); a lead firm sees its own")
     def list_chain_needs(self, call):
         own = int(call.principal.scope) if call.principal.role == auth.LEAD_FIRM else None
         return pages.listed(call.query, self.activities.list_chain_needs, lead_firm_id=own)
 
-    @route("GET", "/api/v1/supply-chain-needs/<int:need_id>", roles=BOARD_READERS, response=schemas.ChainNeed,
+    @route("GET", "/api/v1/supply-chain-needs/<int:need_id>", access="\n".join(
+               f"{role} ok ok ok" for role in BOARD_READERS), response=schemas.ChainNeed,
            tags=["matchmaking"], summary="One supply-chain need")
     def get_chain_need(self, call, need_id):
         return self.activities.get_chain_need(need_id)
 
-    @route("GET", "/api/v1/supply-chain-needs/<int:need_id>/suggestions", roles=auth.REGION_ADMINS + (auth.LEAD_FIRM,),
+    @route("GET", "/api/v1/supply-chain-needs/<int:need_id>/suggestions", access=NEED_KEEPERS,
            response=schemas.Suggestions, tags=["matchmaking"],
            summary="SMEs OneNet suggests for the need, each with its reasons")
     def suggest_suppliers(self, call, need_id):
         self._need_keeper(call.principal, need_id)
         return self.activities.suggest_suppliers(need_id)
 
-    @route("POST", "/api/v1/supply-chain-needs/<int:need_id>/offers", roles=(auth.ENTERPRISE,),
+    @route("POST", "/api/v1/supply-chain-needs/<int:need_id>/offers", access="enterprise ok ok ok",
            body=schemas.ChainOfferInput, response=schemas.ChainOffer, status=201, tags=["matchmaking"],
            summary="The calling SME's interest in a need, with a short offer (409 once the need is closed)")
     def offer_on_chain_need(self, call, need_id):
         return self.activities.offer_on_chain_need(need_id, call.principal.scope, call.body)
 
-    @route("GET", "/api/v1/supply-chain-needs/<int:need_id>/offers", roles=auth.REGION_ADMINS + (
-            auth.LEAD_FIRM, auth.ENTERPRISE), query=pages.PageQuery, response=ChainOfferPage, tags=["matchmaking"],
+    @route("GET", "/api/v1/supply-chain-needs/<int:need_id>/offers", access=NEED_KEEPERS + """
+               enterprise      ok  ok       ok""", query=pages.PageQuery, response=ChainOfferPage, tags=["matchmaking"],
            summary="Offers on a need: the lead firm that posted it and its region's admins; an SME its own")
     def list_chain_offers(self, call, need_id):
         limit, offset = pages.window(call.query)
@@ -107,22 +126,21 @@ class MatchmakingRoutes:
         found = self.activities.chain_offers(need_id, only, limit, offset)
         return pages.page_of(found["items"], found["total"], call.query)
 
-    @route("POST", "/api/v1/supply-chain-needs/<int:need_id>/offers/<int:offer_id>/shortlist",
-           roles=(auth.LEAD_FIRM,), response=schemas.ChainOffer, tags=["matchmaking"],
+    @route("POST", "/api/v1/supply-chain-offers/<int:offer_id>/shortlist", access=NEED_OWNER,
+           response=schemas.ChainOffer, tags=["matchmaking"],
            summary="Shortlist an offer (the lead firm that posted the need)")
-    def shortlist_offer(self, call, need_id, offer_id):
-        self._need_owner(call.principal, need_id)
-        return self.activities.shortlist_offer(need_id, offer_id)
+    def shortlist_offer(self, call, offer_id):
+        self._offer_owner(call.principal, offer_id)
+        return self.activities.shortlist_offer(offer_id)
 
-    @route("POST", "/api/v1/supply-chain-needs/<int:need_id>/offers/<int:offer_id>/outcome",
-           roles=(auth.LEAD_FIRM,), body=schemas.ChainOutcomeInput, response=schemas.ChainOffer,
-           tags=["matchmaking"], summary="Record what came of a shortlisted offer: contacted, sampled, "
-                                         "contracted or declined")
-    def record_chain_outcome(self, call, need_id, offer_id):
-        self._need_owner(call.principal, need_id)
-        return self.activities.record_chain_outcome(need_id, offer_id, call.body)
+    @route("POST", "/api/v1/supply-chain-offers/<int:offer_id>/outcome", access=NEED_OWNER,
+           body=schemas.ChainOutcomeInput, response=schemas.ChainOffer, tags=["matchmaking"],
+           summary="Record what came of a shortlisted offer: contacted, sampled, contracted or declined")
+    def record_chain_outcome(self, call, offer_id):
+        self._offer_owner(call.principal, offer_id)
+        return self.activities.record_chain_outcome(offer_id, call.body)
 
-    @route("POST", "/api/v1/supply-chain-needs/<int:need_id>/close", roles=(auth.LEAD_FIRM,),
+    @route("POST", "/api/v1/supply-chain-needs/<int:need_id>/close", access=NEED_OWNER,
            response=schemas.ChainNeed, tags=["matchmaking"], summary="Close a need: it takes no more offers")
     def close_chain_need(self, call, need_id):
         self._need_owner(call.principal, need_id)
@@ -134,6 +152,9 @@ class MatchmakingRoutes:
             raise Forbidden(f"need {need_id} was posted by another lead firm", {"need_id": need_id})
         return need
 
+    def _offer_owner(self, principal, offer_id):
+        return self._need_owner(principal, self.activities.get_chain_offer(offer_id)["need_id"])
+
     def _need_keeper(self, principal, need_id):
         """The need, when the caller posted it or administers its lead firm's region; else 403."""
         need = self.activities.get_chain_need(need_id)
@@ -144,42 +165,42 @@ class MatchmakingRoutes:
 
     # -- financing needs ----------------------------------------------------------------------------
 
-    @route("POST", "/api/v1/financing-needs", roles=(auth.ENTERPRISE,), body=schemas.FinancingNeedPosting,
+    @route("POST", "/api/v1/financing-needs", access=access.callers(auth.ENTERPRISE), body=schemas.FinancingNeedPosting,
            response=schemas.FinancingNeed, status=201, tags=["matchmaking"],
            summary="Post the calling SME's financing need (融资需求): amount, term, purpose, collateral")
     def post_financing_need(self, call):
         return self.activities.post_financing_need(call.principal.scope, call.body)
 
-    @route("GET", "/api/v1/financing-needs", roles=FINANCE_PARTIES, query=FinancingQuery,
+    @route("GET", "/api/v1/financing-needs", access=access.callers(*FINANCE_PARTIES), query=FinancingQuery,
            response=FinancingNeedPage, tags=["matchmaking"],
            summary="Financing needs the caller sees: its own; open ones of its region for a finance provider; "
                    "its region's for admins")
     def list_financing_needs(self, call):
         return pages.listed(call.query, self.activities.list_financing_needs, viewer_of(call.principal))
 
-    @route("GET", "/api/v1/financing-needs/<int:need_id>", roles=FINANCE_PARTIES, response=schemas.FinancingNeed,
+    @route("GET", "/api/v1/financing-needs/<int:need_id>", access=FINANCING_VIEW, response=schemas.FinancingNeed,
            tags=["matchmaking"], summary="One financing need (outside the caller's view: 404)")
     def get_financing_need(self, call, need_id):
         return self.activities.get_financing_need(need_id, viewer_of(call.principal))
 
-    @route("POST", "/api/v1/financing-needs/<int:need_id>/offers", roles=(auth.ENTERPRISE,),
+    @route("POST", "/api/v1/financing-needs/<int:need_id>/offers", access="enterprise ok hidden ok",
            body=schemas.FinancingOfferInput, response=schemas.FinancingOffer, status=201, tags=["matchmaking"],
            summary="A finance provider's offer on an open need of its region")
     def offer_financing(self, call, need_id):
         return self.activities.offer_financing(need_id, viewer_of(call.principal), call.body)
 
-    @route("GET", "/api/v1/financing-needs/<int:need_id>/offers", roles=FINANCE_PARTIES, response=FinancingOffers,
+    @route("GET", "/api/v1/financing-needs/<int:need_id>/offers", access=FINANCING_VIEW, response=FinancingOffers,
            tags=["matchmaking"], summary="Offers on a need: all for its SME and admins, its own for a provider")
     def list_financing_offers(self, call, need_id):
         return self.activities.financing_offers(need_id, viewer_of(call.principal))
 
-    @route("POST", "/api/v1/financing-needs/<int:need_id>/offers/<int:offer_id>/accept", roles=(auth.ENTERPRISE,),
+    @route("POST", "/api/v1/financing-offers/<int:offer_id>/accept", access="enterprise ok hidden hidden",
            response=schemas.FinancingNeed, tags=["matchmaking"],
-           summary="The SME accepts one offer; the others are not chosen")
-    def accept_financing_offer(self, call, need_id, offer_id):
-        return self.activities.accept_financing_offer(need_id, offer_id, viewer_of(call.principal))
+           summary="The SME that posted the need accepts this offer; the others are not chosen")
+    def accept_financing_offer(self, call, offer_id):
+        return self.activities.accept_financing_offer(offer_id, viewer_of(call.principal))
 
-    @route("POST", "/api/v1/financing-needs/<int:need_id>/outcome", roles=(auth.ENTERPRISE,),
+    @route("POST", "/api/v1/financing-needs/<int:need_id>/outcome", access="enterprise ok hidden hidden",
            body=schemas.FundingOutcomeInput, response=schemas.FinancingNeed, tags=["matchmaking"],
            summary="The SME records whether the accepted offer was funded, how much and when")
     def record_funding(self, call, need_id):

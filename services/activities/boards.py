@@ -23,7 +23,8 @@ def financing_step(need, offer=None):
 
 
 def no_such(kind, key):
-    return NotFound(f"no {kind} with id {key}", {f"{kind.replace(' ', '_')}_id": key})
+    """The answer for a missing object — and for one outside the caller's view, word for word."""
+    return NotFound(f"no {kind} with id {key}", {f"{kind.replace(' ', '_')}_id": str(key)})
 
 
 # -- lead firms ------------------------------------------------------------------------------------
@@ -88,16 +89,21 @@ def offer_on_chain_need(tx, announce, need_id, uscc, offer, today):
     return row
 
 
-def _offer_of(tx, need, offer_id):
-    offer = board_store.chain_offer(tx, offer_id, lock=True)
-    if offer is None or offer["need_id"] != need["id"]:
+def chain_offer(tx, offer_id):
+    offer = board_store.chain_offer(tx, offer_id)
+    if offer is None:
         raise no_such("offer", offer_id)
     return offer
 
 
-def shortlist(tx, announce, need_id, offer_id):
-    need = chain_need(tx, need_id, lock=True)
-    offer = _offer_of(tx, need, offer_id)
+def _need_and_offer(tx, offer_id):
+    """The offer and its need, both locked (the need first, as offering takes them)."""
+    need = chain_need(tx, chain_offer(tx, offer_id)["need_id"], lock=True)
+    return need, board_store.chain_offer(tx, offer_id, lock=True)
+
+
+def shortlist(tx, announce, offer_id):
+    need, offer = _need_and_offer(tx, offer_id)
     matchmaking.check_shortlistable(offer)
     board_store.shortlist(tx, offer["id"])
     offer = board_store.chain_offer(tx, offer["id"])
@@ -105,9 +111,8 @@ def shortlist(tx, announce, need_id, offer_id):
     return offer
 
 
-def record_chain_outcome(tx, announce, need_id, offer_id, outcome):
-    need = chain_need(tx, need_id, lock=True)
-    offer = _offer_of(tx, need, offer_id)
+def record_chain_outcome(tx, announce, offer_id, outcome):
+    need, offer = _need_and_offer(tx, offer_id)
     matchmaking.check_outcome(offer, outcome["outcome"])
     board_store.record_chain_outcome(tx, offer["id"], outcome["outcome"], outcome["note"])
     offer = board_store.chain_offer(tx, offer["id"])
@@ -213,11 +218,18 @@ def financing_offers(tx, need_id, viewer):
     return board_store.financing_offers(tx, need["id"])
 
 
-def accept_offer(tx, announce, need_id, offer_id, viewer):
-    need, _ = visible_need(tx, need_id, viewer, lock=True)
-    owner_only(need, viewer)
+def accept_offer(tx, announce, offer_id, viewer):
+    """The SME accepts an offer on its need. An offer on a need outside the caller's view answers
+    like a missing offer."""
     offer = board_store.financing_offer(tx, offer_id)
-    matchmaking.check_acceptable(need, offer)
+    if offer is None:
+        raise no_such("financing offer", offer_id)
+    try:
+        need, _ = visible_need(tx, offer["need_id"], viewer, lock=True)
+        owner_only(need, viewer)
+    except (NotFound, Forbidden):
+        raise no_such("financing offer", offer_id) from None
+    matchmaking.check_financing_open(need)
     board_store.accept_offer(tx, need["id"], offer["id"])
     need = board_store.financing_need(tx, need["id"])
     announce(tx, "financing_need.accepted", financing_step(need, offer), need["id"])

@@ -108,12 +108,6 @@ def check_financing_open(need):
         raise Conflict(message, {"state": [message]})
 
 
-def check_acceptable(need, offer):
-    check_financing_open(need)
-    if offer is None or offer["need_id"] != need["id"]:
-        raise ValidationFailed("no such offer on this need", {"offer_id": ["not an offer on this need"]})
-
-
 def funding_outcome(need, outcome, today):
     """The need's closing columns for ``outcome`` (``FundingOutcomeInput``): ``Conflict`` unless an
     offer was accepted and no outcome recorded; the funding day lies between posting and today."""

@@ -13,7 +13,7 @@ from services.activities.schemas import CANCELLED, REGISTERED, WAITLISTED
 
 
 def no_occurrence(occurrence_id):
-    return NotFound(f"no occurrence with id {occurrence_id}", {"occurrence_id": occurrence_id})
+    return NotFound(f"no occurrence with id {occurrence_id}", {"occurrence_id": str(occurrence_id)})
 
 
 def publish(tx, announce, publication, publisher):
@@ -56,7 +56,7 @@ def publish(tx, announce, publication, publisher):
 def activity_view(tx, activity_id):
     row = store.activity(tx, activity_id)
     if row is None:
-        raise NotFound(f"no activity with id {activity_id}", {"activity_id": activity_id})
+        raise NotFound(f"no activity with id {activity_id}", {"activity_id": str(activity_id)})
     return {**row, "occurrences": store.occurrences_of(tx, activity_id)}
 
 

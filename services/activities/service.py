@@ -261,15 +261,20 @@ class ActivitiesService:
         return dump_page(schemas.ChainOffer, rows, total)
 
     @rpc
-    def shortlist_offer(self, need_id, offer_id):
+    def get_chain_offer(self, offer_id):
         with self.db.transaction() as tx:
-            return schemas.ChainOffer().dump(boards.shortlist(tx, self._announce, need_id, offer_id))
+            return schemas.ChainOffer().dump(boards.chain_offer(tx, offer_id))
 
     @rpc
-    def record_chain_outcome(self, need_id, offer_id, outcome):
+    def shortlist_offer(self, offer_id):
+        with self.db.transaction() as tx:
+            return schemas.ChainOffer().dump(boards.shortlist(tx, self._announce, offer_id))
+
+    @rpc
+    def record_chain_outcome(self, offer_id, outcome):
         data = load(schemas.ChainOutcomeInput, outcome, "outcome")
         with self.db.transaction() as tx:
-            return schemas.ChainOffer().dump(boards.record_chain_outcome(tx, self._announce, need_id, offer_id, data))
+            return schemas.ChainOffer().dump(boards.record_chain_outcome(tx, self._announce, offer_id, data))
 
     @rpc
     def close_chain_need(self, need_id):
@@ -309,9 +314,9 @@ class ActivitiesService:
             return {"items": schemas.FinancingOffer(many=True).dump(boards.financing_offers(tx, need_id, viewer))}
 
     @rpc
-    def accept_financing_offer(self, need_id, offer_id, viewer):
+    def accept_financing_offer(self, offer_id, viewer):
         with self.db.transaction() as tx:
-            need = boards.accept_offer(tx, self._announce, need_id, offer_id, viewer)
+            need = boards.accept_offer(tx, self._announce, offer_id, viewer)
         return schemas.FinancingNeed().dump(need)
 
     @rpc
