@@ -18,9 +18,10 @@ route joins the matrix.
 import itertools
 import json
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -31,7 +32,7 @@ from tests.e2e.test_agencies_network import GUIDE
 from tests.e2e.test_enterprise_registration import registration
 from tests.e2e.test_providers_library import profile as provider_profile
 from tests.e2e.test_providers_library import quarters
-from tests.stack import new_uscc
+from tests.stack import activity_body, known_to_activities, new_uscc
 
 HOME, AWAY = "330106", "440305"
 HOME_SCOPES = {auth.PROVINCE_ADMIN: "330000", auth.CITY_ADMIN: "330100", auth.COUNTY_ADMIN: HOME,
@@ -74,6 +75,14 @@ class World:
     policies: dict = field(default_factory=dict)         # situation -> policy id
     entries: dict = field(default_factory=dict)          # (kind, situation) -> id
     providers: dict = field(default_factory=dict)        # situation -> provider id
+    lead_firms: dict = field(default_factory=dict)       # situation -> lead firm id
+    chain_needs: dict = field(default_factory=dict)      # situation -> need id (of that lead firm)
+    chain_offers: dict = field(default_factory=dict)     # situation -> offer id on that need
+    activities: dict = field(default_factory=dict)       # situation -> activity id (at that station)
+    occurrences: dict = field(default_factory=dict)      # situation -> occurrence id
+    financing: dict = field(default_factory=dict)        # situation -> financing need id
+    financing_offers: dict = field(default_factory=dict)  # situation -> offer id on that need
+    banks: dict = field(default_factory=dict)            # region -> finance provider's user token
 
     def caller(self, role):
         """A token for ``role`` in its own scope (None: anonymous)."""
@@ -85,6 +94,8 @@ class World:
             return self.token(role, str(self.home_station["id"]))
         if role == auth.ENTERPRISE:
             return self.token(role, self.enterprises["own"])
+        if role == auth.LEAD_FIRM:
+            return self.token(role, str(self.lead_firms["own"]))
         return self.token(role, HOME_SCOPES[role])
 
     def call(self, method, path, token=None, **kwargs):
@@ -147,6 +158,86 @@ class World:
     def region_of(self, situation):
         return AWAY if situation == "other_region" else HOME
 
+    # -- activities and matchmaking ------------------------------------------------------
+
+    def station_of(self, situation):
+        return self.away_station if situation == "other_region" else self.home_station
+
+    def activity(self, situation, starts=None, **overrides):
+        """An activity at the situation's station: ``(activity id, occurrence id)``."""
+        station = self.station_of(situation)
+        starts = starts or datetime.now(timezone.utc) + timedelta(days=30)
+        made = self.call("POST", "/api/v1/activities", self.token(auth.AGENCY_STAFF, str(station["id"])),
+                         json=activity_body(station["id"], starts, **overrides))
+        return made["id"], made["occurrences"][0]["id"]
+
+    def occurrence(self, situation):
+        return self.activity(situation)[1]
+
+    def registered(self, occurrence_id, uscc):
+        self.call("POST", f"/api/v1/occurrences/{occurrence_id}/registration", self.token(auth.ENTERPRISE, uscc))
+        return occurrence_id
+
+    def attended(self, uscc):
+        """An occurrence at the home station that ``uscc`` attended and that has ended."""
+        starts = datetime.now(timezone.utc) + timedelta(seconds=1)
+        _, occurrence_id = self.activity("own", starts, ends_at=(starts + timedelta(seconds=1)).isoformat(),
+                                         registration_opens_at=(starts - timedelta(hours=1)).isoformat())
+        self.registered(occurrence_id, uscc)
+        self.call("POST", f"/api/v1/occurrences/{occurrence_id}/check-ins", self.admin(), json={"uscc": uscc})
+        time.sleep(max(0.0, (starts + timedelta(seconds=1) - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+        return occurrence_id
+
+    def lead_firm(self, situation):
+        region = self.region_of(situation)
+        return self.call("POST", "/api/v1/lead-firms", self.admin(), json={
+            "name": f"矩阵测试链主企业{serial()}", "uscc": new_uscc(region), "region_code": region,
+            "industry_codes": ["C36"]})["id"]
+
+    def chain_need(self, situation):
+        return self.call("POST", "/api/v1/supply-chain-needs", self.token(auth.LEAD_FIRM,
+                                                                          str(self.lead_firms[situation])),
+                         json=CHAIN_NEED)["id"]
+
+    def chain_offer(self, need_id, shortlisted=False, situation="own"):
+        offer = self.call("POST", f"/api/v1/supply-chain-needs/{need_id}/offers",
+                          self.token(auth.ENTERPRISE, self.enterprises["own"]), json={"offer": "可供货"})["id"]
+        if shortlisted:
+            self.call("POST", f"/api/v1/supply-chain-offers/{offer}/shortlist",
+                      self.token(auth.LEAD_FIRM, str(self.lead_firms[situation])))
+        return offer
+
+    def bank(self, region):
+        """A finance provider of ``region`` admitted in finance_talent, known to activities: its user's token."""
+        provider_id, uscc = self.provider("other_region" if region == AWAY else "own", "admitted")
+        assert known_to_activities("provider_membership", "provider_id", provider_id)
+        return self.token(auth.ENTERPRISE, uscc)
+
+    def financing_need(self, situation):
+        return self.call("POST", "/api/v1/financing-needs", self.token(auth.ENTERPRISE, self.enterprises[situation]),
+                         json=FINANCING_NEED)["id"]
+
+    def financing_offer(self, need_id, situation):
+        return self.call("POST", f"/api/v1/financing-needs/{need_id}/offers", self.banks[self.region_of(situation)],
+                         json=FINANCING_OFFER)["id"]
+
+    def activities_and_boards(self):
+        for station in (self.home_station, self.away_station):
+            assert known_to_activities("agency", "id", station["id"])
+        for situation in ("own", "other_region"):
+            self.activities[situation], self.occurrences[situation] = self.activity(situation)
+            self.registered(self.occurrences[situation], self.enterprises["own"])
+        self.lead_firms = {situation: self.lead_firm(situation) for situation in access.SITUATIONS}
+        self.chain_needs = {situation: self.chain_need(situation) for situation in access.SITUATIONS}
+        self.chain_offers = {situation: self.chain_offer(self.chain_needs[situation])
+                             for situation in access.SITUATIONS}
+        self.banks = {HOME: self.bank(HOME), AWAY: self.bank(AWAY)}
+        for uscc in self.enterprises.values():
+            assert known_to_activities("enterprise", "uscc", uscc)
+        self.financing = {situation: self.financing_need(situation) for situation in access.SITUATIONS}
+        self.financing_offers = {situation: self.financing_offer(self.financing[situation], situation)
+                                 for situation in access.SITUATIONS}
+
 
 GUIDE_AREAS = ("policy", "cultivation", "chain", "finance_talent", "quality_brand", "international",
                "rights", "training")
@@ -157,6 +248,10 @@ ENTRY_BODIES = {
     "product": {"title": "矩阵测试产品", "summary": "测试用", "service_area": "policy"},
     "case": {"title": "矩阵测试案例", "summary": "测试用", "service_area": "policy"},
 }
+CHAIN_NEED = {"title": "矩阵测试配套需求", "description": "测试用", "industry_codes": ["C36"],
+              "quantity": "每月 100 套", "deadline": "2099-12-31"}
+FINANCING_NEED = {"amount": 100, "term_months": 12, "purpose": "矩阵测试", "collateral": "credit"}
+FINANCING_OFFER = {"amount": 100, "annual_rate_pct": 3.5, "term_months": 12}
 ENTRY_CHANGE = {"law": {"issuer": "测试机关二"}, "expert": {"organization": "测试机构二"},
                 "faq": {"answer": "测试回答二"}, "product": {"summary": "测试用二"}, "case": {"summary": "测试用二"}}
 
@@ -179,6 +274,7 @@ def world(api, token, agency_skeleton):
             world.entries[kind, situation] = world.call("POST", f"/api/v1/{kind}s", world.admin(), json={
                 **body, "region_code": world.region_of(situation)})["id"]
     world.providers = {situation: world.provider(situation)[0] for situation in access.SITUATIONS}
+    world.activities_and_boards()
     MISSING["uscc"] = new_uscc(HOME)
     return world
 
@@ -345,6 +441,88 @@ CASES = {
     "open311_requests": lambda world, role, situation, fresh: Case(query=f"service_request_id={world.requests['own']}"),
     "open311_request": on_request,
 }
+
+def activity_cases():
+    def on(kind, body=None):
+        return lambda world, role, situation, fresh: Case(getattr(world, kind)[situation], body)
+
+    def fresh_occurrence(world, role, situation, fresh):
+        return Case(world.occurrence(situation) if fresh else world.occurrences[situation])
+
+    def cancel(world, role, situation, fresh):
+        if not fresh:
+            return Case(world.occurrences[situation])
+        return Case(world.registered(world.occurrence(situation), world.enterprises["own"]))
+
+    def check_in(world, role, situation, fresh):
+        if not fresh:
+            return Case(world.occurrences[situation], {"uscc": world.enterprises["own"]})
+        uscc = new_uscc(HOME)
+        return Case(world.registered(world.occurrence(situation), uscc), {"uscc": uscc})
+
+    def rate(world, role, situation, fresh):
+        key = world.attended(world.enterprises["own"]) if fresh else world.occurrences[situation]
+        return Case(key, {"score": 5, "comment": "矩阵测试"})
+
+    def new_activity(world, role, situation, fresh):
+        station = world.station_of(situation)
+        return Case(body=activity_body(station["id"], datetime.now(timezone.utc) + timedelta(days=30)))
+
+    def new_lead_firm(world, role, situation, fresh):
+        region = world.region_of(situation)
+        return Case(body={"name": f"矩阵新建链主企业{serial()}", "uscc": new_uscc(region), "region_code": region,
+                          "industry_codes": ["C36"]})
+
+    def offer_on_need(world, role, situation, fresh):
+        return Case(world.chain_need(situation) if fresh else world.chain_needs[situation], {"offer": "可供货"})
+
+    def on_chain_offer(body=None, shortlisted=False):
+        def case(world, role, situation, fresh):
+            if not fresh:
+                return Case(world.chain_offers[situation], body)
+            return Case(world.chain_offer(world.chain_need(situation), shortlisted, situation), body)
+        return case
+
+    def close_need(world, role, situation, fresh):
+        return Case(world.chain_need(situation) if fresh else world.chain_needs[situation])
+
+    def offer_financing(world, role, situation, fresh):
+        need = world.financing_need(situation) if fresh else world.financing[situation]
+        return Case(need, FINANCING_OFFER, token=world.banks[HOME] if role == auth.ENTERPRISE else None)
+
+    def accept(world, role, situation, fresh):
+        if not fresh:
+            return Case(world.financing_offers[situation])
+        return Case(world.financing_offer(world.financing_need(situation), situation))
+
+    def record_funding(world, role, situation, fresh):
+        if not fresh:
+            return Case(world.financing[situation], {"funded": False})
+        need = world.financing_need(situation)
+        world.call("POST", f"/api/v1/financing-offers/{world.financing_offer(need, situation)}/accept",
+                   world.token(auth.ENTERPRISE, world.enterprises[situation]))
+        return Case(need, {"funded": False})
+
+    return {
+        "publish_activity": new_activity, "list_activities": fixed(), "get_activity": on("activities"),
+        "list_occurrences": fixed(), "get_occurrence": on("occurrences"), "public_calendar_feed": fixed(),
+        "agency_calendar_feed": on_station(), "register": fresh_occurrence, "my_registration": on("occurrences"),
+        "cancel_registration": cancel, "list_registrations": on("occurrences"), "check_in": check_in,
+        "rate": rate,
+        "register_lead_firm": new_lead_firm, "list_lead_firms": fixed(), "get_lead_firm": on("lead_firms"),
+        "post_chain_need": fixed(body=CHAIN_NEED), "list_chain_needs": fixed(), "get_chain_need": on("chain_needs"),
+        "suggest_suppliers": on("chain_needs"), "offer_on_chain_need": offer_on_need,
+        "list_chain_offers": on("chain_needs"), "shortlist_offer": on_chain_offer(),
+        "record_chain_outcome": on_chain_offer({"outcome": "contacted"}, shortlisted=True),
+        "close_chain_need": close_need,
+        "post_financing_need": fixed(body=FINANCING_NEED), "list_financing_needs": fixed(),
+        "get_financing_need": on("financing"), "offer_financing": offer_financing,
+        "list_financing_offers": on("financing"), "accept_financing_offer": accept,
+        "record_funding": record_funding,
+    }
+
+
+CASES.update(activity_cases())
 
 _PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
