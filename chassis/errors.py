@@ -5,6 +5,7 @@ and ``details`` (for example the offending field). nameko serialises an
 exception's args; registering the classes makes the gateway receive real
 instances, which it maps to one HTTP status each.
 """
+from marshmallow import ValidationError
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -41,3 +42,12 @@ class Conflict(DomainError):
 class Forbidden(DomainError):
     """The caller's scope does not cover the object."""
     code = "forbidden"
+
+
+def loaded(schema_cls, data, what):
+    """``data`` loaded by ``schema_cls``, or ``ValidationFailed`` naming each bad field (the answer
+    a service gives for input that breaks its contract)."""
+    try:
+        return schema_cls().load(data or {})
+    except ValidationError as exc:
+        raise ValidationFailed(f"the {what} is invalid", exc.messages) from None

@@ -68,6 +68,7 @@ def activity_body(agency_id, starts_at, **overrides):
     return body
 
 
-def known_to_activities(table, key_column, key, timeout=15.0):
-    """Wait until the activities service's read model holds the row (fed by the owner's event)."""
+def known_to_activities(table, key_column, key, timeout=90.0):
+    """Wait until the activities service's read model holds the row (fed by the owner's event; behind
+    the national skeleton's 3,212 ``agency.created`` it may take its time)."""
     return wait_for(lambda: sql("activities", f"SELECT 1 FROM {table} WHERE {key_column} = %s", (key,)), timeout)

@@ -77,9 +77,9 @@ def register(tx, announce, occurrence_id, uscc, now):
     occurrence = _locked(tx, occurrence_id)
     domain.check_not_registered(store.live_registration(tx, occurrence_id, uscc), occurrence_id, uscc)
     state = domain.admission(occurrence, now)
-    store.add_registration(tx, occurrence_id, uscc, state)
+    registration = store.add_registration(tx, occurrence, uscc, state)
     announce(tx, domain.EVENT_OF_STATE[state], changed(occurrence, uscc, state), occurrence_id)
-    return store.registration_view(tx, occurrence_id, uscc)
+    return registration
 
 
 def cancel(tx, announce, occurrence_id, uscc, now):

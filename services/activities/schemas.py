@@ -545,36 +545,33 @@ class ActivityPublished(Schema):
     criteria = fields.Dict(required=True)
 
 
-class RegistrationChanged(Schema):
-    """Payload of ``activity.registered``, ``activity.waitlisted``, ``activity.registration_cancelled``
-    and ``activity.promoted`` (moved up from the waitlist)."""
+class OccurrenceStep(Schema):
+    """What every event about one enterprise at one occurrence names."""
 
     occurrence_id = fields.Integer(required=True)
     activity_id = fields.Integer(required=True)
-    agency_id = fields.Integer(required=True)
+    agency_id = fields.Integer(required=True, metadata={"description": "The agency or station holding it"})
     uscc = fields.String(required=True)
+
+
+class RegistrationChanged(OccurrenceStep):
+    """Payload of ``activity.registered``, ``activity.waitlisted``, ``activity.registration_cancelled``
+    and ``activity.promoted`` (moved up from the waitlist)."""
+
     state = fields.String(required=True, validate=validate.OneOf(REGISTRATION_STATES))
     previous_state = fields.String(allow_none=True)
     starts_at = ChinaDateTime(required=True)
 
 
-class CheckedIn(Schema):
+class CheckedIn(OccurrenceStep):
     """Payload of ``activity.checked_in``."""
 
-    occurrence_id = fields.Integer(required=True)
-    activity_id = fields.Integer(required=True)
-    agency_id = fields.Integer(required=True)
-    uscc = fields.String(required=True)
-    by = fields.String(required=True)
+    by = fields.String(required=True, metadata={"description": "The staff member's token subject"})
 
 
-class ActivityRated(Schema):
+class ActivityRated(OccurrenceStep):
     """Payload of ``activity.rated``."""
 
-    occurrence_id = fields.Integer(required=True)
-    activity_id = fields.Integer(required=True)
-    agency_id = fields.Integer(required=True)
-    uscc = fields.String(required=True)
     score = fields.Integer(required=True)
 
 

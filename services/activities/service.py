@@ -21,7 +21,7 @@ from marshmallow import ValidationError
 
 from chassis import periods, regions
 from chassis.db import Database
-from chassis.errors import NotFound, ValidationFailed
+from chassis.errors import NotFound, loaded as load
 from chassis.events import PermanentFailure, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
@@ -38,13 +38,6 @@ from services.requests.schemas import AssessmentQuery, HolidayScheduleAnnounced
 log = structlog.get_logger(__name__)
 
 MAX_FEED_ENTRIES = 5000
-
-
-def load(schema_cls, data, what):
-    try:
-        return schema_cls().load(data or {})
-    except ValidationError as exc:
-        raise ValidationFailed(f"the {what} is invalid", exc.messages) from None
 
 
 def payload(schema_cls, event):

@@ -121,49 +121,51 @@ def occurrences_of(tx, activity_id):
 
 def occurrence(tx, occurrence_id, lock=False):
     """One occurrence with its activity's title and kind; ``lock`` takes the row's lock (registration)."""
-    if lock:
-        row = tx.one("SELECT * FROM occurrence WHERE id = %s FOR UPDATE", (occurrence_id,))
-        if row is None:
-            return None
-    return tx.one(f"{OCCURRENCE_VIEW} WHERE o.id = %s", (occurrence_id,))
+    return tx.one(f"{OCCURRENCE_VIEW} WHERE o.id = %s" + (" FOR UPDATE OF o" if lock else ""), (occurrence_id,))
+
+
+def _same(value):
+    return value
+
+
+def _starting(prefix):
+    return prefix + "%"
+
+
+# filter -> (condition, parameter from the filter's value)
+ACTIVITY_FILTERS = {
+    "agency_id": ("a.agency_id = %(agency_id)s", _same),
+    "kind": ("a.kind = %(kind)s", _same),
+    "region": ("a.region_code LIKE %(region)s", _starting),
+}
+OCCURRENCE_FILTERS = {
+    "agency_id": ("(o.agency_id = %(agency_id)s OR a.agency_id = %(agency_id)s)", _same),
+    "kind": ("a.kind = %(kind)s", _same),
+    "region": ("o.region_code LIKE %(region)s", _starting),
+    "starts_from": ("o.starts_at >= %(starts_from)s", workdays.moment_of),
+    "starts_before": ("o.starts_at < %(starts_before)s", workdays.moment_of),
+}
+
+
+def where_of(filters, conditions):
+    """``(WHERE clause, parameters)`` ANDing the condition of every filter given."""
+    given = [name for name in conditions if filters.get(name) is not None]
+    clause = " AND ".join(["true"] + [conditions[name][0] for name in given])
+    return clause, {name: conditions[name][1](filters[name]) for name in given}
 
 
 def list_activities(tx, filters, limit, offset):
-    where, params = ["true"], {}
-    if filters.get("agency_id") is not None:
-        where.append("a.agency_id = %(agency_id)s")
-        params["agency_id"] = filters["agency_id"]
-    if filters.get("kind"):
-        where.append("a.kind = %(kind)s")
-        params["kind"] = filters["kind"]
-    if filters.get("region"):
-        where.append("a.region_code LIKE %(region)s")
-        params["region"] = filters["region"] + "%"
-    return tx.page("a.*, g.name AS agency_name",
-                   f"activity a LEFT JOIN agency g ON g.id = a.agency_id WHERE {' AND '.join(where)}",
+    """Activities by publishing agency, kind and region, newest first."""
+    where, params = where_of(filters, ACTIVITY_FILTERS)
+    return tx.page("a.*, g.name AS agency_name", f"activity a LEFT JOIN agency g ON g.id = a.agency_id WHERE {where}",
                    params, "a.id DESC", limit, offset)
 
 
 def calendar(tx, filters, limit, offset=0):
     """Occurrences by agency (held or published by it), kind, region and start day, earliest first."""
-    where, params = ["true"], {}
-    if filters.get("agency_id") is not None:
-        where.append("(o.agency_id = %(agency_id)s OR a.agency_id = %(agency_id)s)")
-        params["agency_id"] = filters["agency_id"]
-    if filters.get("kind"):
-        where.append("a.kind = %(kind)s")
-        params["kind"] = filters["kind"]
-    if filters.get("region"):
-        where.append("o.region_code LIKE %(region)s")
-        params["region"] = filters["region"] + "%"
-    if filters.get("starts_from"):
-        where.append("o.starts_at >= %(starts_from)s")
-        params["starts_from"] = workdays.moment_of(filters["starts_from"])
-    if filters.get("starts_before"):
-        where.append("o.starts_at < %(starts_before)s")
-        params["starts_before"] = workdays.moment_of(filters["starts_before"])
+    where, params = where_of(filters, OCCURRENCE_FILTERS)
     source = ("occurrence o JOIN activity a ON a.id = o.activity_id LEFT JOIN agency g ON g.id = o.agency_id "
-              f"WHERE {' AND '.join(where)}")
+              f"WHERE {where}")
     return tx.page("o.*, a.agency_id AS publisher_agency_id, a.kind, a.title, a.description, a.venue, "
                    "a.online_url, g.name AS agency_name",
                    source, params, "o.starts_at, o.id", limit, offset)
@@ -187,11 +189,20 @@ def live_registration(tx, occurrence_id, uscc):
                   (occurrence_id, uscc))
 
 
-def add_registration(tx, occurrence_id, uscc, state):
-    tx.execute("INSERT INTO registration (occurrence_id, uscc, state) VALUES (%s, %s, %s)",
-               (occurrence_id, uscc, state))
-    column = "registered" if state == "registered" else "waitlisted"
-    tx.execute(f"UPDATE occurrence SET {column} = {column} + 1 WHERE id = %s", (occurrence_id,))
+def add_registration(tx, occurrence, uscc, state):
+    """Record the registration and count it on the occurrence, in one statement; the registration
+    as readers see it (a new waiter's position is the count of waiters, itself the last)."""
+    return tx.one(
+        "WITH added AS (INSERT INTO registration (occurrence_id, uscc, state) VALUES (%(id)s, %(uscc)s, %(state)s) "
+        "               RETURNING occurrence_id, uscc, state, registered_at, promoted_at, cancelled_at, "
+        "               checked_in_at), "
+        "counted AS (UPDATE occurrence SET registered = registered + (%(state)s = 'registered')::int, "
+        "            waitlisted = waitlisted + (%(state)s = 'waitlisted')::int WHERE id = %(id)s "
+        "            RETURNING waitlisted) "
+        "SELECT added.*, %(activity_id)s AS activity_id, "
+        "       CASE WHEN added.state = 'waitlisted' THEN counted.waitlisted END AS waitlist_position "
+        "FROM added, counted",
+        {"id": occurrence["id"], "activity_id": occurrence["activity_id"], "uscc": uscc, "state": state})
 
 
 def cancel_registration(tx, registration_id):

@@ -15,7 +15,7 @@ import structlog
 from marshmallow import ValidationError
 
 from chassis.db import Database
-from chassis.errors import Conflict, NotFound, ValidationFailed
+from chassis.errors import Conflict, NotFound, ValidationFailed, loaded as load
 from chassis.events import PermanentFailure, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
@@ -36,14 +36,6 @@ POLICY_EXPIRY_SECONDS = 300
 
 def china_today():
     return datetime.now(CHINA).date()
-
-
-def load(schema_cls, data, what):
-    """``data`` validated by ``schema_cls``; ``ValidationFailed`` naming each field otherwise."""
-    try:
-        return schema_cls().load(data or {})
-    except ValidationError as exc:
-        raise ValidationFailed(f"the {what} is invalid", exc.messages) from None
 
 
 def dump(schema_cls, row):

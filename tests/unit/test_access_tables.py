@@ -18,8 +18,8 @@ def test_a_table_names_each_caller_with_its_three_outcomes_and_groups_expand():
 
 
 @pytest.mark.parametrize("text, public, roles", [
-    ("everyone ok ok -", True, 7),
-    ("signed_in ok ok -", False, 7),
+    ("everyone ok ok -", True, 8),   # every role, lead firms included
+    ("signed_in ok ok -", False, 8),
     ("anonymous hidden hidden -\nnational_admin ok ok -", True, 1),
 ])
 def test_a_route_is_public_when_its_table_answers_anonymous_callers(text, public, roles):

@@ -26,12 +26,17 @@ def unavailable(*args):
     raise ServiceUnavailable("the requests service did not answer within 5s", {"service": "requests"})
 
 
-def gateway(policies=None, counts=None, matched=("1",)):
+PARTICIPATION = {"registered": 1, "waitlisted": 0, "attended": 1, "ratings": 1, "average_rating_given": 5.0,
+                 "kinds": {"law_outreach": 1}, "recent": []}
+
+
+def gateway(policies=None, counts=None, matched=("1",), participation=None):
     routes = EnterpriseRoutes()
     routes.enterprises = Stub(
         portrait=lambda uscc: {"uscc": uscc, "region_code": "110105", "size_class": "small"},
         matches=lambda uscc, by_id: [key for key in matched if key in by_id])
     routes.requests = Stub(counts_for_enterprise=counts or (lambda uscc: {"submitted": 2}))
+    routes.activities = Stub(participation=participation or (lambda uscc: PARTICIPATION))
     routes.agencies = Stub(policies_for_region=policies or (lambda region: [
         {"id": 1, "title": "研发奖励", "criteria": {"tiers": ["specialized_sme"]}},
         {"id": 2, "title": "技改补助", "criteria": None}]))
@@ -46,6 +51,14 @@ def test_portrait_lists_the_policies_whose_criteria_the_enterprise_meets():
     answer = portrait(gateway())
     assert answer["policies"] == [{"id": 1, "title": "研发奖励"}]
     assert answer["requests"] == {"submitted": 2} and answer["unavailable"] == {}
+    assert answer["activities"] == PARTICIPATION
+
+
+def test_portrait_without_the_activities_service_says_so_and_keeps_the_rest():
+    answer = portrait(gateway(participation=missing("participation")))
+    assert answer["activities"] is None
+    assert "does not offer it yet" in answer["unavailable"]["activities"]
+    assert answer["requests"] == {"submitted": 2}
 
 
 def test_portrait_without_the_policy_lookup_says_so_and_keeps_the_rest():
