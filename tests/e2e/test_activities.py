@@ -102,7 +102,7 @@ def test_monthly_law_outreach_in_three_park_stations_is_dated_off_holidays_and_f
     holidays (元旦 1-1, 劳动节 5-1/2, 国庆 10-1..3) and weekends are avoided, marked provisional."""
     county = stations["county"]
     body = activity_body(county["id"], datetime(2028, 1, 1, 9, 30, tzinfo=CHINA), kind="law_outreach",
-                         title="《中小企业促进法》送法进园区", recurrence="FREQ=MONTHLY;BYMONTHDAY=1;COUNT=12",
+                         title=f"《中小企业促进法》送法进园区（{uuid.uuid4().hex[:6]}）", recurrence="FREQ=MONTHLY;BYMONTHDAY=1;COUNT=12",
                          stations=[station["id"] for station in stations["stations"]],
                          on_rest_day="next_working_day")
     activity = publish(api, token, body)
