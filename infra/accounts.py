@@ -44,8 +44,9 @@ RPC_EXCHANGE = "nameko-rpc"
 EVENTS_PUBLISHED = {
     "agencies": ("agency", "policy", "provider"),
     "enterprises": ("enterprise",),
-    "requests": ("request",),
+    "requests": ("request", "holiday_schedule"),
     "notifications": (),
+    "activities": ("activity", "lead_firm", "chain_need", "financing_need"),
     "gateway": (),
 }
 
