@@ -82,15 +82,21 @@ REPLY = accounts._REPLY_KEY
 @pytest.mark.parametrize("service_path, rpc_write, rpc_read, events_write, events_read", [
     ("services.requests.service:RequestsService",
      rf"^(agencies\.[A-Za-z0-9_]+|enterprises\.[A-Za-z0-9_]+|{REPLY})$", rf"^(requests\.\*|{REPLY})$",
-     r"^(request\.[a-z_]+)$", "^$"),
+     r"^(request\.[a-z_]+|holiday_schedule\.[a-z_]+)$", "^$"),
     ("services.notifications.service:NotificationsService",
      rf"^({REPLY})$", rf"^(notifications\.\*|{REPLY})$", "^$", r"^(enterprise\.registered)$"),
     ("services.agencies.service:AgenciesService",
      rf"^({REPLY})$", rf"^(agencies\.\*|{REPLY})$",
      r"^(agency\.[a-z_]+|policy\.[a-z_]+|provider\.[a-z_]+)$", r"^(request\.rated)$"),
+    ("services.activities.service:ActivitiesService",
+     rf"^({REPLY})$", rf"^(activities\.\*|{REPLY})$",
+     r"^(activity\.[a-z_]+|lead_firm\.[a-z_]+|chain_need\.[a-z_]+|financing_need\.[a-z_]+)$",
+     r"^(agency\.created|agency\.updated|enterprise\.registered|enterprise\.size_class_changed|"
+     r"enterprise\.tier_changed|enterprise\.updated|holiday_schedule\.loaded|provider\.admitted|"
+     r"provider\.exited)$"),
     ("gateway.service:GatewayService",
-     rf"^(agencies\.[A-Za-z0-9_]+|enterprises\.[A-Za-z0-9_]+|notifications\.[A-Za-z0-9_]+|"
-     rf"requests\.[A-Za-z0-9_]+|{REPLY})$", rf"^({REPLY})$", "^$", "^$"),
+     rf"^(activities\.[A-Za-z0-9_]+|agencies\.[A-Za-z0-9_]+|enterprises\.[A-Za-z0-9_]+|"
+     rf"notifications\.[A-Za-z0-9_]+|requests\.[A-Za-z0-9_]+|{REPLY})$", rf"^({REPLY})$", "^$", "^$"),
 ])
 def test_broker_rights_follow_what_each_process_calls_serves_publishes_and_handles(
         service_path, rpc_write, rpc_read, events_write, events_read):
