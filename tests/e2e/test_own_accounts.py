@@ -21,9 +21,10 @@ def test_every_service_connects_to_postgresql_as_its_own_role(network, api, toke
     def sessions():
         rows = stack.sql("public", "SELECT DISTINCT application_name, usename FROM pg_stat_activity "
                                    "WHERE datname = %s AND application_name LIKE 'onenet-%%'", (DATABASE,))
-        return sorted(rows) if len(rows) >= 4 else None
+        return sorted(rows) if len(rows) >= 5 else None
 
     assert stack.wait_for(sessions, timeout=15) == [
+        ("onenet-activities", f"{PREFIX}_activities"),
         ("onenet-agencies", f"{PREFIX}_agencies"),
         ("onenet-enterprises", f"{PREFIX}_enterprises"),
         ("onenet-notifications", f"{PREFIX}_notifications"),
@@ -35,7 +36,8 @@ def test_every_process_connects_to_rabbitmq_as_its_own_user(network):
     listed = subprocess.run(["rabbitmqctl", "-q", "list_connections", "user", "vhost"],
                             capture_output=True, text=True, check=True).stdout
     users = {line.split("\t")[0] for line in listed.splitlines()[1:] if line.endswith(f"\t{VHOST}")}
-    own = {f"{PREFIX}_{name}" for name in ("agencies", "enterprises", "requests", "notifications", "gateway")}
+    own = {f"{PREFIX}_{name}" for name in ("agencies", "enterprises", "requests", "notifications", "activities",
+                                           "gateway")}
     assert own <= users
     assert users - own <= {"guest"}  # the suite's own clients, as the administrator
 
