@@ -6,10 +6,13 @@ nameko worker of the service it is declared on.
 """
 import time
 
+import structlog
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+
+from chassis.db import SchemaPool, transaction
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -73,3 +76,66 @@ class Instrumentation(DependencyProvider):
             RPC_DURATION.labels(service, entrypoint.method_name, outcome).observe(elapsed)
         elif isinstance(entrypoint, EventHandler) or getattr(entrypoint, "is_event_handler", False):
             EVENT_DURATION.labels(service, entrypoint.method_name, outcome).observe(elapsed)
+
+
+class ScrapeTimeCollector:
+    """Business gauges computed from the service's own schema when Prometheus scrapes, so that
+    every replica reports the same exact values. A subclass names its ``families()``, what it
+    ``read``s in one read-only transaction and how it ``fill``s the families from that."""
+
+    def __init__(self, pool, config, timeout_ms=5000):
+        self.pool, self.config, self.timeout_ms = pool, config, timeout_ms
+
+    def families(self):
+        raise NotImplementedError
+
+    def read(self, tx):
+        raise NotImplementedError
+
+    def fill(self, families, found):
+        raise NotImplementedError
+
+    def describe(self):
+        return list(self.families().values())
+
+    def collect(self):
+        families = self.families()
+        try:
+            with self.pool.connection() as conn:
+                with transaction(conn) as tx:
+                    tx.execute(f"SET LOCAL statement_timeout = {int(self.timeout_ms)}")
+                    found = self.read(tx)
+        except Exception:
+            structlog.get_logger(__name__).exception("scraped_gauges_failed", collector=type(self).__name__)
+            return []
+        self.fill(families, found)
+        return list(families.values())
+
+
+class ScrapeTimeGauges(DependencyProvider):
+    """Registers the service's :class:`ScrapeTimeCollector` (``collector``, a subclass) while the
+    service runs; nothing for workers."""
+
+    schema_pool = SchemaPool()
+    collector = None
+
+    def __init__(self, collector_cls):
+        self.collector_cls = collector_cls
+
+    def start(self):
+        collector = self.collector_cls(self.schema_pool.pool, self.container.config)
+        try:
+            REGISTRY.register(collector)
+        except ValueError:  # another container of this service in the same process reports them
+            return
+        self.collector = collector
+
+    def stop(self):
+        if self.collector is not None:
+            REGISTRY.unregister(self.collector)
+            self.collector = None
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        return None

@@ -324,6 +324,22 @@ def _is_undistricted_city(division: Division) -> bool:
     return division.level == CITY and division.active and division.code[:4] not in _cities_with_counties()
 
 
+def county_level_divisions(prefix: str = "") -> Iterator[Division]:
+    """County-level divisions (县级) in use today under ``prefix``, in code order: the counties,
+    and the cities without counties (东莞 441900), which are their own lowest division."""
+    for division in active_divisions():
+        if division.code.startswith(prefix) and (
+                division.level == COUNTY or _is_undistricted_city(division)):
+            yield division
+
+
+def is_county_level(code: str) -> bool:
+    """Whether ``code`` names a county-level division in use today (see :func:`county_level_divisions`)."""
+    division = _table().get(_normalise(code))
+    return division is not None and division.active and not division.is_summary and (
+        division.level == COUNTY or _is_undistricted_city(division))
+
+
 def validate_county(code: str, allow_retired: bool = False) -> Division:
     """Check that a code names a county-level division (县级行政区) and return it.
 

@@ -94,6 +94,10 @@ _MISSING_KEYS = {
     "policy": ("id", "policy_id"),
     "provider": ("id", "provider_id"),
     "lead firm": ("id", "lead_firm_id"),
+    "staff member": ("id", "staff_id"),
+    "scoring model": ("id", "model_id"),
+    "scoring run": ("id", "run_id"),
+    "nomination": ("id", "nomination_id"),
 }
 
 
@@ -257,7 +261,7 @@ class ApiRoute(HttpRequestHandler):
     server = ApiServer()
 
     def __init__(self, method, url, access, body=None, query=None, response=None, status=200,
-                 summary="", tags=(), forms=False, api_key=False, **kwargs):
+                 summary="", tags=(), forms=False, api_key=False, media_type="application/json", **kwargs):
         self.access = access_rules.table(access) if isinstance(access, str) else access
         self.roles, self.public = self.access.roles, self.access.public
         # Also take the body as an HTML form (application/x-www-form-urlencoded),
@@ -268,6 +272,9 @@ class ApiRoute(HttpRequestHandler):
         self.api_key = api_key
         self.body_schema, self.query_schema, self.response_schema = body, query, response
         self.status, self.summary, self.tags = status, summary, tuple(tags)
+        # What a success answers in, for the OpenAPI document (a route answering other than
+        # JSON returns its own Response).
+        self.media_type = media_type
         super().__init__(method, url, **kwargs)
 
     def get_url_rule(self):

@@ -87,6 +87,8 @@ def operation(name, entrypoint):
     success = {"description": "Success"}
     if entrypoint.response_schema is not None:
         success["content"] = {"application/json": {"schema": entrypoint.response_schema}}
+    elif entrypoint.media_type != "application/json":
+        success["content"] = {entrypoint.media_type: {"schema": {"type": "string"}}}
     op["responses"][str(entrypoint.status)] = success
     error_schema = ({"type": "array", "items": "Open311Error"} if entrypoint.url.startswith(OPEN311_PREFIX)
                     else "Error")

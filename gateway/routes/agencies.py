@@ -9,9 +9,11 @@ from marshmallow import Schema, fields
 
 from gateway import access, auth, pages
 from gateway.api import NotFound, hidden, require_region, route
+from gateway.routes.capacity import CapacityRoutes
 from gateway.routes.library import LibraryRoutes
 from gateway.routes.policies import PolicyRoutes
 from gateway.routes.providers import ProviderRoutes
+from gateway.routes.scoring import ScoringRoutes
 from gateway.rpc import ServiceProxy
 from services.agencies import schemas
 
@@ -27,8 +29,9 @@ ITS_ADMINS = """
     region_admins   ok  hidden  -"""
 
 
-class AgencyRoutes(PolicyRoutes, LibraryRoutes, ProviderRoutes):
-    """Every route over the agencies service: network, guides, routing, libraries, search."""
+class AgencyRoutes(PolicyRoutes, LibraryRoutes, ProviderRoutes, CapacityRoutes, ScoringRoutes):
+    """Every route over the agencies service: network, guides, routing, libraries, search, capacity,
+    staff and scoring."""
 
     agencies = ServiceProxy("agencies")
 

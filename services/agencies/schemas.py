@@ -266,10 +266,17 @@ class GuideContent(Schema):
 
 
 class Guide(GuideContent):
+    """The published guide, with what the agency's latest capacity record publishes beside the six
+    publics (its service commitment and covenant, its quality certifications) and its honours."""
+
     agency_id = fields.Integer()
     agency_name = fields.String()
     version = fields.Integer()
     published_at = fields.DateTime()
+    commitment = fields.String(metadata={"description": "服务承诺 (the latest capacity record's)"})
+    covenant = fields.String(metadata={"description": "服务公约 (the latest capacity record's)"})
+    certifications = fields.List(fields.Nested(lambda: CertificationHeld()))
+    honours = fields.List(fields.Nested(lambda: Honour()), metadata={"description": "选树优秀: approved honours"})
 
 
 class GuideTimeLimits(Schema):
@@ -679,3 +686,583 @@ class SearchHit(Schema):
     snippet = fields.String()
     service_area = fields.String(allow_none=True)
     region_code = fields.String(allow_none=True)
+
+
+# -- capacity of each agency (夯实基层基础) ------------------------------------------
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+MAX_STAFF = 100_000
+MAX_FUNDING_WAN_YUAN = 10_000_000  # 1,000 亿元 a year is far beyond any agency
+FUNDING_SOURCES = {
+    "fiscal": "财政资金",
+    "special_fund": "专项资金",
+    "purchased_services": "政府购买服务",
+    "other": "其他",
+}
+
+
+def year_field(strict=True, **kwargs):
+    """A year (2000–2100); in a query string (``strict=False``) its digits."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=FIRST_YEAR, max=LAST_YEAR),
+                          metadata={"example": 2026}, **kwargs)
+
+
+def province_of_region(region_code):
+    """The two-digit province a region code lies in (``00`` for 000000, the national agency's)."""
+    return str(region_code)[:2]
+
+
+class StaffQualification(Schema):
+    """A professional qualification and how many of the agency's service staff hold it."""
+
+    qualification = fields.String(required=True, validate=validate.Length(min=2, max=100),
+                                  metadata={"example": "中级经济师"})
+    holders = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_STAFF))
+
+
+class Funding(Schema):
+    """The year's funding by source, in 万元."""
+
+    fiscal = fields.Decimal(as_string=False, places=2, load_default=0,
+                            validate=validate.Range(min=0, max=MAX_FUNDING_WAN_YUAN),
+                            metadata={"description": "财政资金, 万元"})
+    special_fund = fields.Decimal(as_string=False, places=2, load_default=0,
+                                  validate=validate.Range(min=0, max=MAX_FUNDING_WAN_YUAN),
+                                  metadata={"description": "专项资金, 万元"})
+    purchased_services = fields.Decimal(as_string=False, places=2, load_default=0,
+                                        validate=validate.Range(min=0, max=MAX_FUNDING_WAN_YUAN),
+                                        metadata={"description": "政府购买服务, 万元"})
+    other = fields.Decimal(as_string=False, places=2, load_default=0,
+                           validate=validate.Range(min=0, max=MAX_FUNDING_WAN_YUAN),
+                           metadata={"description": "其他, 万元"})
+
+
+class Premises(Schema):
+    """The service hall (服务大厅)."""
+
+    hall_area_m2 = fields.Decimal(as_string=False, places=1, allow_none=True,
+                                  validate=validate.Range(min=1, max=1_000_000),
+                                  metadata={"description": "Service hall area, m²"})
+    address = fields.String(allow_none=True, validate=validate.Length(min=2, max=300))
+
+
+class ItBuildOut(Schema):
+    """信息化建设: whether the agency is connected to the network and how much it serves online."""
+
+    network_connected = fields.Boolean(required=True)
+    online_service_pct = fields.Decimal(as_string=False, places=2, allow_none=True,
+                                        validate=validate.Range(min=0, max=100),
+                                        metadata={"description": "Share of services offered online, %"})
+
+
+class Certification(Schema):
+    """A quality certification the agency holds (ISO 9001, a service-standard certification)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200),
+                         metadata={"example": "ISO 9001 质量管理体系认证"})
+    number = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    issuer = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    expires_on = StoredDate(required=True)
+
+
+class CapacityRecordFields(Schema):
+    """One agency's capacity for a year: staff, funding, premises, IT, certifications, and the
+    service commitment and covenant it publishes (服务承诺、服务公约)."""
+
+    year = year_field(required=True)
+    full_time_staff = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_STAFF))
+    part_time_staff = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_STAFF))
+    qualifications = fields.List(fields.Nested(StaffQualification), load_default=list,
+                                 validate=validate.Length(max=50))
+    funding = fields.Nested(Funding, required=True)
+    premises = fields.Nested(Premises, load_default=dict)
+    it = fields.Nested(ItBuildOut, required=True)
+    certifications = fields.List(fields.Nested(Certification), load_default=list,
+                                 validate=validate.Length(max=50))
+    commitment = fields.String(load_default="", validate=validate.Length(max=5000),
+                               metadata={"description": "服务承诺, shown in the agency's guide"})
+    covenant = fields.String(load_default="", validate=validate.Length(max=5000),
+                             metadata={"description": "服务公约, shown in the agency's guide"})
+
+    @validates_schema
+    def _holders_are_staff(self, data, **kwargs):
+        staff = data.get("full_time_staff", 0) + data.get("part_time_staff", 0)
+        over = [item["qualification"] for item in data.get("qualifications", []) if item["holders"] > staff]
+        if over:
+            raise ValidationError(f"more holders than service staff ({staff}): {', '.join(over)}",
+                                  field_name="qualifications")
+        names = [item["qualification"] for item in data.get("qualifications", [])]
+        if len(set(names)) != len(names):
+            raise ValidationError("each qualification once", field_name="qualifications")
+
+
+class CertificationHeld(Certification):
+    expired = fields.Boolean(metadata={"description": "Past its expiry date today"})
+
+
+class CapacityRecord(Schema):
+    """One version of an agency's capacity record for a year."""
+
+    agency_id = fields.Integer()
+    region_code = fields.String()
+    year = fields.Integer()
+    version = fields.Integer()
+    full_time_staff = fields.Integer()
+    part_time_staff = fields.Integer()
+    qualifications = fields.List(fields.Nested(StaffQualification))
+    funding = fields.Dict(keys=fields.String(), values=fields.Float(),
+                          metadata={"description": "万元 by source: fiscal, special_fund, purchased_services, other"})
+    funding_total = fields.Float(metadata={"description": "万元"})
+    premises = fields.Dict()
+    it = fields.Dict()
+    certifications = fields.List(fields.Nested(CertificationHeld))
+    commitment = fields.String()
+    covenant = fields.String()
+    recorded_by = fields.String()
+    recorded_at = fields.DateTime()
+    year_closed = fields.Boolean(metadata={"description": "The province has closed the year: read-only"})
+
+
+class CapacityVersions(Schema):
+    items = fields.List(fields.Nested(CapacityRecord))
+
+
+class CapacityYearQuery(Schema):
+    year = year_field(strict=False, required=True)
+
+
+class CapacityYearClosing(Schema):
+    """Close a province's year: its agencies' capacity records for it are frozen."""
+
+    province = fields.String(required=True, validate=check_region,
+                             metadata={"description": "The province's code (330000), or 000000 for the "
+                                                      "national agency's own record", "example": "330000"})
+    year = year_field(required=True)
+
+    @validates("province")
+    def _a_province(self, value, **kwargs):
+        if value != NATIONWIDE and regions.level_of(value) != regions.PROVINCE:
+            raise ValidationError(f"{value} is not a province's code")
+
+
+class CapacityYearClosed(Schema):
+    province = fields.String()
+    year = fields.Integer()
+    closed_by = fields.String()
+    closed_at = fields.DateTime()
+
+
+class CoverageQuery(Schema):
+    region = fields.String(required=True, validate=check_region,
+                           metadata={"description": "A province, city or county (000000: the country)",
+                                     "example": "640000"})
+    year = year_field(strict=False, required=True)
+
+
+class RegionCoverage(Schema):
+    """What a region has: county-level divisions with an agency, parks with a station, SMEs,
+    staff and funding (capacity records of the year), and the ratios."""
+
+    region = fields.String()
+    name = fields.String(allow_none=True)
+    level = fields.String()
+    counties = fields.Integer(metadata={"description": "County-level divisions in use today"})
+    counties_with_agency = fields.Integer()
+    county_coverage_pct = fields.Float(allow_none=True)
+    parks = fields.Integer(metadata={"description": "Parks and clusters named by SMEs or stations"})
+    parks_with_station = fields.Integer()
+    park_coverage_pct = fields.Float(allow_none=True)
+    smes = fields.Integer(metadata={"description": "Medium, small and micro enterprises on record"})
+    full_time_staff = fields.Integer()
+    part_time_staff = fields.Integer()
+    staff = fields.Integer()
+    staff_per_1000_smes = fields.Float(allow_none=True)
+    funding_wan_yuan = fields.Float()
+    funding_per_sme_yuan = fields.Float(allow_none=True)
+    training_hours = fields.Float()
+    training_hours_per_staff = fields.Float(allow_none=True)
+
+
+class ParkWithoutStation(Schema):
+    region_code = fields.String()
+    park = fields.String()
+
+
+class Coverage(RegionCoverage):
+    """Coverage indicators (覆盖情况) of a region for a year, with its child regions."""
+
+    year = fields.Integer()
+    as_of = fields.DateTime()
+    counties_without_agency = fields.List(fields.String())
+    parks_without_station = fields.List(fields.Nested(ParkWithoutStation))
+    children = fields.List(fields.Nested(RegionCoverage))
+
+
+# -- staff (队伍建设) ---------------------------------------------------------------
+
+STAFF_POSTS_MAX = 100
+SECONDMENT_KINDS = ("park", "enterprise")
+
+
+class StaffMemberFields(Schema):
+    """One member of an agency's service staff, known by the subject of their token."""
+
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                            metadata={"description": "The ``sub`` claim of the member's token"})
+    name = fields.String(required=True, validate=validate.Length(min=2, max=100))
+    post = fields.String(required=True, validate=validate.Length(min=2, max=STAFF_POSTS_MAX),
+                         metadata={"example": "服务专员"})
+    qualifications = fields.List(fields.String(validate=validate.Length(min=2, max=100)), load_default=list,
+                                 validate=validate.Length(max=20))
+    active = fields.Boolean(load_default=True)
+
+
+StaffMemberChanges = partial_of(StaffMemberFields, "StaffMemberChanges")
+
+
+class TrainingFields(Schema):
+    """A training a staff member took (培训): course, hours, date, provider."""
+
+    course = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    hours = fields.Decimal(as_string=False, places=1, required=True, validate=validate.Range(min=0.5, max=1000))
+    held_on = fields.Date(required=True)
+    provider = fields.String(required=True, validate=validate.Length(min=2, max=200))
+
+    @validates("held_on")
+    def _not_ahead(self, value, **kwargs):
+        if value > date.today():
+            raise ValidationError("a training is recorded once held, not before")
+
+
+class Training(Schema):
+    id = fields.Integer()
+    course = fields.String()
+    hours = fields.Float()
+    held_on = fields.Date()
+    provider = fields.String()
+    recorded_by = fields.String()
+    recorded_at = fields.DateTime()
+
+
+class SecondmentFields(Schema):
+    """A secondment (派驻) of a staff member to a park or an enterprise, from and to."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(SECONDMENT_KINDS))
+    place = fields.String(required=True, validate=validate.Length(min=2, max=200),
+                          metadata={"description": "The park's or the enterprise's name"})
+    uscc = CreditCode(metadata={"description": "The enterprise's USCC (kind enterprise)"})
+    region_code = fields.String(required=True, validate=check_region)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(allow_none=True)
+
+    @validates_schema
+    def _consistent(self, data, **kwargs):
+        if data.get("ends_on") and data.get("starts_on") and data["ends_on"] < data["starts_on"]:
+            raise ValidationError("may not precede starts_on", field_name="ends_on")
+        if data.get("kind") == "enterprise" and not data.get("uscc"):
+            raise ValidationError("an enterprise secondment names the enterprise's USCC", field_name="uscc")
+        if data.get("kind") == "park" and data.get("uscc"):
+            raise ValidationError("only an enterprise secondment has a USCC", field_name="uscc")
+
+
+class Secondment(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    place = fields.String()
+    uscc = fields.String(allow_none=True)
+    region_code = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date(allow_none=True)
+    recorded_by = fields.String()
+    recorded_at = fields.DateTime()
+
+
+class StaffMember(Schema):
+    id = fields.Integer()
+    agency_id = fields.Integer()
+    agency_region_code = fields.String(metadata={"description": "The agency's region (for scope checks)"})
+    subject = fields.String()
+    name = fields.String()
+    post = fields.String()
+    qualifications = fields.List(fields.String())
+    active = fields.Boolean()
+    training_hours = fields.Float(metadata={"description": "Hours of every training recorded"})
+    trainings = fields.List(fields.Nested(Training))
+    secondments = fields.List(fields.Nested(Secondment))
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class StaffFilter(Schema):
+    subject = fields.String(validate=validate.Length(min=1, max=200))
+    active = fields.Boolean()
+
+
+# -- scoring (考核评价) ------------------------------------------------------------
+
+# The fixed catalogue a scoring model chooses its indicators from: key -> (group, unit, meaning).
+# Each is computed per region from stored facts as they stood at a run's cut-off.
+SCORING_INDICATORS = {
+    "county_coverage": ("coverage", "%", "县级机构覆盖率: county-level divisions with an active agency"),
+    "park_coverage": ("coverage", "%", "园区站点覆盖率: parks and clusters with an active service station"),
+    "staff_per_1000_smes": ("capacity", "staff per 1,000 SMEs",
+                            "服务人员配备: full- and part-time service staff of the year's capacity records "
+                            "per 1,000 SMEs"),
+    "funding_per_sme": ("capacity", "yuan per SME", "经费保障: the year's funding from every source per SME"),
+    "accepted_on_time": ("timeliness", "%", "按时受理率: the year's requests accepted without missing a deadline"),
+    "resolved_on_time": ("timeliness", "%", "按时办结率: the year's requests resolved without missing a deadline"),
+    "satisfaction": ("satisfaction", "score 1-5", "满意度: mean rating of the year's requests"),
+    "training_hours_per_staff": ("training", "hours per staff member",
+                                 "培训学时: hours of training held in the year per service staff member"),
+}
+INDICATORS = tuple(SCORING_INDICATORS)
+# Whom a model scores: the national model ranks provinces, a province's model its counties.
+UNIT_LEVEL = {"national": "province", "province": "county"}
+NOMINATION_KINDS = ("agency", "staff")
+NOMINATION_STATES = ("nominated", "approved", "rejected")
+
+
+class IndicatorChoice(Schema):
+    """One indicator of a model: its weight (%, all weights summing to 100) and target value
+    (the value that earns the indicator's whole weight)."""
+
+    indicator = fields.String(required=True, validate=validate.OneOf(
+        INDICATORS, error="{input} is not in the catalogue ({choices})"))
+    weight = fields.Decimal(as_string=False, places=2, required=True,
+                            validate=validate.Range(min=0, min_inclusive=False, max=100))
+    target = fields.Decimal(as_string=False, places=2, required=True,
+                            validate=validate.Range(min=0, min_inclusive=False, max=1_000_000))
+
+
+class ScoringModelFields(Schema):
+    """A scoring model: which catalogue indicators count, with what weight and target."""
+
+    scope = fields.String(required=True, validate=check_region, metadata={
+        "description": "A province's code for its model of its counties, 000000 for the national "
+                       "model of provinces", "example": "330000"})
+    year = year_field(required=True)
+    indicators = fields.List(fields.Nested(IndicatorChoice), required=True,
+                             validate=validate.Length(min=1, max=len(INDICATORS)))
+
+    @validates("scope")
+    def _a_scope(self, value, **kwargs):
+        if value != NATIONWIDE and regions.level_of(value) != regions.PROVINCE:
+            raise ValidationError("a scoring model is a province's (330000) or the national one (000000)")
+
+    @validates_schema
+    def _weights(self, data, **kwargs):
+        chosen = data.get("indicators") or []
+        names = [item["indicator"] for item in chosen]
+        if len(set(names)) != len(names):
+            raise ValidationError("each indicator once", field_name="indicators")
+        total = sum(item["weight"] for item in chosen)
+        if chosen and total != 100:
+            raise ValidationError(f"the weights sum to {total}%, not 100%", field_name="indicators")
+
+
+class ScoringModel(Schema):
+    id = fields.Integer()
+    scope = fields.String()
+    year = fields.Integer()
+    version = fields.Integer(metadata={"description": "1 for the first model of the scope and year, then +1 per change"})
+    level = fields.String(validate=validate.OneOf(tuple(UNIT_LEVEL.values())),
+                          metadata={"description": "The regions it scores"})
+    indicators = fields.List(fields.Nested(IndicatorChoice))
+    created_by = fields.String()
+    created_at = fields.DateTime()
+
+
+class ScoringModelQuery(Schema):
+    scope = fields.String(required=True, validate=check_region)
+    year = year_field(strict=False, required=True)
+
+
+class ScoringModels(Schema):
+    items = fields.List(fields.Nested(ScoringModel))
+
+
+class CatalogueIndicator(Schema):
+    indicator = fields.String()
+    group = fields.String()
+    unit = fields.String()
+    meaning = fields.String()
+
+
+class IndicatorCatalogue(Schema):
+    items = fields.List(fields.Nested(CatalogueIndicator))
+
+
+class ScoringRunRequest(Schema):
+    """Run a model over the facts as they stood at ``facts_cutoff`` (default: now)."""
+
+    model_id = fields.Integer(required=True, strict=True)
+    facts_cutoff = fields.AwareDateTime(metadata={"description": "Not in the future"})
+
+
+class IndicatorScore(Schema):
+    indicator = fields.String()
+    value = fields.Float(allow_none=True, metadata={"description": "null: no basis (no SMEs, no requests…)"})
+    target = fields.Float()
+    weight = fields.Float()
+    attainment = fields.Float(allow_none=True, metadata={"description": "min(100, 100 × value / target)"})
+
+
+class RegionScore(Schema):
+    rank = fields.Integer(allow_none=True)
+    region_code = fields.String()
+    region_name = fields.String(allow_none=True)
+    score = fields.Float(allow_none=True, metadata={
+        "description": "Σ weight × attainment / Σ weight over the indicators with a value"})
+    indicators = fields.List(fields.Nested(IndicatorScore))
+    facts = fields.Dict(metadata={"description": "The counts each value was computed from"})
+
+
+class ScoringRunSummary(Schema):
+    id = fields.Integer()
+    model_id = fields.Integer()
+    model_version = fields.Integer()
+    scope = fields.String()
+    year = fields.Integer()
+    level = fields.String()
+    facts_cutoff = fields.DateTime()
+    created_by = fields.String()
+    created_at = fields.DateTime()
+
+
+class ScoringRun(ScoringRunSummary):
+    results = fields.List(fields.Nested(RegionScore))
+
+
+class ScoringRunQuery(Schema):
+    scope = fields.String(required=True, validate=check_region)
+    year = year_field(strict=False)
+
+
+class ScoringRuns(Schema):
+    items = fields.List(fields.Nested(ScoringRunSummary))
+
+
+class ScoringRecomputation(Schema):
+    """A run computed again from the facts as they stood at its cut-off, with its model version."""
+
+    run_id = fields.Integer()
+    identical = fields.Boolean(metadata={"description": "Every rank, score and value as stored"})
+    differences = fields.List(fields.String())
+    results = fields.List(fields.Nested(RegionScore))
+
+
+# -- 选树优秀 ---------------------------------------------------------------------
+
+class NominationFields(Schema):
+    """Nominate an outstanding agency, or a member of its staff, from a run."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(NOMINATION_KINDS))
+    agency_id = fields.Integer(required=True, strict=True)
+    staff_id = fields.Integer(strict=True, metadata={"description": "The staff member (kind staff)"})
+    title = fields.String(required=True, validate=validate.Length(min=2, max=100),
+                          metadata={"example": "优秀服务机构"})
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=2000))
+
+    @validates_schema
+    def _staff(self, data, **kwargs):
+        if (data.get("kind") == "staff") != (data.get("staff_id") is not None):
+            raise ValidationError("a staff nomination names staff_id, an agency nomination does not",
+                                  field_name="staff_id")
+
+
+class NominationReview(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=2000))
+
+
+class Nomination(Schema):
+    id = fields.Integer()
+    run_id = fields.Integer()
+    scope = fields.String()
+    year = fields.Integer()
+    kind = fields.String()
+    agency_id = fields.Integer()
+    agency_name = fields.String()
+    region_code = fields.String()
+    staff_id = fields.Integer(allow_none=True)
+    staff_name = fields.String(allow_none=True)
+    title = fields.String()
+    reason = fields.String()
+    state = fields.String(validate=validate.OneOf(NOMINATION_STATES))
+    nominated_by = fields.String()
+    nominated_at = fields.DateTime()
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+
+
+class Nominations(Schema):
+    items = fields.List(fields.Nested(Nomination))
+
+
+class Honour(Schema):
+    """An approved honour, shown on the agency's public page."""
+
+    title = fields.String()
+    kind = fields.String()
+    staff_name = fields.String(allow_none=True)
+    year = fields.Integer()
+    scope = fields.String(metadata={"description": "Who awarded it: a province's code, or 000000"})
+    awarded_on = fields.Date()
+
+
+class Honours(Schema):
+    items = fields.List(fields.Nested(Honour))
+
+
+# -- events -----------------------------------------------------------------------
+
+class CapacityRecorded(Schema):
+    """Payload of ``capacity.recorded``: a new version of an agency's record for a year."""
+
+    agency_id = fields.Integer(required=True)
+    region_code = fields.String(required=True)
+    year = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    full_time_staff = fields.Integer(required=True)
+    part_time_staff = fields.Integer(required=True)
+    funding_total = fields.Float(required=True)
+
+
+class CapacityYearClosedEvent(Schema):
+    """Payload of ``capacity.year_closed``."""
+
+    province = fields.String(required=True)
+    year = fields.Integer(required=True)
+
+
+class RunScore(Schema):
+    region_code = fields.String(required=True)
+    rank = fields.Integer(allow_none=True)
+    score = fields.Float(allow_none=True)
+
+
+class ScoringRunCompleted(Schema):
+    """Payload of ``scoring.run_completed``."""
+
+    run_id = fields.Integer(required=True)
+    scope = fields.String(required=True)
+    year = fields.Integer(required=True)
+    level = fields.String(required=True)
+    model_id = fields.Integer(required=True)
+    model_version = fields.Integer(required=True)
+    facts_cutoff = fields.String(required=True)
+    results = fields.List(fields.Nested(RunScore), required=True)
+
+
+class HonourAwarded(Schema):
+    """Payload of ``honour.awarded``: a nomination approved."""
+
+    nomination_id = fields.Integer(required=True)
+    run_id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    agency_id = fields.Integer(required=True)
+    staff_id = fields.Integer(allow_none=True)
+    title = fields.String(required=True)
+    scope = fields.String(required=True)
+    year = fields.Integer(required=True)

@@ -24,8 +24,9 @@ from chassis.outbox import Outbox
 from chassis.rpc import rpc
 from chassis.timers import every
 
-from services.agencies import (domain, library, library_store, policies, provider_store, providers,
-                               routing, schemas, skeleton, store)
+from services.agencies import (capacity, capacity_store, domain, honours, library, library_store, policies,
+                               provider_store, providers, routing, schemas, skeleton, store)
+from services.agencies.capacity_entrypoints import CapacityAndScoring
 from services.requests.schemas import RequestRated
 
 log = structlog.get_logger(__name__)
@@ -46,8 +47,9 @@ def page(schema_cls, rows, total):
     return {"items": schema_cls(many=True).dump(rows), "total": total}
 
 
-class AgenciesService:
-    """Owns the agency hierarchy, service stations, guides and the service libraries."""
+class AgenciesService(CapacityAndScoring):
+    """Owns the agency hierarchy, service stations, guides and the service libraries, and the
+    agencies' capacity, staff and scoring (:mod:`capacity_entrypoints`)."""
 
     name = "agencies"
 
@@ -151,12 +153,15 @@ class AgenciesService:
 
     @rpc
     def get_guide(self, agency_id):
-        """The agency's published service guide; ``NotFound`` when it has none."""
+        """The agency's published service guide, with the commitment, covenant and certifications
+        of its latest capacity record and its honours; ``NotFound`` when it has none."""
         with self.db.transaction() as tx:
             self._agency(tx, agency_id)
             guide = store.get_guide(tx, agency_id)
-        if guide is None:
-            raise NotFound(f"agency {agency_id} has published no service guide", {"agency_id": agency_id})
+            if guide is None:
+                raise NotFound(f"agency {agency_id} has published no service guide", {"agency_id": agency_id})
+            beside = capacity.published_beside_guide(capacity_store.latest_record(tx, agency_id), china_today())
+            guide = {**guide, **beside, "honours": honours.honours(tx, agency_id)}
         return dump(schemas.Guide, guide)
 
     @rpc

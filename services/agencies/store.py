@@ -12,7 +12,8 @@ import psycopg2.extras
 
 from chassis.errors import Conflict, ValidationFailed
 
-JSON_COLUMNS = frozenset({"criteria", "contact", "qualifications", "supervision", "process"})
+JSON_COLUMNS = frozenset({"criteria", "contact", "qualifications", "supervision", "process", "certifications",
+                          "indicators", "facts"})
 AGENCY_COLUMNS = ("name", "level", "region_code", "region_prefix", "depth", "parent_id", "park",
                   "service_areas", "active")
 AGENCY_FIELDS = ("id", "name", "level", "region_code", "region_prefix", "depth", "parent_id", "park",

@@ -298,6 +298,7 @@ def registered_event(profile, on):
         "uscc": profile["uscc"], "name": profile["name"], "region_code": profile["region_code"],
         "industry_code": profile["industry_code"], "province_code": profile["province_code"],
         "city_code": profile["city_code"], "size_class": profile["size_class"],
+        "park": profile.get("park"),
         "active_tiers": active_tiers(profile["tiers"], on), "tags": profile["tags"],
     }
 

@@ -474,6 +474,7 @@ class EnterpriseRegistered(Schema):
     province_code = fields.String()
     city_code = fields.String(allow_none=True)
     size_class = fields.String(allow_none=True)
+    park = fields.String(allow_none=True, metadata={"description": "Industrial park or cluster (园区/产业集群)"})
     active_tiers = fields.List(fields.String())
     tags = fields.List(fields.String())
 

@@ -23,6 +23,11 @@ time).  For a cohort:
   was resolved but not solved.
 
 A percentage without a denominator is null.
+
+With a *cut-off* the figures are those the stored history gave at that
+moment: only steps, breaches, ratings and revisit calls recorded by then
+count (the history is append-only, so the same cut-off always gives the
+same figures). Provinces' scoring runs read them so.
 """
 from chassis import regions
 from chassis.periods import Period, parse_period  # noqa: F401  (the assessment's periods)
@@ -34,7 +39,8 @@ def current_periods(today):
     return [parse_period(f"{today.year}-{today.month:02d}"), parse_period(str(today.year))]
 
 
-def _pct(part, whole):
+def percent(part, whole):
+    """``part`` of ``whole`` in %, two decimals; None without a denominator."""
     return None if not whole else round(100.0 * part / whole, 2)
 
 
@@ -52,16 +58,16 @@ def figures(row, period, region):
         "received": number("received"),
         "accepted": number("accepted"),
         "accepted_on_time": number("accepted_on_time"),
-        "accepted_on_time_pct": _pct(number("accepted_on_time"), number("acceptance_due")),
+        "accepted_on_time_pct": percent(number("accepted_on_time"), number("acceptance_due")),
         "resolved": number("resolved"),
         "resolved_on_time": number("resolved_on_time"),
-        "resolved_on_time_pct": _pct(number("resolved_on_time"), number("resolution_due")),
+        "resolved_on_time_pct": percent(number("resolved_on_time"), number("resolution_due")),
         "escalations": number("escalations"),
         "escalations_received": number("escalations_received"),
         "ratings": ratings,
         "average_satisfaction": round(number("score_sum") / ratings, 2) if ratings else None,
-        "revisit_coverage_pct": _pct(number("resolved_revisited"), number("resolved")),
-        "resolved_not_solved_pct": _pct(number("not_solved"), ratings),
+        "revisit_coverage_pct": percent(number("resolved_revisited"), number("resolved")),
+        "resolved_not_solved_pct": percent(number("not_solved"), ratings),
     }
 
 
@@ -73,18 +79,28 @@ _LEVELS_OF = ("CROSS JOIN LATERAL (SELECT DISTINCT code FROM unnest(ARRAY["
 QUERY = f"""
 WITH cohort AS (
     SELECT r.id, r.region_code,
-           EXISTS (SELECT 1 FROM request_history h WHERE h.request_id = r.id AND h.action = 'accept') AS accepted,
-           EXISTS (SELECT 1 FROM deadline_breach b WHERE b.request_id = r.id AND b.kind = 'accept') AS accept_late,
-           EXISTS (SELECT 1 FROM request_history h WHERE h.request_id = r.id AND h.action = 'resolve') AS resolved,
-           EXISTS (SELECT 1 FROM deadline_breach b WHERE b.request_id = r.id AND b.kind = 'resolve') AS resolve_late,
-           (SELECT count(*) FROM request_history h WHERE h.request_id = r.id AND h.action = 'escalate') AS escalations,
-           EXISTS (SELECT 1 FROM request_rating x WHERE x.request_id = r.id)
-               OR EXISTS (SELECT 1 FROM revisit_call c WHERE c.request_id = r.id) AS revisited,
-           (SELECT count(*) FROM request_rating x WHERE x.request_id = r.id) AS ratings,
-           (SELECT coalesce(sum(x.score), 0) FROM request_rating x WHERE x.request_id = r.id) AS score_sum,
-           (SELECT count(*) FROM request_rating x WHERE x.request_id = r.id AND NOT x.solved) AS not_solved
+           EXISTS (SELECT 1 FROM request_history h WHERE h.request_id = r.id AND h.action = 'accept'
+                   AND h.at <= %(cutoff)s) AS accepted,
+           EXISTS (SELECT 1 FROM deadline_breach b WHERE b.request_id = r.id AND b.kind = 'accept'
+                   AND b.detected_at <= %(cutoff)s) AS accept_late,
+           EXISTS (SELECT 1 FROM request_history h WHERE h.request_id = r.id AND h.action = 'resolve'
+                   AND h.at <= %(cutoff)s) AS resolved,
+           EXISTS (SELECT 1 FROM deadline_breach b WHERE b.request_id = r.id AND b.kind = 'resolve'
+                   AND b.detected_at <= %(cutoff)s) AS resolve_late,
+           (SELECT count(*) FROM request_history h WHERE h.request_id = r.id AND h.action = 'escalate'
+                   AND h.at <= %(cutoff)s) AS escalations,
+           EXISTS (SELECT 1 FROM request_rating x WHERE x.request_id = r.id AND x.rated_at <= %(cutoff)s)
+               OR EXISTS (SELECT 1 FROM revisit_call c WHERE c.request_id = r.id
+                          AND c.called_at <= %(cutoff)s) AS revisited,
+           (SELECT count(*) FROM request_rating x WHERE x.request_id = r.id
+                   AND x.rated_at <= %(cutoff)s) AS ratings,
+           (SELECT coalesce(sum(x.score), 0) FROM request_rating x WHERE x.request_id = r.id
+                   AND x.rated_at <= %(cutoff)s) AS score_sum,
+           (SELECT count(*) FROM request_rating x WHERE x.request_id = r.id AND NOT x.solved
+                   AND x.rated_at <= %(cutoff)s) AS not_solved
     FROM service_request r
     WHERE r.submitted_at >= %(start)s AND r.submitted_at < %(end)s AND r.region_code LIKE %(prefix)s
+      AND r.submitted_at <= %(cutoff)s
 ), raised AS (
     SELECT g.region,
            count(*) AS received,
@@ -105,7 +121,7 @@ WITH cohort AS (
     SELECT g.region, count(*) AS escalations_received
     FROM request_history h JOIN service_request r ON r.id = h.request_id
     {_LEVELS_OF.format(col="h.to_agency_region")}
-    WHERE h.action = 'escalate' AND h.to_agency_region IS NOT NULL
+    WHERE h.action = 'escalate' AND h.to_agency_region IS NOT NULL AND h.at <= %(cutoff)s
       AND r.submitted_at >= %(start)s AND r.submitted_at < %(end)s
       AND h.to_agency_region LIKE %(prefix)s
     GROUP BY g.region
@@ -116,10 +132,12 @@ FROM raised FULL JOIN received ON received.region = raised.region
 """
 
 
-def query(tx, period, prefix=""):
-    """Aggregated rows per region code for ``period``, for regions under ``prefix``."""
+def query(tx, period, prefix="", cutoff=None):
+    """Aggregated rows per region code for ``period``, for regions under ``prefix``, from what
+    was recorded by ``cutoff`` (None: everything)."""
     return tx.all(QUERY, {"start": deadlines.moment_of(period.start),
-                          "end": deadlines.moment_of(period.end), "prefix": prefix + "%"})
+                          "end": deadlines.moment_of(period.end), "prefix": prefix + "%",
+                          "cutoff": cutoff or "infinity"})
 
 
 def for_region(tx, region, period):
@@ -129,6 +147,7 @@ def for_region(tx, region, period):
     return figures(row, period, region)
 
 
-def for_all_regions(tx, period):
-    """The figures of every region with requests in ``period``."""
-    return [figures(row, period, row["region"]) for row in query(tx, period)]
+def for_all_regions(tx, period, prefix="", cutoff=None):
+    """The figures of every region under ``prefix`` with requests in ``period``, as recorded by
+    ``cutoff`` (None: now)."""
+    return [figures(row, period, row["region"]) for row in query(tx, period, prefix, cutoff)]

@@ -6,15 +6,11 @@ current month and year) and the requests-by-state gauge are computed from the
 database when Prometheus scrapes ``/metrics``, so they are exact at the time
 of the scrape; every replica reports the same values.
 """
-import structlog
-from nameko.extensions import DependencyProvider
-from prometheus_client import REGISTRY, Counter
+from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily
 
-from chassis.db import SchemaPool, transaction
+from chassis.metrics import ScrapeTimeCollector, ScrapeTimeGauges
 from services.requests import assessment, clock, deadlines
-
-log = structlog.get_logger(__name__)
 
 DEADLINES_MISSED = Counter(
     "onenet_request_deadlines_missed_total", "Request deadlines found missed (SLA breaches).", ["kind"])
@@ -43,16 +39,10 @@ ASSESSMENT_GAUGES = {
 LABELS = ["region", "level", "period"]
 
 
-class AssessmentCollector:
-    """Computes the gauges at scrape time from one schema's pool."""
+class AssessmentCollector(ScrapeTimeCollector):
+    """The assessment gauges of the current month and year, and requests by state."""
 
-    def __init__(self, pool, clock_controlled, timeout_ms=5000):
-        self.pool, self.clock_controlled, self.timeout_ms = pool, clock_controlled, timeout_ms
-
-    def describe(self):
-        return list(self._families().values())
-
-    def _families(self):
+    def families(self):
         families = {figure: GaugeMetricFamily(name, text, labels=LABELS)
                     for figure, (name, text) in ASSESSMENT_GAUGES.items()}
         families["state"] = GaugeMetricFamily("onenet_requests_by_state", "Requests in each state.",
@@ -62,21 +52,17 @@ class AssessmentCollector:
             "Open requests whose deadlines await a year's holiday schedule.")
         return families
 
-    def collect(self):
-        families = self._families()
-        try:
-            with self.pool.connection() as conn:
-                with transaction(conn) as tx:
-                    tx.execute(f"SET LOCAL statement_timeout = {int(self.timeout_ms)}")
-                    now, _ = clock.read(tx, self.clock_controlled)
-                    rows = [row for period in assessment.current_periods(deadlines.local_day(now))
-                            for row in assessment.for_all_regions(tx, period)]
-                    states = tx.all("SELECT state, count(*) AS n FROM service_request GROUP BY state")
-                    provisional = tx.one("SELECT count(*) AS n FROM service_request WHERE deadline_provisional "
-                                         "AND state NOT IN ('resolved', 'revisited', 'closed', 'withdrawn')")
-        except Exception:
-            log.exception("assessment_gauges_failed")
-            return []
+    def read(self, tx):
+        now, _ = clock.read(tx, clock.control_enabled(self.config))
+        rows = [row for period in assessment.current_periods(deadlines.local_day(now))
+                for row in assessment.for_all_regions(tx, period)]
+        states = tx.all("SELECT state, count(*) AS n FROM service_request GROUP BY state")
+        provisional = tx.one("SELECT count(*) AS n FROM service_request WHERE deadline_provisional "
+                             "AND state NOT IN ('resolved', 'revisited', 'closed', 'withdrawn')")
+        return rows, states, provisional
+
+    def fill(self, families, found):
+        rows, states, provisional = found
         for row in rows:
             labels = [row["region"], row["level"], row["period"]]
             for figure in ASSESSMENT_GAUGES:
@@ -85,30 +71,8 @@ class AssessmentCollector:
         for row in states:
             families["state"].add_metric([row["state"]], row["n"])
         families["provisional"].add_metric([], provisional["n"])
-        return list(families.values())
 
 
-class AssessmentGauges(DependencyProvider):
-    """Registers the collector while the service runs (no worker-facing API)."""
-
-    schema_pool = SchemaPool()
-
-    collector = None
-
-    def start(self):
-        collector = AssessmentCollector(self.schema_pool.pool, clock.control_enabled(self.container.config))
-        try:
-            REGISTRY.register(collector)
-        except ValueError:  # another container of this service in the same process reports them
-            return
-        self.collector = collector
-
-    def stop(self):
-        if self.collector is not None:
-            REGISTRY.unregister(self.collector)
-            self.collector = None
-
-    kill = stop
-
-    def get_dependency(self, worker_ctx):
-        return None
+def AssessmentGauges():
+    """The dependency that reports :class:`AssessmentCollector` while the service runs."""
+    return ScrapeTimeGauges(AssessmentCollector)

@@ -280,6 +280,38 @@ class Assessment(Schema):
     resolved_not_solved_pct = fields.Float(allow_none=True)
 
 
+class StaffPerformanceQuery(Schema):
+    period = fields.String(required=True, validate=check_period, metadata={
+        "description": "YYYY, YYYY-Qn or YYYY-MM", "example": "2026-Q3"})
+
+
+class StaffFigures(Schema):
+    """绩效考评: one staff member's figures at one agency for a period, from the request history."""
+
+    subject = fields.String(metadata={"description": "The staff member's token subject"})
+    accepted = fields.Integer(metadata={"description": "Acceptances (受理) by the staff member"})
+    accepted_on_time = fields.Integer()
+    accepted_on_time_pct = fields.Float(allow_none=True)
+    resolved = fields.Integer(metadata={"description": "Resolutions (办结); a reopened request resolved "
+                                                       "again counts twice"})
+    resolved_on_time = fields.Integer()
+    resolved_on_time_pct = fields.Float(allow_none=True)
+    ratings = fields.Integer(metadata={"description": "Ratings of those resolutions"})
+    average_satisfaction = fields.Float(allow_none=True)
+    not_solved_pct = fields.Float(allow_none=True, metadata={"description": "Ratings saying not solved"})
+    revisit_coverage_pct = fields.Float(allow_none=True, metadata={
+        "description": "Resolutions followed by a rating or revisit call"})
+    escalations_caused = fields.Integer(metadata={
+        "description": "Escalations of requests the staff member escalated, or had accepted and still held"})
+
+
+class StaffPerformance(StaffFigures):
+    period = fields.String()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    agency_id = fields.Integer()
+
+
 class HolidayRange(Schema):
     name = fields.String(load_default="", validate=validate.Length(max=50), metadata={"example": "春节"})
     first = fields.Date(required=True)

@@ -7,6 +7,7 @@ revisit calls, archives closed requests with their full history, and computes
 the assessment figures (评估问效) regions are judged by.
 """
 import uuid
+from datetime import datetime
 
 import eventlet
 import structlog
@@ -23,8 +24,8 @@ from chassis.outbox import Outbox
 from chassis.rpc import rpc
 from chassis.timers import every
 
-from services.requests import (arrears, assessment, changes, deadlines, lifecycle, read_model,
-                               recipients, schemas, store)
+from services.requests import (arrears, assessment, changes, deadlines, lifecycle, performance,
+                               read_model, recipients, schemas, store)
 from services.requests.clock import Clock
 from services.requests.gauges import (DEADLINES_MISSED, ESCALATIONS, PROVISIONAL_DEADLINES,
                                       AssessmentGauges)
@@ -40,6 +41,17 @@ def routing_reason(explanation):
     parts = [f"{step.get('name', step.get('agency_id'))}: {step.get('reason')}" if isinstance(step, dict)
              else str(step) for step in explanation or ()]
     return "; ".join(parts)[:1000] or None
+
+
+def _moment(text):
+    """An aware datetime from ISO 8601 text; ``ValidationFailed`` otherwise."""
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValidationFailed("cutoff must be an ISO 8601 time with its zone", {"cutoff": [str(text)]})
+    return moment
 
 
 def load(schema, data, what):
@@ -110,6 +122,39 @@ class RequestsService:
         with self.db.transaction() as tx:
             figures = assessment.for_region(tx, query["region"], assessment.parse_period(query["period"]))
         return schemas.Assessment().dump(figures)
+
+    @rpc
+    def region_figures(self, prefix, period, cutoff=None):
+        """评估问效 figures of every province, city and county under ``prefix`` ('' the country)
+        with requests in ``period``, from what was recorded by ``cutoff`` (ISO 8601; None: now).
+
+        The agencies service's scoring runs read them: a run's cut-off always gives the
+        same figures.
+        """
+        if not (isinstance(prefix, str) and prefix.isdigit() or prefix == "") or len(prefix) not in (0, 2, 4, 6):
+            raise ValidationFailed("prefix must be '' or 2, 4 or 6 digits", {"prefix": [str(prefix)]})
+        query = load(schemas.AssessmentQuery, {"region": "110000", "period": period}, "period")
+        moment = _moment(cutoff) if cutoff else None
+        with self.db.transaction() as tx:
+            rows = assessment.for_all_regions(tx, assessment.parse_period(query["period"]), prefix, moment)
+        return schemas.Assessment(many=True).dump(rows)
+
+    @rpc
+    def staff_performance(self, agency_id, subjects, period):
+        """绩效考评: the figures of each of ``subjects`` (token subjects of an agency's staff) at
+        agency ``agency_id`` for ``period``, derived from the request history (see
+        ``performance``); a list in the order of ``subjects``."""
+        query = load(schemas.StaffPerformanceQuery, {"period": period}, "period")
+        span = assessment.parse_period(query["period"])
+        subjects = [str(subject) for subject in dict.fromkeys(subjects or ())]
+        with self.db.transaction() as tx:
+            records = store.staff_cases(tx, int(agency_id), subjects, deadlines.moment_of(span.start),
+                                        deadlines.moment_of(span.end), None) if subjects else {}
+        cases = [performance.case_of(*record) for record in records.values()]
+        figures = performance.staff_figures(cases, int(agency_id), subjects, span)
+        return schemas.StaffPerformance(many=True).dump([
+            {**figures[subject], "agency_id": int(agency_id), "period": span.name,
+             "period_start": span.start, "period_end": span.last_day} for subject in subjects])
 
     # -- submission ----------------------------------------------------------
 

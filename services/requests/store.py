@@ -260,3 +260,37 @@ def escalate_all(tx, escalations):
         "RETURNING r.*, v.state AS previous_state, v.agency_id AS previous_agency_id",
         [tuple(str(e[f]) if f == "id" else e[f] for f in fields) for e in escalations],
         template=template, fetch=True)
+
+
+# -- staff performance -------------------------------------------------------------
+
+def staff_cases(tx, agency_id, subjects, start, end, cutoff):
+    """The record of every request on which one of ``subjects`` acted at ``agency_id`` before
+    ``end`` and which saw a step from ``start`` on: ``{request_id: (steps, breaches, ratings,
+    revisit call times)}``, each as rows in recorded order, up to ``cutoff``."""
+    params = {"agency": agency_id, "subjects": list(subjects), "start": start, "end": end,
+              "cutoff": cutoff or "infinity"}
+    ids = [row["request_id"] for row in tx.all(
+        "SELECT DISTINCT h.request_id FROM request_history h "
+        "WHERE h.actor = ANY(%(subjects)s) AND h.actor_role = 'agency_staff' AND h.from_agency_id = %(agency)s "
+        "AND h.at < %(end)s AND h.at <= %(cutoff)s "
+        "AND EXISTS (SELECT 1 FROM request_history l WHERE l.request_id = h.request_id "
+        "AND l.at >= %(start)s AND l.at <= %(cutoff)s)", params)]
+    if not ids:
+        return {}
+    scope = {"ids": ids, "cutoff": params["cutoff"]}
+    cases = {request_id: ([], [], [], []) for request_id in ids}
+    for row in tx.all("SELECT request_id, at, action, actor, actor_role, from_agency_id, to_agency_id "
+                      "FROM request_history WHERE request_id = ANY(%(ids)s) AND at <= %(cutoff)s "
+                      "ORDER BY request_id, id", scope):
+        cases[row["request_id"]][0].append(row)
+    for row in tx.all("SELECT request_id, kind, agency_id, detected_at FROM deadline_breach "
+                      "WHERE request_id = ANY(%(ids)s) AND detected_at <= %(cutoff)s", scope):
+        cases[row["request_id"]][1].append(row)
+    for row in tx.all("SELECT request_id, rated_at, score, solved FROM request_rating "
+                      "WHERE request_id = ANY(%(ids)s) AND rated_at <= %(cutoff)s ORDER BY round", scope):
+        cases[row["request_id"]][2].append(row)
+    for row in tx.all("SELECT request_id, called_at FROM revisit_call "
+                      "WHERE request_id = ANY(%(ids)s) AND called_at <= %(cutoff)s ORDER BY id", scope):
+        cases[row["request_id"]][3].append(row)
+    return cases

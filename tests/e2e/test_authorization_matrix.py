@@ -83,6 +83,9 @@ class World:
     financing: dict = field(default_factory=dict)        # situation -> financing need id
     financing_offers: dict = field(default_factory=dict)  # situation -> offer id on that need
     banks: dict = field(default_factory=dict)            # region -> finance provider's user token
+    members: dict = field(default_factory=dict)          # situation -> staff member id
+    models: dict = field(default_factory=dict)           # situation -> scoring model id
+    runs: dict = field(default_factory=dict)             # situation -> scoring run id
 
     def caller(self, role):
         """A token for ``role`` in its own scope (None: anonymous)."""
@@ -237,6 +240,25 @@ class World:
         self.financing = {situation: self.financing_need(situation) for situation in access.SITUATIONS}
         self.financing_offers = {situation: self.financing_offer(self.financing[situation], situation)
                                  for situation in access.SITUATIONS}
+    def member(self, situation, subject=None):
+        """A staff member of the situation's station (the station's own staff token's subject by default)."""
+        station = self.station_of(situation)
+        return self.call("POST", f"/api/v1/agencies/{station['id']}/staff", self.admin(), json={
+            "subject": subject or f"agency_staff:{station['id']}", "name": "矩阵测试员", "post": "服务专员"})["id"]
+
+    def scoring(self, situation):
+        """A scoring model of the situation's province and a run of it."""
+        scope = PROVINCES[situation]
+        model = self.call("POST", "/api/v1/scoring/models", self.admin(), json={
+            "scope": scope, "year": CAPACITY_YEAR, "indicators": [
+                {"indicator": "county_coverage", "weight": 100, "target": 100}]})
+        run = self.call("POST", "/api/v1/scoring/runs", self.admin(), json={"model_id": model["id"]})
+        return model["id"], run["id"]
+
+    def nomination(self, situation):
+        return self.call("POST", f"/api/v1/scoring/runs/{self.runs[situation]}/nominations", self.admin(), json={
+            "kind": "agency", "agency_id": self.station_of(situation)["id"], "title": "优秀服务机构",
+            "reason": "矩阵测试"})["id"]
 
 
 GUIDE_AREAS = ("policy", "cultivation", "chain", "finance_talent", "quality_brand", "international",
@@ -252,6 +274,10 @@ CHAIN_NEED = {"title": "矩阵测试配套需求", "description": "测试用", "
               "quantity": "每月 100 套", "deadline": "2099-12-31"}
 FINANCING_NEED = {"amount": 100, "term_months": 12, "purpose": "矩阵测试", "collateral": "credit"}
 FINANCING_OFFER = {"amount": 100, "annual_rate_pct": 3.5, "term_months": 12}
+CAPACITY_YEAR = 2030
+PROVINCES = {"own": "330000", "other_region": "440000"}
+CAPACITY = {"year": CAPACITY_YEAR, "full_time_staff": 3, "part_time_staff": 1,
+            "funding": {"fiscal": 50}, "it": {"network_connected": True}}
 ENTRY_CHANGE = {"law": {"issuer": "测试机关二"}, "expert": {"organization": "测试机构二"},
                 "faq": {"answer": "测试回答二"}, "product": {"summary": "测试用二"}, "case": {"summary": "测试用二"}}
 
@@ -275,6 +301,11 @@ def world(api, token, agency_skeleton):
                 **body, "region_code": world.region_of(situation)})["id"]
     world.providers = {situation: world.provider(situation)[0] for situation in access.SITUATIONS}
     world.activities_and_boards()
+    for situation in ("own", "other_region"):
+        world.call("PUT", f"/api/v1/agencies/{world.station_of(situation)['id']}/capacity", world.admin(),
+                   json=CAPACITY)
+        world.members[situation] = world.member(situation)
+        world.models[situation], world.runs[situation] = world.scoring(situation)
     MISSING["uscc"] = new_uscc(HOME)
     return world
 
@@ -314,6 +345,10 @@ def on_station(body=None):
         station = world.away_station if situation == "other_region" else world.home_station
         return Case(station["id"], body)
     return case
+
+
+def on_station_query(query):
+    return lambda world, role, situation, fresh: Case(world.station_of(situation)["id"], query=query)
 
 
 def new_station(world, role, situation, fresh):
@@ -376,6 +411,33 @@ def assessment(world, role, situation, fresh):
     return Case(query=f"region={region}&period=2026")
 
 
+def on_member(body=None, query=""):
+    return lambda world, role, situation, fresh: Case(world.members[situation], body, query)
+
+
+def on_run(body=None):
+    return lambda world, role, situation, fresh: Case(world.runs[situation], body)
+
+
+def new_member(world, role, situation, fresh):
+    return Case(world.station_of(situation)["id"], {"subject": f"matrix-staff-{serial()}", "name": "矩阵新成员",
+                                                    "post": "服务专员"})
+
+
+def secondment(world, role, situation, fresh):
+    return Case(world.members[situation], {"kind": "park", "place": "矩阵测试园区",
+                                           "region_code": world.region_of(situation), "starts_on": "2026-01-05"})
+
+
+def nomination_of(world, role, situation, fresh):
+    return Case(world.runs[situation], {"kind": "agency", "agency_id": world.station_of(situation)["id"],
+                                        "title": "优秀服务机构", "reason": "矩阵测试"})
+
+
+def review(world, role, situation, fresh):
+    return Case(world.nomination(situation), {"decision": "approve", "reason": "矩阵测试"})
+
+
 def set_clock(world, role, situation, fresh):
     now = world.api.get("/api/v1/clock", world.admin()).json()
     return Case(body={"offset_seconds": now["offset_seconds"]})
@@ -413,6 +475,30 @@ CASES = {
                                     needs="applied"),
     "evaluate_provider": on_provider({"service_area": "finance_talent", "period": quarters()[0], "capability": 90,
                                       "management": 90, "service_quality": 90}, needs="admitted"),
+    # capacity and staff
+    "record_capacity": on_station(CAPACITY), "capacity_record": on_station_query(f"year={CAPACITY_YEAR}"),
+    "capacity_versions": on_station_query(f"year={CAPACITY_YEAR}"),
+    "close_capacity_year": lambda world, role, situation, fresh: Case(
+        body={"province": PROVINCES[situation], "year": 2099}),
+    "coverage": lambda world, role, situation, fresh: Case(
+        query=f"region={HOME_SCOPES.get(role, HOME)}&year={CAPACITY_YEAR}"),
+    "list_staff": on_station(), "add_staff": new_member, "get_staff": on_member(),
+    "update_staff": on_member({"post": "服务主管"}),
+    "record_training": on_member({"course": "政策解读", "hours": 4, "held_on": "2026-03-02", "provider": "省中心"}),
+    "record_secondment": secondment, "staff_performance": on_member(query="period=2026"),
+    "agency_performance": on_station_query("period=2026"),
+    # scoring and honours
+    "scoring_indicators": fixed(),
+    "define_scoring_model": lambda world, role, situation, fresh: Case(body={
+        "scope": PROVINCES[situation], "year": CAPACITY_YEAR,
+        "indicators": [{"indicator": "park_coverage", "weight": 100, "target": 80}]}),
+    "scoring_models": fixed(query=f"scope=330000&year={CAPACITY_YEAR}"),
+    "get_scoring_model": lambda world, role, situation, fresh: Case(world.models[situation]),
+    "run_scoring": lambda world, role, situation, fresh: Case(body={"model_id": world.models[situation]}),
+    "scoring_runs": fixed(query="scope=330000"),
+    "get_scoring_run": on_run(), "recompute_scoring_run": on_run(), "export_scoring_run": on_run(),
+    "run_nominations": on_run(), "nominate": nomination_of, "review_nomination": review,
+    "agency_honours": on_station(),
     # enterprises
     "register_enterprise": lambda world, role, situation, fresh: Case(
         body=registration(new_uscc(world.region_of(situation)), region_code=world.region_of(situation))),

@@ -86,8 +86,10 @@ REPLY = accounts._REPLY_KEY
     ("services.notifications.service:NotificationsService",
      rf"^({REPLY})$", rf"^(notifications\.\*|{REPLY})$", "^$", r"^(enterprise\.registered)$"),
     ("services.agencies.service:AgenciesService",
-     rf"^({REPLY})$", rf"^(agencies\.\*|{REPLY})$",
-     r"^(agency\.[a-z_]+|policy\.[a-z_]+|provider\.[a-z_]+)$", r"^(request\.rated)$"),
+     rf"^(requests\.[A-Za-z0-9_]+|{REPLY})$", rf"^(agencies\.\*|{REPLY})$",
+     r"^(agency\.[a-z_]+|policy\.[a-z_]+|provider\.[a-z_]+|capacity\.[a-z_]+|scoring\.[a-z_]+|"
+     r"honour\.[a-z_]+)$",
+     r"^(enterprise\.registered|enterprise\.size_class_changed|enterprise\.updated|request\.rated)$"),
     ("services.activities.service:ActivitiesService",
      rf"^({REPLY})$", rf"^(activities\.\*|{REPLY})$",
      r"^(activity\.[a-z_]+|lead_firm\.[a-z_]+|chain_need\.[a-z_]+|financing_need\.[a-z_]+)$",
