@@ -1057,7 +1057,7 @@ class ScoringModelFields(Schema):
             raise ValidationError("each indicator once", field_name="indicators")
         total = sum(item["weight"] for item in chosen)
         if chosen and total != 100:
-            raise ValidationError(f"the weights sum to {total}%, not 100%", field_name="indicators")
+            raise ValidationError(f"the weights sum to {total.normalize():f}%, not 100%", field_name="indicators")
 
 
 class ScoringModel(Schema):

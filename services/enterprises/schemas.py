@@ -480,8 +480,10 @@ class EnterpriseRegistered(Schema):
 
 
 class FieldChange(Schema):
-    old = fields.Raw(data_key="from")
-    new = fields.Raw(data_key="to")
+    """A field's value before and after (null: unset, as a park removed)."""
+
+    old = fields.Raw(data_key="from", allow_none=True)
+    new = fields.Raw(data_key="to", allow_none=True)
 
 
 class EnterpriseUpdated(Schema):

@@ -5,12 +5,14 @@ for any role (``token``); each process writes its JSON log lines to a file in
 ``network.log_dir``.
 """
 import os
+from datetime import datetime
 
 import pytest
 import requests
 
 from gateway import auth
 from infra.network import Network
+from services.requests.deadlines import CHINA_TIME
 from tests import stack
 
 
@@ -36,6 +38,9 @@ class Api:
 
     def patch(self, path, token=None, **kwargs):
         return self.request("PATCH", path, token, **kwargs)
+
+    def put(self, path, token=None, **kwargs):
+        return self.request("PUT", path, token, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +75,23 @@ def token():
         return auth.mint(os.environ["ONENET_JWT_SECRET"], role, scope, **kwargs)
 
     return mint
+
+
+@pytest.fixture
+def clock(api, token):
+    """``clock(day, hour=10)`` puts the network's clock at that hour, China time, on ``day``
+    (which also runs the escalation sweep); reset to real time afterwards."""
+    admin = token("national_admin")
+
+    def move_to(day, hour=10):
+        target = datetime(day.year, day.month, day.day, hour, tzinfo=CHINA_TIME)
+        answer = api.request("PUT", "/api/v1/clock", admin, json={
+            "offset_seconds": (target - datetime.now(CHINA_TIME)).total_seconds()})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    yield move_to
+    api.request("PUT", "/api/v1/clock", admin, json={"offset_seconds": 0})
 
 
 @pytest.fixture

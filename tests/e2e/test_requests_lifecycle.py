@@ -3,7 +3,6 @@ reopening, archive, and the assessment figures that follow from them."""
 import os
 from datetime import date, datetime, timedelta
 
-import pytest
 import requests as http
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -11,22 +10,6 @@ from services.requests.deadlines import CHINA_TIME
 
 # 苏州市虎丘区 and its city: used by no other test, so their figures are this test's alone.
 COUNTY, CITY = "320505", "320500"
-
-
-@pytest.fixture
-def clock(api, token):
-    """``clock(day)`` puts the network's clock at 10:00 China time on ``day``; reset afterwards."""
-    admin = token("national_admin")
-
-    def move_to(day):
-        target = datetime(day.year, day.month, day.day, 10, tzinfo=CHINA_TIME)
-        answer = api.request("PUT", "/api/v1/clock", admin, json={
-            "offset_seconds": (target - datetime.now(CHINA_TIME)).total_seconds()})
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    yield move_to
-    api.request("PUT", "/api/v1/clock", admin, json={"offset_seconds": 0})
 
 
 def act(api, who, request_id, action, **extra):
