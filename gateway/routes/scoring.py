@@ -23,6 +23,11 @@ from services.agencies.schemas import NATIONWIDE
 READERS = """
     national_admin  ok  ok      -
     region_admins   ok  hidden  -"""
+# Setting a model or running one: the province's admin for its own, the national admin for any
+# (a model named in the body, not the path: another province's is refused).
+KEEPERS = """
+    national_admin  ok  ok       -
+    province_admin  ok  refused  -"""
 SCOPE_ADMINS = """
     national_admin  ok  ok      -
     province_admin  ok  hidden  -"""
@@ -71,9 +76,7 @@ class ScoringRoutes:
     def scoring_indicators(self, call):
         return self.agencies.scoring_indicators()
 
-    @route("POST", "/api/v1/scoring/models", body=schemas.ScoringModelFields, access="""
-               national_admin  ok  ok       -
-               province_admin  ok  refused  -""",
+    @route("POST", "/api/v1/scoring/models", body=schemas.ScoringModelFields, access=KEEPERS,
            response=schemas.ScoringModel, status=201, tags=["scoring"],
            summary="Set a scoring model: a province's of its counties, or the national one of provinces "
                    "(weights summing to 100 %, targets); each change is a new version")
@@ -98,9 +101,7 @@ class ScoringRoutes:
             raise hidden("scoring model", model_id)
         return model
 
-    @route("POST", "/api/v1/scoring/runs", body=schemas.ScoringRunRequest, access="""
-               national_admin  ok  ok       -
-               province_admin  ok  refused  -""",
+    @route("POST", "/api/v1/scoring/runs", body=schemas.ScoringRunRequest, access=KEEPERS,
            response=schemas.ScoringRun, status=201, tags=["scoring"],
            summary="Run a model version over the facts as they stood at a cut-off (default now); the run "
                    "is stored and never changed")
