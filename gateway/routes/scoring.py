@@ -14,7 +14,7 @@ import io
 
 from werkzeug.wrappers import Response
 
-from gateway import access, auth
+from gateway import access, auth, pages
 from gateway.api import Forbidden, hidden, require_region, route
 from gateway.rpc import ServiceProxy
 from services.agencies import schemas
@@ -31,6 +31,14 @@ KEEPERS = """
 SCOPE_ADMINS = """
     national_admin  ok  ok      -
     province_admin  ok  hidden  -"""
+
+
+ScoringRunPage = pages.page_schema(schemas.ScoringRunSummary, "ScoringRunPage")
+NominationPage = pages.page_schema(schemas.Nomination, "NominationPage")
+
+
+class ScoringRunListQuery(pages.PageQuery, schemas.ScoringRunQuery):
+    """Page and filters of a scope's runs."""
 
 
 def reads_scope(principal, scope):
@@ -114,11 +122,11 @@ class ScoringRoutes:
         return self.agencies.run_scoring(model_id, call.body.get("facts_cutoff"), call.principal.subject)
 
     @route("GET", "/api/v1/scoring/runs", access=access.callers(*auth.REGION_ADMINS),
-           query=schemas.ScoringRunQuery, response=schemas.ScoringRuns, tags=["scoring"],
+           query=ScoringRunListQuery, response=ScoringRunPage, tags=["scoring"],
            summary="A scope's scoring runs (of a year), newest first")
     def scoring_runs(self, call):
         self._require_reader(call.principal, call.query["scope"])
-        return self.agencies.scoring_runs(call.query["scope"], call.query.get("year"))
+        return pages.listed(call.query, self.agencies.scoring_runs)
 
     @route("GET", "/api/v1/scoring/runs/<int:run_id>", access=READERS, response=schemas.ScoringRun,
            tags=["scoring"], summary="A scoring run: its model version, facts' cut-off, scores and ranks")
@@ -148,11 +156,13 @@ class ScoringRoutes:
         require_region(call.principal, agency["region_code"], "a nominee")
         return self.agencies.nominate(run_id, call.body, call.principal.subject)
 
-    @route("GET", "/api/v1/scoring/runs/<int:run_id>/nominations", access=READERS, response=schemas.Nominations,
-           tags=["scoring"], summary="The nominations made from a run")
+    @route("GET", "/api/v1/scoring/runs/<int:run_id>/nominations", access=READERS, query=pages.PageQuery,
+           response=NominationPage, tags=["scoring"], summary="The nominations made from a run, in order")
     def run_nominations(self, call, run_id):
         self._run(call.principal, run_id)
-        return self.agencies.nominations(run_id)
+        limit, offset = pages.window(call.query)
+        found = self.agencies.nominations(run_id, limit, offset)
+        return pages.page_of(found["items"], found["total"], call.query)
 
     @route("POST", "/api/v1/nominations/<int:nomination_id>/review", access=SCOPE_ADMINS,
            body=schemas.NominationReview, response=schemas.Nomination, tags=["scoring"],

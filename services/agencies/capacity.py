@@ -84,7 +84,7 @@ def published_beside_guide(row, today):
 
 # -- use cases -----------------------------------------------------------------------
 
-def record(tx, outbox, agency, data, actor, now):
+def record(tx, outbox, agency, data, actor, now, today):
     """Store a new version of ``agency``'s record for ``data["year"]``; emits ``capacity.recorded``.
 
     ``agency`` is locked by the caller, so versions follow one another.
@@ -94,7 +94,7 @@ def record(tx, outbox, agency, data, actor, now):
     check_year_open(capacity_store.year_closure(tx, province, year), year)
     version = capacity_store.latest_version(tx, agency["id"], year) + 1
     row = capacity_store.insert_record(tx, stored_row(agency["id"], data, version, actor, now))
-    shown = view(row, agency["region_code"], False, now.date())
+    shown = view(row, agency["region_code"], False, today)
     outbox.add(tx, "capacity.recorded", CapacityRecorded().dump({
         **shown, "agency_id": agency["id"], "region_code": agency["region_code"]}), aggregate_id=agency["id"])
     return shown

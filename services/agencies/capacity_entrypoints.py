@@ -9,6 +9,7 @@ enterprises service's events; the scoring runs read the requests service's
 assessment figures over RPC, between local transactions.
 """
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import eventlet
 import structlog
@@ -24,10 +25,16 @@ from services.agencies.scoring_gauges import ScoringGauges
 log = structlog.get_logger(__name__)
 
 REQUESTS_TIMEOUT = 10
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def now():
     return datetime.now(timezone.utc)
+
+
+def today():
+    """Today in China (certifications expire by China's calendar)."""
+    return datetime.now(CHINA).date()
 
 
 def dump(schema_cls, value, many=False):
@@ -51,7 +58,7 @@ class CapacityAndScoring:
         data = load(schemas.CapacityRecordFields, data, "capacity record")
         with self.db.transaction() as tx:
             agency = self._agency(tx, agency_id, lock=True)
-            record = capacity.record(tx, self.outbox, agency, data, actor, now())
+            record = capacity.record(tx, self.outbox, agency, data, actor, now(), today())
         log.info("capacity_recorded", agency_id=agency_id, year=data["year"], version=record["version"])
         return dump(schemas.CapacityRecord, record)
 
@@ -60,7 +67,7 @@ class CapacityAndScoring:
         """Every version of the agency's record for ``year``, newest (the record) first."""
         year = load(schemas.CapacityYearQuery, {"year": year}, "year")["year"]
         with self.db.transaction() as tx:
-            rows = capacity.versions(tx, self._agency(tx, agency_id), year, now().date())
+            rows = capacity.versions(tx, self._agency(tx, agency_id), year, today())
         return dump(schemas.CapacityRecord, rows, many=True)
 
     @rpc
@@ -175,12 +182,12 @@ class CapacityAndScoring:
             return dump(schemas.ScoringRun, scoring.run(tx, run_id))
 
     @rpc
-    def scoring_runs(self, scope, year=None):
-        """Summaries of a scope's runs (of one year when given), newest first."""
-        query = load(schemas.ScoringRunQuery, {"scope": scope, **({"year": year} if year else {})}, "run query")
+    def scoring_runs(self, filters, limit, offset):
+        """A page of a scope's runs (``filters``: scope, year), newest first: ``{"items", "total"}``."""
+        query = load(schemas.ScoringRunQuery, filters, "run query")
         with self.db.transaction() as tx:
-            rows = scoring.runs(tx, query["scope"], query.get("year"))
-        return {"items": dump(schemas.ScoringRunSummary, rows, many=True)}
+            rows, total = scoring.runs(tx, query["scope"], query.get("year"), limit, offset)
+        return {"items": dump(schemas.ScoringRunSummary, rows, many=True), "total": total}
 
     @rpc
     def recompute_scoring_run(self, run_id):
@@ -199,10 +206,12 @@ class CapacityAndScoring:
             return dump(schemas.Nomination, honours.nominate(tx, run, agency, data, actor, now()))
 
     @rpc
-    def nominations(self, run_id):
+    def nominations(self, run_id, limit, offset):
+        """A page of a run's nominations: ``{"items", "total"}``."""
         with self.db.transaction() as tx:
             scoring.run(tx, run_id)
-            return {"items": dump(schemas.Nomination, honours.nominations(tx, run_id), many=True)}
+            rows, total = honours.nominations(tx, run_id, limit, offset)
+        return {"items": dump(schemas.Nomination, rows, many=True), "total": total}
 
     @rpc
     def get_nomination(self, nomination_id):

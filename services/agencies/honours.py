@@ -61,8 +61,8 @@ def review(tx, outbox, nomination_id, decision, actor, now):
     return decided
 
 
-def nominations(tx, run_id):
-    return scoring_store.nominations(tx, run_id)
+def nominations(tx, run_id, limit, offset):
+    return scoring_store.nominations(tx, run_id, limit, offset)
 
 
 def honour_view(row):

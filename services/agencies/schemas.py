@@ -1138,10 +1138,6 @@ class ScoringRunQuery(Schema):
     year = year_field(strict=False)
 
 
-class ScoringRuns(Schema):
-    items = fields.List(fields.Nested(ScoringRunSummary))
-
-
 class ScoringRecomputation(Schema):
     """A run computed again from the facts as they stood at its cut-off, with its model version."""
 
@@ -1194,10 +1190,6 @@ class Nomination(Schema):
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     decision_reason = fields.String(allow_none=True)
-
-
-class Nominations(Schema):
-    items = fields.List(fields.Nested(Nomination))
 
 
 class Honour(Schema):

@@ -185,9 +185,9 @@ def models(tx, scope, year):
     return [model_view(row) for row in scoring_store.models(tx, scope, year)]
 
 
-def runs(tx, scope, year=None):
-    """Summaries of the scope's runs, newest first."""
-    return scoring_store.runs(tx, scope, year)
+def runs(tx, scope, year, limit, offset):
+    """``(rows, total)``: a page of the scope's runs, newest first."""
+    return scoring_store.runs(tx, scope, year, limit, offset)
 
 
 def gather(tx, request_figures, scope, year, cutoff):

@@ -60,12 +60,12 @@ def results(tx, run_id):
     return rows
 
 
-def runs(tx, scope, year=None):
-    """Summaries of the scope's runs (of one year, when given), newest first."""
-    return tx.all("SELECT r.*, m.version AS model_version FROM scoring_run r "
-                  "JOIN scoring_model m ON m.id = r.model_id WHERE r.scope = %(scope)s "
-                  "AND (%(year)s::int IS NULL OR r.year = %(year)s) ORDER BY r.id DESC LIMIT 200",
-                  {"scope": scope, "year": year})
+def runs(tx, scope, year, limit, offset):
+    """``(rows, total)``: a page of summaries of the scope's runs (of one year, when given), newest first."""
+    return tx.page("r.*, m.version AS model_version",
+                   "scoring_run r JOIN scoring_model m ON m.id = r.model_id WHERE r.scope = %(scope)s "
+                   "AND (%(year)s::int IS NULL OR r.year = %(year)s)", {"scope": scope, "year": year},
+                   "r.id DESC", limit, offset)
 
 
 def latest_runs(tx):
@@ -104,8 +104,10 @@ def decide_nomination(tx, nomination_id, state, actor, reason, now):
     return get_nomination(tx, nomination_id)
 
 
-def nominations(tx, run_id):
-    return tx.all(NOMINATION_VIEW + " WHERE n.run_id = %s ORDER BY n.id", (run_id,))
+def nominations(tx, run_id, limit, offset):
+    """``(rows, total)``: a page of a run's nominations, in the order they were made."""
+    return tx.page("*", f"({NOMINATION_VIEW}) n WHERE n.run_id = %(run_id)s", {"run_id": run_id}, "n.id",
+                   limit, offset)
 
 
 def honours(tx, agency_id):

@@ -45,7 +45,7 @@ def test_registered_enterprise_reads_back_with_computed_size_class_tiers_and_his
     assert profile["contact"]["person"] == "张伟"
     assert outbox_payloads("enterprises", "enterprise.registered", uscc)[0] == {
         "uscc": uscc, "name": "北京示例科技有限公司", "region_code": "110105", "industry_code": "C39",
-        "province_code": "110000", "city_code": "110100", "size_class": "small",
+        "province_code": "110000", "city_code": "110100", "size_class": "small", "park": "中关村科技园",
         "active_tiers": ["specialized_sme"], "tags": ["出口"]}
 
 

@@ -26,28 +26,28 @@ def state(uscc):
 
 
 def registered(uscc, **extra):
-    return new_event("enterprise.registered", {"uscc": uscc, "name": "登记测试有限公司", "region_code": "640104",
+    return new_event("enterprise.registered", {"uscc": uscc, "name": "登记测试有限公司", "region_code": "540102",
                                                "industry_code": "C39", "size_class": "small", **extra})
 
 
 def test_a_redelivered_registration_states_its_facts_once(container_for):
     container_for(AgenciesService, CONFIG)
-    event = registered("91640104MA01SME01X", park="银川经济技术开发区")
+    event = registered("91540102MA01SME01X", park="拉萨经济技术开发区")
 
     publish(event)
     publish(event)
 
-    assert wait_until(lambda: len(facts("91640104MA01SME01X")) >= 3)
+    assert wait_until(lambda: len(facts("91540102MA01SME01X")) >= 3)
     eventlet.sleep(0.5)  # time enough for a second effect, were there one
-    assert facts("91640104MA01SME01X") == [("region_code", "640104"), ("park", "银川经济技术开发区"),
+    assert facts("91540102MA01SME01X") == [("region_code", "540102"), ("park", "拉萨经济技术开发区"),
                                            ("size_class", "small")]
 
 
 def test_the_newest_fact_wins_whatever_arrives_first(container_for):
     container_for(AgenciesService, CONFIG)
-    uscc = "91640104MA01SME02X"
+    uscc = "91540102MA01SME02X"
     first, later = registered(uscc), new_event("enterprise.size_class_changed", {
-        "uscc": uscc, "region_code": "640104", "from": "small", "to": "large"})
+        "uscc": uscc, "region_code": "540102", "from": "small", "to": "large"})
     later["occurred_at"] = (datetime.fromisoformat(first["occurred_at"]) + timedelta(seconds=5)).isoformat()
 
     publish(later)
@@ -55,14 +55,14 @@ def test_the_newest_fact_wins_whatever_arrives_first(container_for):
     publish(first)
 
     assert wait_until(lambda: len(facts(uscc)) == 5)
-    assert state(uscc) == {"region_code": "640104", "park": None, "size_class": "large"}
+    assert state(uscc) == {"region_code": "540102", "park": None, "size_class": "large"}
 
 
 def test_an_event_breaking_the_contract_is_parked_with_nothing_stored(container_for):
     container_for(AgenciesService, CONFIG)
     queue = dead_letter_queue_name("agencies.register_sme")
     drain(queue)
-    broken = new_event("enterprise.registered", {"uscc": "91640104MA01SME03X"})
+    broken = new_event("enterprise.registered", {"uscc": "91540102MA01SME03X"})
 
     publish(broken)
 
@@ -70,4 +70,4 @@ def test_an_event_breaking_the_contract_is_parked_with_nothing_stored(container_
     [(headers, body)] = drain(queue)
     assert json.loads(body)["event_id"] == broken["event_id"]
     assert "enterprise.registered payload unusable" in headers["x-onenet-error"]
-    assert facts("91640104MA01SME03X") == []
+    assert facts("91540102MA01SME03X") == []
