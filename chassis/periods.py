@@ -2,7 +2,7 @@
 month ``2026-11``. Every service that reports figures per period reads them the same way."""
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 PERIOD_FORMAT = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
 
@@ -37,3 +37,14 @@ def parse_period(text):
         month = int(match["month"])
         return Period(text, date(year, month, 1), _next_month(year, month))
     return Period(text, date(year, 1, 1), date(year + 1, 1, 1))
+
+
+def cutoff_of(text):
+    """The moment a figure is read as of: ISO 8601 text with its zone (a scoring run's cut-off)."""
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValueError(f"a cut-off is an ISO 8601 time with its zone, not {text!r}")
+    return moment

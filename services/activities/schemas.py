@@ -523,6 +523,15 @@ class ActivitiesAssessment(Schema):
     financing = fields.Nested(FinanceFigures)
 
 
+class RegionActivities(Schema):
+    """Activities held in a period at the agencies of one region code, and their attendances, as
+    recorded by a cut-off (what the agencies service's scoring runs read)."""
+
+    region_code = fields.String(metadata={"description": "Where the occurrences took place"})
+    held = fields.Integer(metadata={"description": "Occurrences that started in the period and ended by the cut-off"})
+    attended = fields.Integer(metadata={"description": "Check-ins at them recorded by the cut-off"})
+
+
 # -- event payloads ----------------------------------------------------------------------------
 
 class ActivityPublished(Schema):

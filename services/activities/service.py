@@ -21,7 +21,7 @@ from marshmallow import ValidationError
 
 from chassis import periods, regions
 from chassis.db import Database
-from chassis.errors import NotFound, loaded as load
+from chassis.errors import NotFound, ValidationFailed, loaded as load
 from chassis.events import PermanentFailure, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
@@ -192,6 +192,21 @@ class ActivitiesService:
                            "average_rating": round(scores / ratings, 2) if ratings else None,
                            "by_agency": by_agency},
             "supply_chain": chain, "financing": finance})
+
+    @rpc
+    def region_figures(self, prefix, period, cutoff):
+        """Activities held in ``period`` at the agencies under ``prefix`` ('' the country) and their
+        attendances, per region code, as recorded by ``cutoff`` (ISO 8601): the agencies service's
+        scoring runs read them, and a cut-off always gives the same figures."""
+        try:
+            if not (prefix == "" or (isinstance(prefix, str) and prefix.isdigit() and len(prefix) in (2, 4, 6))):
+                raise ValueError("prefix must be '' or 2, 4 or 6 digits")
+            span, moment = periods.parse_period(period), periods.cutoff_of(cutoff)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), {"region_figures": [str(exc)]}) from None
+        with self.db.transaction() as tx:
+            return schemas.RegionActivities(many=True).dump(
+                store.region_figures(tx, prefix, span.start, span.end, moment))
 
     # -- lead firms and supply-chain needs --------------------------------------------------------
 

@@ -287,6 +287,19 @@ def participation(tx, uscc):
 
 # -- assessment ------------------------------------------------------------------------------------
 
+def region_figures(tx, prefix, start, end, cutoff):
+    """Per region code under ``prefix``: occurrences that started in ``[start, end)`` (China days) and
+    ended by ``cutoff``, and the check-ins at them recorded by ``cutoff``."""
+    return tx.all(
+        "SELECT o.region_code, count(*) AS held, "
+        "coalesce(sum((SELECT count(*) FROM registration r WHERE r.occurrence_id = o.id "
+        "               AND r.checked_in_at <= %(cutoff)s)), 0) AS attended "
+        "FROM occurrence o WHERE o.region_code LIKE %(prefix)s AND o.starts_at >= %(start)s "
+        "AND o.starts_at < %(end)s AND o.ends_at <= %(cutoff)s GROUP BY o.region_code ORDER BY o.region_code",
+        {"prefix": prefix + "%", "start": workdays.moment_of(start), "end": workdays.moment_of(end),
+         "cutoff": cutoff})
+
+
 def activity_figures(tx, prefix, start, end):
     """Occurrences that started in ``[start, end)`` (China days) at agencies of the region, by agency."""
     rows = tx.all(

@@ -5,8 +5,8 @@ Each entrypoint validates its input against the contract and calls one use
 case of :mod:`capacity`, :mod:`coverage`, :mod:`staff`, :mod:`scoring`,
 :mod:`honours` or :mod:`sme_register`; the gateway decides who may call which
 (roles and object scope) before it calls. The SME register is kept from the
-enterprises service's events; the scoring runs read the requests service's
-assessment figures over RPC, between local transactions.
+enterprises service's events; the scoring runs read the requests and activities
+services' figures over RPC, between local transactions.
 """
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from services.agencies.scoring_gauges import ScoringGauges
 
 log = structlog.get_logger(__name__)
 
-REQUESTS_TIMEOUT = 10
+FIGURES_TIMEOUT = 10
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
@@ -47,6 +47,7 @@ class CapacityAndScoring:
 
     config = Config()
     requests = RpcProxy("requests")
+    activities = RpcProxy("activities")
     scoring_gauges = ScoringGauges()
 
     # -- capacity records ------------------------------------------------------------
@@ -267,6 +268,9 @@ class CapacityAndScoring:
         return member
 
     def _region_figures(self, prefix, period, cutoff):
-        """The requests service's assessment figures under ``prefix`` as recorded by ``cutoff``."""
-        with eventlet.Timeout(float(self.config.get("REQUESTS_TIMEOUT", REQUESTS_TIMEOUT))):
-            return self.requests.region_figures(prefix, period, cutoff)
+        """What the requests and activities services recorded under ``prefix`` by ``cutoff``: their
+        ``region_figures``, asked at once."""
+        with eventlet.Timeout(float(self.config.get("FIGURES_TIMEOUT", FIGURES_TIMEOUT))):
+            asked = {name: eventlet.spawn(getattr(self, name).region_figures, prefix, period, cutoff)
+                     for name in ("requests", "activities")}
+            return {name: thread.wait() for name, thread in asked.items()}

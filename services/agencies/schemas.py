@@ -1014,6 +1014,10 @@ SCORING_INDICATORS = {
     "satisfaction": ("satisfaction", "score 1-5", "满意度: mean rating of the year's requests"),
     "training_hours_per_staff": ("training", "hours per staff member",
                                  "培训学时: hours of training held in the year per service staff member"),
+    "activities_held": ("activities", "occurrences",
+                        "服务活动: occurrences of service activities held in the year at the region's agencies"),
+    "activity_participation": ("activities", "attendances per 100 SMEs",
+                               "活动参与: check-ins at the year's activities per 100 SMEs"),
 }
 INDICATORS = tuple(SCORING_INDICATORS)
 # Whom a model scores: the national model ranks provinces, a province's model its counties.

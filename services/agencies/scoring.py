@@ -10,8 +10,9 @@ stay as they were.
 A *run* applies one model version to the facts as they stood at a cut-off
 (default: the moment of the run): coverage, capacity and training from this
 service's own dated records, timeliness and satisfaction from the requests
-service's assessment figures recorded by the cut-off (``region_figures``). Per
-region and indicator:
+service's assessment figures recorded by the cut-off, activities held and
+attended from the activities service's (both ``region_figures``). Per region
+and indicator:
 
     attainment = min(100, 100 × value / target)
     score      = Σ weight × attainment / Σ weight   (over the indicators with a value)
@@ -40,6 +41,8 @@ VALUE_OF = {
     "resolved_on_time": ("requests", "resolved_on_time_pct"),
     "satisfaction": ("requests", "average_satisfaction"),
     "training_hours_per_staff": ("coverage", "training_hours_per_staff"),
+    "activities_held": ("activities", "activities_held"),
+    "activity_participation": ("activities", "activity_participation_per_100_smes"),
 }
 assert set(VALUE_OF) == set(SCORING_INDICATORS)
 # The assessment figures a run keeps among its facts.
@@ -69,10 +72,25 @@ def stored_indicators(chosen):
             for item in sorted(chosen, key=lambda item: order.index(item["indicator"]))]
 
 
-def unit_facts(coverage_figures, request_figures):
+def unit_facts(coverage_figures, request_figures, activity_figures):
     """The facts a run keeps for one region."""
+    held, attended = activity_figures
+    smes = coverage_figures.get("smes")
     return {**{key: coverage_figures.get(key) for key in COVERAGE_FACTS},
-            **{f"requests_{key}": (request_figures or {}).get(key) for key in REQUEST_FACTS}}
+            **{f"requests_{key}": (request_figures or {}).get(key) for key in REQUEST_FACTS},
+            "activities_held": held, "activity_attendances": attended,
+            "activity_participation_per_100_smes": round(100.0 * attended / smes, 2) if smes else None}
+
+
+def activities_by_unit(rows, level):
+    """``{unit: (held, attended)}`` from the activities service's rows per region code."""
+    found = {}
+    for row in rows:
+        unit = coverage.unit_of(row["region_code"], level)
+        if unit is not None:
+            held, attended = found.get(unit, (0, 0))
+            found[unit] = (held + row["held"], attended + row["attended"])
+    return found
 
 
 def value_of(indicator, facts):
@@ -190,28 +208,32 @@ def runs(tx, scope, year, limit, offset):
     return scoring_store.runs(tx, scope, year, limit, offset)
 
 
-def gather(tx, request_figures, scope, year, cutoff):
+def gather(tx, elsewhere, scope, year, cutoff):
     """``{region_code: facts}`` for every region a model of ``scope`` scores, as of ``cutoff``;
-    ``request_figures`` are the requests service's assessment rows under the scope."""
+    ``elsewhere`` holds the requests service's assessment rows (``requests``) and the activities
+    service's rows (``activities``) under the scope, read as of the same cut-off."""
     level = unit_level(scope)
     local = coverage.facts_as_of(tx, scope, year, cutoff)
-    by_region = {row["region"]: row for row in request_figures}
-    return {figures["region"]: unit_facts(figures, by_region.get(figures["region"]))
+    by_region = {row["region"]: row for row in elsewhere["requests"]}
+    activities = activities_by_unit(elsewhere["activities"], level)
+    return {figures["region"]: unit_facts(figures, by_region.get(figures["region"]),
+                                          activities.get(figures["region"], (0, 0)))
             for figures in coverage.figures_of_units(local, scope, level)}
 
 
-def start_run(db, read_requests, outbox, model_id, cutoff, actor, now):
+def start_run(db, read_elsewhere, outbox, model_id, cutoff, actor, now):
     """Run model ``model_id`` over the facts as they stood at ``cutoff`` (default ``now``) and
     store the run; emits ``scoring.run_completed``.
 
-    ``read_requests(prefix, period, cutoff_iso)`` is the requests service's ``region_figures``:
-    called between two local transactions, never inside one.
+    ``read_elsewhere(prefix, period, cutoff_iso)`` answers the requests and activities services'
+    ``region_figures`` (``{"requests": rows, "activities": rows}``): called between two local
+    transactions, never inside one.
     """
     cutoff = cutoff or now
     check_cutoff(cutoff, now)
     with db.transaction() as tx:
         chosen = model(tx, model_id)
-    figures = read_requests(scope_prefix(chosen["scope"]), str(chosen["year"]), cutoff.isoformat())
+    figures = read_elsewhere(scope_prefix(chosen["scope"]), str(chosen["year"]), cutoff.isoformat())
     with db.transaction() as tx:
         facts = gather(tx, figures, chosen["scope"], chosen["year"], cutoff)
         results = compute(chosen["indicators"], facts)
@@ -240,14 +262,14 @@ def run(tx, run_id):
     return run_view(row, scoring_store.get_model(tx, row["model_id"]), scoring_store.results(tx, run_id))
 
 
-def recompute(db, read_requests, run_id):
+def recompute(db, read_elsewhere, run_id):
     """The run computed again from the facts as they stood at its cut-off with its model version,
     beside what was stored; nothing is written."""
     with db.transaction() as tx:
         stored = run(tx, run_id)
         chosen = model(tx, stored["model_id"])
     cutoff = stored["facts_cutoff"]
-    figures = read_requests(scope_prefix(stored["scope"]), str(stored["year"]), cutoff.isoformat())
+    figures = read_elsewhere(scope_prefix(stored["scope"]), str(stored["year"]), cutoff.isoformat())
     with db.transaction() as tx:
         results = compute(chosen["indicators"], gather(tx, figures, stored["scope"], stored["year"], cutoff))
     found = differences(stored["results"], results)

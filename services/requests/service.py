@@ -7,7 +7,6 @@ revisit calls, archives closed requests with their full history, and computes
 the assessment figures (评估问效) regions are judged by.
 """
 import uuid
-from datetime import datetime
 
 import eventlet
 import structlog
@@ -15,7 +14,7 @@ from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 
-from chassis import credit_codes
+from chassis import credit_codes, periods
 from chassis.db import Database
 from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chassis.logs import CorrelationId
@@ -41,17 +40,6 @@ def routing_reason(explanation):
     parts = [f"{step.get('name', step.get('agency_id'))}: {step.get('reason')}" if isinstance(step, dict)
              else str(step) for step in explanation or ()]
     return "; ".join(parts)[:1000] or None
-
-
-def _moment(text):
-    """An aware datetime from ISO 8601 text; ``ValidationFailed`` otherwise."""
-    try:
-        moment = datetime.fromisoformat(str(text))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise ValidationFailed("cutoff must be an ISO 8601 time with its zone", {"cutoff": [str(text)]})
-    return moment
 
 
 def load(schema, data, what):
@@ -133,10 +121,13 @@ class RequestsService:
         """
         if not (isinstance(prefix, str) and prefix.isdigit() or prefix == "") or len(prefix) not in (0, 2, 4, 6):
             raise ValidationFailed("prefix must be '' or 2, 4 or 6 digits", {"prefix": [str(prefix)]})
-        query = load(schemas.AssessmentQuery, {"region": "110000", "period": period}, "period")
-        moment = _moment(cutoff) if cutoff else None
+        try:
+            span = periods.parse_period(period)
+            moment = periods.cutoff_of(cutoff) if cutoff else None
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), {"period" if "period" in str(exc) else "cutoff": [str(exc)]}) from None
         with self.db.transaction() as tx:
-            rows = assessment.for_all_regions(tx, assessment.parse_period(query["period"]), prefix, moment)
+            rows = assessment.for_all_regions(tx, span, prefix, moment)
         return schemas.Assessment(many=True).dump(rows)
 
     @rpc

@@ -13,7 +13,7 @@ import csv
 import io
 import os
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import requests as http
@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.requests.deadlines import CHINA_TIME
 from tests.e2e.test_enterprise_registration import registration
 from tests.e2e.test_requests_lifecycle import act, rate
-from tests.stack import new_uscc
+from tests.stack import activity_body, known_to_activities, new_uscc
 
 PROVINCE, CITY, COUNTY, NO_AGENCY, NO_STATION = "640000", "640100", "640104", "640105", "640106"
 OTHER_PROVINCE = "630000"
@@ -474,3 +474,32 @@ def test_nominations_from_a_run_are_reviewed_and_approved_honours_are_public(api
     assert [(each["title"], each["staff_name"], each["scope"], each["year"]) for each in public] == [
         ("优秀服务专员", "王敏", PROVINCE, YEAR)]
     assert [each["title"] for each in ok(api.get(f"/api/v1/agencies/{county}/guide"))["honours"]] == ["优秀服务专员"]
+
+
+# -- activities held and participation (the activities service) -------------------------------------
+
+def test_activities_held_and_their_attendance_count_in_a_run(api, token, ningxia):
+    county = ningxia["county"]["id"]
+    assert known_to_activities("agency", "id", county)
+    starts = datetime.now(timezone.utc) + timedelta(seconds=1)
+    year = starts.astimezone(CHINA_TIME).year
+    published = ok(api.post("/api/v1/activities", token("agency_staff", str(county)), json=activity_body(
+        county, starts, title="惠企政策宣讲会", ends_at=(starts + timedelta(seconds=1)).isoformat(),
+        registration_opens_at=(starts - timedelta(hours=1)).isoformat())), 201)
+    occurrence = published["occurrences"][0]["id"]
+    attendee = ningxia["requesters"][0]
+    ok(api.post(f"/api/v1/occurrences/{occurrence}/registration", token("enterprise", attendee)), 201)
+    ok(api.post(f"/api/v1/occurrences/{occurrence}/check-ins", ningxia["admin"], json={"uscc": attendee}))
+    time.sleep(max(0.0, (starts + timedelta(seconds=1) - datetime.now(timezone.utc)).total_seconds()) + 0.3)
+
+    admin = ningxia["province_admin"]
+    model = ok(api.post("/api/v1/scoring/models", admin, json={"scope": PROVINCE, "year": year, "indicators": [
+        {"indicator": "activities_held", "weight": 50, "target": 2},
+        {"indicator": "activity_participation", "weight": 50, "target": 50}]}), 201)
+    run = ok(api.post("/api/v1/scoring/runs", admin, json={"model_id": model["id"]}), 201)
+    yinchuan = next(each for each in run["results"] if each["region_code"] == COUNTY)
+    assert {item["indicator"]: (item["value"], item["attainment"]) for item in yinchuan["indicators"]} == {
+        "activities_held": (1, 50.0), "activity_participation": (16.67, 33.34)}
+    assert (yinchuan["rank"], yinchuan["score"]) == (1, 41.67)
+    assert (yinchuan["facts"]["activities_held"], yinchuan["facts"]["activity_attendances"]) == (1, 1)
+    assert scores(run)[NO_STATION] == (2, 0.0)    # none held, none attended of its 2 SMEs

@@ -86,7 +86,7 @@ REPLY = accounts._REPLY_KEY
     ("services.notifications.service:NotificationsService",
      rf"^({REPLY})$", rf"^(notifications\.\*|{REPLY})$", "^$", r"^(enterprise\.registered)$"),
     ("services.agencies.service:AgenciesService",
-     rf"^(requests\.[A-Za-z0-9_]+|{REPLY})$", rf"^(agencies\.\*|{REPLY})$",
+     rf"^(activities\.[A-Za-z0-9_]+|requests\.[A-Za-z0-9_]+|{REPLY})$", rf"^(agencies\.\*|{REPLY})$",
      r"^(agency\.[a-z_]+|policy\.[a-z_]+|provider\.[a-z_]+|capacity\.[a-z_]+|scoring\.[a-z_]+|"
      r"honour\.[a-z_]+)$",
      r"^(enterprise\.registered|enterprise\.size_class_changed|enterprise\.updated|request\.rated)$"),
