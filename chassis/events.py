@@ -1,7 +1,8 @@
 """Reliable event handlers: durable queue, bounded retries with backoff, then park.
 
-``@handles("enterprise.registered")`` declares a consumer of one event type.
-Its queue ``<service>.<method>`` is bound to the events exchange. A delivery
+``@handles("enterprise.registered")`` declares a consumer of one event type
+(``@handles("policy.withdrawn", "policy.expired")`` of several, on one queue).
+Its queue ``<service>.<method>`` is bound to the events exchange by each type. A delivery
 whose handler raises is sent to a delay queue (``<queue>.retry.<ms>ms``, which
 dead-letters back into ``<queue>`` after its TTL) and acknowledged; after the
 last delay it is parked in ``<queue>.dead-letter`` with the error, attempt
@@ -16,7 +17,7 @@ import traceback
 from functools import partial
 
 import structlog
-from kombu import Exchange, Queue
+from kombu import Exchange, Queue, binding
 from kombu.common import maybe_declare
 from nameko.amqp.publish import Publisher, get_connection
 from nameko.messaging import Consumer, QueueConsumer
@@ -60,9 +61,13 @@ def retry_delays(config):
     return tuple(float(d) for d in config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS))
 
 
-def consumer_queues(queue, event_type, delays):
-    """The consumer queue, its delay queues and its dead-letter queue, as kombu objects."""
-    main = Queue(queue, exchange=EVENTS_EXCHANGE, routing_key=event_type, durable=True)
+def consumer_queues(queue, event_types, delays):
+    """The consumer queue (bound by each of ``event_types``, a type or a tuple of them), its
+    delay queues and its dead-letter queue, as kombu objects."""
+    if isinstance(event_types, str):
+        event_types = (event_types,)
+    main = Queue(queue, bindings=[binding(EVENTS_EXCHANGE, routing_key=event_type) for event_type in event_types],
+                 durable=True)
     retries = [
         Queue(retry_queue_name(queue, delay), exchange=REDELIVERY_EXCHANGE,
               routing_key=retry_queue_name(queue, delay), durable=True, queue_arguments={
@@ -108,7 +113,8 @@ class ReliableEventHandler(Consumer):
     queue_consumer = ReliableQueueConsumer()
     is_event_handler = True
 
-    def __init__(self, event_type, **kwargs):
+    def __init__(self, event_type, *more_types, **kwargs):
+        self.event_types = (event_type, *more_types)
         self.event_type = event_type
         super().__init__(queue=None, **kwargs)
 
@@ -121,7 +127,7 @@ class ReliableEventHandler(Consumer):
         self.delays = retry_delays(config)
         self.amqp_uri = config["AMQP_URI"]
         self.publisher = Publisher(self.amqp_uri, use_confirms=True)
-        queues = consumer_queues(self.queue_name, self.event_type, self.delays)
+        queues = consumer_queues(self.queue_name, self.event_types, self.delays)
         with get_connection(self.amqp_uri) as connection:
             declare(connection, queues)
         self.queue = queues[0]
@@ -201,13 +207,13 @@ handles = ReliableEventHandler.decorator
 
 
 def handlers_of(service_cls):
-    """``(queue name, event type)`` of every reliable handler a service class declares."""
+    """``(queue name, event types)`` of every reliable handler a service class declares."""
     found = []
     for name in dir(service_cls):
         method = getattr(service_cls, name, None)
         for entrypoint in getattr(method, "nameko_entrypoints", ()):
             if isinstance(entrypoint, ReliableEventHandler):
-                found.append((queue_name(service_cls.name, name), entrypoint.event_type))
+                found.append((queue_name(service_cls.name, name), entrypoint.event_types))
     return found
 
 
@@ -215,8 +221,8 @@ def declare_topology(amqp_uri, service_classes, delays=DEFAULT_RETRY_DELAYS):
     """Declare the events exchange and every consumer's queues before anything publishes."""
     queues = [queue
               for service_cls in service_classes
-              for qname, event_type in handlers_of(service_cls)
-              for queue in consumer_queues(qname, event_type, delays)]
+              for qname, event_types in handlers_of(service_cls)
+              for queue in consumer_queues(qname, event_types, delays)]
     with get_connection(amqp_uri) as connection:
         declare(connection, queues)
     return [queue.name for queue in queues]

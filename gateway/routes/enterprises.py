@@ -79,6 +79,39 @@ def missing_part_reason(part, exc):
     return f"{part} could not be fetched: {exc}"
 
 
+def region_scope(principal, agencies, agency=None):
+    """The region prefix of the enterprises the caller sees; None: everywhere.
+    ``agency``: the staff's agency, when already fetched (else asked of ``agencies``)."""
+    if principal.role == auth.NATIONAL_ADMIN:
+        return None
+    if principal.role == auth.AGENCY_STAFF:
+        agency = agency if agency is not None else agencies.get(int(principal.scope))
+        return None if agency["level"] == "national" else regions.prefix(agency["region_code"])
+    if principal.region_prefix:
+        return principal.region_prefix
+    raise Forbidden(f"role {principal.role} has no region scope")
+
+
+def visible_enterprise(principal, uscc, fetch, agencies):
+    """``fetch()``'s answer for an enterprise the caller may read, else 404.
+
+    The fetch runs alongside the staff's agency lookup; its answer must carry ``region_code``.
+    """
+    if principal.role == auth.ENTERPRISE:
+        if not principal.is_enterprise(uscc):
+            raise hidden("enterprise", uscc)
+        return fetch()
+    calls = {"answer": fetch}
+    if principal.role == auth.AGENCY_STAFF:
+        calls["agency"] = lambda: agencies.get(int(principal.scope))
+    found = in_parallel(**calls)
+    answer = result(found["answer"])
+    scope = region_scope(principal, agencies, result(found["agency"]) if "agency" in found else None)
+    if scope is not None and not answer["region_code"].startswith(scope):
+        raise hidden("enterprise", uscc)
+    return answer
+
+
 class EnterpriseRoutes:
     enterprises = ServiceProxy("enterprises")
     agencies = ServiceProxy("agencies")
@@ -88,34 +121,10 @@ class EnterpriseRoutes:
     # -- scope ------------------------------------------------------------------------
 
     def _scope(self, principal, agency=None):
-        """The region prefix the caller sees; None: everywhere. ``agency``: the staff's agency."""
-        if principal.role == auth.NATIONAL_ADMIN:
-            return None
-        if principal.role == auth.AGENCY_STAFF:
-            agency = agency if agency is not None else self.agencies.get(int(principal.scope))
-            return None if agency["level"] == "national" else regions.prefix(agency["region_code"])
-        if principal.region_prefix:
-            return principal.region_prefix
-        raise Forbidden(f"role {principal.role} has no region scope")
+        return region_scope(principal, self.agencies, agency)
 
     def _visible(self, principal, uscc, fetch):
-        """``fetch()``'s answer for an enterprise the caller may read, else 404.
-
-        The fetch runs alongside the staff's agency lookup; its answer must carry ``region_code``.
-        """
-        if principal.role == auth.ENTERPRISE:
-            if not principal.is_enterprise(uscc):
-                raise hidden("enterprise", uscc)
-            return fetch()
-        calls = {"answer": fetch}
-        if principal.role == auth.AGENCY_STAFF:
-            calls["agency"] = lambda: self.agencies.get(int(principal.scope))
-        found = in_parallel(**calls)
-        answer = result(found["answer"])
-        scope = self._scope(principal, result(found["agency"]) if "agency" in found else None)
-        if scope is not None and not answer["region_code"].startswith(scope):
-            raise hidden("enterprise", uscc)
-        return answer
+        return visible_enterprise(principal, uscc, fetch, self.agencies)
 
     # -- one enterprise ---------------------------------------------------------------
 

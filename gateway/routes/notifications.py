@@ -1,20 +1,186 @@
-"""Routes over the notifications service: an enterprise's inbox."""
-from gateway import access, auth, pages
-from gateway.api import route
-from gateway.rpc import ServiceProxy
+"""Routes over the notifications service: inboxes, preferences, webhooks, push results.
+
+Who sees what: an enterprise user its enterprise's inbox; agency staff their
+agency's shared inbox; each of them also the notices addressed to them in
+person (e.g. that a webhook they made was paused). Preferences and webhook
+subscriptions belong to the enterprise or the agency. A notice or subscription
+of anyone else answers 404. Push results (who a policy reached) are for
+admins, within their region; "why and why not" for the enterprise itself and
+the admins and agency staff of its region.
+"""
+from marshmallow import Schema, fields, validate
+
+from chassis import regions
+from chassis.errors import NotFound as NoSuchRecord
+from gateway import auth
+from gateway.api import NotFound, route
+from gateway.routes.enterprises import visible_enterprise
+from gateway.rpc import ServiceProxy, in_parallel, result
+from services.agencies.schemas import NATIONWIDE
+from services.enterprises.schemas import Code, check_uscc, criterion_in_words
 from services.notifications import schemas
 
-NoticePage = pages.page_schema(schemas.Notice, "NoticePage")
+INBOX_OWNERS = (auth.ENTERPRISE, auth.AGENCY_STAFF)
+WHY_READERS = auth.REGION_ADMINS + (auth.AGENCY_STAFF, auth.ENTERPRISE)
+
+
+def recipient_of(principal):
+    """Whose preferences and webhooks the caller manages: its enterprise or its agency."""
+    if principal.role == auth.ENTERPRISE:
+        return [schemas.ENTERPRISE, principal.scope]
+    return [schemas.AGENCY, principal.scope]
+
+
+def recipients_of(principal):
+    """Every inbox the caller reads: its enterprise's or agency's, and its own in person."""
+    return [recipient_of(principal), [schemas.USER, principal.subject]]
+
+
+class WhyQuery(Schema):
+    uscc = Code(required=True, validate=check_uscc, metadata={"description": "The enterprise asked about"})
+
+
+class CriterionWhy(Schema):
+    criterion = fields.String()
+    passed = fields.Boolean()
+    required = fields.Raw()
+    actual = fields.Raw(metadata={"description": "The enterprise's value"})
+    text = fields.String(metadata={"description": "The criterion in words"})
+
+
+class PolicyWhy(Schema):
+    """Why an enterprise does or does not meet a policy, criterion by criterion."""
+
+    policy_id = fields.Integer()
+    uscc = fields.String()
+    matches = fields.Boolean()
+    criteria = fields.List(fields.Nested(CriterionWhy))
+
+
+class Deleted(Schema):
+    id = fields.Integer()
+    state = fields.String(validate=validate.OneOf(("deleted",)))
+
+
+def overlaps(principal, region_code):
+    """Whether a policy scoped to ``region_code`` (000000: nationwide) reaches into the
+    caller's region, or the caller's region into it."""
+    if principal.role == auth.NATIONAL_ADMIN or region_code == NATIONWIDE:
+        return True
+    prefix, policy_prefix = principal.region_prefix, regions.prefix(region_code)
+    return prefix is not None and (prefix.startswith(policy_prefix) or policy_prefix.startswith(prefix))
 
 
 class NotificationRoutes:
     notifications = ServiceProxy("notifications")
+    agencies = ServiceProxy("agencies")
+    enterprises = ServiceProxy("enterprises")
 
-    @route("GET", "/api/v1/notifications", access=access.callers(auth.ENTERPRISE), query=pages.PageQuery,
-           response=NoticePage, tags=["notifications"],
-           summary="The calling enterprise's inbox, newest first")
+    # -- the inbox ---------------------------------------------------------------------------
+
+    @route("GET", "/api/v1/notifications", roles=INBOX_OWNERS, query=schemas.InboxQuery,
+           response=schemas.NoticePage, tags=["notifications"],
+           summary="The caller's inbox, newest first, by kind and read state; keyset pages (next_cursor)")
     def list_notifications(self, call):
-        """An enterprise user's own notices."""
-        limit, offset = pages.window(call.query)
-        found = self.notifications.inbox_page(call.principal.scope, limit, offset)
-        return pages.page_of(found["items"], found["total"], call.query)
+        return self.notifications.inbox_page(recipients_of(call.principal), call.query)
+
+    @route("GET", "/api/v1/notifications/unread-count", roles=INBOX_OWNERS, response=schemas.UnreadCount,
+           tags=["notifications"], summary="How many of the caller's notices are unread, by kind")
+    def unread_notifications(self, call):
+        return self.notifications.unread_count(recipients_of(call.principal))
+
+    @route("POST", "/api/v1/notifications/<notice_id>/read", roles=INBOX_OWNERS, response=schemas.Notice,
+           tags=["notifications"], summary="Mark one of the caller's notices read")
+    def read_notification(self, call, notice_id):
+        return self.notifications.mark_read(recipients_of(call.principal), notice_id)
+
+    @route("POST", "/api/v1/notifications/read-all", roles=INBOX_OWNERS, query=schemas.KindFilter,
+           response=schemas.MarkedRead, tags=["notifications"],
+           summary="Mark all the caller's notices read (of one kind, with ?kind=)")
+    def read_all_notifications(self, call):
+        return self.notifications.mark_all_read(recipients_of(call.principal), call.query.get("kind"))
+
+    @route("GET", "/api/v1/notifications/preferences", roles=INBOX_OWNERS, response=schemas.Preferences,
+           tags=["notifications"], summary="Which kinds go to which channels, e-mail address, quiet hours")
+    def get_notification_preferences(self, call):
+        return self.notifications.get_preferences(recipient_of(call.principal))
+
+    @route("PUT", "/api/v1/notifications/preferences", roles=INBOX_OWNERS, body=schemas.Preferences,
+           response=schemas.Preferences, tags=["notifications"],
+           summary="Replace the preferences (in_app is always on; quiet hours hold e-mail and webhooks)")
+    def set_notification_preferences(self, call):
+        return self.notifications.set_preferences(recipient_of(call.principal), call.body)
+
+    # -- webhooks ---------------------------------------------------------------------------------
+
+    @route("POST", "/api/v1/webhooks", roles=INBOX_OWNERS, body=schemas.WebhookRequest,
+           response=schemas.WebhookCreated, status=201, tags=["webhooks"],
+           summary="Subscribe a URL to the caller's notices; the signing secret is shown only now")
+    def create_webhook(self, call):
+        return self.notifications.subscribe_webhook(recipient_of(call.principal), call.principal.subject,
+                                                    call.body)
+
+    @route("GET", "/api/v1/webhooks", roles=INBOX_OWNERS, response=schemas.WebhookList, tags=["webhooks"],
+           summary="The caller's webhook subscriptions (secrets are never shown again)")
+    def list_webhooks(self, call):
+        return self.notifications.list_webhooks(recipient_of(call.principal))
+
+    @route("DELETE", "/api/v1/webhooks/<subscription_id>", roles=INBOX_OWNERS, response=Deleted,
+           tags=["webhooks"], summary="End a webhook subscription; deliveries not yet made are cancelled")
+    def delete_webhook(self, call, subscription_id):
+        return self.notifications.delete_webhook(recipient_of(call.principal), subscription_id)
+
+    @route("POST", "/api/v1/webhooks/<subscription_id>/ping", roles=INBOX_OWNERS, response=schemas.PingResult,
+           tags=["webhooks"], summary="Send a signed test request now; a paused subscription that answers resumes")
+    def ping_webhook(self, call, subscription_id):
+        return self.notifications.ping_webhook(recipient_of(call.principal), subscription_id)
+
+    @route("GET", "/api/v1/webhooks/<subscription_id>/deliveries", roles=INBOX_OWNERS,
+           query=schemas.DeliveryQuery, response=schemas.DeliveryPage, tags=["webhooks"],
+           summary="The delivery log of a subscription: every attempt, status, last error, next try")
+    def webhook_deliveries(self, call, subscription_id):
+        return self.notifications.webhook_deliveries(recipient_of(call.principal), subscription_id, call.query)
+
+    # -- push results -------------------------------------------------------------------------------
+
+    def _published_policy(self, policy_id):
+        """A policy that was published (drafts do not exist here), else 404."""
+        try:
+            policy = self.agencies.get_policy(policy_id)
+        except NoSuchRecord:
+            policy = None
+        if policy is None or policy["state"] == "draft":
+            raise NotFound(f"no policy with id {policy_id}", {"policy_id": policy_id})
+        return policy
+
+    @route("GET", "/api/v1/policies/<int:policy_id>/matches", roles=auth.REGION_ADMINS, query=schemas.MatchQuery,
+           response=schemas.PolicyMatches, tags=["policies"],
+           summary="Who the policy was pushed to within the caller's region: count, and keyset pages of "
+                   "enterprises with the state of each delivery")
+    def policy_matches(self, call, policy_id):
+        policy = self._published_policy(policy_id)
+        if not overlaps(call.principal, policy["region_code"]):
+            raise NotFound(f"no policy with id {policy_id}", {"policy_id": policy_id})
+        within = None if call.principal.role == auth.NATIONAL_ADMIN else call.principal.region_prefix
+        return self.notifications.policy_matches(policy_id, within, call.query)
+
+    @route("GET", "/api/v1/policies/<int:policy_id>/why", roles=WHY_READERS, query=WhyQuery,
+           response=PolicyWhy, tags=["policies"],
+           summary="Why an enterprise does or does not meet a policy: each criterion, pass or fail, "
+                   "with the enterprise's value")
+    def policy_why(self, call, policy_id):
+        uscc = call.query["uscc"]
+        found = in_parallel(policy=lambda: self._published_policy(policy_id),
+                            criteria=lambda: self.agencies.policy_criteria(policy_id))
+        result(found["policy"])
+        criteria = result(found["criteria"])
+
+        def explain():
+            parts = in_parallel(profile=lambda: self.enterprises.get(uscc),
+                                explanation=lambda: self.enterprises.explain(uscc, criteria))
+            return dict(result(parts["explanation"]), region_code=result(parts["profile"])["region_code"])
+
+        explanation = visible_enterprise(call.principal, uscc, explain, self.agencies)
+        verdicts = [dict(verdict, text=criterion_in_words(verdict["criterion"], verdict["required"]))
+                    for verdict in explanation["criteria"]]
+        return {"policy_id": policy_id, "uscc": uscc, "matches": explanation["matches"], "criteria": verdicts}

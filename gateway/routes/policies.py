@@ -7,13 +7,14 @@ anyone else gets the answer of a policy that does not exist. Only admins at
 the issuing agency's level or above, within its region, may change, publish
 or withdraw a policy: a county admin never publishes what its province drafted.
 """
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from chassis.errors import NotFound as NoSuchRecord
 from gateway import access, auth, pages
 from gateway.api import Unprocessable, hidden, require_region, route
-from gateway.rpc import ServiceProxy
+from gateway.rpc import ServiceProxy, in_parallel, result
 from services.agencies import schemas
+from services.notifications.schemas import PushReach
 
 PolicyPage = pages.page_schema(schemas.Policy, "PolicyPage")
 PolicyQuery = type("PolicyQuery", (pages.PageQuery, schemas.PolicyFilter), {})
@@ -25,8 +26,12 @@ ISSUERS = """
     region_admins   ok  hidden  -"""
 
 
-class PolicyReach(Schema):
+class PolicyReach(PushReach):
+    """How far a policy reached within the caller's region (应知尽知): who meets it now, who
+    was notified, read it and then raised a request about it."""
+
     policy_id = fields.Integer()
+    within = fields.String(allow_none=True, metadata={"description": "Region prefix; null: nationwide"})
     matching_enterprises = fields.Integer(metadata={"description": "Registered SMEs meeting the eligibility now"})
 
 
@@ -39,6 +44,7 @@ def reads_unpublished(principal, policy):
 class PolicyRoutes:
     agencies = ServiceProxy("agencies")
     enterprises = ServiceProxy("enterprises")
+    notifications = ServiceProxy("notifications")
 
     @route("GET", "/api/v1/policies", access=access.PUBLIC, query=PolicyQuery, response=PolicyPage,
            tags=["policies"], summary="Policies (published by default; or expired, withdrawn after publication)")
@@ -116,13 +122,18 @@ class PolicyRoutes:
         return self.agencies.withdraw_policy(policy_id, call.body["reason"])
 
     @route("GET", "/api/v1/policies/<int:policy_id>/reach", access=ISSUERS, response=PolicyReach,
-           tags=["policies"], summary="How many registered SMEs meet the policy's eligibility")
+           tags=["policies"], summary="How far the policy reached in the caller's region: matching SMEs, "
+                                      "notified, read, then raised a request")
     def policy_reach(self, call, policy_id):
         policy = self.agencies.get_policy(policy_id)
         if not call.principal.covers_region(policy["region_code"]):
             raise hidden("policy", policy_id)
+        within = None if call.principal.role == auth.NATIONAL_ADMIN else call.principal.region_prefix
         criteria = self.agencies.policy_criteria(policy_id)
-        return {"policy_id": policy["id"], "matching_enterprises": self.enterprises.count_matching(criteria)}
+        found = in_parallel(matching=lambda: self.enterprises.count_matching(criteria, within=within),
+                            pushed=lambda: self.notifications.policy_reach(policy_id, within))
+        return {"policy_id": policy["id"], "within": within, "matching_enterprises": result(found["matching"]),
+                **result(found["pushed"])}
 
     def _policy_of_issuer(self, call, policy_id):
         """The policy, when the caller administers its issuing agency's region (and so stands at

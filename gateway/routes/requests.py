@@ -8,8 +8,9 @@ reads and actions alike.
 """
 from marshmallow import Schema, fields
 
+from chassis.errors import NotFound as NoSuchRecord
 from gateway import access, auth, pages
-from gateway.api import Forbidden, hidden, route
+from gateway.api import Forbidden, Unprocessable, hidden, route
 from gateway.rpc import ServiceProxy, in_parallel, result
 from services.activities.schemas import ActivitiesAssessment
 from services.agencies.schemas import Agency
@@ -92,7 +93,16 @@ class RequestRoutes:
            summary="Raise a request (or an arrears complaint); it is routed to an agency at once")
     def submit_request(self, call):
         """An enterprise raises a request in its own name; the answer names the agency
-        that has it and the day by which it will be answered."""
+        that has it and the day by which it will be answered. A request about a policy
+        names a published (or ended) one."""
+        policy_id = call.body.get("policy_id")
+        if policy_id is not None:
+            try:
+                policy = self.agencies.get_policy(policy_id)
+            except NoSuchRecord:
+                policy = None
+            if policy is None or policy["state"] == "draft":
+                raise Unprocessable(f"no policy with id {policy_id}", {"policy_id": ["no such policy"]})
         return self.requests.submit(call.principal.scope, call.body, actor_of(call.principal))
 
     @route("GET", "/api/v1/requests", access=access.callers(*READERS), query=RequestListQuery,

@@ -152,8 +152,10 @@ def exited_event(provider, service_area, automatic, reason):
             "automatic": automatic, "reason": reason}
 
 
-def evaluated_event(provider_id, record):
-    return {"provider_id": provider_id, "threshold": THRESHOLD,
+def evaluated_event(provider, record):
+    """Payload of ``provider.evaluated``; name and USCC let the provider be told without a lookup."""
+    return {"provider_id": provider["id"], "name": provider["name"], "uscc": provider["uscc"],
+            "threshold": THRESHOLD,
             **{key: record[key] for key in ("service_area", "period", "capability", "management",
                                             "service_quality", "satisfaction", "ratings", "score",
                                             "below_threshold", "exited")}}

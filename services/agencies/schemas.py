@@ -611,6 +611,25 @@ class ProviderExited(Schema):
     reason = fields.String(required=True)
 
 
+class ProviderEvaluated(Schema):
+    """Payload of ``provider.evaluated``: one quarter's evaluation in one service area."""
+
+    provider_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    uscc = fields.String(required=True)
+    service_area = fields.String(required=True)
+    period = fields.String(required=True)
+    score = fields.Float(required=True)
+    threshold = fields.Float(required=True)
+    below_threshold = fields.Boolean(required=True)
+    exited = fields.Boolean(required=True)
+    capability = fields.Float()
+    management = fields.Float()
+    service_quality = fields.Float()
+    satisfaction = fields.Float(allow_none=True)
+    ratings = fields.Integer()
+
+
 # -- service products and cases (服务产品和案例库) ------------------------------
 
 class Classification(Schema):

@@ -440,7 +440,7 @@ class AgenciesService(CapacityAndScoring):
             previous = provider_store.evaluation_score(tx, provider_id, area, providers.previous_period(period))
             record, exit_reason = providers.evaluation(data, average, count, previous)
             row = provider_store.insert_evaluation(tx, provider_id, record, evaluator)
-            self.outbox.add(tx, "provider.evaluated", providers.evaluated_event(provider_id, record),
+            self.outbox.add(tx, "provider.evaluated", providers.evaluated_event(provider, record),
                             aggregate_id=provider_id)
             if exit_reason:
                 provider_store.set_membership(tx, provider_id, area, "exited", "exited", exit_reason,

@@ -24,9 +24,9 @@ What each criterion reads:
 from decimal import Decimal
 
 from services.enterprises import domain
+from services.enterprises.schemas import CRITERIA_ORDER
 
-ORDER = ("region_prefixes", "industry_codes", "size_classes", "tiers", "employees_min",
-         "employees_max", "revenue_min", "revenue_max", "rd_ratio_min", "registered_years_min", "tags")
+ORDER = CRITERIA_ORDER
 
 
 def ratio(value):

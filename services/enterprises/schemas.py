@@ -331,6 +331,65 @@ class Criteria(Schema):
                 raise ValidationError(f"{low} may not exceed {high}", field_name=low)
 
 
+SIZE_CLASS_NAMES = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
+
+
+def _region_name(prefix):
+    division = regions.lookup(prefix.ljust(6, "0"))
+    return division.name if division else prefix
+
+
+def _industry_name(code):
+    try:
+        industry = industries.parse_industry_code(code)
+    except ValueError:
+        return code
+    return f"{industry.name}（{code}）"
+
+
+def criterion_in_words(name, required):
+    """One criterion of :class:`Criteria` as a reader says it, in Chinese (政策条件的文字表述).
+
+    The policy push tells each enterprise which conditions it met in these words;
+    the "why and why not" answer shows them beside each verdict.
+    """
+    def either(values):
+        return "或".join(values)
+
+    if name == "region_prefixes":
+        return f"注册地在{either(_region_name(prefix) for prefix in required)}"
+    if name == "industry_codes":
+        return f"所属行业为{either(_industry_name(code) for code in required)}"
+    if name == "size_classes":
+        return f"企业规模为{either(SIZE_CLASS_NAMES.get(size, size) for size in required)}企业"
+    if name == "tiers":
+        return f"现为{either(TIER_NAMES.get(tier, tier) for tier in required)}"
+    if name == "employees_min":
+        return f"从业人员不少于{required}人"
+    if name == "employees_max":
+        return f"从业人员不超过{required}人"
+    if name == "revenue_min":
+        return f"营业收入不低于{required}万元"
+    if name == "revenue_max":
+        return f"营业收入不超过{required}万元"
+    if name == "rd_ratio_min":
+        return f"研发费用占营业收入比例不低于{float(required) * 100:g}%"
+    if name == "registered_years_min":
+        return f"成立满{required}年"
+    if name == "tags":
+        return f"带有标签{either(f'“{tag}”' for tag in required)}"
+    return f"{name}: {required}"
+
+
+CRITERIA_ORDER = ("region_prefixes", "industry_codes", "size_classes", "tiers", "employees_min",
+                  "employees_max", "revenue_min", "revenue_max", "rd_ratio_min", "registered_years_min", "tags")
+
+
+def criteria_in_words(criteria):
+    """Every criterion present, in words, in the order criteria are always judged."""
+    return [criterion_in_words(name, criteria[name]) for name in CRITERIA_ORDER if name in criteria]
+
+
 class SearchFilters(Schema):
     """Filters of the enterprise search; each narrows the result (AND)."""
 

@@ -192,18 +192,22 @@ class EnterprisesService:
 
     @rpc
     def matching_usccs(self, criteria, after_uscc=None, limit=1000, within=None):
-        """One page of the USCCs meeting the criteria, in USCC order: ``{"usccs", "next_after"}``.
+        """One page of the enterprises meeting the criteria, in USCC order:
+        ``{"usccs", "region_codes", "next_after"}`` (``region_codes`` parallel to ``usccs``).
 
         Pass ``next_after`` back as ``after_uscc`` for the next page; it is None
-        on the last page. The policy push streams its recipients this way.
+        on the last page. The policy push streams its recipients this way, a
+        page at a time, never one call per enterprise.
         """
         data = load(schemas.Criteria(), criteria, "criteria")
         limit = max(1, min(int(limit), MAX_USCC_PAGE))
         with self.db.transaction() as tx:
-            usccs = store.matching_usccs(tx, data, domain.today(),
-                                         normal_uscc(after_uscc) if after_uscc else None,
-                                         limit, load_within(within))
-        return {"usccs": usccs, "next_after": usccs[-1] if len(usccs) == limit else None}
+            rows = store.matching_page(tx, data, domain.today(),
+                                       normal_uscc(after_uscc) if after_uscc else None,
+                                       limit, load_within(within))
+        usccs = [uscc for uscc, _ in rows]
+        return {"usccs": usccs, "region_codes": [region for _, region in rows],
+                "next_after": usccs[-1] if len(usccs) == limit else None}
 
     @rpc
     def explain(self, uscc, criteria):

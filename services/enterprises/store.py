@@ -187,15 +187,16 @@ def count_matching(tx, criteria, on, within=None):
     return tx.one(f"SELECT count(*) AS n FROM enterprise e WHERE {where}", params)["n"]
 
 
-def matching_usccs(tx, criteria, on, after=None, limit=1000, within=None):
-    """One page of matching USCCs in USCC order, after ``after`` (keyset pagination)."""
+def matching_page(tx, criteria, on, after=None, limit=1000, within=None):
+    """One page of matching enterprises, ``(uscc, region_code)`` in USCC order, after ``after``
+    (keyset pagination)."""
     where, params = predicate(criteria, on, within)
     if after:
         where += " AND e.uscc > %s"
         params.append(after)
-    rows = tx.all(f"SELECT e.uscc FROM enterprise e WHERE {where} ORDER BY e.uscc LIMIT %s",
-                  params + [limit])
-    return [row["uscc"] for row in rows]
+    tx.execute(f"SELECT e.uscc, e.region_code FROM enterprise e WHERE {where} ORDER BY e.uscc LIMIT %s",
+               params + [limit])
+    return [(row["uscc"], row["region_code"]) for row in tx.cursor.fetchall()]
 
 
 def like_pattern(text):

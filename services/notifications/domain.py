@@ -1,12 +1,207 @@
-"""What a notice says, free of I/O."""
+"""What notices say and when deliveries go, free of I/O.
+
+A notice here is a dict: ``recipient_kind``, ``recipient_id``, ``kind``,
+``title``, ``body`` and, when it is about something, ``about_type`` and
+``about_id``. The service adds the source key that stops duplicates.
+"""
+import math
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from services.enterprises.schemas import criteria_in_words
+from services.notifications.schemas import AGENCY, DEFAULT_CHANNELS, ENTERPRISE, IN_APP, KINDS, USER
+
+
+def notice(recipient_kind, recipient_id, kind, title, body, about=None, region_code=None):
+    assert kind in KINDS, kind
+    about_type, about_id = about if about else (None, None)
+    return {"recipient_kind": recipient_kind, "recipient_id": str(recipient_id), "kind": kind,
+            "title": title, "body": body, "about_type": about_type,
+            "about_id": None if about_id is None else str(about_id), "region_code": region_code}
 
 
 def welcome_notice(enterprise):
     """The notice that greets a newly registered SME (``enterprise.registered``)."""
-    return {
-        "recipient_uscc": enterprise["uscc"],
-        "kind": "welcome",
-        "title": "欢迎加入全国中小企业服务一张网",
-        "body": (f"{enterprise['name']}：您的企业档案已建立。"
-                 "与您匹配的惠企政策、服务和诉求办理进展将在此通知您。"),
-    }
+    return notice(ENTERPRISE, enterprise["uscc"], "welcome", "欢迎加入全国中小企业服务一张网",
+                  f"{enterprise['name']}：您的企业档案已建立。"
+                  "与您匹配的惠企政策、服务和诉求办理进展将在此通知您。",
+                  region_code=enterprise.get("region_code"))
+
+
+# -- the policy push (政策直享) ----------------------------------------------------------------
+
+def policy_message(policy):
+    """What every enterprise a policy reaches is told: the policy, its benefit, its deadline,
+    and the conditions it met, in words. One text per policy (notices refer to it)."""
+    document = f"（{policy['document_number']}）" if policy.get("document_number") else ""
+    deadline = policy.get("expires_on")
+    lines = [f"政策：{policy['title']}{document}",
+             f"惠企内容：{policy['benefits']}",
+             f"有效期至：{deadline}" if deadline else "有效期：长期有效"]
+    met = criteria_in_words(policy.get("criteria") or {})
+    lines.append("您符合的条件：" + ("；".join(met) if met else "面向政策适用地区的全部中小企业"))
+    return "\n".join(lines)
+
+
+def policy_title(policy):
+    return f"政策直享：{policy['title']}"
+
+
+def no_longer_applies(state, reason):
+    """What an unread notice of a policy that ended says."""
+    if state == "withdrawn":
+        return f"该政策已撤回，不再适用（{reason}）" if reason else "该政策已撤回，不再适用"
+    return f"该政策已到期，不再适用（{reason}）" if reason else "该政策已到期，不再适用"
+
+
+def candidate_policies(policies, region_code):
+    """The policies in force whose region could cover an enterprise in ``region_code``
+    (the enterprises service judges the rest)."""
+    found = {}
+    for policy in policies:
+        prefixes = (policy["criteria"] or {}).get("region_prefixes")
+        if not prefixes or any(region_code.startswith(prefix) for prefix in prefixes):
+            found[str(policy["id"])] = policy["criteria"] or {}
+    return found
+
+
+# -- requests (诉求直办) ---------------------------------------------------------------------
+
+ENTERPRISE_HEARS = {
+    "assign": "您的诉求已分派至{agency}，等待受理",
+    "accept": "您的诉求已由{agency}受理",
+    "resolve": "您的诉求已由{agency}办结，请对办理结果进行评价",
+    "transfer": "您的诉求已转交{agency}办理",
+    "escalate": "您的诉求已升级至{agency}办理",
+    "close": "您的诉求已办理完毕并归档",
+}
+HOLDER_HEARS = {
+    "assign": ("request_new", "新诉求待受理"),
+    "transfer": ("request_new", "转办诉求待受理"),
+    "return": ("request_new", "退回诉求待受理"),
+    "reopen": ("request_reopened", "诉求重新办理"),
+    "escalate": ("request_escalated", "下级机构升级的诉求"),
+}
+
+
+def request_notices(payload, agencies):
+    """Who hears of one request transition (``request.<action>``), and what.
+
+    ``agencies`` maps agency ids to ``{"name", "parent_id"}`` (the local read
+    model; a missing one is named by its id).
+    """
+    action, request_id = payload["action"], payload["request_id"]
+    about = ("request", request_id)
+    holder = payload.get("agency_id")
+    holder_name = (agencies.get(holder) or {}).get("name") or (f"机构{holder}" if holder else "承办机构")
+    reason = f"（{payload['reason']}）" if payload.get("reason") else ""
+    found = []
+    if action in ENTERPRISE_HEARS:
+        body = ENTERPRISE_HEARS[action].format(agency=holder_name) + reason
+        if action in ("assign", "transfer", "escalate") and payload.get("resolve_by"):
+            body += f"。预计办结时间：{payload['resolve_by']}"
+        found.append(notice(ENTERPRISE, payload["uscc"], "request_update", "诉求办理进展", body, about,
+                            payload.get("region_code")))
+    if action in HOLDER_HEARS and holder:
+        kind, title = HOLDER_HEARS[action]
+        body = f"诉求 {request_id}（企业 {payload['uscc']}）由贵机构办理{reason}"
+        if payload.get("accept_by"):
+            body += f"。受理时限：{payload['accept_by']}"
+        found.append(notice(AGENCY, holder, kind, title, body, about))
+    return found
+
+
+def deadline_missed_notice(payload, agencies):
+    """The parent agency hears that an agency below it missed a deadline; None at the top."""
+    agency = agencies.get(payload["agency_id"]) or {}
+    parent = agency.get("parent_id")
+    if parent is None:
+        return None
+    what = "受理" if payload["kind"] == "accept" else "办结"
+    name = agency.get("name") or f"机构{payload['agency_id']}"
+    return notice(AGENCY, parent, "deadline_missed", "下级机构诉求超时",
+                  f"{name}未在{payload['due']}前{what}诉求 {payload['request_id']}（企业 {payload['uscc']}）",
+                  ("request", payload["request_id"]))
+
+
+def revisit_notice(watch):
+    """The holding agency is reminded to call back (回访) on a resolved request."""
+    return notice(AGENCY, watch["agency_id"], "revisit_due", "诉求待回访",
+                  f"诉求 {watch['request_id']}（企业 {watch['uscc']}）已于"
+                  f"{watch['resolved_at'].astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d}办结，尚未回访，请及时回访",
+                  ("request", watch["request_id"]))
+
+
+# -- providers (优质服务机构) ------------------------------------------------------------------
+
+def provider_notice(event_type, payload):
+    """A provider hears of its admission, evaluation or exit."""
+    about, uscc = ("provider", payload["provider_id"]), payload["uscc"]
+    area = payload.get("service_area")
+    if event_type == "provider.admitted":
+        verb = "重新纳入" if payload.get("readmission") else "纳入"
+        return notice(ENTERPRISE, uscc, "provider_decision", "服务机构入库决定",
+                      f"{payload['name']}已{verb}{area}领域优质服务机构库（{payload['reason']}）", about)
+    if event_type == "provider.exited":
+        how = "动态调整" if payload.get("automatic") else "决定"
+        return notice(ENTERPRISE, uscc, "provider_decision", "服务机构出库决定",
+                      f"{payload['name']}已按{how}退出{area}领域优质服务机构库（{payload['reason']}）", about)
+    verdict = "低于" if payload.get("below_threshold") else "达到"
+    return notice(ENTERPRISE, uscc, "provider_evaluation", "服务机构评估结果",
+                  f"{payload['name']}在{area}领域{payload['period']}评估得分{payload['score']:g}，"
+                  f"{verdict}{payload['threshold']:g}分的标准", about)
+
+
+# -- channels ---------------------------------------------------------------------------------
+
+def channels_for(preferences, kind):
+    """The channels a recipient wants for ``kind`` (in-app always)."""
+    chosen = preferences.get(kind, DEFAULT_CHANNELS)
+    return [IN_APP] + [channel for channel in chosen if channel != IN_APP]
+
+
+def quiet_until(now, quiet_start, quiet_end, time_zone):
+    """When the recipient's quiet hours end, if ``now`` (aware) falls in them; else None.
+
+    Quiet hours may span midnight (22:00–07:00). They hold e-mail and webhooks only.
+    """
+    if quiet_start is None or quiet_end is None:
+        return None
+    zone = ZoneInfo(time_zone or "Asia/Shanghai")
+    local = now.astimezone(zone)
+    start, end = _as_time(quiet_start), _as_time(quiet_end)
+    clock = local.time().replace(tzinfo=None)
+    if start < end:
+        inside = start <= clock < end
+        end_day = local.date()
+    else:
+        inside = clock >= start or clock < end
+        end_day = local.date() + timedelta(days=1) if clock >= start else local.date()
+    if not inside:
+        return None
+    return datetime.combine(end_day, end, tzinfo=zone).astimezone(timezone.utc)
+
+
+def _as_time(value):
+    return value if isinstance(value, time) else time.fromisoformat(str(value))
+
+
+def retry_delay(attempts, base, cap, jitter):
+    """Seconds before the next try after ``attempts`` failed ones: exponential, capped, with
+    jitter (``jitter`` in [0, 1) is drawn by the caller), so that failed deliveries do not
+    come back in step."""
+    exponential = min(cap, base * math.pow(2, max(attempts - 1, 0)))
+    return exponential / 2 + exponential / 2 * jitter
+
+
+def gives_up(created_at, now, attempts, max_age_seconds, max_attempts):
+    """Whether a delivery that failed again is given up: too old, or too many attempts."""
+    return attempts >= max_attempts or (now - created_at).total_seconds() >= max_age_seconds
+
+
+def webhook_paused_notice(subscription, failures):
+    """The owner of a webhook hears that it was paused after repeated failure."""
+    return notice(USER, subscription["owner_subject"], "webhook_paused", "Webhook 订阅已暂停",
+                  f"订阅 {subscription['id']}（{subscription['url']}）连续{failures}次投递失败，已暂停。"
+                  "修复接收端后，发送测试请求（ping）成功即恢复；暂停期间的通知在恢复后补发。",
+                  ("webhook", subscription["id"]))

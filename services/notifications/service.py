@@ -1,20 +1,82 @@
-"""The notifications service: inboxes and the notices that fill them."""
+"""The notifications service: inboxes, the policy push and deliveries over channels.
+
+It turns what happens on the network into notices for those concerned: every
+enterprise a published policy reaches (政策直享), the parties of each request
+step (诉求直办), providers on their admission, evaluation and exit. Every notice
+lands in an inbox; webhooks and e-mail carry it further as each recipient chose.
+"""
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+import eventlet
 import structlog
+from marshmallow import ValidationError
+from nameko.dependency_providers import Config
+from nameko.rpc import RpcProxy
 
 from chassis.db import Database
-from chassis.events import handles
+from chassis.errors import Conflict, NotFound, ValidationFailed
+from chassis.events import PermanentFailure, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.rpc import rpc
-
-from services.notifications import domain, schemas, store
+from chassis.timers import every
+from services.agencies.schemas import AgencyAnnounced, PolicyClosed, PolicyPublished, ProviderAdmitted, \
+    ProviderEvaluated, ProviderExited
+from services.enterprises.schemas import EnterpriseRegistered
+from services.notifications import announcements, dispatch, domain, push, schemas, store, webhooks
+from services.notifications.dispatch import DeliveryDispatcher
+from services.notifications.figures import NOTICES_WRITTEN
+from services.requests.schemas import DeadlineMissed, RequestTransitioned
 
 log = structlog.get_logger(__name__)
 
+REQUEST_EVENTS = ("request.submitted", "request.assigned", "request.accepted", "request.resolved",
+                  "request.transferred", "request.returned", "request.escalated", "request.reopened",
+                  "request.revisited", "request.closed", "request.withdrawn", "request.deadline_missed")
+ENTERPRISE_CHANGES = ("enterprise.registered", "enterprise.updated", "enterprise.tier_changed",
+                      "enterprise.size_class_changed")
+PROVIDER_EVENTS = {"provider.admitted": ProviderAdmitted, "provider.evaluated": ProviderEvaluated,
+                   "provider.exited": ProviderExited}
+
+
+def payload_of(event, schema):
+    """The event's payload checked against its contract; a payload that never can be
+    handled is parked at once."""
+    try:
+        schema().load(event["payload"], unknown="include")
+    except ValidationError as exc:
+        raise PermanentFailure(f"{event['type']} payload unusable: {exc.messages}") from None
+    return event["payload"]
+
+
+def load(schema, data, what):
+    try:
+        return schema().load(data or {})
+    except ValidationError as exc:
+        raise ValidationFailed(f"the {what} is invalid", exc.messages) from None
+
+
+def recipients_of(recipients):
+    """The caller's recipient identities as the gateway passes them, checked."""
+    try:
+        return [schemas.recipient(kind, recipient_id) for kind, recipient_id in recipients]
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(f"recipients are invalid: {exc}", {"recipients": [str(exc)]}) from None
+
+
+class Session:
+    """The ports the use cases take: transactions on the worker's connection, and the
+    dispatcher to wake when deliveries were queued."""
+
+    def __init__(self, db, dispatcher):
+        self.transaction = db.transaction
+        self.deliveries_waiting = dispatcher.wake
+
 
 class NotificationsService:
-    """Turns what happens on the network into notices for the enterprises concerned."""
+    """Owns inboxes, deliveries, subscriptions and preferences, and the policy push."""
 
     name = "notifications"
 
@@ -22,20 +84,298 @@ class NotificationsService:
     instrumentation = Instrumentation()
     db = Database()
     inbox = Inbox()
+    config = Config()
+    deliveries = DeliveryDispatcher()
+    enterprises = RpcProxy("enterprises")
+
+    def _session(self):
+        return Session(self.db, self.deliveries)
+
+    def _write(self, tx, written):
+        if written["deliveries"]:
+            tx.after_commit(self.deliveries.wake)
+
+    # -- enterprises ------------------------------------------------------------------------
 
     @handles("enterprise.registered")
     def welcome_enterprise(self, event):
         """A newly registered SME finds a welcome notice in its inbox."""
+        payload = payload_of(event, EnterpriseRegistered)
         with self.db.transaction() as tx:
             if not self.inbox.first_delivery(tx, event):
                 log.info("event_already_handled", event_id=event["event_id"])
                 return
-            store.add_notice(tx, domain.welcome_notice(event["payload"]), event["event_id"])
-        log.info("welcome_notice_written", uscc=event["payload"]["uscc"], event_id=event["event_id"])
+            self._write(tx, store.add_notices(tx, [domain.welcome_notice(payload)], store.event_source_key(event)))
+        NOTICES_WRITTEN.labels("welcome").inc()
+        log.info("welcome_notice_written", uscc=payload["uscc"], event_id=event["event_id"])
+
+    @handles(*ENTERPRISE_CHANGES)
+    def match_enterprise(self, event):
+        """An enterprise registered or changed: it hears of the policies in force it now meets
+        and was not told of before."""
+        payload = event["payload"]
+        if not payload.get("uscc") or not payload.get("region_code"):
+            raise PermanentFailure(f"{event['type']} payload lacks uscc or region_code")
+        written = push.match_enterprise(self._session(), self._matches, payload, event,
+                                        self.inbox.first_delivery, date.today())
+        if written:
+            log.info("policy_matches_notified", uscc=payload["uscc"], notices=written)
+
+    def _matches(self, uscc, criteria_by_id):
+        with eventlet.Timeout(float(self.config.get("ENTERPRISES_TIMEOUT", 60))):
+            return self.enterprises.matches(uscc, criteria_by_id)
+
+    # -- policies --------------------------------------------------------------------------------
+
+    @handles("policy.published")
+    def push_policy(self, event):
+        """政策直享: every enterprise meeting a published policy gets a notice saying why.
+
+        A redelivered event resumes the push where it stopped; notices are keyed
+        by (policy, enterprise), so nothing is written twice.
+        """
+        payload = payload_of(event, PolicyPublished)
+        with self.db.transaction() as tx:
+            if self.inbox.first_delivery(tx, event):
+                push.record_publication(tx, payload, push.published_at(event))
+        push.push_policy(self._session(), self._fetch_page, payload["policy_id"],
+                         int(self.config.get("PUSH_PAGE_SIZE", 10_000)))
+
+    def _fetch_page(self, criteria, after, limit):
+        with eventlet.Timeout(float(self.config.get("ENTERPRISES_TIMEOUT", 60))):
+            return self.enterprises.matching_usccs(criteria, after_uscc=after, limit=limit)
+
+    @handles("policy.withdrawn", "policy.expired")
+    def stop_policy(self, event):
+        """A withdrawn or expired policy is pushed no further; unread notices say it no longer applies."""
+        payload = payload_of(event, PolicyClosed)
+        state = "withdrawn" if event["type"] == "policy.withdrawn" else "expired"
+        with self.db.transaction() as tx:
+            if not self.inbox.first_delivery(tx, event):
+                return
+            marked = push.close_policy(tx, payload, state)
+        log.info("policy_closed", policy_id=payload["policy_id"], state=state, notices_marked=marked)
+
+    # -- agencies, requests, providers --------------------------------------------------------------
+
+    @handles("agency.created", "agency.updated")
+    def record_agency(self, event):
+        """Keep the agency hierarchy (who is whose parent) that escalation notices need."""
+        payload = payload_of(event, AgencyAnnounced)
+        with self.db.transaction() as tx:
+            if self.inbox.first_delivery(tx, event):
+                store.upsert_agency(tx, payload)
+
+    @handles(*REQUEST_EVENTS)
+    def tell_request_parties(self, event):
+        """诉求直办: the enterprise, the holding agency and the parent agency hear of the steps
+        that concern them."""
+        payload_of(event, DeadlineMissed if event["type"] == "request.deadline_missed" else RequestTransitioned)
+        with self.db.transaction() as tx:
+            if not self.inbox.first_delivery(tx, event):
+                return
+            self._write(tx, announcements.request_event(tx, event))
+
+    @handles(*PROVIDER_EVENTS)
+    def tell_provider(self, event):
+        """A service provider hears of its admission, evaluation and exit."""
+        payload_of(event, PROVIDER_EVENTS[event["type"]])
+        with self.db.transaction() as tx:
+            if self.inbox.first_delivery(tx, event):
+                self._write(tx, announcements.provider_event(tx, event))
+
+    @every("REVISIT_SWEEP_INTERVAL", 600)
+    def revisit_reminders_on_timer(self):
+        """Every ``REVISIT_SWEEP_INTERVAL`` seconds, in every replica (each reminder is claimed once)."""
+        self.remind_revisits()
 
     @rpc
-    def inbox_page(self, uscc, limit, offset):
-        """One page of an enterprise's notices, newest first: ``{"items", "total"}``."""
+    def remind_revisits(self):
+        """Remind holding agencies of requests resolved ``REVISIT_AFTER`` seconds ago and not
+        yet revisited (回访); how many reminders were written."""
+        after = float(self.config.get("REVISIT_AFTER", 3 * 86400))
         with self.db.transaction() as tx:
-            rows, total = store.inbox_page(tx, uscc, limit, offset)
-        return {"items": schemas.Notice(many=True).dump(rows), "total": total}
+            written = announcements.remind_revisits(tx, datetime.now(timezone.utc) - timedelta(seconds=after))
+        if written:
+            log.info("revisit_reminders_written", reminders=written)
+        return written
+
+    # -- the inbox ---------------------------------------------------------------------------------------
+
+    @rpc
+    def inbox_page(self, recipients, query):
+        """One page of the caller's notices, newest first (keyset): ``{"items", "page_size", "next_cursor"}``."""
+        query = load(schemas.InboxQuery, query, "inbox query")
+        after = schemas.inbox_position(query["cursor"]) if query.get("cursor") else None
+        with self.db.transaction() as tx:
+            items = store.inbox_page(tx, recipients_of(recipients), query.get("kind"), query.get("unread"),
+                                     after, query["page_size"] + 1)
+        more = len(items) > query["page_size"]
+        items = items[:query["page_size"]]
+        cursor = schemas.encode_cursor(items[-1]["created_at"].isoformat(), items[-1]["id"]) if more else None
+        return {"items": schemas.Notice(many=True).dump(items), "page_size": query["page_size"],
+                "next_cursor": cursor}
+
+    @rpc
+    def unread_count(self, recipients):
+        with self.db.transaction() as tx:
+            by_kind = store.unread_counts(tx, recipients_of(recipients))
+        return {"unread": sum(by_kind.values()), "by_kind": by_kind}
+
+    @rpc
+    def mark_read(self, recipients, notice_id):
+        """Mark one of the caller's notices read; ``NotFound`` for any other (or no such) notice."""
+        try:
+            notice_id = str(uuid.UUID(str(notice_id)))
+        except ValueError:
+            notice_id = None
+        with self.db.transaction() as tx:
+            notice = store.mark_read(tx, recipients_of(recipients), notice_id) if notice_id else None
+        if notice is None:
+            raise NotFound(f"no notice {notice_id}", {"notice_id": str(notice_id)})
+        return schemas.Notice().dump(notice)
+
+    @rpc
+    def mark_all_read(self, recipients, kind=None):
+        kind = load(schemas.KindFilter, {"kind": kind} if kind else {}, "filter").get("kind")
+        with self.db.transaction() as tx:
+            return {"marked": store.mark_all_read(tx, recipients_of(recipients), kind)}
+
+    # -- preferences -------------------------------------------------------------------------------------
+
+    @rpc
+    def get_preferences(self, recipient):
+        recipient = recipients_of([recipient])[0]
+        with self.db.transaction() as tx:
+            channels, setting = store.preferences(tx, recipient)
+        return self._preferences_view(channels, setting)
+
+    @rpc
+    def set_preferences(self, recipient, preferences):
+        """Replace a recipient's preferences; unknown kinds or channels are refused, nothing changes."""
+        recipient = recipients_of([recipient])[0]
+        data = load(schemas.Preferences, preferences, "preferences")
+        channels = {kind: domain.channels_for({kind: chosen}, kind) for kind, chosen in data["channels"].items()}
+        with self.db.transaction() as tx:
+            store.replace_preferences(tx, recipient, channels, data.get("email"), data.get("quiet_hours"))
+            channels, setting = store.preferences(tx, recipient)
+        return self._preferences_view(channels, setting)
+
+    def _preferences_view(self, channels, setting):
+        setting = setting or {}
+        quiet = None
+        if setting.get("quiet_start") is not None:
+            quiet = {"start": setting["quiet_start"].strftime("%H:%M"), "end": setting["quiet_end"].strftime("%H:%M"),
+                     "time_zone": setting["time_zone"]}
+        return {"channels": {kind: domain.channels_for(channels, kind) for kind in schemas.KINDS},
+                "email": setting.get("email"), "quiet_hours": quiet}
+
+    # -- webhooks -----------------------------------------------------------------------------------------
+
+    def _rules(self):
+        return webhooks.DestinationRules.from_config(self.config)
+
+    @rpc
+    def subscribe_webhook(self, recipient, owner_subject, request):
+        """A webhook subscription for a recipient's notices; the answer alone carries the secret.
+
+        The URL is refused (``ValidationFailed``) unless it is https (or http where
+        allowed) and resolves only to addresses deliveries may go to.
+        """
+        recipient = recipients_of([recipient])[0]
+        data = load(schemas.WebhookRequest, request, "webhook subscription")
+        try:
+            webhooks.resolve(data["url"], self._rules())
+        except webhooks.RefusedDestination as exc:
+            raise ValidationFailed(f"the webhook URL is refused: {exc}", {"url": [str(exc)]}) from None
+        secret = webhooks.new_secret()
+        with self.db.transaction() as tx:
+            if store.count_subscriptions(tx, recipient) >= schemas.MAX_SUBSCRIPTIONS:
+                raise Conflict(f"at most {schemas.MAX_SUBSCRIPTIONS} webhook subscriptions per recipient",
+                               {"url": ["delete a subscription first"]})
+            row = store.add_subscription(tx, recipient, str(owner_subject), data["url"], secret, data["description"])
+        log.info("webhook_subscribed", subscription_id=row["id"], recipient_kind=recipient[0])
+        return schemas.WebhookCreated().dump({**row, "secret": secret})
+
+    @rpc
+    def list_webhooks(self, recipient):
+        with self.db.transaction() as tx:
+            rows = store.subscriptions(tx, recipients_of([recipient])[0])
+        return {"items": schemas.WebhookSubscription(many=True).dump(rows)}
+
+    def _subscription(self, tx, recipient, subscription_id, lock=False, with_secret=False):
+        row = None
+        if str(subscription_id).isdigit():
+            row = store.subscription(tx, int(subscription_id), recipients_of([recipient])[0], lock, with_secret)
+        if row is None:
+            raise NotFound(f"no webhook subscription {subscription_id}", {"subscription_id": str(subscription_id)})
+        return row
+
+    @rpc
+    def delete_webhook(self, recipient, subscription_id):
+        """End a subscription; its deliveries not yet made are cancelled (the log stays)."""
+        with self.db.transaction() as tx:
+            row = self._subscription(tx, recipient, subscription_id, lock=True)
+            store.delete_subscription(tx, row["id"])
+        return {"id": row["id"], "state": "deleted"}
+
+    @rpc
+    def ping_webhook(self, recipient, subscription_id):
+        """Send a signed test request now; a paused subscription that answers resumes."""
+        with self.db.transaction() as tx:
+            row = self._subscription(tx, recipient, subscription_id, with_secret=True)
+        settings = self.deliveries.settings
+        message_id = f"ping_{row['id']}_{uuid.uuid4().hex[:12]}"
+        answer = dispatch.send_webhook(settings, row["url"], row["secret"], message_id, dispatch.ping_body(row["id"]))
+        state = row["state"]
+        if answer.delivered and state == "paused":
+            with self.db.transaction() as tx:
+                store.resume_subscription(tx, row["id"])
+                tx.after_commit(self.deliveries.wake)
+            state = "active"
+        return {"delivered": answer.delivered, "status": answer.status, "error": answer.error,
+                "duration_ms": answer.duration_ms, "state": state}
+
+    @rpc
+    def webhook_deliveries(self, recipient, subscription_id, query):
+        """The delivery log of one subscription, newest first, every attempt included."""
+        query = load(schemas.DeliveryQuery, query, "delivery query")
+        after = int(schemas.decode_cursor(query["cursor"], 1)[0]) if query.get("cursor") else None
+        with self.db.transaction() as tx:
+            row = self._subscription(tx, recipient, subscription_id)
+            items = store.deliveries_of(tx, row["id"], after, query["page_size"] + 1)
+        more = len(items) > query["page_size"]
+        items = items[:query["page_size"]]
+        return {"items": schemas.Delivery(many=True).dump(items), "page_size": query["page_size"],
+                "next_cursor": schemas.encode_cursor(items[-1]["id"]) if more else None}
+
+    # -- push results -------------------------------------------------------------------------------------
+
+    @rpc
+    def policy_matches(self, policy_id, within, query):
+        """Who a policy was pushed to within ``within`` (a region prefix; None: everywhere)."""
+        query = load(schemas.MatchQuery, query, "matches query")
+        after = schemas.decode_cursor(query["cursor"], 1)[0] if query.get("cursor") else None
+        with self.db.transaction() as tx:
+            items = store.policy_matches(tx, int(policy_id), within, after, query["page_size"] + 1)
+            reach = store.policy_reach(tx, int(policy_id), within)
+            progress = store.push_state(tx, int(policy_id)) or {}
+        more = len(items) > query["page_size"]
+        items = items[:query["page_size"]]
+        return schemas.PolicyMatches().dump({
+            "policy_id": int(policy_id), "within": within, "count": reach["notified"], "push": progress,
+            "items": items, "page_size": query["page_size"],
+            "next_cursor": schemas.encode_cursor(items[-1]["uscc"]) if more else None})
+
+    @rpc
+    def policy_reach(self, policy_id, within):
+        """应知尽知: of the enterprises within ``within`` a policy was pushed to, how many read it
+        and how many then raised a request about it."""
+        with self.db.transaction() as tx:
+            return schemas.PushReach().dump(store.policy_reach(tx, int(policy_id), within))
+
+    @rpc
+    def delivery_backlog(self):
+        """Deliveries waiting, being sent and held (operators)."""
+        with self.db.transaction() as tx:
+            return store.delivery_backlog(tx)

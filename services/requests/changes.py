@@ -121,6 +121,7 @@ def transition_event(after, entry):
         "reason": entry["reason"],
         "actor_role": entry["actor_role"],
         "at": entry["at"].isoformat(),
+        "policy_id": after.get("policy_id"),
     }
 
 

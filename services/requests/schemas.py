@@ -117,6 +117,8 @@ class RequestSubmission(Schema):
     park = fields.String(allow_none=True, validate=validate.Length(max=100),
                          metadata={"description": "Industrial park or cluster, for routing to its station"})
     arrears = fields.Nested(ArrearsClaim, allow_none=True)
+    policy_id = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1), metadata={
+        "description": "The published policy the request is about (e.g. after its push notice), if any"})
 
     @validates_schema
     def _area(self, data, **kwargs):
@@ -221,6 +223,7 @@ class ServiceRequest(ServiceRequestSummary):
     park = fields.String(allow_none=True)
     agency_level = fields.String(allow_none=True)
     provider_id = fields.Integer(allow_none=True)
+    policy_id = fields.Integer(allow_none=True, metadata={"description": "The policy the request is about"})
     reopen_count = fields.Integer()
     escalation_count = fields.Integer()
     archived = fields.Boolean(metadata={"description": "Closed and read-only (归档)"})
@@ -374,6 +377,7 @@ class RequestTransitioned(Schema):
     reason = fields.String(allow_none=True)
     actor_role = fields.String(required=True)
     at = fields.DateTime(required=True)
+    policy_id = fields.Integer(allow_none=True, metadata={"description": "The policy the request is about"})
 
 
 class DeadlineMissed(Schema):

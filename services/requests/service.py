@@ -177,6 +177,7 @@ class RequestsService:
                 "service_area": service_area, "title": data["title"],
                 "description": data["description"], "region_code": data["region_code"],
                 "park": data.get("park"), "arrears": self._arrears_claim(data.get("arrears")),
+                "policy_id": data.get("policy_id"),
                 "state": lifecycle.SUBMITTED, "submitted_at": now, "updated_at": now})
             self._record(tx, row, changes.history_entry(
                 row, lifecycle.Step("submit", None, lifecycle.SUBMITTED), actor, now))

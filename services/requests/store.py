@@ -12,7 +12,7 @@ REQUEST_COLUMNS = (
     "resolve_days", "accept_from", "resolve_from", "accept_by", "resolve_by",
     "deadline_provisional", "provider_id", "reopen_count", "escalation_count",
     "last_rating_solved", "arrears", "submitted_at", "accepted_at", "resolved_at", "closed_at",
-    "updated_at")
+    "updated_at", "policy_id")
 HISTORY_COLUMNS = ("request_id", "at", "action", "from_state", "to_state", "actor", "actor_role",
                    "reason", "from_agency_id", "to_agency_id", "to_agency_region")
 

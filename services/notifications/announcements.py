@@ -1,0 +1,58 @@
+"""Notices from what happens to requests and providers, and revisit reminders.
+
+Each use case takes the transaction it writes in; the service wraps it in the
+inbox check of the event it handles, so a redelivered event writes nothing twice
+(and the notice's own source key stops a second copy even without it).
+"""
+from datetime import datetime
+
+from services.notifications import domain, store
+from services.notifications.figures import NOTICES_WRITTEN
+
+# A request transition that ends the wait for a revisit (回访) of its last resolution.
+SETTLES_REVISIT = ("revisit", "reopen", "close", "withdraw")
+
+
+def _write(tx, notices, source_key):
+    written = store.add_notices(tx, notices, source_key)
+    for kind, count in written["kinds"].items():
+        NOTICES_WRITTEN.labels(kind).inc(count)
+    return written
+
+
+def request_event(tx, event):
+    """``request.*``: tell the enterprise, the holding agency and the parent agency what they
+    need to know; keep the revisit watch; note requests raised about a policy."""
+    payload, event_type = event["payload"], event["type"]
+    source_key = store.event_source_key(event)
+    if event_type == "request.deadline_missed":
+        notice = domain.deadline_missed_notice(payload, store.agencies(tx, [payload["agency_id"]]))
+        if notice is None:
+            return {"notices": 0, "deliveries": 0, "kinds": {}}
+        return _write(tx, [notice], source_key)
+    action = payload.get("action")
+    at = datetime.fromisoformat(str(payload["at"]))
+    if event_type == "request.submitted" and payload.get("policy_id"):
+        store.note_policy_request(tx, payload["policy_id"], payload["uscc"], at)
+    if action == "resolve":
+        store.watch_resolution(tx, payload["request_id"], payload.get("agency_id"), payload["uscc"], at)
+    elif action in SETTLES_REVISIT:
+        store.settle_resolution(tx, payload["request_id"], at)
+    notices = domain.request_notices(payload, store.agencies(tx, [payload.get("agency_id")]))
+    return _write(tx, notices, source_key)
+
+
+def provider_event(tx, event):
+    """``provider.admitted`` / ``evaluated`` / ``exited``: the provider hears of it."""
+    return _write(tx, [domain.provider_notice(event["type"], event["payload"])], store.event_source_key(event))
+
+
+def remind_revisits(tx, resolved_before):
+    """Remind holding agencies of resolutions older than ``resolved_before`` not yet revisited.
+    Returns how many reminders were written."""
+    written = 0
+    for watch in store.claim_revisits_due(tx, resolved_before):
+        result = _write(tx, [domain.revisit_notice(watch)],
+                        f"revisit:{watch['request_id']}:{watch['resolved_at'].isoformat()}")
+        written += result["notices"]
+    return written

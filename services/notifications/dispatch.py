@@ -1,0 +1,219 @@
+"""The delivery dispatcher: sends queued deliveries over webhooks and e-mail.
+
+A greenthread in every replica takes due deliveries off the ``delivery`` table
+(the queue) and sends each in a bounded pool. Per endpoint (one webhook
+subscription, or the mail server) at most ``WEBHOOK_CONCURRENCY`` /
+``EMAIL_CONCURRENCY`` deliveries are in flight across all replicas, and every
+send has a hard time limit, so a subscriber that answers 500 or hangs holds a
+few slots of its own and never the others'. A failed delivery comes back after
+an exponential backoff with jitter, until it is given up (too many attempts or
+too old); every attempt is logged. A subscriber that fails
+``WEBHOOK_PAUSE_AFTER`` times in a row is paused, its deliveries are held and
+its owner is told in the inbox. Quiet hours put a delivery back, untried, until
+they end.
+"""
+import json
+import random
+from datetime import datetime, timezone
+
+import eventlet
+import structlog
+from eventlet.event import Event
+from eventlet.greenpool import GreenPool
+from nameko.extensions import DependencyProvider
+
+from chassis.db import SchemaPool, transaction
+from services.notifications import domain, mail, store, webhooks
+from services.notifications.figures import DELIVERIES, SUBSCRIPTIONS_PAUSED
+from services.notifications.schemas import WEBHOOK
+
+log = structlog.get_logger(__name__)
+
+
+class Settings:
+    """The dispatcher's knobs, from the service config."""
+
+    def __init__(self, config):
+        number = lambda key, default: float(config.get(key, default))  # noqa: E731
+        self.enabled = str(config.get("DELIVERY_DISPATCH", "on")).lower() not in ("off", "false", "0")
+        self.workers = int(number("DELIVERY_WORKERS", 20))
+        self.poll_interval = number("DELIVERY_POLL_INTERVAL", 0.5)
+        self.webhook_concurrency = int(number("WEBHOOK_CONCURRENCY", 2))
+        self.email_concurrency = int(number("EMAIL_CONCURRENCY", 4))
+        self.connect_timeout = number("WEBHOOK_CONNECT_TIMEOUT", 3)
+        self.read_timeout = number("WEBHOOK_TIMEOUT", 10)
+        self.pause_after = int(number("WEBHOOK_PAUSE_AFTER", 5))
+        self.max_attempts = int(number("DELIVERY_MAX_ATTEMPTS", 12))
+        self.give_up_after = number("DELIVERY_GIVE_UP_AFTER", 86400)
+        self.retry_base = number("DELIVERY_RETRY_BASE", 10)
+        self.retry_cap = number("DELIVERY_RETRY_CAP", 3600)
+        self.ca_file = config.get("WEBHOOK_CA_FILE") or None
+        self.rules = webhooks.DestinationRules.from_config(config)
+        self.mail_server = mail.MailServer.from_config(config)
+
+    @property
+    def lease_seconds(self):
+        return self.connect_timeout + self.read_timeout + 30
+
+
+def webhook_body(notice, delivery_id):
+    """What a webhook receives: the Standard Webhooks payload shape (type, timestamp, data)."""
+    data = {key: (str(value) if key == "id" else value) for key, value in notice.items()
+            if key not in ("recipient_kind", "recipient_id")}
+    data["recipient"] = {"kind": notice["recipient_kind"], "id": notice["recipient_id"]}
+    return json.dumps({"type": "notice.created", "timestamp": datetime.now(timezone.utc).isoformat(),
+                       "data": data}, ensure_ascii=False, default=str).encode()
+
+
+def ping_body(subscription_id):
+    return json.dumps({"type": "webhook.ping", "timestamp": datetime.now(timezone.utc).isoformat(),
+                       "data": {"subscription_id": subscription_id}}).encode()
+
+
+def send_webhook(settings, url, secret, message_id, body):
+    """Check the destination again (after DNS resolution) and POST, signed: an ``Answer``."""
+    try:
+        destination = webhooks.resolve(url, settings.rules)
+    except webhooks.RefusedDestination as exc:
+        return webhooks.Answer(False, None, f"refused: {exc}", 0)
+    headers = webhooks.signed_headers(secret, message_id, body)
+    limit = settings.connect_timeout + settings.read_timeout + 5
+    with eventlet.Timeout(limit, False):
+        return webhooks.post(destination, body, headers, settings.connect_timeout, settings.read_timeout,
+                             settings.ca_file)
+    return webhooks.Answer(False, None, f"no answer within {limit:g}s", int(limit * 1000))
+
+
+class DeliveryDispatcher(DependencyProvider):
+    """``self.deliveries`` on the service: ``wake()`` after committing new deliveries."""
+
+    schema_pool = SchemaPool()
+
+    def setup(self):
+        self.settings = Settings(self.container.config)
+        self._wakeup = Event()
+        self._running = False
+        self._thread = None
+        self._pool = None
+
+    def start(self):
+        if self.settings.enabled:
+            self._running = True
+            self._pool = GreenPool(self.settings.workers)
+            self._thread = self.container.spawn_managed_thread(self._run, identifier="delivery_dispatcher")
+
+    def stop(self):
+        self._running = False
+        self.wake()
+        if self._thread is not None:
+            self._thread.wait()
+        if self._pool is not None:
+            self._pool.waitall()
+
+    def kill(self):
+        self._running = False
+        if self._thread is not None:
+            self._thread.kill()
+
+    def wake(self):
+        if not self._wakeup.ready():
+            self._wakeup.send(True)
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def _run(self):
+        while self._running:
+            taken = 0
+            try:
+                free = self._pool.free()
+                if free:
+                    for delivery in self._claim(free):
+                        taken += 1
+                        self._pool.spawn_n(self._deliver, delivery)
+            except Exception:
+                log.exception("delivery_claim_failed")
+                eventlet.sleep(1)
+                continue
+            if taken:
+                eventlet.sleep(0)
+                continue
+            with eventlet.Timeout(self.settings.poll_interval, False):
+                self._wakeup.wait()
+            self._wakeup = Event()
+
+    def _claim(self, free):
+        settings = self.settings
+        now = datetime.now(timezone.utc)
+        with self.schema_pool.pool.connection() as conn, transaction(conn) as tx:
+            claimed = store.claim_deliveries(tx, free, settings.webhook_concurrency, settings.email_concurrency,
+                                             settings.lease_seconds)
+            quiet = {row["id"]: until for row in claimed
+                     if (until := domain.quiet_until(now, row["quiet_start"], row["quiet_end"], row["time_zone"]))}
+            store.defer_deliveries(tx, quiet)
+        return [row for row in claimed if row["id"] not in quiet]
+
+    # -- one delivery -----------------------------------------------------------------------------
+
+    def _deliver(self, delivery):
+        try:
+            with self.schema_pool.pool.connection() as conn:
+                with transaction(conn) as tx:
+                    notice = store.delivery_content(tx, delivery["notice_id"])
+                    subscription = (store.subscription(tx, delivery["subscription_id"], with_secret=True)
+                                    if delivery["subscription_id"] else None)
+                if delivery["channel"] == WEBHOOK:
+                    answer = self._send_webhook(delivery, notice, subscription)
+                else:
+                    answer = self._send_mail(delivery, notice)
+                with transaction(conn) as tx:
+                    self._settle(tx, delivery, subscription, answer)
+        except Exception:
+            log.exception("delivery_failed_unexpectedly", delivery_id=delivery["id"])
+
+    def _send_webhook(self, delivery, notice, subscription):
+        if subscription is None or subscription["state"] != "active":
+            return webhooks.Answer(False, None, "the subscription is no longer active", 0)
+        return send_webhook(self.settings, subscription["url"], subscription["secret"],
+                            f"dlv_{delivery['id']}", webhook_body(notice, delivery["id"]))
+
+    def _send_mail(self, delivery, notice):
+        server = self.settings.mail_server
+        delivered, error, duration = mail.send(server, mail.message_for(server, delivery["address"], notice,
+                                                                        delivery["id"]))
+        return webhooks.Answer(delivered, None, error, duration)
+
+    def _settle(self, tx, delivery, subscription, answer):
+        settings, now = self.settings, datetime.now(timezone.utc)
+        channel = delivery["channel"]
+        if answer.delivered:
+            store.record_attempt(tx, delivery, "delivered", answer.status, None, answer.duration_ms)
+            if subscription is not None:
+                store.subscriber_answered(tx, subscription["id"])
+            DELIVERIES.labels(channel, "delivered").inc()
+            return
+        attempts = delivery["attempts"] + 1
+        if domain.gives_up(delivery["created_at"], now, attempts, settings.give_up_after, settings.max_attempts):
+            store.record_attempt(tx, delivery, "given_up", answer.status, answer.error, answer.duration_ms)
+            DELIVERIES.labels(channel, "given_up").inc()
+            log.warning("delivery_given_up", delivery_id=delivery["id"], channel=channel, attempts=attempts,
+                        error=answer.error)
+        else:
+            delay = domain.retry_delay(attempts, settings.retry_base, settings.retry_cap, random.random())
+            next_try = datetime.fromtimestamp(now.timestamp() + delay, timezone.utc)
+            outcome = "refused" if (answer.error or "").startswith("refused:") else "failed"
+            store.record_attempt(tx, delivery, outcome, answer.status, answer.error, answer.duration_ms, next_try)
+            DELIVERIES.labels(channel, outcome).inc()
+        if subscription is not None:
+            paused = store.subscriber_failed(tx, subscription["id"], settings.pause_after, answer.error or "failed")
+            if paused is not None:
+                self._tell_owner(tx, paused)
+
+    def _tell_owner(self, tx, subscription):
+        notice = domain.webhook_paused_notice(subscription, subscription["consecutive_failures"])
+        store.add_notices(tx, [notice], f"webhook-paused:{subscription['id']}:{subscription['paused_at'].isoformat()}")
+        SUBSCRIPTIONS_PAUSED.inc()
+        log.warning("webhook_paused", subscription_id=subscription["id"], url=subscription["url"],
+                    failures=subscription["consecutive_failures"])

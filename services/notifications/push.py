@@ -1,0 +1,114 @@
+"""The policy push (政策直享): one published policy becomes a notice for every enterprise
+that meets it.
+
+The enterprises service judges the criteria (its ``Criteria`` contract, set-based
+SQL) and hands over the matching enterprises a page at a time in USCC order;
+each page becomes notices and their deliveries in one set-based statement and
+one transaction, which also moves the push's keyset position. The next page is
+fetched while the current one is written. A redelivered event resumes from the
+stored position; a withdrawal or expiry stops the push at the next page.
+
+Use cases here take their ports as arguments (``session``: ``transaction()``;
+``fetch_page(criteria, after, limit)``; ``today``), so they run with fakes too.
+"""
+import time
+from datetime import datetime
+
+import eventlet
+import structlog
+
+from services.notifications import domain, store
+from services.notifications.figures import NOTICES_WRITTEN, PUSH_DURATION
+
+log = structlog.get_logger(__name__)
+
+
+class PushMovedOn(Exception):
+    """Another replica advanced the push, or it was stopped, while this page was written."""
+
+
+def record_publication(tx, payload, published_at):
+    """Record a published policy and open its push: ``(policy state, push row)``. A policy
+    withdrawn or expired before its publication was handled pushes nothing."""
+    state = store.upsert_published_policy(tx, payload, domain.policy_message(payload), published_at)
+    if state != "published":
+        return state, None
+    return state, store.start_push(tx, payload["policy_id"])
+
+
+def push_policy(session, fetch_page, policy_id, page_size):
+    """Push (or resume pushing) a policy: ``{"pages", "notified", "state"}`` of this run."""
+    started = time.monotonic()
+    with session.transaction() as tx:
+        policy = store.policy(tx, policy_id)
+        push = store.push_state(tx, policy_id)
+    if policy is None or push is None or push["state"] != "pushing" or policy["state"] != "published":
+        return {"pages": 0, "notified": 0, "state": push["state"] if push else None}
+    criteria, title = policy["criteria"], domain.policy_title(policy)
+    after, pages, notified = push["after_uscc"], 0, 0
+    pending = eventlet.spawn(fetch_page, criteria, after, page_size)
+    try:
+        while True:
+            page = pending.wait()
+            next_after = page["next_after"]
+            pending = eventlet.spawn(fetch_page, criteria, next_after, page_size) if next_after else None
+            try:
+                with session.transaction() as tx:
+                    written = store.add_policy_notices(tx, policy_id, title, page["usccs"], page["region_codes"])
+                    if not store.advance_push(tx, policy_id, after, next_after, len(page["usccs"]),
+                                              written["notices"]):
+                        raise PushMovedOn()
+                    if next_after is None:
+                        store.finish_push(tx, policy_id)
+                    if written["deliveries"]:
+                        tx.after_commit(session.deliveries_waiting)
+            except PushMovedOn:
+                log.info("policy_push_moved_on", policy_id=policy_id, after=after)
+                return {"pages": pages, "notified": notified, "state": "moved_on"}
+            pages, notified, after = pages + 1, notified + written["notices"], next_after
+            NOTICES_WRITTEN.labels("policy_match").inc(written["notices"])
+            if after is None:
+                break
+    finally:
+        if pending is not None:
+            pending.kill()
+    PUSH_DURATION.observe(time.monotonic() - started)
+    log.info("policy_pushed", policy_id=policy_id, pages=pages, notified=notified,
+             seconds=round(time.monotonic() - started, 3))
+    return {"pages": pages, "notified": notified, "state": "done"}
+
+
+def close_policy(tx, payload, state):
+    """``policy.withdrawn`` / ``policy.expired``: stop pushing, say so on unread notices."""
+    reason = payload.get("reason")
+    return store.close_policy(tx, payload, state, reason, domain.no_longer_applies(state, reason))
+
+
+def match_enterprise(session, matches, payload, event, first_delivery, today):
+    """One enterprise registered or changed: notify it of policies in force it newly meets.
+
+    ``matches(uscc, {policy id: criteria})`` is the enterprises service's judgement;
+    a policy it was already told of (same source key) is not told again.
+    """
+    uscc, region_code = payload["uscc"], payload["region_code"]
+    with session.transaction() as tx:
+        in_force = store.policies_in_force(tx, today)
+    candidates = domain.candidate_policies(in_force, region_code)
+    met = set(matches(uscc, candidates)) if candidates else set()
+    titles = {str(policy["id"]): domain.policy_title(policy) for policy in in_force}
+    written = 0
+    with session.transaction() as tx:
+        if not first_delivery(tx, event):
+            return 0
+        for policy_id in sorted(met, key=int):
+            result = store.add_policy_notices(tx, int(policy_id), titles[policy_id], [uscc], [region_code])
+            written += result["notices"]
+            if result["deliveries"]:
+                tx.after_commit(session.deliveries_waiting)
+    if written:
+        NOTICES_WRITTEN.labels("policy_match").inc(written)
+    return written
+
+
+def published_at(event):
+    return datetime.fromisoformat(event["occurred_at"])
