@@ -72,3 +72,47 @@ def known_to_activities(table, key_column, key, timeout=90.0):
     """Wait until the activities service's read model holds the row (fed by the owner's event; behind
     the national skeleton's 3,212 ``agency.created`` it may take its time)."""
     return wait_for(lambda: sql("activities", f"SELECT 1 FROM {table} WHERE {key_column} = %s", (key,)), timeout)
+
+
+def free_port():
+    """A TCP port nothing listens on now (for a server a test starts)."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) in its own process, keeping each message in a Maildir
+    (``maildir``: a folder that does not exist yet)."""
+
+    def __init__(self, maildir):
+        import subprocess
+        import sys
+        self.maildir, self.port = str(maildir), free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
+             "-c", "aiosmtpd.handlers.Mailbox", self.maildir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import socket
+        if not wait_for(lambda: _answers(socket, self.port), timeout=15):
+            self.stop()
+            raise RuntimeError("the test SMTP server did not start")
+
+    def messages(self):
+        import mailbox
+        if not os.path.isdir(os.path.join(self.maildir, "cur")):
+            return []  # made with the first message
+        return [message for _, message in sorted(mailbox.Maildir(self.maildir, create=False).items())]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def _answers(socket, port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False

@@ -7,6 +7,7 @@ delivery per (notice, channel, endpoint) that the recipients' preferences and
 webhook subscriptions call for.
 """
 import json
+from datetime import datetime
 
 from services.notifications.schemas import EMAIL, WEBHOOK
 
@@ -424,6 +425,9 @@ def deliveries_of(tx, subscription_id, after, limit):
         "    ORDER BY a.attempt) FROM delivery_attempt a WHERE a.delivery_id = d.id), '[]') AS attempt_log "
         f"FROM delivery d JOIN notice n ON n.id = d.notice_id WHERE {where} ORDER BY d.id DESC LIMIT %s",
         params + [limit])
+    for row in rows:
+        for attempt in row["attempt_log"]:
+            attempt["at"] = datetime.fromisoformat(attempt["at"])
     return rows
 
 

@@ -25,7 +25,7 @@ def connect(schema):
 
 
 def notices_for(uscc):
-    return sql("notifications", "SELECT count(*) FROM notice WHERE recipient_uscc = %s", (uscc,))[0][0]
+    return sql("notifications", "SELECT count(*) FROM notice WHERE recipient_id = %s", (uscc,))[0][0]
 
 
 def wait_for_notices(uscc, expected, timeout=10):
