@@ -225,7 +225,7 @@ def agencies(tx, ids):
 def watch_resolution(tx, request_id, agency_id, uscc, resolved_at):
     tx.execute(
         "INSERT INTO revisit_watch (request_id, agency_id, uscc, resolved_at) VALUES (%s, %s, %s, %s) "
-        "ON CONFLICT (request_id) DO UPDATE SET agency_id = EXCLUDED.agency_id, "
+        "ON CONFLICT (request_id) DO UPDATE SET agency_id = EXCLUDED.agency_id, uscc = EXCLUDED.uscc, "
         "  resolved_at = greatest(revisit_watch.resolved_at, EXCLUDED.resolved_at), "
         "  reminded_for = CASE WHEN EXCLUDED.resolved_at > revisit_watch.resolved_at THEN NULL "
         "    ELSE revisit_watch.reminded_for END",
