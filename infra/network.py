@@ -281,6 +281,22 @@ class Network:
         self.children.clear()
 
 
+MAIL_DIR = os.path.join(ROOT, ".run", "mail")
+# What ``make run`` lets people try locally: webhooks to their own machine over plain http.
+LOCAL_WEBHOOKS = {"ONENET_WEBHOOK_ALLOW_HTTP": "on", "ONENET_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8, ::1/128"}
+
+
+def start_mail_sink(env):
+    """A local SMTP server (aiosmtpd) that keeps every e-mail the network sends in a Maildir."""
+    port = env.setdefault("ONENET_SMTP_PORT", "8025")
+    os.makedirs(os.path.dirname(MAIL_DIR), exist_ok=True)
+    child = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                              "-c", "aiosmtpd.handlers.Mailbox", MAIL_DIR], cwd=ROOT)
+    print(f"e-mail: sent over SMTP to 127.0.0.1:{port}, a local server that keeps each message "
+          f"as a file in {os.path.relpath(MAIL_DIR, ROOT)}/new (Maildir)")
+    return child
+
+
 def run():
     # The processes' own database and broker passwords: made afresh for this run, not shown.
     make_account_passwords(os.environ)
@@ -289,6 +305,10 @@ def run():
         print(f"ONENET_JWT_SECRET was not set; this run signs tokens with:\n"
               f"    export ONENET_JWT_SECRET={os.environ['ONENET_JWT_SECRET']}\n")
     prepare()
+    for name, value in LOCAL_WEBHOOKS.items():
+        os.environ.setdefault(name, value)
+    print("webhooks: plain http and loopback addresses (127.0.0.0/8, ::1) are allowed in this local run")
+    mail_sink = start_mail_sink(os.environ) if "ONENET_SMTP_HOST" not in os.environ else None
     network = Network()
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
@@ -305,6 +325,9 @@ def run():
     finally:
         print("stopping every process ...", flush=True)
         network.stop_all()
+        if mail_sink is not None:
+            mail_sink.terminate()
+            mail_sink.wait(timeout=10)
 
 
 def main(argv=None):
