@@ -42,7 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import psycopg2  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
-from bench_enterprises import load_enterprises  # noqa: E402
+from bench_enterprises import admin, load_enterprises, rabbitmqctl  # noqa: E402
 from gateway import auth  # noqa: E402
 
 NAME = "onenet_bench_push"
@@ -62,18 +62,6 @@ ENV = {
 CRITERIA = {"industry_codes": ["C39", "M73"]}
 BARE_PREDICATE = "(e.industry_code LIKE 'C39%%' OR e.industry_code LIKE 'M73%%')"
 TITLE = "全国电子信息制造与研发服务中小企业专项支持"
-
-
-def admin(statement):
-    conn = psycopg2.connect(f"{SERVER}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(statement)
-    conn.close()
-
-
-def rabbitmqctl(*args, check=True):
-    subprocess.run(["rabbitmqctl", "-q", *args], check=check, capture_output=True)
 
 
 def set_up():

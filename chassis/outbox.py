@@ -14,11 +14,10 @@ import json
 import eventlet
 import psycopg2.extras
 import structlog
-from eventlet.event import Event
 from kombu import Connection
-from nameko.extensions import DependencyProvider
 
 from chassis import envelope
+from chassis.background import WokenLoop
 from chassis.confirms import ConfirmingPublisher
 from chassis.db import SchemaPool, transaction
 from chassis.events import EVENTS_EXCHANGE
@@ -121,50 +120,33 @@ class OutboxWriter:
         return [event for event, _ in events]
 
 
-class Outbox(DependencyProvider):
+class Outbox(WokenLoop):
     """``self.outbox`` on a service, and the relay that publishes what it records."""
 
     schema_pool = SchemaPool()
+    loop_name = "outbox_relay"
 
     def setup(self):
+        super().setup()
         config = self.container.config
         self.amqp_uri = config["AMQP_URI"]
         self.poll_interval = float(config.get("OUTBOX_POLL_INTERVAL", 0.2))
         # A replica may run without a relay (others publish its rows); default on.
         self.relay_enabled = str(config.get("OUTBOX_RELAY", "on")).lower() not in ("off", "false", "0")
-        self._wakeup = Event()
-        self._running = False
-        self._thread = None
 
-    def start(self):
-        if self.relay_enabled:
-            self._running = True
-            self._thread = self.container.spawn_managed_thread(self._relay, identifier="outbox_relay")
-
-    def stop(self):
-        self._running = False
-        self.wake()
-        if self._thread is not None:
-            self._thread.wait()
-
-    def kill(self):
-        self._running = False
-        if self._thread is not None:
-            self._thread.kill()
-
-    def wake(self):
-        if not self._wakeup.ready():
-            self._wakeup.send(True)
+    def enabled(self):
+        return self.relay_enabled
 
     def get_dependency(self, worker_ctx):
         return OutboxWriter(self.container.service_name,
                             worker_ctx.data.get(CORRELATION_KEY), self.wake)
 
-    def _relay(self):
+    def run_loop(self):
+        """The relay: publish what is unsent, then wait for a wake-up or the poll interval."""
         service = self.container.service_name
         pool = self.schema_pool.pool
         broker, publisher, ticks = None, None, 0
-        while self._running:
+        while self.running:
             published = 0
             try:
                 if publisher is None:
@@ -189,8 +171,6 @@ class Outbox(DependencyProvider):
                 continue
             if published:
                 continue  # a full batch may mean more is waiting
-            with eventlet.Timeout(self.poll_interval, False):
-                self._wakeup.wait()
-            self._wakeup = Event()
+            self.wait_for_wake(self.poll_interval)
         if broker is not None:
             broker.release()

@@ -18,10 +18,9 @@ from datetime import datetime, timezone
 
 import eventlet
 import structlog
-from eventlet.event import Event
 from eventlet.greenpool import GreenPool
-from nameko.extensions import DependencyProvider
 
+from chassis.background import WokenLoop
 from chassis.db import SchemaPool, transaction
 from services.notifications import domain, mail, store, webhooks
 from services.notifications.figures import DELIVERIES, SUBSCRIPTIONS_PAUSED
@@ -84,48 +83,31 @@ def send_webhook(settings, url, secret, message_id, body):
     return webhooks.Answer(False, None, f"no answer within {limit:g}s", int(limit * 1000))
 
 
-class DeliveryDispatcher(DependencyProvider):
+class DeliveryDispatcher(WokenLoop):
     """``self.deliveries`` on the service: ``wake()`` after committing new deliveries."""
 
     schema_pool = SchemaPool()
+    loop_name = "delivery_dispatcher"
 
     def setup(self):
+        super().setup()
         self.settings = Settings(self.container.config)
-        self._wakeup = Event()
-        self._running = False
-        self._thread = None
-        self._pool = None
+        self._pool = GreenPool(self.settings.workers)
 
-    def start(self):
-        if self.settings.enabled:
-            self._running = True
-            self._pool = GreenPool(self.settings.workers)
-            self._thread = self.container.spawn_managed_thread(self._run, identifier="delivery_dispatcher")
+    def enabled(self):
+        return self.settings.enabled
 
     def stop(self):
-        self._running = False
-        self.wake()
-        if self._thread is not None:
-            self._thread.wait()
-        if self._pool is not None:
-            self._pool.waitall()
-
-    def kill(self):
-        self._running = False
-        if self._thread is not None:
-            self._thread.kill()
-
-    def wake(self):
-        if not self._wakeup.ready():
-            self._wakeup.send(True)
+        super().stop()
+        self._pool.waitall()
 
     def get_dependency(self, worker_ctx):
         return self
 
     # -- the loop ---------------------------------------------------------------------------
 
-    def _run(self):
-        while self._running:
+    def run_loop(self):
+        while self.running:
             taken = 0
             try:
                 free = self._pool.free()
@@ -140,9 +122,7 @@ class DeliveryDispatcher(DependencyProvider):
             if taken:
                 eventlet.sleep(0)
                 continue
-            with eventlet.Timeout(self.settings.poll_interval, False):
-                self._wakeup.wait()
-            self._wakeup = Event()
+            self.wait_for_wake(self.settings.poll_interval)
 
     def _claim(self, free):
         settings = self.settings

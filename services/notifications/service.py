@@ -122,7 +122,7 @@ class NotificationsService:
             log.info("policy_matches_notified", uscc=payload["uscc"], notices=written)
 
     def _matches(self, uscc, criteria_by_id):
-        with eventlet.Timeout(float(self.config.get("ENTERPRISES_TIMEOUT", 60))):
+        with eventlet.Timeout(float(self.config.get("MATCH_TIMEOUT", 10))):
             return self.enterprises.matches(uscc, criteria_by_id)
 
     # -- policies --------------------------------------------------------------------------------
