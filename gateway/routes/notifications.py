@@ -11,17 +11,32 @@ the admins and agency staff of its region.
 from marshmallow import Schema, fields, validate
 
 from chassis import regions
+from chassis.credit_codes import CreditCode
 from chassis.errors import NotFound as NoSuchRecord
-from gateway import auth
-from gateway.api import NotFound, route
+from gateway import access, auth
+from gateway.api import hidden, route
 from gateway.routes.enterprises import visible_enterprise
 from gateway.rpc import ServiceProxy, in_parallel, result
 from services.agencies.schemas import NATIONWIDE
-from services.enterprises.schemas import Code, check_uscc, criterion_in_words
+from services.enterprises.schemas import criterion_in_words
 from services.notifications import schemas
 
-INBOX_OWNERS = (auth.ENTERPRISE, auth.AGENCY_STAFF)
-WHY_READERS = auth.REGION_ADMINS + (auth.AGENCY_STAFF, auth.ENTERPRISE)
+INBOX_OWNERS = access.callers(auth.ENTERPRISE, auth.AGENCY_STAFF)
+# One's own notice or subscription (an enterprise's, or an agency's for its staff); anyone
+# else's answers as if it did not exist.
+OWN_ONLY = """
+    enterprise    ok  hidden  hidden
+    agency_staff  ok  hidden  hidden"""
+# Push results: admins, for policies reaching into their region.
+PUSH_RESULTS = """
+    national_admin  ok  ok      -
+    region_admins   ok  hidden  -"""
+# Why and why not: the enterprise itself, and admins and agency staff of its region.
+WHY_READERS = """
+    national_admin  ok  ok      ok
+    region_admins   ok  hidden  ok
+    agency_staff    ok  hidden  ok
+    enterprise      ok  hidden  hidden"""
 
 
 def recipient_of(principal):
@@ -37,7 +52,7 @@ def recipients_of(principal):
 
 
 class WhyQuery(Schema):
-    uscc = Code(required=True, validate=check_uscc, metadata={"description": "The enterprise asked about"})
+    uscc = CreditCode(required=True, metadata={"description": "The enterprise asked about"})
 
 
 class CriterionWhy(Schema):
@@ -78,34 +93,34 @@ class NotificationRoutes:
 
     # -- the inbox ---------------------------------------------------------------------------
 
-    @route("GET", "/api/v1/notifications", roles=INBOX_OWNERS, query=schemas.InboxQuery,
+    @route("GET", "/api/v1/notifications", access=INBOX_OWNERS, query=schemas.InboxQuery,
            response=schemas.NoticePage, tags=["notifications"],
            summary="The caller's inbox, newest first, by kind and read state; keyset pages (next_cursor)")
     def list_notifications(self, call):
         return self.notifications.inbox_page(recipients_of(call.principal), call.query)
 
-    @route("GET", "/api/v1/notifications/unread-count", roles=INBOX_OWNERS, response=schemas.UnreadCount,
+    @route("GET", "/api/v1/notifications/unread-count", access=INBOX_OWNERS, response=schemas.UnreadCount,
            tags=["notifications"], summary="How many of the caller's notices are unread, by kind")
     def unread_notifications(self, call):
         return self.notifications.unread_count(recipients_of(call.principal))
 
-    @route("POST", "/api/v1/notifications/<notice_id>/read", roles=INBOX_OWNERS, response=schemas.Notice,
+    @route("POST", "/api/v1/notifications/<notice_id>/read", access=OWN_ONLY, response=schemas.Notice,
            tags=["notifications"], summary="Mark one of the caller's notices read")
     def read_notification(self, call, notice_id):
         return self.notifications.mark_read(recipients_of(call.principal), notice_id)
 
-    @route("POST", "/api/v1/notifications/read-all", roles=INBOX_OWNERS, query=schemas.KindFilter,
+    @route("POST", "/api/v1/notifications/read-all", access=INBOX_OWNERS, query=schemas.KindFilter,
            response=schemas.MarkedRead, tags=["notifications"],
            summary="Mark all the caller's notices read (of one kind, with ?kind=)")
     def read_all_notifications(self, call):
         return self.notifications.mark_all_read(recipients_of(call.principal), call.query.get("kind"))
 
-    @route("GET", "/api/v1/notifications/preferences", roles=INBOX_OWNERS, response=schemas.Preferences,
+    @route("GET", "/api/v1/notifications/preferences", access=INBOX_OWNERS, response=schemas.Preferences,
            tags=["notifications"], summary="Which kinds go to which channels, e-mail address, quiet hours")
     def get_notification_preferences(self, call):
         return self.notifications.get_preferences(recipient_of(call.principal))
 
-    @route("PUT", "/api/v1/notifications/preferences", roles=INBOX_OWNERS, body=schemas.Preferences,
+    @route("PUT", "/api/v1/notifications/preferences", access=INBOX_OWNERS, body=schemas.Preferences,
            response=schemas.Preferences, tags=["notifications"],
            summary="Replace the preferences (in_app is always on; quiet hours hold e-mail and webhooks)")
     def set_notification_preferences(self, call):
@@ -113,29 +128,29 @@ class NotificationRoutes:
 
     # -- webhooks ---------------------------------------------------------------------------------
 
-    @route("POST", "/api/v1/webhooks", roles=INBOX_OWNERS, body=schemas.WebhookRequest,
+    @route("POST", "/api/v1/webhooks", access=INBOX_OWNERS, body=schemas.WebhookRequest,
            response=schemas.WebhookCreated, status=201, tags=["webhooks"],
            summary="Subscribe a URL to the caller's notices; the signing secret is shown only now")
     def create_webhook(self, call):
         return self.notifications.subscribe_webhook(recipient_of(call.principal), call.principal.subject,
                                                     call.body)
 
-    @route("GET", "/api/v1/webhooks", roles=INBOX_OWNERS, response=schemas.WebhookList, tags=["webhooks"],
+    @route("GET", "/api/v1/webhooks", access=INBOX_OWNERS, response=schemas.WebhookList, tags=["webhooks"],
            summary="The caller's webhook subscriptions (secrets are never shown again)")
     def list_webhooks(self, call):
         return self.notifications.list_webhooks(recipient_of(call.principal))
 
-    @route("DELETE", "/api/v1/webhooks/<subscription_id>", roles=INBOX_OWNERS, response=Deleted,
+    @route("DELETE", "/api/v1/webhooks/<subscription_id>", access=OWN_ONLY, response=Deleted,
            tags=["webhooks"], summary="End a webhook subscription; deliveries not yet made are cancelled")
     def delete_webhook(self, call, subscription_id):
         return self.notifications.delete_webhook(recipient_of(call.principal), subscription_id)
 
-    @route("POST", "/api/v1/webhooks/<subscription_id>/ping", roles=INBOX_OWNERS, response=schemas.PingResult,
+    @route("POST", "/api/v1/webhooks/<subscription_id>/ping", access=OWN_ONLY, response=schemas.PingResult,
            tags=["webhooks"], summary="Send a signed test request now; a paused subscription that answers resumes")
     def ping_webhook(self, call, subscription_id):
         return self.notifications.ping_webhook(recipient_of(call.principal), subscription_id)
 
-    @route("GET", "/api/v1/webhooks/<subscription_id>/deliveries", roles=INBOX_OWNERS,
+    @route("GET", "/api/v1/webhooks/<subscription_id>/deliveries", access=OWN_ONLY,
            query=schemas.DeliveryQuery, response=schemas.DeliveryPage, tags=["webhooks"],
            summary="The delivery log of a subscription: every attempt, status, last error, next try")
     def webhook_deliveries(self, call, subscription_id):
@@ -144,43 +159,40 @@ class NotificationRoutes:
     # -- push results -------------------------------------------------------------------------------
 
     def _published_policy(self, policy_id):
-        """A policy that was published (drafts do not exist here), else 404."""
+        """A policy that was published (one never published does not exist here), else 404."""
         try:
             policy = self.agencies.get_policy(policy_id)
         except NoSuchRecord:
             policy = None
-        if policy is None or policy["state"] == "draft":
-            raise NotFound(f"no policy with id {policy_id}", {"policy_id": policy_id})
+        if policy is None or not policy.get("published_at"):
+            raise hidden("policy", policy_id)
         return policy
 
-    @route("GET", "/api/v1/policies/<int:policy_id>/matches", roles=auth.REGION_ADMINS, query=schemas.MatchQuery,
+    @route("GET", "/api/v1/policies/<int:policy_id>/matches", access=PUSH_RESULTS, query=schemas.MatchQuery,
            response=schemas.PolicyMatches, tags=["policies"],
            summary="Who the policy was pushed to within the caller's region: count, and keyset pages of "
                    "enterprises with the state of each delivery")
     def policy_matches(self, call, policy_id):
         policy = self._published_policy(policy_id)
         if not overlaps(call.principal, policy["region_code"]):
-            raise NotFound(f"no policy with id {policy_id}", {"policy_id": policy_id})
+            raise hidden("policy", policy_id)
         within = None if call.principal.role == auth.NATIONAL_ADMIN else call.principal.region_prefix
         return self.notifications.policy_matches(policy_id, within, call.query)
 
-    @route("GET", "/api/v1/policies/<int:policy_id>/why", roles=WHY_READERS, query=WhyQuery,
+    @route("GET", "/api/v1/policies/<int:policy_id>/why", access=WHY_READERS, query=WhyQuery,
            response=PolicyWhy, tags=["policies"],
            summary="Why an enterprise does or does not meet a policy: each criterion, pass or fail, "
                    "with the enterprise's value")
     def policy_why(self, call, policy_id):
+        """The enterprise is looked at first: one outside the caller's scope answers as if it
+        did not exist, whatever the policy."""
         uscc = call.query["uscc"]
         found = in_parallel(policy=lambda: self._published_policy(policy_id),
-                            criteria=lambda: self.agencies.policy_criteria(policy_id))
+                            criteria=lambda: self.agencies.policy_criteria(policy_id),
+                            profile=lambda: self.enterprises.get(uscc))
+        visible_enterprise(call.principal, uscc, lambda: result(found["profile"]), self.agencies)
         result(found["policy"])
-        criteria = result(found["criteria"])
-
-        def explain():
-            parts = in_parallel(profile=lambda: self.enterprises.get(uscc),
-                                explanation=lambda: self.enterprises.explain(uscc, criteria))
-            return dict(result(parts["explanation"]), region_code=result(parts["profile"])["region_code"])
-
-        explanation = visible_enterprise(call.principal, uscc, explain, self.agencies)
+        explanation = self.enterprises.explain(uscc, result(found["criteria"]))
         verdicts = [dict(verdict, text=criterion_in_words(verdict["criterion"], verdict["required"]))
                     for verdict in explanation["criteria"]]
         return {"policy_id": policy_id, "uscc": uscc, "matches": explanation["matches"], "criteria": verdicts}

@@ -101,7 +101,7 @@ class RequestRoutes:
                 policy = self.agencies.get_policy(policy_id)
             except NoSuchRecord:
                 policy = None
-            if policy is None or policy["state"] == "draft":
+            if policy is None or not policy.get("published_at"):
                 raise Unprocessable(f"no policy with id {policy_id}", {"policy_id": ["no such policy"]})
         return self.requests.submit(call.principal.scope, call.body, actor_of(call.principal))
 

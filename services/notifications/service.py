@@ -226,13 +226,13 @@ class NotificationsService:
     def mark_read(self, recipients, notice_id):
         """Mark one of the caller's notices read; ``NotFound`` for any other (or no such) notice."""
         try:
-            notice_id = str(uuid.UUID(str(notice_id)))
+            key = str(uuid.UUID(str(notice_id)))
         except ValueError:
-            notice_id = None
+            key = None  # not a notice id: no such notice
         with self.db.transaction() as tx:
-            notice = store.mark_read(tx, recipients_of(recipients), notice_id) if notice_id else None
+            notice = store.mark_read(tx, recipients_of(recipients), key) if key else None
         if notice is None:
-            raise NotFound(f"no notice {notice_id}", {"notice_id": str(notice_id)})
+            raise NotFound(f"no notice with id {notice_id}", {"notice_id": str(notice_id)})
         return schemas.Notice().dump(notice)
 
     @rpc
@@ -308,7 +308,8 @@ class NotificationsService:
         if str(subscription_id).isdigit():
             row = store.subscription(tx, int(subscription_id), recipients_of([recipient])[0], lock, with_secret)
         if row is None:
-            raise NotFound(f"no webhook subscription {subscription_id}", {"subscription_id": str(subscription_id)})
+            raise NotFound(f"no webhook subscription with id {subscription_id}",
+                           {"subscription_id": str(subscription_id)})
         return row
 
     @rpc

@@ -32,13 +32,16 @@ from tests.e2e.test_agencies_network import GUIDE
 from tests.e2e.test_enterprise_registration import registration
 from tests.e2e.test_providers_library import profile as provider_profile
 from tests.e2e.test_providers_library import quarters
-from tests.stack import activity_body, known_to_activities, new_uscc
+from tests.stack import activity_body, known_to_activities, new_uscc, wait_for
 
 HOME, AWAY = "330106", "440305"
 HOME_SCOPES = {auth.PROVINCE_ADMIN: "330000", auth.CITY_ADMIN: "330100", auth.COUNTY_ADMIN: HOME,
                auth.PROVINCE_SYSTEM: "33"}
 NO_ONE = {"tags": ["authorization-matrix-no-enterprise"]}
-MISSING = {"uscc": None, "request_id": "00000000-0000-4000-8000-000000000000"}
+MISSING = {"uscc": None, "request_id": "00000000-0000-4000-8000-000000000000",
+           "notice_id": "00000000-0000-4000-8000-00000000000a"}
+# A webhook on this machine where nothing listens (the test network allows loopback, as `make run` does).
+LOCAL_HOOK = "http://127.0.0.1:9/onenet-matrix"
 MISSING_ID = 999_999_999
 ROUTES = dict(routes_of(GatewayService))
 _serial = itertools.count(1)
@@ -86,6 +89,8 @@ class World:
     members: dict = field(default_factory=dict)          # situation -> staff member id
     models: dict = field(default_factory=dict)           # situation -> scoring model id
     runs: dict = field(default_factory=dict)             # situation -> scoring run id
+    published: dict = field(default_factory=dict)        # situation -> published policy id
+    subscriptions: dict = field(default_factory=dict)    # (role, situation) -> webhook subscription id
 
     def caller(self, role):
         """A token for ``role`` in its own scope (None: anonymous)."""
@@ -259,6 +264,37 @@ class World:
         return self.call("POST", f"/api/v1/scoring/runs/{self.runs[situation]}/nominations", self.admin(), json={
             "kind": "agency", "agency_id": self.station_of(situation)["id"], "title": "优秀服务机构",
             "reason": "矩阵测试"})["id"]
+    def inbox_owner(self, role, situation):
+        """The token of whoever owns the inbox (and webhooks) of the situation, as ``role`` sees it:
+        an enterprise, or for agency staff the home or away station (another enterprise's otherwise)."""
+        if role == auth.AGENCY_STAFF and situation != "other_enterprise":
+            station = self.away_station if situation == "other_region" else self.home_station
+            return self.token(auth.AGENCY_STAFF, str(station["id"]))
+        return self.token(auth.ENTERPRISE, self.enterprises[situation])
+
+    def notice(self, role, situation):
+        owner = self.inbox_owner(role, situation)
+        found = wait_for(lambda: self.call("GET", "/api/v1/notifications", owner)["items"], timeout=20)
+        assert found, f"no notice for {role} / {situation}"
+        return found[0]["id"]
+
+    def subscription(self, role, situation, fresh=False):
+        """The situation's webhook subscription; ``fresh``: a new one (to delete)."""
+        def subscribe():
+            return self.call("POST", "/api/v1/webhooks", self.inbox_owner(role, situation),
+                             json={"url": LOCAL_HOOK})["id"]
+        if fresh:
+            return subscribe()
+        if (role, situation) not in self.subscriptions:
+            self.subscriptions[role, situation] = subscribe()
+        return self.subscriptions[role, situation]
+
+    def published_policy(self, situation):
+        if situation not in self.published:
+            policy_id = self.policy(situation)
+            self.call("POST", f"/api/v1/policies/{policy_id}/publish", self.admin())
+            self.published[situation] = policy_id
+        return self.published[situation]
 
 
 GUIDE_AREAS = ("policy", "cultivation", "chain", "finance_talent", "quality_brand", "international",
@@ -448,6 +484,24 @@ def import_batch(world, role, situation, fresh):
     return Case(body={"format": "jsonl", "content": json.dumps(row, ensure_ascii=False)})
 
 
+def on_notice(world, role, situation, fresh):
+    return Case(world.notice(role, situation))
+
+
+def on_subscription(needs_fresh=False):
+    def case(world, role, situation, fresh):
+        return Case(world.subscription(role, situation, fresh and needs_fresh))
+    return case
+
+
+def on_published_policy(world, role, situation, fresh):
+    return Case(world.published_policy(situation))
+
+
+def why(world, role, situation, fresh):
+    return Case(world.published_policy("own"), query=f"uscc={world.enterprises[situation]}")
+
+
 CASES = {
     # meta
     "openapi_document": fixed(), "live": fixed(), "ready": fixed(),
@@ -519,7 +573,13 @@ CASES = {
         "holidays": [{"name": "元旦", "first": "2035-01-01", "last": "2035-01-01"}], "source": "矩阵测试"}),
     "read_clock": fixed(), "set_clock": set_clock,
     # notifications
-    "list_notifications": fixed(),
+    "list_notifications": fixed(), "unread_notifications": fixed(), "read_all_notifications": fixed(),
+    "read_notification": on_notice, "get_notification_preferences": fixed(),
+    "set_notification_preferences": fixed(body={"channels": {"policy_match": ["in_app"]}}),
+    "create_webhook": fixed(body={"url": LOCAL_HOOK}), "list_webhooks": fixed(),
+    "delete_webhook": on_subscription(needs_fresh=True), "ping_webhook": on_subscription(),
+    "webhook_deliveries": on_subscription(),
+    "policy_matches": on_published_policy, "policy_why": why,
     # Open311
     "open311_discovery": fixed(), "open311_services": fixed(),
     "open311_file": fixed(body={"service_code": "policy", "description": "矩阵测试", "jurisdiction_id": HOME},

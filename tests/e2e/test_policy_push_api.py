@@ -156,8 +156,8 @@ def test_bad_notification_input_is_refused_with_4xx_and_changes_nothing(api, tok
         assert refused.status_code == 422, (body, refused.text)
         assert refused.json()["error"]["code"] == "validation_failed"
     assert api.get("/api/v1/notifications/preferences", me).json() == before
-    for url in ("http://hooks.example.com/in", "https://10.0.0.8/in", "https://127.0.0.1/in",
-                "https://169.254.169.254/latest"):
+    for url in ("ftp://hooks.example.com/in", "https://10.0.0.8/in", "https://169.254.169.254/latest",
+                "https://[fd00:ec2::254]/in", "https://user:secret@hooks.example.com/in"):
         refused = api.post("/api/v1/webhooks", me, json={"url": url})
         assert refused.status_code == 422, (url, refused.text)
         assert refused.json()["error"]["details"]["url"]
