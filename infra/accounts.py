@@ -108,7 +108,8 @@ def grants_for(service_cls):
         serves_rpc |= any(isinstance(entrypoint, Rpc)
                           for entrypoint in getattr(value, "nameko_entrypoints", ()))
     return broker_grants(service_cls.name, calls, serves_rpc,
-                         handles={event_type for _, event_type in handlers_of(service_cls)},
+                         handles={event_type for _, event_types in handlers_of(service_cls)
+                                  for event_type in event_types},
                          publishes=EVENTS_PUBLISHED.get(service_cls.name, ()))
 
 

@@ -127,14 +127,16 @@ def own_queue(name, exchange, routing_key):
     return declare_and_bind
 
 
-def test_notifications_broker_user_is_confined_to_its_own_queues_and_calls_no_one(rpc_exchange):
+def test_notifications_broker_user_is_confined_to_its_own_queues_and_calls_only_enterprises(rpc_exchange):
     with broker_as("notifications") as connection:
         # What it does: its own queues, bound by its own keys.
         assert not refused_on_broker(connection, own_queue(
             "notifications.probe", "onenet.redelivery", "notifications.probe"))
         assert not refused_on_broker(connection, lambda ch: publish(ch, "onenet.redelivery", "notifications.probe"))
-        # It calls no service: not enterprises.update, ...
-        assert refused_on_broker(connection, lambda ch: publish(ch, "nameko-rpc", "enterprises.update"))
+        # It calls the enterprises service (who meets a policy) and no other: not agencies.get, ...
+        assert not refused_on_broker(connection, lambda ch: publish(ch, "nameko-rpc", "enterprises.matching_usccs"))
+        assert refused_on_broker(connection, lambda ch: publish(ch, "nameko-rpc", "agencies.get"))
+        assert refused_on_broker(connection, lambda ch: publish(ch, "nameko-rpc", "requests.submit"))
         # ... nor reaches a service's queue by name through the default exchange, ...
         assert refused_on_broker(connection, lambda ch: publish(ch, "", "rpc-enterprises"))
         # ... announces no event, re-routes no other service's deliveries, ...

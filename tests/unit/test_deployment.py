@@ -84,7 +84,14 @@ REPLY = accounts._REPLY_KEY
      rf"^(agencies\.[A-Za-z0-9_]+|enterprises\.[A-Za-z0-9_]+|{REPLY})$", rf"^(requests\.\*|{REPLY})$",
      r"^(request\.[a-z_]+|holiday_schedule\.[a-z_]+)$", "^$"),
     ("services.notifications.service:NotificationsService",
-     rf"^({REPLY})$", rf"^(notifications\.\*|{REPLY})$", "^$", r"^(enterprise\.registered)$"),
+     rf"^(enterprises\.[A-Za-z0-9_]+|{REPLY})$", rf"^(notifications\.\*|{REPLY})$", "^$",
+     "^(" + "|".join(name.replace(".", r"\.") for name in (
+         "agency.created", "agency.updated", "enterprise.registered", "enterprise.size_class_changed",
+         "enterprise.tier_changed", "enterprise.updated", "policy.expired", "policy.published",
+         "policy.withdrawn", "provider.admitted", "provider.evaluated", "provider.exited", "request.accepted",
+         "request.assigned", "request.closed", "request.deadline_missed", "request.escalated",
+         "request.reopened", "request.resolved", "request.returned", "request.revisited", "request.submitted",
+         "request.transferred", "request.withdrawn")) + ")$"),
     ("services.agencies.service:AgenciesService",
      rf"^(activities\.[A-Za-z0-9_]+|requests\.[A-Za-z0-9_]+|{REPLY})$", rf"^(agencies\.\*|{REPLY})$",
      r"^(agency\.[a-z_]+|policy\.[a-z_]+|provider\.[a-z_]+|capacity\.[a-z_]+|scoring\.[a-z_]+|"
