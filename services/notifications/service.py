@@ -37,6 +37,7 @@ REQUEST_EVENTS = ("request.submitted", "request.assigned", "request.accepted", "
                   "request.revisited", "request.closed", "request.withdrawn", "request.deadline_missed")
 ENTERPRISE_CHANGES = ("enterprise.registered", "enterprise.updated", "enterprise.tier_changed",
                       "enterprise.size_class_changed")
+ENTERPRISES_CALL_TTL = 15
 PROVIDER_EVENTS = {"provider.admitted": ProviderAdmitted, "provider.evaluated": ProviderEvaluated,
                    "provider.exited": ProviderExited}
 
@@ -86,7 +87,9 @@ class NotificationsService:
     inbox = Inbox()
     config = Config()
     deliveries = DeliveryDispatcher()
-    enterprises = RpcProxy("enterprises")
+    # A call the enterprises service has not taken up within this many seconds expires in its
+    # queue: the caller has given up by then, and nobody should run it later.
+    enterprises = RpcProxy("enterprises", expiration=ENTERPRISES_CALL_TTL)
 
     def _session(self):
         return Session(self.db, self.deliveries)
