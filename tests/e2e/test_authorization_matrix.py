@@ -264,6 +264,9 @@ class World:
         return self.call("POST", f"/api/v1/scoring/runs/{self.runs[situation]}/nominations", self.admin(), json={
             "kind": "agency", "agency_id": self.station_of(situation)["id"], "title": "优秀服务机构",
             "reason": "矩阵测试"})["id"]
+
+    # -- notifications --------------------------------------------------------------------
+
     def inbox_owner(self, role, situation):
         """The token of whoever owns the inbox (and webhooks) of the situation, as ``role`` sees it:
         an enterprise, or for agency staff the home or away station (another enterprise's otherwise)."""
