@@ -10,6 +10,11 @@ chose; a moved occurrence keeps its times of day, its length and its
 registration window relative to its start. A moved occurrence that lands on a
 day the rule already uses at that station is left out (it would repeat it).
 
+An occurrence planned in a year whose holiday schedule is not yet announced is
+*provisional* (the statutory holidays and weekends were avoided); when the
+schedule is loaded, each provisional occurrence that moves to the next working
+day is re-planned by it (:func:`replanned_day`).
+
 A rule must end (COUNT or UNTIL) and give at most :data:`schemas.MAX_OCCURRENCES`
 dates; the check stops counting at one past the bound, so an enormous rule
 costs no more than a refused one.
@@ -124,3 +129,14 @@ def plan(first, rule, stations, calendar, on_rest_day="next_working_day"):
             taken.add(on)
             planned.append(occurrence)
     return planned
+
+
+def replanned_day(planned_on, calendar):
+    """``(day, provisional)``: where an occurrence the rule put on ``planned_on`` belongs by the
+    calendar as it is now (moved to the next working day when that day is not one).
+
+    An occurrence planned in a year without an announced schedule is re-planned by this once the
+    year's schedule is loaded (``holiday_schedule.loaded``).
+    """
+    moved = workdays.first_working_day(planned_on, calendar)
+    return moved.due, moved.provisional

@@ -123,3 +123,23 @@ def rate(tx, announce, occurrence_id, uscc, rating, now):
         {"occurrence_id": occurrence_id, "activity_id": occurrence["activity_id"],
          "agency_id": occurrence["agency_id"], "uscc": uscc, "score": rating["score"]}), occurrence_id)
     return row
+
+
+def replan_year(tx, announce, year):
+    """A year's holiday schedule was loaded: its provisional occurrences move to the day the
+    calendar now gives (``activity.rescheduled`` for each that moves) and are no longer provisional.
+    Returns how many moved."""
+    calendar = store.load_calendar(tx)
+    moved = 0
+    for row in store.provisional_occurrences(tx, year):
+        day, provisional = recurrence.replanned_day(row["planned_on"], calendar)
+        current = row["starts_at"].astimezone(schemas.CHINA).date()
+        shift = (day - current).days
+        store.move_occurrence(tx, row["id"], shift, row["planned_on"] if day != row["planned_on"] else None,
+                              provisional)
+        if shift:
+            moved += 1
+            announce(tx, "activity.rescheduled", schemas.OccurrenceRescheduled().dump(
+                {"occurrence_id": row["id"], "activity_id": row["activity_id"], "agency_id": row["agency_id"],
+                 "planned_on": row["planned_on"], "from_day": current, "to_day": day}), row["id"])
+    return moved

@@ -572,6 +572,18 @@ class RegistrationChanged(OccurrenceStep):
     starts_at = ChinaDateTime(required=True)
 
 
+class OccurrenceRescheduled(Schema):
+    """Payload of ``activity.rescheduled``: a provisional occurrence moved when its year's holiday
+    schedule was loaded (its registrations stand)."""
+
+    occurrence_id = fields.Integer(required=True)
+    activity_id = fields.Integer(required=True)
+    agency_id = fields.Integer(required=True)
+    planned_on = fields.Date(required=True, metadata={"description": "The day the rule gives"})
+    from_day = fields.Date(required=True)
+    to_day = fields.Date(required=True)
+
+
 class CheckedIn(OccurrenceStep):
     """Payload of ``activity.checked_in``."""
 

@@ -395,7 +395,13 @@ class ActivitiesService:
 
     @handles("holiday_schedule.loaded")
     def holiday_schedule_loaded(self, event):
-        """A year's holiday schedule, as operators loaded it into the requests service: later plans follow it."""
+        """A year's holiday schedule, as operators loaded it into the requests service: later plans
+        follow it, and the year's provisional occurrences are re-planned by it."""
         schedule = payload(HolidayScheduleAnnounced, event)
-        self._apply_once(event, lambda tx: store.replace_holiday_year(
-            tx, schedule["year"], schedule["holidays"], schedule["workdays"]))
+
+        def effect(tx):
+            store.replace_holiday_year(tx, schedule["year"], schedule["holidays"], schedule["workdays"])
+            moved = registrations.replan_year(tx, self._announce, schedule["year"])
+            log.info("occurrences_replanned", year=schedule["year"], moved=moved)
+
+        self._apply_once(event, effect)

@@ -81,6 +81,24 @@ def replace_holiday_year(tx, year, holidays, workdays_):
                    rows or [(year, None, None)])
 
 
+def provisional_occurrences(tx, year):
+    """Provisional occurrences the rule put in ``year`` that move to working days (to re-plan), locked."""
+    return tx.all("SELECT o.id, o.activity_id, o.agency_id, o.planned_on, o.starts_at FROM occurrence o "
+                  "JOIN activity a ON a.id = o.activity_id WHERE o.provisional AND a.on_rest_day = 'next_working_day' "
+                  "AND o.planned_on >= make_date(%s, 1, 1) AND o.planned_on < make_date(%s + 1, 1, 1) "
+                  "ORDER BY o.id FOR UPDATE OF o", (year, year))
+
+
+def move_occurrence(tx, occurrence_id, days, moved_from, provisional):
+    """Shift an occurrence and its registration window by ``days`` whole days."""
+    tx.execute("UPDATE occurrence SET starts_at = starts_at + make_interval(days => %(days)s), "
+               "ends_at = ends_at + make_interval(days => %(days)s), "
+               "registration_opens_at = registration_opens_at + make_interval(days => %(days)s), "
+               "registration_closes_at = registration_closes_at + make_interval(days => %(days)s), "
+               "moved_from = %(moved_from)s, provisional = %(provisional)s WHERE id = %(id)s",
+               {"days": days, "moved_from": moved_from, "provisional": provisional, "id": occurrence_id})
+
+
 def load_calendar(tx):
     """The working-day calendar with every year operators have loaded (announced by requests)."""
     return workdays.calendar_of((row["year"], row["day"], row["working"])

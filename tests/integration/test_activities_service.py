@@ -10,7 +10,7 @@ from chassis import config as process_config
 from chassis.errors import Conflict, ValidationFailed
 from services.activities.service import ActivitiesService
 from tests.integration import events
-from tests.stack import new_uscc, rpc, sql, wait_for
+from tests.stack import new_uscc, outbox_payloads, rpc, sql, wait_for
 
 CHINA = timezone(timedelta(hours=8))
 # Agencies announced by these tests only (ids far above the skeleton's).
@@ -72,9 +72,10 @@ def test_monthly_rule_at_three_stations_moves_rest_days_to_the_next_working_day(
     assert first["registration_closes_at"] == "2026-01-04T09:00:00+08:00"
 
 
-def test_loaded_holiday_schedule_is_followed_by_later_plans(activities):
+def test_loaded_holiday_schedule_replans_provisional_occurrences_and_guides_later_plans(activities):
     """A year the calendar library does not carry: its schedule comes from the requests service's
-    holiday_schedule.loaded (here 2029, which no other test plans in)."""
+    holiday_schedule.loaded (here 2029, which no other test plans in); what was planned before it is
+    re-planned by it."""
     body = publication(starts_at="2029-10-01T10:00:00+08:00", ends_at="2029-10-01T12:00:00+08:00",
                        registration_opens_at="2029-09-01T10:00:00+08:00",
                        registration_closes_at="2029-10-01T09:00:00+08:00", on_rest_day="next_working_day")
@@ -87,6 +88,13 @@ def test_loaded_holiday_schedule_is_followed_by_later_plans(activities):
     wait_for(lambda: sql("activities", "SELECT count(*) FROM holiday_schedule_day WHERE year = 2029")[0][0] == 8)
     after = activities.publish_activity(body, "staff-990100")["occurrences"][0]
     assert (after["starts_at"][:10], after["provisional"], after["moved_from"]) == ("2029-10-08", False, "2029-10-01")
+    # ... and the occurrence planned before the schedule was there is re-planned by it, window and all
+    replanned = activities.get_occurrence(before["id"])
+    assert (replanned["starts_at"], replanned["registration_closes_at"], replanned["provisional"],
+            replanned["moved_from"]) == ("2029-10-08T10:00:00+08:00", "2029-10-08T09:00:00+08:00", False, "2029-10-01")
+    assert outbox_payloads("activities", "activity.rescheduled", before["id"]) == [{
+        "occurrence_id": before["id"], "activity_id": before["activity_id"], "agency_id": CITY,
+        "planned_on": "2029-10-01", "from_day": "2029-10-04", "to_day": "2029-10-08"}]
 
 
 def test_places_are_exact_when_forty_register_at_once_and_cancellations_move_the_waitlist_up(activities):

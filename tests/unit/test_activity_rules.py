@@ -59,6 +59,15 @@ def test_moved_occurrence_keeps_its_times_and_window_and_names_the_rules_day():
         7, 1, date(2026, 10, 1), date(2026, 10, 1), False)
 
 
+@pytest.mark.parametrize("planned_on, calendar, expected", [
+    (date(2027, 10, 1), LIBRARY, (date(2027, 10, 4), True)),               # statutory 国庆 1-3 only
+    (date(2027, 10, 1), WITH_2027_NATIONAL_DAY, (date(2027, 10, 8), False)),
+    (date(2027, 10, 9), WITH_2027_NATIONAL_DAY, (date(2027, 10, 9), False)),  # a 调休 Saturday is worked
+])
+def test_a_provisional_occurrence_is_replanned_by_the_loaded_schedule(planned_on, calendar, expected):
+    assert recurrence.replanned_day(planned_on, calendar) == expected
+
+
 def test_each_station_gets_every_date():
     planned = recurrence.plan(slot(2026, 3, 3), "FREQ=WEEKLY;COUNT=2", [11, 12, 13], LIBRARY)
     assert [(each.station, each.sequence) for each in planned] == [
