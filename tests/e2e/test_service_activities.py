@@ -1,5 +1,7 @@
-"""Service activities over HTTP: capacity under contention, a recurring rule kept off holidays,
-the iCalendar feeds, check-in and ratings, and what feeds the portrait and the assessment."""
+"""Service activities over HTTP (run late in the suite: the activities service learns the national
+skeleton's 3,212 agencies from their events meanwhile): capacity under contention, a recurring rule
+kept off holidays, the iCalendar feeds, check-in and ratings, and what feeds the portrait and the
+assessment."""
 import queue
 import uuid
 from datetime import datetime, timedelta, timezone
