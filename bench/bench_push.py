@@ -191,7 +191,8 @@ def main():
             assert answer.status == 200
 
         def notified():
-            cur.execute("SELECT notified, finished_at FROM notifications.policy_push WHERE policy_id = %s",
+            cur.execute("SELECT notified, finished_at FROM notifications.push WHERE about_type = 'policy' "
+                        "AND about_id = %s",
                         (policy["id"],))
             row = cur.fetchone()
             return row if row and row[1] is not None else None
@@ -202,8 +203,8 @@ def main():
         load.wait()
         out.close()
         cur.execute("SELECT o.created_at, p.started_at, p.finished_at, p.pages FROM agencies.outbox o, "
-                    "notifications.policy_push p WHERE o.event_type = 'policy.published' AND o.aggregate_id = %s "
-                    "AND p.policy_id = %s", (str(policy["id"]), policy["id"]))
+                    "notifications.push p WHERE o.event_type = 'policy.published' AND o.aggregate_id = %s "
+                    "AND p.about_type = 'policy' AND p.about_id = %s", (str(policy["id"]), policy["id"]))
         published_at, push_started, finished_at, pages = cur.fetchone()
         push = (finished_at - published_at).total_seconds()
         cur.execute("SELECT count(*) FROM notifications.notice WHERE about_type = 'policy' AND about_id = %s",

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from services.enterprises.schemas import criteria_in_words
 from services.notifications.schemas import AGENCY, DEFAULT_CHANNELS, ENTERPRISE, IN_APP, KINDS, USER
 
+CHINA = ZoneInfo("Asia/Shanghai")
+
 
 def notice(recipient_kind, recipient_id, kind, title, body, about=None, region_code=None):
     assert kind in KINDS, kind
@@ -45,6 +47,27 @@ def policy_message(policy):
 
 def policy_title(policy):
     return f"政策直享：{policy['title']}"
+
+
+# -- invitations to service activities (活动邀请), by the same push ----------------------------------
+
+def activity_message(activity):
+    """What every enterprise an activity targets is told: what, who holds it, where and when,
+    and why it is invited, in words. One text per activity (notices refer to it)."""
+    starts = datetime.fromisoformat(str(activity["first_starts_at"])).astimezone(CHINA)
+    lines = [f"活动：{activity['title']}",
+             f"主办：{activity.get('agency_name') or '服务机构'}",
+             f"时间：{starts:%Y-%m-%d %H:%M}" + (f" 起，共 {activity['occurrences']} 场"
+                                                  if activity.get("occurrences", 1) > 1 else ""),
+             "地点：" + "；".join(filter(None, (activity.get("venue"), activity.get("online_url")))),
+             f"名额：每场 {activity['capacity']} 家，额满后候补"]
+    met = criteria_in_words(activity.get("criteria") or {})
+    lines.append("邀请您的原因：" + ("；".join(met) if met else "面向主办机构所在地区的全部中小企业"))
+    return "\n".join(lines)
+
+
+def activity_title(activity):
+    return f"活动邀请：{activity['title']}"
 
 
 def no_longer_applies(state, reason):

@@ -1,5 +1,5 @@
-"""The policy push (政策直享): one published policy becomes a notice for every enterprise
-that meets it.
+"""The push: one published policy (政策直享) or service activity (活动邀请) becomes a notice
+for every enterprise that meets its criteria.
 
 The enterprises service judges the criteria (its ``Criteria`` contract, set-based
 SQL) and hands over the matching enterprises a page at a time in USCC order;
@@ -12,6 +12,7 @@ Use cases here take their ports as arguments (``session``: ``transaction()``;
 ``fetch_page(criteria, after, limit)``; ``today``), so they run with fakes too.
 """
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
 import eventlet
@@ -27,53 +28,98 @@ class PushMovedOn(Exception):
     """Another replica advanced the push, or it was stopped, while this page was written."""
 
 
+@dataclass(frozen=True)
+class Pushed:
+    """What a push carries to every enterprise meeting ``criteria``: a notice of ``kind`` about
+    ``(about_type, about_id)`` titled ``title``."""
+
+    about_type: str
+    about_id: int
+    kind: str
+    title: str
+    criteria: dict
+
+
+def pushed_policy(tx, policy_id):
+    """The policy as its push carries it; None unless it is published."""
+    policy = store.policy(tx, policy_id)
+    if policy is None or policy["state"] != "published":
+        return None
+    return Pushed("policy", policy_id, "policy_match", domain.policy_title(policy), policy["criteria"])
+
+
+def pushed_activity(tx, activity_id):
+    """The activity's invitation as its push carries it."""
+    activity = store.activity(tx, activity_id)
+    if activity is None:
+        return None
+    return Pushed("activity", activity_id, "activity_invitation", domain.activity_title(activity),
+                  activity["criteria"])
+
+
 def record_publication(tx, payload, published_at):
     """Record a published policy and open its push: ``(policy state, push row)``. A policy
     withdrawn or expired before its publication was handled pushes nothing."""
     state = store.upsert_published_policy(tx, payload, domain.policy_message(payload), published_at)
     if state != "published":
         return state, None
-    return state, store.start_push(tx, payload["policy_id"])
+    return state, store.start_push(tx, "policy", payload["policy_id"])
+
+
+def record_invitation(tx, payload, published_at):
+    """Record a published activity and open the push of its invitation."""
+    store.record_activity(tx, payload, domain.activity_message(payload), published_at)
+    return store.start_push(tx, "activity", payload["activity_id"])
 
 
 def push_policy(session, fetch_page, policy_id, page_size):
     """Push (or resume pushing) a policy: ``{"pages", "notified", "state"}`` of this run."""
+    return push(session, fetch_page, pushed_policy, "policy", policy_id, page_size)
+
+
+def invite(session, fetch_page, activity_id, page_size):
+    """Push (or resume pushing) an activity's invitation to the enterprises it targets."""
+    return push(session, fetch_page, pushed_activity, "activity", activity_id, page_size)
+
+
+def push(session, fetch_page, pushed_of, about_type, about_id, page_size):
+    """Push (or resume pushing) one subject: ``pushed_of(tx, about_id)`` gives its
+    :class:`Pushed` (None: nothing to push). ``{"pages", "notified", "state"}`` of this run."""
     started = time.monotonic()
     with session.transaction() as tx:
-        policy = store.policy(tx, policy_id)
-        push = store.push_state(tx, policy_id)
-    if policy is None or push is None or push["state"] != "pushing" or policy["state"] != "published":
-        return {"pages": 0, "notified": 0, "state": push["state"] if push else None}
-    criteria, title = policy["criteria"], domain.policy_title(policy)
-    after, pages, notified = push["after_uscc"], 0, 0
-    pending = eventlet.spawn(fetch_page, criteria, after, page_size)
+        pushed = pushed_of(tx, about_id)
+        state = store.push_state(tx, about_type, about_id)
+    if pushed is None or state is None or state["state"] != "pushing":
+        return {"pages": 0, "notified": 0, "state": state["state"] if state else None}
+    after, pages, notified = state["after_uscc"], 0, 0
+    pending = eventlet.spawn(fetch_page, pushed.criteria, after, page_size)
     try:
         while True:
             page = pending.wait()
             next_after = page["next_after"]
-            pending = eventlet.spawn(fetch_page, criteria, next_after, page_size) if next_after else None
+            pending = eventlet.spawn(fetch_page, pushed.criteria, next_after, page_size) if next_after else None
             try:
                 with session.transaction() as tx:
-                    written = store.add_policy_notices(tx, policy_id, title, page["usccs"], page["region_codes"])
-                    if not store.advance_push(tx, policy_id, after, next_after, len(page["usccs"]),
+                    written = store.add_pushed_notices(tx, pushed, page["usccs"], page["region_codes"])
+                    if not store.advance_push(tx, about_type, about_id, after, next_after, len(page["usccs"]),
                                               written["notices"]):
                         raise PushMovedOn()
                     if next_after is None:
-                        store.finish_push(tx, policy_id)
+                        store.finish_push(tx, about_type, about_id)
                     if written["deliveries"]:
                         tx.after_commit(session.deliveries_waiting)
             except PushMovedOn:
-                log.info("policy_push_moved_on", policy_id=policy_id, after=after)
+                log.info("push_moved_on", about_type=about_type, about_id=about_id, after=after)
                 return {"pages": pages, "notified": notified, "state": "moved_on"}
             pages, notified, after = pages + 1, notified + written["notices"], next_after
-            NOTICES_WRITTEN.labels("policy_match").inc(written["notices"])
+            NOTICES_WRITTEN.labels(pushed.kind).inc(written["notices"])
             if after is None:
                 break
     finally:
         if pending is not None:
             pending.kill()
     PUSH_DURATION.observe(time.monotonic() - started)
-    log.info("policy_pushed", policy_id=policy_id, pages=pages, notified=notified,
+    log.info("pushed", about_type=about_type, about_id=about_id, pages=pages, notified=notified,
              seconds=round(time.monotonic() - started, 3))
     return {"pages": pages, "notified": notified, "state": "done"}
 
@@ -101,7 +147,8 @@ def match_enterprise(session, matches, payload, event, first_delivery, today):
         if not first_delivery(tx, event):
             return 0
         for policy_id in sorted(met, key=int):
-            result = store.add_policy_notices(tx, int(policy_id), titles[policy_id], [uscc], [region_code])
+            pushed = Pushed("policy", int(policy_id), "policy_match", titles[policy_id], {})
+            result = store.add_pushed_notices(tx, pushed, [uscc], [region_code])
             written += result["notices"]
             if result["deliveries"]:
                 tx.after_commit(session.deliveries_waiting)

@@ -22,6 +22,7 @@ from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.rpc import rpc
 from chassis.timers import every
+from services.activities.schemas import ActivityPublished
 from services.agencies.schemas import AgencyAnnounced, PolicyClosed, PolicyPublished, ProviderAdmitted, \
     ProviderEvaluated, ProviderExited
 from services.enterprises.schemas import EnterpriseRegistered
@@ -147,6 +148,20 @@ class NotificationsService:
     def _fetch_page(self, criteria, after, limit):
         with eventlet.Timeout(float(self.config.get("ENTERPRISES_TIMEOUT", 60))):
             return self.enterprises.matching_usccs(criteria, after_uscc=after, limit=limit)
+
+    @handles("activity.published")
+    def invite_to_activity(self, event):
+        """活动邀请: every enterprise an activity targets is invited, by the same push as policies.
+
+        The activity's criteria come already narrowed to its agency's region; a
+        redelivered event resumes the push, and an enterprise is invited once.
+        """
+        payload = payload_of(event, ActivityPublished)
+        with self.db.transaction() as tx:
+            if self.inbox.first_delivery(tx, event):
+                push.record_invitation(tx, payload, push.published_at(event))
+        push.invite(self._session(), self._fetch_page, payload["activity_id"],
+                    int(self.config.get("PUSH_PAGE_SIZE", 10_000)))
 
     @handles("policy.withdrawn", "policy.expired")
     def stop_policy(self, event):
@@ -363,7 +378,7 @@ class NotificationsService:
         with self.db.transaction() as tx:
             items = store.policy_matches(tx, int(policy_id), within, after, query["page_size"] + 1)
             reach = store.policy_reach(tx, int(policy_id), within)
-            progress = store.push_state(tx, int(policy_id)) or {}
+            progress = store.push_state(tx, "policy", int(policy_id)) or {}
         more = len(items) > query["page_size"]
         items = items[:query["page_size"]]
         return schemas.PolicyMatches().dump({

@@ -67,23 +67,30 @@ def add_notices(tx, notices, source_key):
         {**arrays, "source_key": source_key}))
 
 
-def add_policy_notices(tx, policy_id, title, usccs, region_codes):
-    """One policy notice for each enterprise of a page of the push (its text is the
-    policy's message); ``{"notices", "deliveries"}`` newly written."""
+def add_pushed_notices(tx, pushed, usccs, region_codes):
+    """One notice about ``pushed`` (a :class:`push.Pushed`: a policy, an activity) for each
+    enterprise of a page of its push (the text is the subject's message, kept once);
+    ``{"notices", "deliveries"}`` newly written."""
     return dict(tx.one(
         "WITH page AS (SELECT * FROM unnest(%(usccs)s::text[], %(regions)s::text[]) AS p(uscc, region_code)), "
         "inserted AS (INSERT INTO notice (recipient_kind, recipient_id, kind, title, about_type, about_id, "
         "  region_code, source_key) "
-        "  SELECT 'enterprise', uscc, 'policy_match', %(title)s, 'policy', %(policy)s, region_code, "
+        "  SELECT 'enterprise', uscc, %(kind)s, %(title)s, %(about_type)s, %(about_id)s, region_code, "
         "  %(source_key)s FROM page "
         "  ON CONFLICT (recipient_kind, recipient_id, source_key) DO NOTHING "
         "  RETURNING id, recipient_kind, recipient_id, kind), " + FAN_OUT,
-        {"usccs": list(usccs), "regions": list(region_codes), "title": title, "policy": str(policy_id),
-         "source_key": policy_source_key(policy_id)}))
+        {"usccs": list(usccs), "regions": list(region_codes), "title": pushed.title, "kind": pushed.kind,
+         "about_type": pushed.about_type, "about_id": str(pushed.about_id),
+         "source_key": pushed_source_key(pushed.about_type, pushed.about_id)}))
+
+
+def pushed_source_key(about_type, about_id):
+    """One notice per enterprise and pushed subject, however often its push runs."""
+    return f"{about_type}:{about_id}"
 
 
 def policy_source_key(policy_id):
-    return f"policy:{policy_id}"
+    return pushed_source_key("policy", policy_id)
 
 
 def event_source_key(event):
@@ -101,9 +108,10 @@ def _recipients(recipients, params, alias="n"):
     return f"({alias}.recipient_kind, {alias}.recipient_id) IN ({', '.join(pairs)})"
 
 
-NOTICE_VIEW = ("n.id, n.kind, n.title, coalesce(n.body, p.message) AS body, n.about_type, n.about_id, "
-               "n.no_longer_applies, n.created_at, n.read_at "
-               "FROM notice n LEFT JOIN policy p ON n.about_type = 'policy' AND n.about_id = p.id::text")
+NOTICE_VIEW = ("n.id, n.kind, n.title, coalesce(n.body, p.message, a.message) AS body, n.about_type, "
+               "n.about_id, n.no_longer_applies, n.created_at, n.read_at "
+               "FROM notice n LEFT JOIN policy p ON n.about_type = 'policy' AND n.about_id = p.id::text "
+               "LEFT JOIN activity a ON n.about_type = 'activity' AND n.about_id = a.id::text")
 
 
 def present(row):
@@ -186,8 +194,8 @@ def close_policy(tx, policy, state, reason, text):
         "ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, closed_reason = EXCLUDED.closed_reason, "
         "  updated_at = now()",
         {**policy, "state": state, "reason": reason})
-    tx.execute("UPDATE policy_push SET state = 'stopped', finished_at = now() "
-               "WHERE policy_id = %s AND state = 'pushing'", (policy["policy_id"],))
+    tx.execute("UPDATE push SET state = 'stopped', finished_at = now() "
+               "WHERE about_type = 'policy' AND about_id = %s AND state = 'pushing'", (policy["policy_id"],))
     tx.execute("UPDATE notice SET no_longer_applies = %s WHERE about_type = 'policy' AND about_id = %s "
                "AND read_at IS NULL AND no_longer_applies IS NULL", (text, str(policy["policy_id"])))
     marked = tx.cursor.rowcount
@@ -263,37 +271,44 @@ def note_policy_request(tx, policy_id, uscc, at):
 
 # -- the push ---------------------------------------------------------------------------------
 
-def start_push(tx, policy_id):
-    """The push of a policy, made on first sight; ``(state, after_uscc)``."""
-    tx.execute("INSERT INTO policy_push (policy_id, state) VALUES (%s, 'pushing') ON CONFLICT DO NOTHING",
-               (policy_id,))
-    return push_state(tx, policy_id)
+def start_push(tx, about_type, about_id):
+    """The push of a subject, made on first sight; its row."""
+    tx.execute("INSERT INTO push (about_type, about_id, state) VALUES (%s, %s, 'pushing') ON CONFLICT DO NOTHING",
+               (about_type, about_id))
+    return push_state(tx, about_type, about_id)
 
 
-def push_state(tx, policy_id, lock=False):
-    return tx.one("SELECT * FROM policy_push WHERE policy_id = %s" + (" FOR UPDATE" if lock else ""),
-                  (policy_id,))
+def push_state(tx, about_type, about_id, lock=False):
+    return tx.one("SELECT * FROM push WHERE about_type = %s AND about_id = %s" + (" FOR UPDATE" if lock else ""),
+                  (about_type, about_id))
 
 
-def advance_push(tx, policy_id, after, next_after, matched, notified):
+def advance_push(tx, about_type, about_id, after, next_after, matched, notified):
     """Move the push past a page; False when another replica moved it or the push stopped."""
-    row = tx.one("UPDATE policy_push SET after_uscc = %s, matched = matched + %s, notified = notified + %s, "
-                 "pages = pages + 1 WHERE policy_id = %s AND state = 'pushing' "
-                 "AND after_uscc IS NOT DISTINCT FROM %s RETURNING policy_id",
-                 (next_after, matched, notified, policy_id, after))
+    row = tx.one("UPDATE push SET after_uscc = %s, matched = matched + %s, notified = notified + %s, "
+                 "pages = pages + 1 WHERE about_type = %s AND about_id = %s AND state = 'pushing' "
+                 "AND after_uscc IS NOT DISTINCT FROM %s RETURNING about_id",
+                 (next_after, matched, notified, about_type, about_id, after))
     return row is not None
 
 
-def finish_push(tx, policy_id):
-    tx.execute("UPDATE policy_push SET state = 'done', finished_at = clock_timestamp() "
-               "WHERE policy_id = %s AND state = 'pushing'", (policy_id,))
+def finish_push(tx, about_type, about_id):
+    tx.execute("UPDATE push SET state = 'done', finished_at = clock_timestamp() "
+               "WHERE about_type = %s AND about_id = %s AND state = 'pushing'", (about_type, about_id))
 
 
-def unfinished_pushes(tx, idle_for):
-    """Pushes still marked pushing that have made no progress for ``idle_for`` (an interval)."""
-    return [row["policy_id"] for row in tx.all(
-        "SELECT policy_id FROM policy_push WHERE state = 'pushing' AND started_at < now() - %s::interval",
-        (idle_for,))]
+def record_activity(tx, activity, message, published_at):
+    """Record a published activity (``activity.published``); a repeated announcement changes nothing."""
+    tx.execute(
+        "INSERT INTO activity (id, agency_id, title, region_code, criteria, message, first_starts_at, published_at) "
+        "VALUES (%(activity_id)s, %(agency_id)s, %(title)s, %(region_code)s, %(criteria)s, %(message)s, "
+        "  %(first_starts_at)s, %(at)s) ON CONFLICT (id) DO NOTHING",
+        {**activity, "criteria": json.dumps(activity["criteria"], ensure_ascii=False, default=str),
+         "message": message, "at": published_at})
+
+
+def activity(tx, activity_id):
+    return tx.one("SELECT * FROM activity WHERE id = %s", (activity_id,))
 
 
 # -- push results -------------------------------------------------------------------------------

@@ -62,8 +62,8 @@ def notified(policy_id):
 
 
 def push_row(policy_id):
-    rows = sql("notifications", "SELECT state, pages, matched, notified FROM policy_push WHERE policy_id = %s",
-               (policy_id,))
+    rows = sql("notifications", "SELECT state, pages, matched, notified FROM push "
+                                "WHERE about_type = 'policy' AND about_id = %s", (policy_id,))
     return rows[0] if rows else None
 
 
