@@ -3,7 +3,7 @@
 Agencies publish activities — 送法进园区, 融通/产融/产学研对接, training,
 exhibitions, international exchanges — once or on an RFC 5545 rule, at their
 own place or at several service stations; target enterprises are invited
-(``activity.published``, pushed by the notifications service); enterprises
+(``activity.published``, pushed by the notifications service's push); enterprises
 register and cancel, a waitlist moves up, staff check people in and
 participants rate what they attended. Lead firms post supply-chain needs and
 SMEs financing needs; OneNet suggests suppliers, admitted finance providers of

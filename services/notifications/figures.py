@@ -9,5 +9,5 @@ DELIVERIES = Counter(
 SUBSCRIPTIONS_PAUSED = Counter(
     "onenet_webhook_subscriptions_paused_total", "Webhook subscriptions paused after repeated failure.")
 PUSH_DURATION = Histogram(
-    "onenet_policy_push_duration_seconds", "Time from the start of a policy push to its last notice.",
+    "onenet_policy_push_duration_seconds", "Time from the start of a push (a policy, an activity invitation) to its last notice.",
     buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))

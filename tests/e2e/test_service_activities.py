@@ -187,3 +187,43 @@ def test_bad_activities_are_refused_with_the_reason_and_nothing_is_stored(api, t
     late = api.post(f"/api/v1/occurrences/{closed['id']}/registration", token("enterprise", new_uscc(COUNTY)))
     assert late.status_code == 409 and "registration closed" in late.json()["error"]["message"]
     assert sql("activities", "SELECT count(*) FROM registration WHERE occurrence_id = %s", (closed["id"],)) == [(0,)]
+
+
+def test_invitations_reach_exactly_the_enterprises_the_activity_targets(api, token, stations):
+    """The activity's criteria (a tag) narrowed to its station's county: the tagged SMEs of 新吴区
+    are invited, by the policies' push; an untagged one and a tagged one of another county are not."""
+    tag = f"邀请测试{uuid.uuid4().hex[:6]}"
+    admin = token("province_admin", "320000")
+
+    def registered(region, tags):
+        uscc = new_uscc(region)
+        created = api.post("/api/v1/enterprises", admin, json={
+            "uscc": uscc, "name": f"邀请测试企业{uscc[-6:]}", "region_code": region, "industry_code": "C39",
+            "employees": 30, "revenue": 800, "tags": tags})
+        assert created.status_code == 201, created.text
+        return uscc
+
+    targeted = sorted(registered(COUNTY, [tag]) for _ in range(3))
+    untagged, elsewhere = registered(COUNTY, []), registered("320102", [tag])
+    station = stations["stations"][1]
+    activity = publish(api, token, activity_body(station["id"], datetime.now(CHINA) + timedelta(days=15),
+                                                 kind="chain_matchmaking", title="物联网产业链融通对接会",
+                                                 criteria={"tags": [tag]}))
+    assert activity["criteria"] == {"tags": [tag], "region_prefixes": [COUNTY]}
+
+    def invited():
+        rows = sql("notifications", "SELECT recipient_id FROM notice WHERE about_type = 'activity' "
+                                    "AND about_id = %s ORDER BY recipient_id", (str(activity["id"]),))
+        done = sql("notifications", "SELECT state FROM push WHERE about_type = 'activity' AND about_id = %s",
+                   (activity["id"],))
+        return [row[0] for row in rows] if done == [("done",)] else None
+
+    assert wait_for(invited, timeout=30) == targeted
+    for uscc in targeted:
+        inbox = api.get("/api/v1/notifications?kind=activity_invitation", token("enterprise", uscc)).json()
+        [notice] = [item for item in inbox["items"] if item["about"] == {"type": "activity", "id": str(activity["id"])}]
+        assert notice["title"] == "活动邀请：物联网产业链融通对接会"
+        assert "邀请您的原因" in notice["body"] and tag in notice["body"]
+    for uscc in (untagged, elsewhere):
+        inbox = api.get("/api/v1/notifications?kind=activity_invitation", token("enterprise", uscc)).json()
+        assert inbox["items"] == []
