@@ -86,8 +86,9 @@ REPLY = accounts._REPLY_KEY
     ("services.notifications.service:NotificationsService",
      rf"^(enterprises\.[A-Za-z0-9_]+|{REPLY})$", rf"^(notifications\.\*|{REPLY})$", "^$",
      "^(" + "|".join(name.replace(".", r"\.") for name in (
-         "activity.published", "agency.created", "agency.updated", "enterprise.registered", "enterprise.size_class_changed",
-         "enterprise.tier_changed", "enterprise.updated", "policy.expired", "policy.published",
+         "activity.published", "agency.created", "agency.updated", "enterprise.registered",
+         "enterprise.size_class_changed", "enterprise.tier_changed", "enterprise.updated", "policy.expired",
+         "policy.published",
          "policy.withdrawn", "provider.admitted", "provider.evaluated", "provider.exited", "request.accepted",
          "request.assigned", "request.closed", "request.deadline_missed", "request.escalated",
          "request.reopened", "request.resolved", "request.returned", "request.revisited", "request.submitted",
