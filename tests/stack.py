@@ -1,27 +1,51 @@
-"""Helpers for tests that talk to the real broker and database."""
+"""Helpers every layer of the suite shares: the real broker and database, events,
+enterprise bodies and profiles, log files, and replicas racing in separate processes.
+
+Test modules import helpers from here (or take fixtures), never from one another.
+Imports that start eventlet or nameko are made inside the helpers that need
+them, so pure unit tests that import this module stay fast.
+"""
 import itertools
+import json
 import os
+import subprocess
+import sys
 import time
+from datetime import date
 
 import psycopg2
-from nameko.standalone.rpc import ServiceRpcProxy
 from stdnum.cn import uscc as uscc_standard
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _serial = itertools.count(1)
 
 
+# -- the real broker and database ---------------------------------------------------------
+
+def amqp_uri():
+    return os.environ["ONENET_AMQP_URI"]
+
+
 def amqp_config():
-    return {"AMQP_URI": os.environ["ONENET_AMQP_URI"]}
+    return {"AMQP_URI": amqp_uri()}
 
 
 def rpc(service, timeout=30):
     """A standalone RPC proxy to ``service``: use it as a context manager, one per test."""
+    from nameko.standalone.rpc import ServiceRpcProxy
     return ServiceRpcProxy(service, amqp_config(), timeout=timeout)
+
+
+def connect(schema, **cursor_options):
+    """A connection to the test database with ``schema`` first on the search path."""
+    return psycopg2.connect(os.environ["ONENET_DATABASE_URL"], options=f"-c search_path={schema},public",
+                            **cursor_options)
 
 
 def sql(schema, query, params=None):
     """Run ``query`` in a service's ``schema``; the rows as tuples (``None`` for no result set)."""
-    conn = psycopg2.connect(os.environ["ONENET_DATABASE_URL"], options=f"-c search_path={schema},public")
+    conn = connect(schema)
     try:
         with conn, conn.cursor() as cur:
             cur.execute(query, params)
@@ -37,6 +61,11 @@ def outbox_payloads(schema, event_type, aggregate_id):
         (event_type, str(aggregate_id)))]
 
 
+def events_of_type(schema, event_type):
+    """How many ``event_type`` events ``schema``'s outbox holds (sent or not)."""
+    return sql(schema, "SELECT count(*) FROM outbox WHERE event_type = %s", (event_type,))[0][0]
+
+
 def wait_for(fetch, timeout=10.0):
     """Poll ``fetch`` until it returns something truthy (or ``timeout`` passes); return that."""
     deadline = time.monotonic() + timeout
@@ -44,13 +73,86 @@ def wait_for(fetch, timeout=10.0):
         result = fetch()
         if result or time.monotonic() > deadline:
             return result
-        time.sleep(0.1)
+        time.sleep(0.05)
 
+
+# -- events on the broker -------------------------------------------------------------------
+
+def new_event(event_type, payload, correlation_id="it-correlation", source="tests"):
+    """A OneNet envelope around ``payload``, with a fresh ``event_id``."""
+    from chassis import envelope
+    return envelope.make(event_type, payload, source=source, correlation_id=correlation_id)
+
+
+def publish(event, routing_key=None, body=None, content_type="application/json"):
+    """Publish ``event`` (or a raw ``body``) to the events exchange, with confirms."""
+    from kombu import Connection
+
+    from chassis.events import EVENTS_EXCHANGE
+    with Connection(amqp_uri(), transport_options={"confirm_publish": True}) as conn:
+        producer = conn.Producer()
+        raw = body if body is not None else json.dumps(event).encode()
+        producer.publish(raw, exchange=EVENTS_EXCHANGE, routing_key=routing_key or event["type"],
+                         content_type=content_type, content_encoding="utf-8",
+                         declare=[EVENTS_EXCHANGE])
+
+
+def drain(queue_name):
+    """Take every message now in ``queue_name``: a list of ``(headers, body bytes)``."""
+    from kombu import Connection
+    taken = []
+    with Connection(amqp_uri()) as conn:
+        channel = conn.default_channel
+        while True:
+            message = channel.basic_get(queue_name, no_ack=True)
+            if message is None:
+                return taken
+            body = message.body
+            taken.append((message.headers or {}, body if isinstance(body, bytes) else body.encode()))
+
+
+def depth(queue_name):
+    """How many messages wait in ``queue_name`` now."""
+    from kombu import Connection
+    with Connection(amqp_uri()) as conn:
+        return conn.default_channel.queue_declare(queue_name, passive=True).message_count
+
+
+# -- enterprises -------------------------------------------------------------------------------
 
 def new_uscc(region_code="110105"):
     """A fresh, valid unified social credit code for an SME in ``region_code``."""
     body = f"91{region_code}{os.getpid() % 100:02d}{next(_serial) % 10 ** 7:07d}"
     return body + uscc_standard.calc_check_digit(body)
+
+
+def uscc_of(body17="91110105MA01B0001"):
+    """The valid code whose first 17 characters are ``body17`` (its check character added)."""
+    return body17 + uscc_standard.calc_check_digit(body17)
+
+
+def registration(uscc=None, **overrides):
+    """The registration body of a small Beijing manufacturer (40 staff, 12 million yuan revenue)."""
+    uscc = uscc or uscc_of()
+    body = {"uscc": uscc, "name": "北京示例科技有限公司", "region_code": uscc[2:8],
+            "industry_code": "C39", "employees": 40, "revenue": 1200}
+    body.update(overrides)
+    return body
+
+
+# The day the unit tests of enterprise rules take as today.
+PROFILE_DAY = date(2025, 6, 15)
+
+
+def award(kind="specialized_sme", awarded="2024-01-01", expires="2026-12-31", level="province", no="ZJTX-1"):
+    """A tier award (专精特新 and the like) as a registration carries it."""
+    return {"tier": kind, "certificate_no": no, "level": level, "awarded_on": awarded, "expires_on": expires}
+
+
+def profile_of(**overrides):
+    """The stored profile of :func:`registration` (with ``overrides``) registered on :data:`PROFILE_DAY`."""
+    from services.enterprises import domain, schemas
+    return domain.new_profile(schemas.EnterpriseRegistration().load(registration(**overrides)), PROFILE_DAY)
 
 
 # -- service activities and matchmaking ------------------------------------------------------------
@@ -73,6 +175,8 @@ def known_to_activities(table, key_column, key, timeout=90.0):
     the national skeleton's 3,212 ``agency.created`` it may take its time)."""
     return wait_for(lambda: sql("activities", f"SELECT 1 FROM {table} WHERE {key_column} = %s", (key,)), timeout)
 
+
+# -- servers a test starts ------------------------------------------------------------------
 
 def free_port():
     """A TCP port nothing listens on now (for a server a test starts)."""
@@ -116,3 +220,89 @@ def _answers(socket, port):
             return True
     except OSError:
         return False
+
+
+# -- processes --------------------------------------------------------------------------------
+
+def log_lines(log_dir, process):
+    """The JSON log lines one process of the network has written so far, as text lines."""
+    with open(os.path.join(log_dir, f"{process}.log"), encoding="utf-8") as handle:
+        return handle.read().splitlines()
+
+
+_REPLICA = """
+import chassis, eventlet
+eventlet.monkey_patch()
+from tests.stack import run_replica_call
+run_replica_call()
+"""
+
+
+def race_in_processes(config_path, method, processes=2, timeout=60, **config_overrides):
+    """Call the RPC ``method`` of the service that ``config_path`` runs in ``processes``
+    separate OS processes at once, as replicas do; their results, in process order.
+
+    Each process starts its own service container (its own database pool and broker
+    connection) with ``config_overrides`` applied, reports ready, and calls ``method``
+    once every process is ready.
+    """
+    request = json.dumps({"config": config_path, "method": method, "overrides": config_overrides})
+    children = [subprocess.Popen([sys.executable, "-c", _REPLICA], cwd=ROOT, text=True,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                for _ in range(processes)]
+    try:
+        for child in children:
+            child.stdin.write(request + "\n")
+            child.stdin.flush()
+        for child in children:
+            if _reply(child, timeout) != "ready":
+                raise RuntimeError(f"a replica of {config_path} did not start")
+        for child in children:
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        results = [json.loads(_reply(child, timeout)) for child in children]
+        for child in children:
+            child.stdin.close()
+            child.wait(timeout)
+        return results
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+
+
+def _reply(child, timeout):
+    """The next line a replica writes that is meant for us (``replica: ...``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = child.stdout.readline()
+        if not line:
+            raise RuntimeError(f"replica exited with {child.wait()}")
+        if line.startswith("replica: "):
+            return line[len("replica: "):].strip()
+    raise TimeoutError("replica did not answer")
+
+
+def run_replica_call():
+    """The replica side of :func:`race_in_processes` (runs in the child process)."""
+    from nameko.containers import ServiceContainer
+    from nameko.testing.services import entrypoint_hook
+
+    from chassis import config as process_config
+    from chassis.serve import service_class
+
+    request = json.loads(sys.stdin.readline())
+    config = process_config.load(request["config"])
+    config.update(request["overrides"])
+    container = ServiceContainer(service_class(config["SERVICE"]), config)
+    container.start()
+    try:
+        print("replica: ready", flush=True)
+        sys.stdin.readline()
+        with entrypoint_hook(container, request["method"]) as call:
+            result = call()
+        print("replica: " + json.dumps(result, default=str), flush=True)
+        sys.stdin.readline()
+    finally:
+        container.stop()

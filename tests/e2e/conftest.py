@@ -98,10 +98,3 @@ def clock(api, token):
 def new_uscc():
     """``new_uscc(region_code)``: a fresh, valid unified social credit code."""
     return stack.new_uscc
-
-
-def read_logs(network, process):
-    """The JSON log lines one process has written so far, as text lines."""
-    path = os.path.join(network.log_dir, f"{process}.log")
-    with open(path, encoding="utf-8") as handle:
-        return handle.read().splitlines()

@@ -1,13 +1,6 @@
 """The backbone's proving path, through HTTP only: register an SME, see its welcome notice."""
 
-from tests.stack import wait_for
-
-
-def registration(uscc, **overrides):
-    body = {"uscc": uscc, "name": "北京示例科技有限公司", "region_code": "110105",
-            "industry_code": "C39", "employees": 40, "revenue": 1200}
-    body.update(overrides)
-    return body
+from tests.stack import registration, wait_for
 
 
 def test_county_admin_registers_enterprise_which_sees_profile_and_welcome_notice(api, token, new_uscc):

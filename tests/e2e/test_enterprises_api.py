@@ -3,8 +3,8 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from tests.stack import registration
 
-from tests.e2e.test_enterprise_registration import registration
 
 
 def tier(kind="specialized_sme", level="province", certificate="ZJTX-2024-0001"):

@@ -7,12 +7,12 @@ from marshmallow import ValidationError
 
 from chassis.errors import ValidationFailed
 from services.enterprises import criteria, domain, imports, schemas, store
-from tests.unit.test_enterprise_profile import TODAY, profile_of, tier, uscc
+from tests.stack import PROFILE_DAY, award, profile_of, uscc_of
 
 
 def judged(criteria_body, **profile_overrides):
     loaded = schemas.Criteria().load(criteria_body)
-    return criteria.explain(loaded, profile_of(**profile_overrides), TODAY)
+    return criteria.explain(loaded, profile_of(**profile_overrides), PROFILE_DAY)
 
 
 @pytest.mark.parametrize("body, passed", [
@@ -42,7 +42,7 @@ def judged(criteria_body, **profile_overrides):
 ])
 def test_each_criterion_passes_or_fails_on_the_enterprises_value(body, passed):
     answer = judged(body, rd_expense=60, registered_on="2020-06-15", tags=["出口"],
-                    tiers=[tier(), tier(kind="tech_sme", awarded="2023-01-01", expires="2023-12-31", no="KJ-1")])
+                    tiers=[award(), award(kind="tech_sme", awarded="2023-01-01", expires="2023-12-31", no="KJ-1")])
     assert answer["matches"] is passed
     assert [v["passed"] for v in answer["criteria"]] == [passed]
 
@@ -85,9 +85,9 @@ def test_rd_ratio_minimum_needs_rd_spend_and_revenue(spent, revenue, minimum, me
 
 
 def test_sql_filter_for_an_rd_ratio_needs_revenue_too():
-    where, params = store.predicate(schemas.Criteria().load({"rd_ratio_min": 0}), TODAY)
+    where, params = store.predicate(schemas.Criteria().load({"rd_ratio_min": 0}), PROFILE_DAY)
     assert (where, params) == ("(e.rd_expense IS NOT NULL AND e.revenue > 0)", [])
-    where, params = store.predicate(schemas.Criteria().load({"rd_ratio_min": 0.03}), TODAY)
+    where, params = store.predicate(schemas.Criteria().load({"rd_ratio_min": 0.03}), PROFILE_DAY)
     assert (where, params) == ("(e.rd_expense > 0 AND e.revenue > 0 AND e.rd_expense >= %s * e.revenue)",
                                [Decimal("0.03")])
 
@@ -152,9 +152,9 @@ def test_search_filters_become_one_value_criteria():
 def test_sql_predicate_binds_the_scope_then_each_criterion():
     loaded = schemas.Criteria().load({"region_prefixes": ["11", "32"], "tiers": ["tech_sme"],
                                       "rd_ratio_min": 0.03, "registered_years_min": 3})
-    where, params = store.predicate(loaded, TODAY, within="3201")
+    where, params = store.predicate(loaded, PROFILE_DAY, within="3201")
     assert where.count("%s") == len(params)
-    assert params == ["3201%", "11%", "32%", ["tech_sme"], TODAY, TODAY, Decimal("0.03"), date(2022, 6, 15)]
+    assert params == ["3201%", "11%", "32%", ["tech_sme"], PROFILE_DAY, PROFILE_DAY, Decimal("0.03"), date(2022, 6, 15)]
 
 
 def test_like_pattern_takes_wildcards_literally():
@@ -165,12 +165,12 @@ def test_like_pattern_takes_wildcards_literally():
 
 def test_csv_rows_are_checked_one_by_one_with_their_line_numbers():
     content = ("uscc,name,region_code,industry_code,employees,revenue,tags\n"
-               f"{uscc('91110105MA01C0001')},北京一号科技有限公司,110105,C39,40,1200,出口;外贸\n"
-               f"{uscc('91110105MA01C0002')},北京二号科技有限公司,110103,C39,40,1200,\n"
-               f"{uscc('91110105MA01C0003')},北京三号科技有限公司,110105,C39,many,1200,\n"
-               f"{uscc('91110105MA01C0001')},北京一号科技有限公司,110105,C39,40,1200,\n"
+               f"{uscc_of('91110105MA01C0001')},北京一号科技有限公司,110105,C39,40,1200,出口;外贸\n"
+               f"{uscc_of('91110105MA01C0002')},北京二号科技有限公司,110103,C39,40,1200,\n"
+               f"{uscc_of('91110105MA01C0003')},北京三号科技有限公司,110105,C39,many,1200,\n"
+               f"{uscc_of('91110105MA01C0001')},北京一号科技有限公司,110105,C39,40,1200,\n"
                "too,few\n")
-    profiles, rejected, received = imports.profiles_from(content, "csv", TODAY)
+    profiles, rejected, received = imports.profiles_from(content, "csv", PROFILE_DAY)
     assert received == 5
     assert [(line, p["uscc"][:17], p["tags"]) for line, p in profiles] == [(2, "91110105MA01C0001", ["出口", "外贸"])]
     assert [(r["line"], sorted(r["errors"])) for r in rejected] == [
@@ -178,10 +178,10 @@ def test_csv_rows_are_checked_one_by_one_with_their_line_numbers():
 
 
 def test_jsonl_rows_carry_tiers_and_outside_rows_are_refused():
-    good = registration_line(uscc("91320102MA01C0004"), "320102", tiers=[tier()])
-    outside = registration_line(uscc("91110105MA01C0005"), "110105")
+    good = registration_line(uscc_of("91320102MA01C0004"), "320102", tiers=[award()])
+    outside = registration_line(uscc_of("91110105MA01C0005"), "110105")
     content = "\n".join([good, "", "{not json", outside, "[1, 2]"])
-    profiles, rejected, received = imports.profiles_from(content, "jsonl", TODAY, within="32")
+    profiles, rejected, received = imports.profiles_from(content, "jsonl", PROFILE_DAY, within="32")
     assert received == 4
     assert [line for line, _ in profiles] == [1] and profiles[0][1]["tiers"][0]["tier"] == "specialized_sme"
     assert [(r["line"], list(r["errors"])) for r in rejected] == [
@@ -190,7 +190,7 @@ def test_jsonl_rows_carry_tiers_and_outside_rows_are_refused():
 
 def test_csv_header_with_unknown_columns_refuses_the_whole_batch():
     with pytest.raises(ValidationFailed) as caught:
-        imports.profiles_from("uscc,name,colour\n", "csv", TODAY)
+        imports.profiles_from("uscc,name,colour\n", "csv", PROFILE_DAY)
     assert "unknown column colour" in caught.value.details["content"]
 
 

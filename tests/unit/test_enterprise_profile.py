@@ -4,31 +4,10 @@ from decimal import Decimal
 
 import pytest
 from marshmallow import ValidationError
-from stdnum.cn import uscc as uscc_standard
 
 from chassis.errors import ValidationFailed
 from services.enterprises import domain, schemas
-
-TODAY = date(2025, 6, 15)
-
-
-def uscc(body17="91110105MA01B0001"):
-    return body17 + uscc_standard.calc_check_digit(body17)
-
-
-def registration(**overrides):
-    body = {"uscc": uscc(), "name": "北京示例科技有限公司", "region_code": "110105",
-            "industry_code": "C39", "employees": 40, "revenue": 1200}
-    body.update(overrides)
-    return body
-
-
-def tier(kind="specialized_sme", awarded="2024-01-01", expires="2026-12-31", level="province", no="ZJTX-1"):
-    return {"tier": kind, "certificate_no": no, "level": level, "awarded_on": awarded, "expires_on": expires}
-
-
-def profile_of(**overrides):
-    return domain.new_profile(schemas.EnterpriseRegistration().load(registration(**overrides)), TODAY)
+from tests.stack import PROFILE_DAY, award, profile_of, registration, uscc_of
 
 
 # -- registration ------------------------------------------------------------------
@@ -68,10 +47,10 @@ def test_enterprise_founded_this_year_reports_this_years_figures():
     ({"contact": {"email": "not-an-address"}}, "contact"),
     ({"tiers": [{"tier": "little_giant", "level": "national", "awarded_on": "2024-01-01",
                  "expires_on": "2027-01-01"}]}, "tiers"),               # no certificate
-    ({"tiers": [tier(expires="2023-01-01")]}, "tiers"),                 # expires before awarded
-    ({"tiers": [tier(kind="little_giant", level="province")]}, "tiers"),  # 小巨人 is national
-    ({"tiers": [tier(kind="unicorn")]}, "tiers"),
-    ({"tiers": [tier(), tier()]}, "tiers"),                             # same certificate twice
+    ({"tiers": [award(expires="2023-01-01")]}, "tiers"),                 # expires before awarded
+    ({"tiers": [award(kind="little_giant", level="province")]}, "tiers"),  # 小巨人 is national
+    ({"tiers": [award(kind="unicorn")]}, "tiers"),
+    ({"tiers": [award(), award()]}, "tiers"),                             # same certificate twice
 ])
 def test_bad_registration_names_the_field(change, field):
     with pytest.raises(ValidationError) as caught:
@@ -92,14 +71,14 @@ def test_registration_breaking_a_cross_field_rule_names_the_field(change, field)
 
 
 def test_individual_business_is_recognised_from_its_credit_code():
-    profile = profile_of(uscc=uscc("92110105MA01B0002"), industry_code="F52", employees=3, revenue=80)
+    profile = profile_of(uscc=uscc_of("92110105MA01B0002"), industry_code="F52", employees=3, revenue=80)
     assert profile["legal_form"] == "individual_business"
     assert profile["size_rule"] == "retail:by_analogy"
 
 
 def test_lower_case_codes_are_accepted_in_upper_case():
-    data = schemas.EnterpriseRegistration().load(registration(uscc=uscc().lower(), industry_code="i65"))
-    assert data["uscc"] == uscc() and data["industry_code"] == "I65"
+    data = schemas.EnterpriseRegistration().load(registration(uscc=uscc_of().lower(), industry_code="i65"))
+    assert data["uscc"] == uscc_of() and data["industry_code"] == "I65"
 
 
 def test_the_registration_schema_requires_the_identity_and_figures():
@@ -119,8 +98,8 @@ def test_a_tier_counts_from_award_to_expiry_inclusive():
 
 
 def test_view_marks_expired_tiers_inactive():
-    profile = profile_of(tiers=[tier(), tier(kind="tech_sme", awarded="2023-01-01", expires="2023-12-31", no="KJ-1")])
-    shown = domain.view(profile, TODAY)
+    profile = profile_of(tiers=[award(), award(kind="tech_sme", awarded="2023-01-01", expires="2023-12-31", no="KJ-1")])
+    shown = domain.view(profile, PROFILE_DAY)
     assert shown["active_tiers"] == ["specialized_sme"]
     assert {(t["tier"], t["active"]) for t in shown["tiers"]} == {("specialized_sme", True), ("tech_sme", False)}
 
@@ -129,7 +108,7 @@ def test_view_marks_expired_tiers_inactive():
 
 def test_new_figures_that_cross_a_bound_change_the_size_class_and_say_so():
     stored = profile_of()
-    changed_profile, changed = domain.apply_change(stored, {"employees": 350, "revenue": Decimal(2500)}, TODAY)
+    changed_profile, changed = domain.apply_change(stored, {"employees": 350, "revenue": Decimal(2500)}, PROFILE_DAY)
     assert changed_profile["size_class"] == "medium"
     assert set(changed) == {"figures"}
     assert domain.size_class_changed_event(changed_profile, stored["size_class"]) == {
@@ -139,42 +118,42 @@ def test_new_figures_that_cross_a_bound_change_the_size_class_and_say_so():
 
 def test_figures_for_a_new_year_become_the_latest_and_keep_the_history():
     stored = profile_of()
-    profile, _ = domain.apply_change(stored, {"figures_year": 2025, "employees": 8, "revenue": Decimal(90)}, TODAY)
+    profile, _ = domain.apply_change(stored, {"figures_year": 2025, "employees": 8, "revenue": Decimal(90)}, PROFILE_DAY)
     assert sorted(profile["figures"]) == [2024, 2025]
     assert (profile["figures_year"], profile["employees"], profile["size_class"]) == (2025, 8, "micro")
 
 
 def test_a_new_year_needs_employees_and_revenue():
     with pytest.raises(ValidationFailed) as caught:
-        domain.apply_change(profile_of(), {"figures_year": 2025, "employees": 8}, TODAY)
+        domain.apply_change(profile_of(), {"figures_year": 2025, "employees": 8}, PROFILE_DAY)
     assert set(caught.value.details) == {"revenue"}
 
 
 def test_changing_to_an_industry_whose_rule_reads_total_assets_needs_them():
     with pytest.raises(ValidationFailed) as caught:
-        domain.apply_change(profile_of(), {"industry_code": "E48"}, TODAY)
+        domain.apply_change(profile_of(), {"industry_code": "E48"}, PROFILE_DAY)
     assert "total_assets" in caught.value.details
     profile, changed = domain.apply_change(profile_of(), {"industry_code": "E48", "total_assets": Decimal(400)},
-                                           TODAY)
+                                           PROFILE_DAY)
     assert (profile["size_class"], profile["size_rule"]) == ("small", "construction")
 
 
 def test_moving_region_rederives_province_and_city():
-    profile, changed = domain.apply_change(profile_of(), {"region_code": "320102"}, TODAY)
+    profile, changed = domain.apply_change(profile_of(), {"region_code": "320102"}, PROFILE_DAY)
     assert (profile["province_code"], profile["city_code"]) == ("320000", "320100")
     assert changed["region_code"] == ("110105", "320102")
 
 
 def test_a_change_to_nothing_changes_nothing():
     stored = profile_of(tags=["出口"])
-    _, changed = domain.apply_change(stored, {"tags": ["出口"], "employees": 40}, TODAY)
+    _, changed = domain.apply_change(stored, {"tags": ["出口"], "employees": 40}, PROFILE_DAY)
     assert changed == {}
 
 
 def test_updated_event_names_fields_but_keeps_contact_values_out():
     stored = profile_of()
     profile, changed = domain.apply_change(
-        stored, {"contact": {"person": "张伟", "phone": "010-65001234"}, "park": "中关村软件园"}, TODAY)
+        stored, {"contact": {"person": "张伟", "phone": "010-65001234"}, "park": "中关村软件园"}, PROFILE_DAY)
     event = domain.updated_event(profile, changed)
     assert event["changed"] == ["contact", "park"]
     assert event["changes"] == {"park": {"from": None, "to": "中关村软件园"}}
@@ -187,7 +166,7 @@ def test_tier_change_event_lists_what_was_added_and_removed():
 
 
 def test_registered_event_keeps_the_fields_notifications_read():
-    event = domain.registered_event(profile_of(), TODAY)
+    event = domain.registered_event(profile_of(), PROFILE_DAY)
     assert {"uscc", "name", "region_code", "industry_code"} <= set(event)
 
 
@@ -233,7 +212,7 @@ def test_size_class_as_of_a_date_in_the_founding_year_uses_the_founding_years_fi
 def test_financial_firm_is_registered_without_a_size_class_and_the_reason():
     profile = profile_of(industry_code="J69", employees=33, revenue=2900, total_assets=38000)
     assert (profile["size_class"], profile["size_rule"]) == (None, "financial:not_classified")
-    portrait = domain.portrait(profile, TODAY)
+    portrait = domain.portrait(profile, PROFILE_DAY)
     assert (portrait["size_class"], portrait["size_rule"]["row"]) == (None, None)
     assert portrait["size_rule"]["reason"].startswith("not classified under 300号")
     answer = domain.size_class_as_of(profile, date(2025, 3, 1))
@@ -253,8 +232,8 @@ def test_size_class_before_the_founding_date_is_none_with_the_reason():
 def test_portrait_shows_the_region_chain_industry_and_figures_trend():
     profile = profile_of(rd_expense=60)
     profile, _ = domain.apply_change(profile, {"figures_year": 2025, "employees": 45, "revenue": Decimal(1500),
-                                               "rd_expense": Decimal(90)}, TODAY)
-    portrait = domain.portrait(profile, TODAY)
+                                               "rd_expense": Decimal(90)}, PROFILE_DAY)
+    portrait = domain.portrait(profile, PROFILE_DAY)
     assert [level["code"] for level in portrait["region"]] == ["110000", "110100", "110105"]
     assert portrait["industry"]["section_name"] == "制造业" and portrait["industry"]["division"] == "39"
     assert portrait["size_rule"]["row"] == 2
@@ -263,8 +242,8 @@ def test_portrait_shows_the_region_chain_industry_and_figures_trend():
 
 
 def test_whole_years_count_on_the_anniversary():
-    assert domain.full_years(date(2020, 6, 15), TODAY) == 5
-    assert domain.full_years(date(2020, 6, 16), TODAY) == 4
+    assert domain.full_years(date(2020, 6, 15), PROFILE_DAY) == 5
+    assert domain.full_years(date(2020, 6, 16), PROFILE_DAY) == 4
 
 
 @pytest.mark.parametrize("start, years, reached", [
@@ -280,5 +259,5 @@ def test_full_years_from_29_february_end_on_the_last_day_of_february(start, year
 
 def test_a_founding_date_after_figures_on_file_is_refused():
     with pytest.raises(ValidationFailed) as caught:
-        domain.apply_change(profile_of(), {"registered_on": date(2025, 1, 1)}, TODAY)
+        domain.apply_change(profile_of(), {"registered_on": date(2025, 1, 1)}, PROFILE_DAY)
     assert "registered_on" in caught.value.details

@@ -62,7 +62,7 @@ def test_nesting_depth_counts_arrays_and_objects_not_brackets_in_strings(text, d
     ({"page": "3", "page_size": "50"}, (50, 100)),
     ({"page_size": "100"}, (100, 0)),
 ])
-def test_pages(query, window):
+def test_page_and_page_size_select_the_row_window(query, window):
     assert pages.window(pages.PageQuery().load(query)) == window
 
 

@@ -13,20 +13,20 @@ SECTION_RANGES = {
 }
 
 
-def test_twenty_sections_in_order():
+def test_the_standard_has_twenty_sections_in_order():
     sections = industries.all_sections()
     assert [s.code for s in sections] == list("ABCDEFGHIJKLMNOPQRST")
     assert all(s.is_section and s.section == s.code and s.division is None for s in sections)
 
 
 @pytest.mark.parametrize("section, bounds", SECTION_RANGES.items())
-def test_division_ranges(section, bounds):
+def test_each_section_holds_its_range_of_divisions(section, bounds):
     low, high = bounds
     expected = [f"{section}{n:02d}" for n in range(low, high + 1)]
     assert [d.code for d in industries.divisions(section)] == expected
 
 
-def test_ninety_seven_divisions():
+def test_the_standard_has_ninety_seven_divisions():
     total = [d for s in industries.all_sections() for d in industries.divisions(s.code)]
     assert len(total) == 97
     assert len({d.name for d in total}) == 97
@@ -57,7 +57,7 @@ def test_data_file_cites_the_standard():
         (" c39 ", Industry("C39", "计算机、通信和其他电子设备制造业", "C")),
     ],
 )
-def test_parse(code, expected):
+def test_a_code_parses_to_its_industry_at_any_depth(code, expected):
     assert industries.parse_industry_code(code) == expected
     assert industries.is_valid_industry_code(code)
 
@@ -79,7 +79,7 @@ def test_parse(code, expected):
         (None, "empty"),
     ],
 )
-def test_parse_rejects(code, message):
+def test_bad_codes_are_refused_with_the_reason(code, message):
     with pytest.raises(ValueError, match=message):
         industries.parse_industry_code(code)
     assert not industries.is_valid_industry_code(code)
@@ -89,7 +89,7 @@ def test_parse_rejects(code, message):
     "code, section, division",
     [("C39", "C", "39"), ("C", "C", None), ("K701", "K", "70"), ("L7211", "L", "72"), ("A01", "A", "01")],
 )
-def test_section_and_division_of(code, section, division):
+def test_section_and_division_are_read_from_a_code(code, section, division):
     assert industries.section_of(code) == section
     assert industries.division_of(code) == division
 

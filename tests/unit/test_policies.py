@@ -28,7 +28,7 @@ JIANGSU = {"id": 2, "name": "江苏省中小企业服务中心", "region_code": 
     ("expired", "withdraw", Conflict),
     ("draft", "expire", Conflict),
 ])
-def test_lifecycle(state, action, result):
+def test_policy_decision_moves_it_to_its_state_or_is_refused(state, action, result):
     if result is Conflict:
         with pytest.raises(Conflict) as caught:
             policies.next_state(policy(state), action)

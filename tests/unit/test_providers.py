@@ -24,7 +24,7 @@ def provider(**overrides):
     ({"qualifications": [{"name": "过期", "number": "2", "issuer": "某局", "valid_until": "2026-05-19"}]},
      {"qualifications"}),
 ])
-def test_admission_criteria(overrides, failing):
+def test_admission_names_each_criterion_the_provider_fails(overrides, failing):
     assert set(providers.admission_problems(provider(**overrides), TODAY)) == failing
 
 
@@ -40,7 +40,7 @@ def test_admission_criteria(overrides, failing):
     ("exited", "admit", Conflict),
     (None, "exit", Conflict),
 ])
-def test_membership_decisions(current, decision, result):
+def test_membership_decision_applies_only_from_its_states(current, decision, result):
     if result is Conflict:
         with pytest.raises(Conflict):
             providers.next_membership_state(current, decision, 1, "training")
@@ -66,7 +66,7 @@ def test_satisfaction_maps_ratings_to_100(average, satisfaction):
     (date(2026, 1, 1), "2026-Q1", "2025-Q4", (date(2026, 1, 1), date(2026, 4, 1))),
     (date(2026, 12, 31), "2026-Q4", "2026-Q3", (date(2026, 10, 1), date(2027, 1, 1))),
 ])
-def test_quarters(day, period, previous, bounds):
+def test_a_day_falls_in_its_quarter_with_its_bounds_and_predecessor(day, period, previous, bounds):
     assert providers.period_of(day) == period
     assert providers.previous_period(period) == previous
     assert providers.period_bounds(period) == bounds
@@ -101,7 +101,7 @@ def test_two_consecutive_periods_below_threshold_exit(previous, this_total_low, 
     ({"provider_id": 3, "score": 4, "service_area": "banking", "request_id": "r1"}, ValueError),
     ({"provider_id": "3", "score": 4, "service_area": "training", "request_id": "r1"}, ValueError),
 ])
-def test_rating_from_request_rated(payload, expected):
+def test_only_a_well_formed_rating_of_a_providers_work_is_taken(payload, expected):
     if expected is ValueError:
         with pytest.raises(ValueError):
             providers.rating_from_event(payload)

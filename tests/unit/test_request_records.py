@@ -91,7 +91,7 @@ def test_every_read_carries_the_expected_answer_time(state, expected, overdue_on
     ("2026-12", date(2026, 12, 1), date(2027, 1, 1)),
     ("2026-02", date(2026, 2, 1), date(2026, 3, 1)),
 ])
-def test_assessment_periods(text, start, end):
+def test_assessment_period_runs_from_its_first_day_to_the_next_periods(text, start, end):
     period = assessment.parse_period(text)
     assert (period.start, period.end) == (start, end)
 
