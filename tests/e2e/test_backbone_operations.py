@@ -6,9 +6,7 @@ import uuid
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import read_logs
-from tests.e2e.test_enterprise_registration import registration
-from tests.stack import wait_for
+from tests.stack import log_lines, registration, wait_for
 
 SERVICE_PORTS = {name: os.environ[f"{name.upper()}_OPS_PORT"]
                  for name in ("agencies", "enterprises", "requests", "notifications")}
@@ -16,23 +14,28 @@ SERVICE_PORTS = {name: os.environ[f"{name.upper()}_OPS_PORT"]
 
 def test_one_correlation_id_follows_a_request_through_gateway_enterprises_and_notifications(
         network, api, token, new_uscc):
+    """Every line the three processes write after the call belongs to it and carries its id:
+    the lines are read by position (all that follow the ones already there), not picked by the id."""
+    processes = ("gateway", "enterprises", "notifications")
     uscc = new_uscc("110105")
     cid = f"e2e-{uuid.uuid4()}"
+    already = {process: len(log_lines(network.log_dir, process)) for process in processes}
+
+    def new_lines(process):
+        return [json.loads(line) for line in log_lines(network.log_dir, process)[already[process]:]]
 
     answer = api.post("/api/v1/enterprises", token("county_admin", "110105"),
                       json=registration(uscc), headers={"X-Correlation-ID": cid})
 
     assert answer.status_code == 201
     assert answer.headers["X-Correlation-ID"] == cid
-
-    def lines_with_cid(process):
-        return [json.loads(line) for line in read_logs(network, process) if cid in line]
-
-    assert wait_for(lambda: lines_with_cid("notifications"))
-    for process in ("gateway", "enterprises", "notifications"):
-        lines = lines_with_cid(process)
-        assert lines, f"no {process} log line carries {cid}"
-        assert all(line["correlation_id"] == cid and line["process"] == process for line in lines)
+    assert wait_for(lambda: any(line["event"] == "welcome_notice_written" for line in new_lines("notifications")))
+    written = {process: new_lines(process) for process in processes}
+    assert [line["event"] for line in written["gateway"]] == ["http_request"]
+    assert [line["event"] for line in written["enterprises"]] == ["enterprise_registered"]
+    assert [line["event"] for line in written["notifications"]] == ["welcome_notice_written"]
+    for process, lines in written.items():
+        assert [(line["correlation_id"], line["process"]) for line in lines] == [(cid, process)] * len(lines)
 
 
 def test_gateway_makes_a_correlation_id_when_none_is_given(api):

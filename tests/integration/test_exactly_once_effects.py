@@ -1,10 +1,8 @@
 """No lost events, no double effects: the outbox and the inbox on the real stack."""
 import json
 import os
-import time
 
 import eventlet
-import psycopg2
 import psycopg2.extras
 from kombu import Connection, Queue
 
@@ -13,27 +11,22 @@ from chassis.confirms import ConfirmingPublisher
 from chassis.db import transaction
 from chassis.events import EVENTS_EXCHANGE
 from services.notifications.service import NotificationsService
-from tests.integration.events import new_event, publish
-from tests.stack import sql
+from tests.stack import connect as connect_to, new_event, new_uscc, publish, sql, wait_for
 
 CONFIG = os.path.join("services", "notifications", "config.yml")
 
 
 def connect(schema):
-    return psycopg2.connect(os.environ["ONENET_DATABASE_URL"], options=f"-c search_path={schema}",
-                            cursor_factory=psycopg2.extras.RealDictCursor)
+    return connect_to(schema, cursor_factory=psycopg2.extras.RealDictCursor)
+
+
+def start_notifications(container_for):
+    """The notifications service handling one delivery at a time, so deliveries finish in queue order."""
+    return container_for(NotificationsService, CONFIG, max_workers=1)
 
 
 def notices_for(uscc):
     return sql("notifications", "SELECT count(*) FROM notice WHERE recipient_id = %s", (uscc,))[0][0]
-
-
-def wait_for_notices(uscc, expected, timeout=10):
-    deadline = time.monotonic() + timeout
-    while notices_for(uscc) < expected and time.monotonic() < deadline:
-        eventlet.sleep(0.05)
-    eventlet.sleep(0.5)  # time enough for a second effect, were there one
-    return notices_for(uscc)
 
 
 def registered(uscc):
@@ -41,24 +34,35 @@ def registered(uscc):
                                                "region_code": "110105", "industry_code": "C39"})
 
 
+def notices_after_sentinel(uscc):
+    """The notices ``uscc`` has once an event published after its deliveries has had its effect:
+    every delivery queued before the sentinel has been handled by then."""
+    sentinel = new_uscc("110105")
+    publish(registered(sentinel))
+    assert wait_for(lambda: notices_for(sentinel) == 1)
+    return notices_for(uscc)
+
+
 def test_redelivered_event_has_no_second_effect(container_for):
-    container_for(NotificationsService, CONFIG)
-    event = registered("91110105MA01DUP01X")
+    start_notifications(container_for)
+    uscc = new_uscc("110105")
+    event = registered(uscc)
 
     publish(event)
     publish(event)
 
-    assert wait_for_notices("91110105MA01DUP01X", 1) == 1
+    assert notices_after_sentinel(uscc) == 1
 
 
 def test_event_published_again_after_a_crash_before_marking_sent_has_one_effect(container_for):
     """A relay that dies after publishing but before its commit leaves the row unsent;
     the next relay publishes it again and the consumer's inbox absorbs the duplicate."""
-    container_for(NotificationsService, CONFIG)
-    event = registered("91110105MA01DUP02X")
+    start_notifications(container_for)
+    uscc = new_uscc("110105")
+    event = registered(uscc)
     conn = connect("enterprises")
     with transaction(conn) as tx:
-        outbox.add(tx, event, aggregate_id="91110105MA01DUP02X")
+        outbox.add(tx, event, aggregate_id=uscc)
     with Connection(os.environ["ONENET_AMQP_URI"]) as broker:
         publisher = ConfirmingPublisher(broker)
         assert outbox.publish_pending(conn, publisher) >= 1
@@ -66,7 +70,7 @@ def test_event_published_again_after_a_crash_before_marking_sent_has_one_effect(
             tx.execute("UPDATE outbox SET sent_at = NULL WHERE event_id = %s", (event["event_id"],))
         assert outbox.publish_pending(conn, publisher) >= 1
 
-    assert wait_for_notices("91110105MA01DUP02X", 1) == 1
+    assert notices_after_sentinel(uscc) == 1
     with transaction(conn) as tx:
         row = tx.one("SELECT sent_at FROM outbox WHERE event_id = %s", (event["event_id"],))
     assert row["sent_at"] is not None
@@ -128,3 +132,26 @@ def test_relays_of_several_replicas_publish_each_event_once(prepared_stack):
     assert sorted(received) == list(range(2000))
     assert received == sorted(received)  # commit order, hence order per aggregate
     setup.close()
+
+
+def test_sent_rows_are_pruned_after_seven_days_and_unsent_rows_are_kept(prepared_stack):
+    conn = connect("enterprises")
+    ages = {"sent 7 days 1 minute ago": ("7 days 1 minute", True),
+            "sent 6 days 23 hours ago": ("6 days 23 hours", True),
+            "unsent for 30 days": ("30 days", False)}
+    events = {label: new_event("test.pruning", {"label": label}) for label in ages}
+    with transaction(conn) as tx:
+        for label, event in events.items():
+            outbox.add(tx, event, aggregate_id="pruning")
+            age, sent = ages[label]
+            tx.execute("UPDATE outbox SET created_at = now() - %s::interval, "
+                       "sent_at = CASE WHEN %s THEN now() - %s::interval END WHERE event_id = %s",
+                       (age, sent, age, event["event_id"]))
+
+    outbox.prune_sent(conn)
+
+    with transaction(conn) as tx:
+        kept = tx.all("SELECT envelope->'payload'->>'label' AS label FROM outbox WHERE aggregate_id = 'pruning'")
+        tx.execute("DELETE FROM outbox WHERE aggregate_id = 'pruning'")
+    assert sorted(row["label"] for row in kept) == ["sent 6 days 23 hours ago", "unsent for 30 days"]
+    conn.close()

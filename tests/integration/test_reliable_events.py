@@ -3,14 +3,14 @@ the queue keeps flowing; a message that is not an envelope is parked at once."""
 import json
 import os
 import time
+from datetime import datetime, timezone
 
-import eventlet
+from prometheus_client import REGISTRY
 
-from chassis.events import (H_ATTEMPTS, H_ERROR, H_ORIGINAL_ROUTING_KEY, H_QUEUE,
-                            dead_letter_queue_name, handles)
+from chassis.events import PermanentFailure, handles, retry_queue_name
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
-from tests.integration.events import depth, drain, new_event, publish
+from tests.stack import depth, drain, new_event, publish, wait_for
 
 HANDLED = []
 ATTEMPTS = []
@@ -27,65 +27,107 @@ class Flaky:
     @handles("test.work")
     def work(self, event):
         ATTEMPTS.append((event["event_id"], time.monotonic()))
+        if event["payload"].get("hopeless"):
+            raise PermanentFailure(f"{event['payload']['n']} can never be done")
         if event["payload"].get("explode") and not Flaky.fixed:
             raise RuntimeError(f"cannot do {event['payload']['n']}")
         HANDLED.append(event["payload"]["n"])
 
 
 QUEUE = "flaky.work"
-
-def wait_until(predicate, timeout=10):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        eventlet.sleep(0.05)
-    return True
+PARKED = "flaky.work.dead-letter"
 
 
 def start(container_for):
+    """The flaky consumer, handling one delivery at a time so that deliveries finish in queue order."""
     return container_for(Flaky, os.path.join("services", "notifications", "config.yml"),
-                         AMQP_URI=os.environ["ONENET_AMQP_URI"], EVENT_RETRY_DELAYS=[0.2, 0.4])
+                         AMQP_URI=os.environ["ONENET_AMQP_URI"], EVENT_RETRY_DELAYS=[0.2, 0.4], max_workers=1)
 
 
-def test_always_failing_handler_is_retried_then_parked_with_its_error(container_for):
+def attempts_at(event):
+    return [at for event_id, at in ATTEMPTS if event_id == event["event_id"]]
+
+
+def handled_sentinel(n):
+    """Publish a good event and wait until it is handled: whatever was queued before it is done."""
+    publish(new_event("test.work", {"n": n}))
+    return wait_for(lambda: n in HANDLED)
+
+
+def dead_lettered():
+    return REGISTRY.get_sample_value("onenet_dead_lettered_total", {"service": "flaky", "queue": QUEUE}) or 0.0
+
+
+def test_always_failing_handler_is_retried_then_parked_with_every_header_and_counted(container_for):
     HANDLED.clear(), ATTEMPTS.clear()
     start(container_for)
-    drain(dead_letter_queue_name(QUEUE))
+    drain(PARKED)
+    parked_before = dead_lettered()
     bad = new_event("test.work", {"n": 0, "explode": True})
+    sent_at = datetime.now(timezone.utc).replace(microsecond=0)
 
     publish(bad)
     for n in range(1, 4):
         publish(new_event("test.work", {"n": n}))
 
-    assert wait_until(lambda: HANDLED == [1, 2, 3], timeout=5), HANDLED
-    assert wait_until(lambda: depth(dead_letter_queue_name(QUEUE)) == 1)
-    [(headers, body)] = drain(dead_letter_queue_name(QUEUE))
+    assert wait_for(lambda: HANDLED == [1, 2, 3], timeout=5), HANDLED
+    assert wait_for(lambda: depth(PARKED) == 1)
+    [(headers, body)] = drain(PARKED)
     assert json.loads(body)["event_id"] == bad["event_id"]
-    assert headers[H_ATTEMPTS] == 3
-    assert "RuntimeError: cannot do 0" in headers[H_ERROR]
-    assert headers[H_ORIGINAL_ROUTING_KEY] == "test.work"
-    assert headers[H_QUEUE] == QUEUE
-    times = [at for event_id, at in ATTEMPTS if event_id == bad["event_id"]]
+    parked_at = datetime.strptime(headers.pop("x-onenet-parked-at"), "%Y-%m-%dT%H:%M:%SZ")
+    assert sent_at <= parked_at.replace(tzinfo=timezone.utc) <= datetime.now(timezone.utc)
+    assert {key: value for key, value in headers.items() if key.startswith("x-onenet-")} == {
+        "x-onenet-attempts": 3,
+        "x-onenet-error": "RuntimeError: cannot do 0",
+        "x-onenet-exception": "RuntimeError",
+        "x-onenet-original-exchange": "onenet.events",
+        "x-onenet-original-routing-key": "test.work",
+        "x-onenet-queue": "flaky.work",
+    }
+    assert dead_lettered() == parked_before + 1
+    times = attempts_at(bad)
     assert len(times) == 3
     assert times[1] - times[0] >= 0.18 and times[2] - times[1] >= 0.38  # backoff, not a hot loop
-    eventlet.sleep(1)
-    assert len([1 for event_id, _ in ATTEMPTS if event_id == bad["event_id"]]) == 3
+    # No fourth attempt: no copy waits in a delay queue, and one published after the
+    # parking is handled with none before it.
+    assert (depth(retry_queue_name(QUEUE, 0.2)), depth(retry_queue_name(QUEUE, 0.4))) == (0, 0)
+    assert handled_sentinel(99)
+    assert len(attempts_at(bad)) == 3
+
+
+def test_permanent_failure_is_parked_at_once_without_a_retry(container_for):
+    HANDLED.clear(), ATTEMPTS.clear()
+    start(container_for)
+    drain(PARKED)
+    parked_before = dead_lettered()
+    hopeless = new_event("test.work", {"n": 5, "hopeless": True})
+
+    publish(hopeless)
+
+    assert wait_for(lambda: depth(PARKED) == 1)
+    [(headers, body)] = drain(PARKED)
+    assert json.loads(body)["event_id"] == hopeless["event_id"]
+    assert (headers["x-onenet-attempts"], headers["x-onenet-exception"], headers["x-onenet-error"]) == (
+        1, "PermanentFailure", "chassis.events.PermanentFailure: 5 can never be done")
+    assert dead_lettered() == parked_before + 1
+    assert (depth(retry_queue_name(QUEUE, 0.2)), depth(retry_queue_name(QUEUE, 0.4))) == (0, 0)
+    assert handled_sentinel(6)
+    assert len(attempts_at(hopeless)) == 1
 
 
 def test_messages_that_are_not_envelopes_are_parked_at_once_and_the_queue_flows(container_for):
     HANDLED.clear(), ATTEMPTS.clear()
     start(container_for)
-    drain(dead_letter_queue_name(QUEUE))
+    drain(PARKED)
 
     publish(None, routing_key="test.work", body=b"{not json")
     publish(None, routing_key="test.work", body=json.dumps({"type": "test.work"}).encode())
     publish(new_event("test.work", {"n": 7}))
 
-    assert wait_until(lambda: HANDLED == [7])
-    assert wait_until(lambda: depth(dead_letter_queue_name(QUEUE)) == 2)
-    parked = drain(dead_letter_queue_name(QUEUE))
-    reasons = sorted(headers[H_ERROR] for headers, _ in parked)
+    assert wait_for(lambda: HANDLED == [7])
+    assert wait_for(lambda: depth(PARKED) == 2)
+    parked = drain(PARKED)
+    reasons = sorted(headers["x-onenet-error"] for headers, _ in parked)
     assert "could not be decoded" in reasons[1]
     assert "lacks" in reasons[0]
     assert {body for _, body in parked} == {b"{not json", json.dumps({"type": "test.work"}).encode()}
@@ -96,19 +138,19 @@ def test_parked_event_can_be_listed_and_replayed_once_the_cause_is_fixed(contain
     from chassis import deadletters
     HANDLED.clear(), ATTEMPTS.clear()
     start(container_for)
-    drain(dead_letter_queue_name(QUEUE))
+    drain(PARKED)
     event = new_event("test.work", {"n": 42, "explode": True})
     publish(event)
-    assert wait_until(lambda: depth(dead_letter_queue_name(QUEUE)) == 1)
+    assert wait_for(lambda: depth(PARKED) == 1)
 
     [entry] = deadletters.list_parked(os.environ["ONENET_AMQP_URI"], QUEUE)
     assert entry["attempts"] == 3 and "cannot do 42" in entry["error"]
-    assert depth(dead_letter_queue_name(QUEUE)) == 1  # listing leaves it parked
+    assert depth(PARKED) == 1  # listing leaves it parked
 
     Flaky.fixed = True
     try:
         assert deadletters.replay(os.environ["ONENET_AMQP_URI"], QUEUE) == 1
-        assert wait_until(lambda: HANDLED == [42])
+        assert wait_for(lambda: HANDLED == [42])
     finally:
         Flaky.fixed = False
-    assert depth(dead_letter_queue_name(QUEUE)) == 0
+    assert depth(PARKED) == 0
