@@ -8,16 +8,9 @@ import pytest
 
 from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.enterprises.domain import today
-from tests.stack import new_uscc, outbox_payloads, sql
+from tests.stack import events_of_type, new_uscc, outbox_payloads, race_in_processes, registration, sql
 
 _serial = itertools.count(random.randrange(10 ** 8))
-
-
-def registration(uscc, **overrides):
-    body = {"uscc": uscc, "name": "北京示例科技有限公司", "region_code": uscc[2:8], "industry_code": "C39",
-            "employees": 40, "revenue": 1200}
-    body.update(overrides)
-    return body
 
 
 def tier(kind="specialized_sme", awarded=None, expires=None, level="province", no=None):
@@ -127,6 +120,24 @@ def test_an_expired_tier_stops_counting_and_its_expiry_is_announced_once(enterpr
     assert outbox_payloads("enterprises", "enterprise.tier_changed", uscc) == [{
         "uscc": uscc, "region_code": "110105", "reason": "expired", "active_tiers_before": ["innovative_sme"],
         "active_tiers": [], "added": [], "removed": ["innovative_sme"]}]
+
+
+def test_tier_expiry_racing_in_two_processes_announces_each_expiry_once(enterprises):
+    """Two replicas of the enterprises service, each its own OS process, announce at the same moment."""
+    usccs = [new_uscc() for _ in range(6)]
+    for uscc in usccs:
+        enterprises.register(registration(uscc, tiers=[tier("innovative_sme")]))
+    sql("enterprises", "UPDATE enterprise_tier SET expires_on = %s WHERE uscc = ANY(%s)",
+        (today() - timedelta(days=1), usccs))
+    announced_before = events_of_type("enterprises", "enterprise.tier_changed")
+
+    results = race_in_processes("services/enterprises/config.yml", "announce_expired_tiers", TIER_SWEEP_INTERVAL=0)
+
+    assert len(results) == 2
+    assert sum(results) == events_of_type("enterprises", "enterprise.tier_changed") - announced_before
+    for uscc in usccs:
+        assert [(event["reason"], event["removed"]) for event in outbox_payloads(
+            "enterprises", "enterprise.tier_changed", uscc)] == [("expired", ["innovative_sme"])]
 
 
 def test_a_change_outside_the_callers_region_answers_like_a_missing_enterprise(enterprises):

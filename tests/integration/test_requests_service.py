@@ -15,7 +15,7 @@ from services.agencies.service import AgenciesService
 from services.enterprises.service import EnterprisesService
 from services.requests import deadlines
 from services.requests.service import RequestsService
-from tests.stack import new_uscc
+from tests.stack import new_uscc, race_in_processes
 
 AMQP = {"AMQP_URI": os.environ["ONENET_AMQP_URI"]}
 COUNTY = "320102"  # 南京市玄武区
@@ -107,9 +107,10 @@ def test_overdue_request_is_escalated_once_when_sweeps_race(services):
         with ServiceRpcProxy("requests", AMQP) as rpc:
             return rpc.sweep()
 
+    escalated_before = escalation_events()
     pool = eventlet.GreenPool()
     results = list(pool.imap(lambda _: sweep(), range(4)))
-    assert sum(result["escalated"] for result in results) >= 1
+    assert sum(result["escalated"] for result in results) == escalation_events() - escalated_before
     with ServiceRpcProxy("requests", AMQP) as rpc:
         after = rpc.get(created["id"])
     escalations = [entry for entry in after["history"] if entry["action"] == "escalate"]
@@ -118,6 +119,37 @@ def test_overdue_request_is_escalated_once_when_sweeps_race(services):
     assert escalations[0]["from_agency_id"] == created["agency_id"]
     events = [event for event, _ in outbox_events(created["id"])]
     assert events.count("request.escalated") == 1 and events.count("request.deadline_missed") == 1
+
+
+def test_sweeps_racing_in_two_processes_escalate_each_overdue_request_once(services):
+    """Two replicas of the requests service, each its own OS process, sweep at the same moment."""
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        created = [rpc.submit(USCC, submission(region_code="320105"), enterprise()) for _ in range(4)]
+    last_due = max(date.fromisoformat(request["accept_by"]) for request in created)
+    with db() as conn, conn.cursor() as cur:   # move the clock without the sweep set_clock runs
+        cur.execute("INSERT INTO clock_offset VALUES (true, %s) ON CONFLICT (singleton) DO UPDATE "
+                    "SET offset_seconds = EXCLUDED.offset_seconds", (days_until(last_due + timedelta(days=1)),))
+    escalated_before = escalation_events()
+
+    results = race_in_processes("services/requests/config.yml", "sweep",
+                                ESCALATION_INTERVAL=0, CLOCK_CONTROL="on")
+
+    assert len(results) == 2
+    assert sum(result["escalated"] for result in results) == escalation_events() - escalated_before
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        after = [rpc.get(request["id"]) for request in created]
+    for before, request in zip(created, after):
+        escalations = [entry for entry in request["history"] if entry["action"] == "escalate"]
+        assert [entry["from_agency_id"] for entry in escalations] == [before["agency_id"]]
+        assert (request["state"], request["agency_name"]) == ("assigned", "南京市中小企业服务中心")
+        events = [event for event, _ in outbox_events(request["id"])]
+        assert (events.count("request.escalated"), events.count("request.deadline_missed")) == (1, 1)
+
+
+def escalation_events():
+    with db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM outbox WHERE event_type = 'request.escalated'")
+        return cur.fetchone()[0]
 
 
 def test_illegal_transition_lists_what_is_allowed(services):
@@ -205,23 +237,82 @@ def test_enterprise_cannot_raise_a_request_in_another_name(services):
         rpc.submit(USCC, submission(), enterprise("91320102MA1XB0004P"))
 
 
-def test_work_queue_puts_overdue_requests_first(services):
-    agency = None
-    with ServiceRpcProxy("requests", AMQP) as rpc:
-        late = rpc.submit(USCC, submission(region_code="320104"), enterprise())   # 秦淮区
-        agency = late["agency_id"]
-        with db() as conn, conn.cursor() as cur:   # time passes; no sweep has run yet
-            cur.execute("INSERT INTO clock_offset VALUES (true, %s) ON CONFLICT (singleton) DO UPDATE "
-                        "SET offset_seconds = EXCLUDED.offset_seconds",
-                        (days_until(date.fromisoformat(late["accept_by"]) + timedelta(days=1)),))
-        fresh = rpc.submit(USCC, submission(region_code="320104"), enterprise())
-        queue = rpc.queue(agency, 100, 0)
-        overdue = rpc.list({"agency_id": agency}, {"overdue": True}, 100, 0)
+def move_clock_to(day):
+    """Put the service's clock at 10:00 on ``day`` without the sweep that set_clock runs."""
+    with db() as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO clock_offset VALUES (true, %s) ON CONFLICT (singleton) DO UPDATE "
+                    "SET offset_seconds = EXCLUDED.offset_seconds", (days_until(day),))
 
-    ids = [item["id"] for item in queue["items"]]
-    assert ids.index(late["id"]) < ids.index(fresh["id"])
-    assert queue["items"][0]["overdue"] is True
+
+def agency_of(level, region=None):
+    with ServiceRpcProxy("agencies", AMQP) as agencies:
+        return agencies.list_agencies({"level": level, **({"region": region} if region else {})}, 1, 0)["items"][0]
+
+
+def test_work_queue_puts_overdue_requests_first_then_the_nearest_deadline(services):
+    """鼓楼区: a county no other test raises requests in, so its queue holds these three alone."""
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        late = rpc.submit(USCC, submission(region_code="320106"), enterprise())
+        agency = staff(late["agency_id"])
+        move_clock_to(date.fromisoformat(late["accept_by"]) + timedelta(days=1))   # no sweep has run yet
+        accepted = rpc.submit(USCC, submission(region_code="320106"), enterprise())   # resolve_by: 10 days
+        rpc.transition(accepted["id"], {"action": "accept"}, agency)
+        waiting = rpc.submit(USCC, submission(region_code="320106"), enterprise())    # accept_by: 2 days
+        queue = rpc.queue(late["agency_id"], 100, 0)
+        overdue = rpc.list({"agency_id": late["agency_id"]}, {"overdue": True}, 100, 0)
+
+    assert [(item["id"], item["overdue"]) for item in queue["items"]] == [
+        (late["id"], True), (waiting["id"], False), (accepted["id"], False)]
+    assert queue["total"] == 3
     assert [item["id"] for item in overdue["items"]] == [late["id"]]
+
+
+def test_a_breach_at_national_level_is_recorded_and_announced_without_escalating(services):
+    national = agency_of("national")
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        created = rpc.submit(USCC, submission(region_code="320113"), enterprise())   # 栖霞区
+        moved = rpc.transition(created["id"], {"action": "transfer", "target_agency_id": national["id"],
+                                               "reason": "涉及全国性政策"}, staff(created["agency_id"]))
+        assert (moved["agency_id"], moved["agency_level"]) == (national["id"], "national")
+        move_clock_to(date.fromisoformat(moved["accept_by"]) + timedelta(days=1))
+        rpc.sweep()
+        after = rpc.get(created["id"])
+
+    assert (after["state"], after["agency_id"], after["escalation_count"]) == ("assigned", national["id"], 0)
+    assert [entry["action"] for entry in after["history"]] == ["submit", "assign", "transfer"]
+    missed = [payload for event, payload in outbox_events(created["id"]) if event == "request.deadline_missed"]
+    assert [(payload["kind"], payload["agency_id"], payload["due"]) for payload in missed] == [
+        ("accept", national["id"], moved["accept_by"])]
+    assert "request.escalated" not in [event for event, _ in outbox_events(created["id"])]
+
+
+def test_return_goes_back_to_the_agency_it_came_from_else_to_the_parent(services):
+    xuanwu, qinhuai = agency_of("county", "320102"), agency_of("county", "320104")
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        created = rpc.submit(USCC, submission(), enterprise())
+        assert created["agency_id"] == xuanwu["id"]
+        rpc.transition(created["id"], {"action": "transfer", "target_agency_id": qinhuai["id"],
+                                       "reason": "属秦淮区管辖"}, staff(xuanwu["id"]))
+        returned = rpc.transition(created["id"], {"action": "return", "reason": "不属本区管辖"},
+                                  staff(qinhuai["id"]))
+        fresh = rpc.submit(USCC, submission(), enterprise())
+        to_parent = rpc.transition(fresh["id"], {"action": "return", "reason": "需市级统筹"}, staff(xuanwu["id"]))
+
+    assert (returned["state"], returned["agency_id"]) == ("assigned", xuanwu["id"])
+    assert (returned["history"][-1]["from_agency_id"], returned["history"][-1]["to_agency_id"]) == (
+        qinhuai["id"], xuanwu["id"])
+    assert (to_parent["agency_name"], to_parent["agency_level"]) == ("南京市中小企业服务中心", "city")
+
+
+def test_request_history_refuses_update_and_delete(services):
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        created = rpc.submit(USCC, submission(), enterprise())
+    for statement in ("UPDATE request_history SET reason = 'rewritten' WHERE request_id = %s",
+                      "DELETE FROM request_history WHERE request_id = %s"):
+        with db() as conn, conn.cursor() as cur, pytest.raises(psycopg2.errors.RaiseException):
+            cur.execute(statement, (created["id"],))
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        assert [entry["action"] for entry in rpc.get(created["id"])["history"]] == ["submit", "assign"]
 
 
 def test_agency_revisit_call_moves_a_resolved_request_to_revisited_and_the_enterprise_still_rates(services):

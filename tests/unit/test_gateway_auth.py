@@ -92,10 +92,34 @@ def test_missing_or_malformed_authorization_header_is_refused(authenticator, hea
     ("enterprise", "91110105MA01A00010", "110105", False),
     ("agency_staff", "7", "110105", False),
 ])
-def test_region_scope_by_role(role, scope, region, covered):
+def test_each_admin_covers_only_the_regions_under_its_code(role, scope, region, covered):
     assert auth.Principal("s", role, scope).covers_region(region) is covered
 
 
 def test_unconfigured_key_stops_the_gateway_from_starting():
     with pytest.raises(ValueError, match="ONENET_JWT_SECRET"):
         auth.Authenticator("HS256", "", "onenet", "onenet-api")
+
+
+def rsa_key_pair(tmp_path, name):
+    """A fresh RSA private key and the path of its public key in PEM, as operators deploy it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_file = tmp_path / f"{name}.pub.pem"
+    public_file.write_bytes(private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return private, str(public_file)
+
+
+def test_rs256_public_key_is_loaded_from_the_configured_file(tmp_path):
+    private, public_file = rsa_key_pair(tmp_path, "onenet")
+    other, _ = rsa_key_pair(tmp_path, "someone-else")
+    authenticator = auth.Authenticator.from_config({"ALGORITHM": "RS256", "PUBLIC_KEY_FILE": public_file})
+
+    signed = auth.mint(private, "county_admin", "110105", subject="admin-7", algorithm="RS256")
+    assert authenticator.authenticate(bearer(signed)) == auth.Principal("admin-7", "county_admin", "110105")
+    with pytest.raises(auth.InvalidToken, match="invalid"):
+        authenticator.authenticate(bearer(auth.mint(other, "county_admin", "110105", algorithm="RS256")))
+    with pytest.raises(auth.InvalidToken, match="invalid"):   # the algorithm is pinned: no HS256
+        authenticator.authenticate(bearer(auth.mint(SECRET, "county_admin", "110105")))
