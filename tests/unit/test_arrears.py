@@ -1,4 +1,5 @@
 """Payment terms and who may complain under 保障中小企业款项支付条例 (2020; 2025 revision from 2025-06-01)."""
+import dataclasses
 from datetime import date
 
 import pytest
@@ -257,3 +258,10 @@ def test_arrears_complaint_cannot_be_filed_under_another_area():
     with pytest.raises(ValidationError) as raised:
         RequestSubmission().load({**complaint(), "service_area": "policy"})
     assert "service_area" in raised.value.messages
+
+
+def test_a_payment_term_is_a_value_that_cannot_be_altered():
+    term = arrears.payment_term("government", date(2026, 6, 1))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        term.days = 90
+    assert {term: "the same term"}[arrears.payment_term("government", date(2026, 6, 1))] == "the same term"

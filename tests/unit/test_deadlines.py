@@ -11,6 +11,8 @@ WITH_2027 = WorkingDayCalendar({2027: YearSchedule(
     2027,
     holidays=deadlines.expand_ranges([(date(2027, 1, 1), date(2027, 1, 3))]),
     workdays=frozenset({date(2027, 1, 9)}))})
+WITH_2028 = WorkingDayCalendar({2028: YearSchedule(
+    2028, holidays=deadlines.expand_ranges([(date(2028, 1, 1), date(2028, 1, 3))]))})
 
 
 @pytest.mark.parametrize("start, days, calendar, expected", [
@@ -34,6 +36,8 @@ WITH_2027 = WorkingDayCalendar({2027: YearSchedule(
     (date(2027, 1, 7), 2, WITH_2027, Deadline(date(2027, 1, 9), False)),
     # a deadline inside a year without data is provisional even if no holiday is near
     (date(2028, 3, 1), 2, WITH_2027, Deadline(date(2028, 3, 3), True)),
+    # a count that passes through a year without data is provisional even if it ends in a known one
+    (date(2027, 12, 30), 2, WITH_2028, Deadline(date(2028, 1, 4), True)),
 ])
 def test_deadline_counts_chinese_working_days(start, days, calendar, expected):
     assert add_working_days(start, days, calendar) == expected
@@ -111,8 +115,10 @@ def test_loaded_year_takes_precedence_over_the_library():
 
 
 @pytest.mark.parametrize("holidays, workdays, problem", [
-    ({date(2026, 1, 1)}, set(), "not in 2027"),
-    ({date(2027, 1, 1)}, {date(2027, 1, 1)}, "both"),
+    ({date(2026, 1, 1)}, set(), "2026-01-01 is not in 2027"),
+    ({date(2028, 1, 1)}, set(), "2028-01-01 is not in 2027"),
+    (set(), {date(2026, 12, 27)}, "2026-12-27 is not in 2027"),
+    ({date(2027, 1, 1)}, {date(2027, 1, 1)}, "2027-01-01 cannot be both a holiday and a working day"),
 ])
 def test_year_schedule_rejects_inconsistent_days(holidays, workdays, problem):
     with pytest.raises(ValueError, match=problem):
@@ -120,22 +126,67 @@ def test_year_schedule_rejects_inconsistent_days(holidays, workdays, problem):
 
 
 def test_time_limit_is_at_least_one_working_day():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one working day"):
         add_working_days(date(2026, 11, 26), 0, LIBRARY_ONLY)
+    assert add_working_days(date(2026, 11, 26), 1, LIBRARY_ONLY) == Deadline(date(2026, 11, 27), False)
 
 
 @pytest.mark.parametrize("guide, area, expected", [
     ({"accept_days": 1, "resolve_days": 5}, "policy", (1, 5)),
-    (None, "policy", deadlines.DEFAULT_TIME_LIMITS["policy"]),
-    ({"accept_days": None, "resolve_days": None}, "rights", deadlines.DEFAULT_TIME_LIMITS["rights"]),
+    ({"accept_days": "4", "resolve_days": "12"}, "policy", (4, 12)),
+    (None, "policy", (2, 10)),
+    ({"accept_days": None, "resolve_days": None}, "rights", (2, 10)),
+    ({"accept_days": 1, "resolve_days": None}, "training", (3, 10)),   # half a guide is no guide
+    ({"accept_days": None, "resolve_days": 5}, "chain", (3, 15)),
 ])
 def test_time_limits_come_from_the_guide_else_the_area_default(guide, area, expected):
     assert deadlines.time_limits(guide, area) == expected
 
 
-def test_every_service_area_has_a_default_time_limit():
-    from services.requests.schemas import SERVICE_AREAS
-    assert set(deadlines.DEFAULT_TIME_LIMITS) == set(SERVICE_AREAS)
+def test_every_service_area_has_the_documented_default_time_limits():
+    """(accept, resolve) working days, as docs/requests.md lists them."""
+    assert deadlines.DEFAULT_TIME_LIMITS == {
+        "policy": (2, 10), "cultivation": (3, 15), "chain": (3, 15), "finance_talent": (3, 15),
+        "quality_brand": (3, 20), "international": (3, 20), "rights": (2, 10), "training": (3, 10)}
+
+
+@pytest.mark.parametrize("year, library_only, with_2027", [
+    (2003, False, False), (2004, True, True), (2026, True, True), (2027, False, True), (2028, False, False)])
+def test_calendar_covers_the_librarys_years_and_the_loaded_ones(year, library_only, with_2027):
+    assert (LIBRARY_ONLY.covers(year), WITH_2027.covers(year)) == (library_only, with_2027)
+
+
+@pytest.mark.parametrize("day, answer", [
+    (date(2027, 1, 1), (False, True)),    # loaded holiday on a Friday
+    (date(2027, 1, 4), (True, True)),     # an ordinary Monday
+    (date(2027, 1, 9), (True, True)),     # loaded make-up Saturday
+    (date(2027, 1, 10), (False, True)),   # an ordinary Sunday
+    (date(2026, 10, 1), (False, True)),   # the library's National Day
+    (date(2028, 3, 4), (False, False)),   # a Saturday in a year nobody knows
+])
+def test_a_day_is_a_working_day_by_the_loaded_year_else_the_library_else_the_weekday(day, answer):
+    assert WITH_2027.is_working_day(day) == answer
+
+
+@pytest.mark.parametrize("ranges, days", [
+    ([(date(2027, 2, 6), date(2027, 2, 6))], {date(2027, 2, 6)}),
+    ([(date(2027, 2, 6), date(2027, 2, 8))], {date(2027, 2, 6), date(2027, 2, 7), date(2027, 2, 8)}),
+    ([(date(2027, 1, 1), date(2027, 1, 1)), (date(2027, 2, 6), date(2027, 2, 7))],
+     {date(2027, 1, 1), date(2027, 2, 6), date(2027, 2, 7)}),
+    ([], set()),
+])
+def test_ranges_expand_to_every_day_inclusive(ranges, days):
+    assert deadlines.expand_ranges(ranges) == frozenset(days)
+
+
+def test_a_range_that_ends_before_it_starts_is_refused():
+    with pytest.raises(ValueError, match="range 2027-02-08..2027-02-06 ends before it starts"):
+        deadlines.expand_ranges([(date(2027, 2, 8), date(2027, 2, 6))])
+
+
+def test_moment_of_a_day_is_its_first_instant_in_china():
+    from datetime import datetime, timezone
+    assert deadlines.moment_of(date(2026, 12, 1)) == datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc)
 
 
 @pytest.mark.parametrize("due, today, overdue", [
@@ -154,4 +205,6 @@ def test_local_day_is_the_day_in_china():
 
 def test_resolution_deadline_is_never_before_acceptance():
     accept, resolve = deadlines.deadlines_from(date(2026, 11, 26), (5, 3), LIBRARY_ONLY)
-    assert resolve.due >= accept.due
+    assert (accept, resolve) == (Deadline(date(2026, 12, 3), False), Deadline(date(2026, 12, 3), False))
+    assert deadlines.deadlines_from(date(2026, 11, 26), (2, 10), LIBRARY_ONLY) == (
+        Deadline(date(2026, 11, 30), False), Deadline(date(2026, 12, 10), False))

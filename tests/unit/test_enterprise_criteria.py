@@ -27,13 +27,21 @@ def judged(criteria_body, **profile_overrides):
     ({"size_classes": ["medium"]}, False),
     ({"employees_min": 40}, True),                    # bounds are inclusive
     ({"employees_min": 41}, False),
+    ({"employees_min": 39}, True),
     ({"employees_max": 40}, True),
+    ({"employees_max": 41}, True),
     ({"employees_max": 39}, False),
     ({"revenue_min": 1200}, True),
+    ({"revenue_min": 1000}, True),
+    ({"revenue_min": 1200.01}, False),
+    ({"revenue_max": 1200}, True),
+    ({"revenue_max": 5000}, True),
     ({"revenue_max": 1199.99}, False),
     ({"rd_ratio_min": 0.05}, True),                   # 60 / 1200 = 0.05 exactly
+    ({"rd_ratio_min": 0.04}, True),
     ({"rd_ratio_min": 0.0501}, False),
     ({"registered_years_min": 5}, True),              # founded 2020-06-15, today 2025-06-15
+    ({"registered_years_min": 4}, True),
     ({"registered_years_min": 6}, False),
     ({"tiers": ["specialized_sme", "little_giant"]}, True),
     ({"tiers": ["tech_sme"]}, False),                 # expired award

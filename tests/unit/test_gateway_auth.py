@@ -1,3 +1,4 @@
+import json
 import time
 
 import jwt
@@ -15,6 +16,12 @@ def authenticator():
 
 def bearer(token):
     return f"Bearer {token}"
+
+
+def principal(role, scope=None, subject="s"):
+    """The caller as the gateway sees it: built from claims decoded from a token's JSON."""
+    claims = {"sub": subject, "role": role, **({auth.SCOPE_CLAIM[role]: scope} if scope else {})}
+    return auth.principal_from_claims(json.loads(json.dumps(claims)))
 
 
 def test_valid_token_gives_role_and_scope(authenticator):
@@ -83,6 +90,8 @@ def test_missing_or_malformed_authorization_header_is_refused(authenticator, hea
     ("national_admin", None, "650102", True),
     ("province_admin", "110000", "110105", True),
     ("province_admin", "110000", "120101", False),
+    ("province_admin", "110000", "321102", False),     # "11" inside the code is not the province 11
+    ("city_admin", "320100", "110132", False),
     ("city_admin", "320100", "320102", True),
     ("city_admin", "320100", "320205", False),
     ("county_admin", "110105", "110105", True),
@@ -93,7 +102,7 @@ def test_missing_or_malformed_authorization_header_is_refused(authenticator, hea
     ("agency_staff", "7", "110105", False),
 ])
 def test_each_admin_covers_only_the_regions_under_its_code(role, scope, region, covered):
-    assert auth.Principal("s", role, scope).covers_region(region) is covered
+    assert principal(role, scope).covers_region(region) is covered
 
 
 def test_unconfigured_key_stops_the_gateway_from_starting():
@@ -123,3 +132,127 @@ def test_rs256_public_key_is_loaded_from_the_configured_file(tmp_path):
         authenticator.authenticate(bearer(auth.mint(other, "county_admin", "110105", algorithm="RS256")))
     with pytest.raises(auth.InvalidToken, match="invalid"):   # the algorithm is pinned: no HS256
         authenticator.authenticate(bearer(auth.mint(SECRET, "county_admin", "110105")))
+
+
+@pytest.mark.parametrize("role, scope, prefix", [
+    ("national_admin", None, None), ("province_admin", "320000", "32"), ("city_admin", "320100", "3201"),
+    ("county_admin", "320102", "320102"), ("province_system", "32", "32"), ("agency_staff", "7", None),
+    ("enterprise", "91320102MA1XB0003L", None),
+])
+def test_region_prefix_is_the_part_of_the_code_the_role_fixes(role, scope, prefix):
+    assert principal(role, scope).region_prefix == prefix
+
+
+@pytest.mark.parametrize("role, scope, uscc, same", [
+    ("enterprise", "91320102MA1XB0003L", "91320102MA1XB0003L", True),
+    ("enterprise", "91320102MA1XB0003L", "91320102ma1xb0003l", True),
+    ("enterprise", "91320102MA1XB0003L", "91320102MA1XB0004P", False),
+    ("enterprise", "91320102MA1XB0004P", "91320102MA1XB0003L", False),
+    ("agency_staff", "7", "7", False),
+    ("national_admin", None, "91320102MA1XB0003L", False),
+])
+def test_an_enterprise_user_is_only_its_own_enterprise(role, scope, uscc, same):
+    assert principal(role, scope).is_enterprise(uscc) is same
+
+
+@pytest.mark.parametrize("role, claims, scope", [
+    ("enterprise", {"uscc": "91320102ma1xb0003l"}, "91320102MA1XB0003L"),
+    ("agency_staff", {"agency_id": 7}, "7"),
+    ("province_system", {"province": "44"}, "44"),
+    ("national_admin", {"region": "320000"}, None),
+])
+def test_the_scope_claim_of_the_role_is_read_and_normalised(role, claims, scope):
+    assert auth.principal_from_claims({"sub": "s", "role": role, **claims}) == auth.Principal("s", role, scope)
+
+
+@pytest.mark.parametrize("role, claims", [
+    ("agency_staff", {"agency_id": "7a"}), ("agency_staff", {"region": "320102"}),
+    ("enterprise", {"uscc": "91320102MA1XB0003I"}), ("enterprise", {"uscc": "91320102MA1XB0003"}),
+    ("province_system", {"province": "4"}), ("province_system", {"province": "440"}),
+    ("city_admin", {"region": "32010"}), ("province_admin", {"region": "3200001"}),
+])
+def test_a_missing_or_malformed_scope_claim_is_refused(role, claims):
+    claim = auth.SCOPE_CLAIM[role]
+    with pytest.raises(auth.InvalidToken, match=f"^role {role} needs a valid {claim} claim$"):
+        auth.principal_from_claims({"sub": "s", "role": role, **claims})
+
+
+def test_an_unknown_role_is_refused_naming_the_known_ones():
+    with pytest.raises(auth.InvalidToken) as caught:
+        auth.principal_from_claims({"sub": "s", "role": "king"})
+    assert str(caught.value) == ("the token's role 'king' is not one of national_admin, province_admin, "
+                                 "city_admin, county_admin, agency_staff, enterprise, province_system")
+
+
+@pytest.mark.parametrize("make_token, message", [
+    (lambda: auth.mint(SECRET, "national_admin", now=time.time() - 7200, ttl_seconds=60),
+     "the token has expired"),
+    (lambda: auth.mint(SECRET, "national_admin", audience="someone-else"), "the token is not for audience onenet-api"),
+    (lambda: auth.mint(SECRET, "national_admin", issuer="evil"), "the token was not issued by onenet"),
+    (lambda: jwt.encode({"iss": "onenet", "aud": "onenet-api", "sub": "x", "role": "national_admin"},
+                        SECRET, algorithm="HS256"), "the token lacks the exp claim"),
+    (lambda: auth.mint("another-key-another-key-another-key", "national_admin"),
+     "the token is invalid: Signature verification failed"),
+])
+def test_each_refusal_says_why(authenticator, make_token, message):
+    with pytest.raises(auth.InvalidToken) as caught:
+        authenticator.authenticate(bearer(make_token()))
+    assert str(caught.value) == message
+
+
+def test_clocks_may_disagree_by_thirty_seconds(authenticator):
+    expired_20s_ago = auth.mint(SECRET, "national_admin", now=time.time() - 80, ttl_seconds=60)
+    expired_40s_ago = auth.mint(SECRET, "national_admin", now=time.time() - 100, ttl_seconds=60)
+    assert authenticator.authenticate(bearer(expired_20s_ago)).role == "national_admin"
+    with pytest.raises(auth.InvalidToken, match="expired"):
+        authenticator.authenticate(bearer(expired_40s_ago))
+
+
+@pytest.mark.parametrize("header, message", [
+    (None, "an Authorization: Bearer <token> header is required"),
+    ("", "an Authorization: Bearer <token> header is required"),
+    ("Token {token}", "the Authorization header must be 'Bearer <token>'"),
+    ("Basic {token}", "the Authorization header must be 'Bearer <token>'"),
+    ("Bearer    ", "the Authorization header must be 'Bearer <token>'"),
+    ("{token}", "the Authorization header must be 'Bearer <token>'"),
+])
+def test_the_authorization_header_must_carry_a_bearer_token(authenticator, header, message):
+    token = auth.mint(SECRET, "national_admin")
+    with pytest.raises(auth.InvalidToken) as caught:
+        authenticator.authenticate(header if header is None else header.format(token=token))
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_the_bearer_scheme_is_case_insensitive_and_blanks_around_the_token_are_ignored(authenticator, scheme):
+    token = auth.mint(SECRET, "county_admin", "110105")
+    assert authenticator.authenticate(f"{scheme} {token} ").scope == "110105"
+
+
+def test_hs256_settings_are_read_from_config_with_onenet_defaults():
+    from_config = auth.Authenticator.from_config({"SECRET": SECRET})
+    assert (from_config.algorithm, from_config.key, from_config.issuer, from_config.audience, from_config.leeway) == (
+        "HS256", SECRET, "onenet", "onenet-api", 30)
+    named = auth.Authenticator.from_config({"ALGORITHM": "HS256", "SECRET": SECRET, "ISSUER": "gd",
+                                            "AUDIENCE": "gd-api"})
+    assert (named.issuer, named.audience) == ("gd", "gd-api")
+    assert named.authenticate(bearer(auth.mint(SECRET, "national_admin", issuer="gd", audience="gd-api"))).role \
+        == "national_admin"
+
+
+def test_only_hs256_and_rs256_are_accepted():
+    with pytest.raises(ValueError, match="^unsupported JWT algorithm HS512$"):
+        auth.Authenticator("HS512", SECRET, "onenet", "onenet-api")
+
+
+def test_minted_token_carries_exactly_the_claims_of_its_role():
+    token = auth.mint(SECRET, "county_admin", "110105", now=1_800_000_000)
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], audience="onenet-api",
+                        options={"verify_exp": False, "verify_iat": False})
+    assert claims == {"iss": "onenet", "aud": "onenet-api", "sub": "county_admin:110105", "role": "county_admin",
+                      "iat": 1_800_000_000, "exp": 1_800_003_600, "region": "110105"}
+    national = jwt.decode(auth.mint(SECRET, "national_admin", ttl_seconds=60, now=1_800_000_000), SECRET,
+                          algorithms=["HS256"], audience="onenet-api", options={"verify_exp": False, "verify_iat": False})
+    assert (national["sub"], national["exp"], "region" in national) == ("national_admin:all", 1_800_000_060, False)
+    with pytest.raises(ValueError, match="^role county_admin needs a region$"):
+        auth.mint(SECRET, "county_admin")

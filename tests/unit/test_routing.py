@@ -51,3 +51,17 @@ def test_no_candidate_offering_the_area_means_none_with_every_skip_explained():
     agency, explanation = routing.choose([COUNTY], "international", "320102")
     assert agency is None
     assert explanation[0]["reason"].startswith("does not offer international")
+
+
+def test_the_explanation_names_the_place_and_the_area_of_each_step():
+    everyone = [NATIONAL, PROVINCE, CITY, COUNTY, STATION]
+    _, in_park = routing.choose(everyone, "rights", "320102", "徐庄")
+    _, outside = routing.choose(everyone, "rights", "320102")
+    assert in_park == [
+        {"agency_id": 5, "name": "station 5", "level": "station", "skipped": True,
+         "reason": "does not offer rights (合法权益保护（含拖欠账款）)"},
+        {"agency_id": 4, "name": "county 4", "level": "county", "skipped": False,
+         "reason": "deepest agency covering region 320102, park 徐庄 that offers rights (合法权益保护（含拖欠账款）)"}]
+    assert [step["reason"] for step in outside] == [
+        "does not offer rights (合法权益保护（含拖欠账款）)",
+        "deepest agency covering region 320102 that offers rights (合法权益保护（含拖欠账款）)"]

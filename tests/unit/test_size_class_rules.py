@@ -5,6 +5,8 @@ The thresholds below are typed from the reference table
 code's table is checked against the document. X employees, Y operating
 revenue (万元), Z total assets (万元).
 """
+import dataclasses
+import json
 from decimal import Decimal
 
 import pytest
@@ -114,7 +116,8 @@ def test_a_missing_figure_the_row_reads_is_named():
     ("G54", "transport", False), ("G55", "transport", False), ("G56", "transport", False),
     ("G57", "transport", False), ("G58", "transport", False),
     ("G591", "transport", False), ("G5910", "transport", False),   # 装卸搬运 counts as transport
-    ("G592", "warehousing", False), ("G595", "warehousing", False), ("G599", "warehousing", False),
+    ("G592", "warehousing", False), ("G593", "warehousing", False), ("G594", "warehousing", False),
+    ("G595", "warehousing", False), ("G596", "warehousing", False), ("G599", "warehousing", False),
     ("G60", "postal", False),
     ("H61", "accommodation", False), ("H62", "catering", False),
     ("I63", "information_transmission", False), ("I64", "information_transmission", False),
@@ -144,7 +147,7 @@ def test_codes_too_coarse_for_a_row_are_refused(code):
 
 
 def test_individual_business_is_classified_by_analogy_with_its_industry_row():
-    applied = size_rules.rule_for("F52", "individual_business")
+    applied = size_rules.rule_for("F52", json.loads('"individual_business"'))   # as a request body names it
     assert applied.rule.key == "retail" and applied.by_analogy
     assert size_rules.size_of("F52", "individual_business", {X: 3, Y: 80}).size_rule == "retail:by_analogy"
 
@@ -176,3 +179,15 @@ def test_describe_names_the_row():
     assert size_rules.describe("other:by_analogy") == {
         "rule": "other", "row": 16, "name": "其他未列明行业", "by_analogy": True, "indicators": ["employees"],
         "reason": None}
+    assert size_rules.describe("industry") == {
+        "rule": "industry", "row": 2, "name": "工业", "by_analogy": False, "indicators": ["employees", "revenue"],
+        "reason": None}
+
+
+def test_rows_and_classifications_cannot_be_altered_by_their_users():
+    """``rule_for`` hands the same cached objects to every caller: none may change them."""
+    classification = size_rules.size_of("C39", None, {X: 40, Y: 1200})
+    for thing, field in ((classification, "size_class"), (classification.applied, "by_analogy"),
+                         (classification.applied.rule, "row")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(thing, field, None)
