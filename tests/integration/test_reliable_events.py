@@ -5,6 +5,7 @@ import os
 import time
 from datetime import datetime, timezone
 
+import pytest
 from prometheus_client import REGISTRY
 
 from chassis.events import PermanentFailure, handles, retry_queue_name
@@ -38,10 +39,14 @@ QUEUE = "flaky.work"
 PARKED = "flaky.work.dead-letter"
 
 
-def start(container_for):
-    """The flaky consumer, handling one delivery at a time so that deliveries finish in queue order."""
-    return container_for(Flaky, os.path.join("services", "notifications", "config.yml"),
-                         AMQP_URI=os.environ["ONENET_AMQP_URI"], EVENT_RETRY_DELAYS=[0.2, 0.4], max_workers=1)
+@pytest.fixture
+def flaky(container_for):
+    """The flaky consumer with nothing handled or parked yet; it handles one delivery at a
+    time, so deliveries finish in queue order."""
+    HANDLED.clear(), ATTEMPTS.clear()
+    container_for(Flaky, os.path.join("services", "notifications", "config.yml"),
+                  AMQP_URI=os.environ["ONENET_AMQP_URI"], EVENT_RETRY_DELAYS=[0.2, 0.4], max_workers=1)
+    drain(PARKED)
 
 
 def attempts_at(event):
@@ -58,10 +63,7 @@ def dead_lettered():
     return REGISTRY.get_sample_value("onenet_dead_lettered_total", {"service": "flaky", "queue": QUEUE}) or 0.0
 
 
-def test_always_failing_handler_is_retried_then_parked_with_every_header_and_counted(container_for):
-    HANDLED.clear(), ATTEMPTS.clear()
-    start(container_for)
-    drain(PARKED)
+def test_always_failing_handler_is_retried_then_parked_with_every_header_and_counted(flaky):
     parked_before = dead_lettered()
     bad = new_event("test.work", {"n": 0, "explode": True})
     sent_at = datetime.now(timezone.utc).replace(microsecond=0)
@@ -95,10 +97,7 @@ def test_always_failing_handler_is_retried_then_parked_with_every_header_and_cou
     assert len(attempts_at(bad)) == 3
 
 
-def test_permanent_failure_is_parked_at_once_without_a_retry(container_for):
-    HANDLED.clear(), ATTEMPTS.clear()
-    start(container_for)
-    drain(PARKED)
+def test_permanent_failure_is_parked_at_once_without_a_retry(flaky):
     parked_before = dead_lettered()
     hopeless = new_event("test.work", {"n": 5, "hopeless": True})
 
@@ -115,10 +114,7 @@ def test_permanent_failure_is_parked_at_once_without_a_retry(container_for):
     assert len(attempts_at(hopeless)) == 1
 
 
-def test_messages_that_are_not_envelopes_are_parked_at_once_and_the_queue_flows(container_for):
-    HANDLED.clear(), ATTEMPTS.clear()
-    start(container_for)
-    drain(PARKED)
+def test_messages_that_are_not_envelopes_are_parked_at_once_and_the_queue_flows(flaky):
 
     publish(None, routing_key="test.work", body=b"{not json")
     publish(None, routing_key="test.work", body=json.dumps({"type": "test.work"}).encode())
@@ -134,11 +130,8 @@ def test_messages_that_are_not_envelopes_are_parked_at_once_and_the_queue_flows(
     assert ATTEMPTS and len(ATTEMPTS) == 1
 
 
-def test_parked_event_can_be_listed_and_replayed_once_the_cause_is_fixed(container_for):
+def test_parked_event_can_be_listed_and_replayed_once_the_cause_is_fixed(flaky):
     from chassis import deadletters
-    HANDLED.clear(), ATTEMPTS.clear()
-    start(container_for)
-    drain(PARKED)
     event = new_event("test.work", {"n": 42, "explode": True})
     publish(event)
     assert wait_for(lambda: depth(PARKED) == 1)
