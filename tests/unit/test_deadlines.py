@@ -118,6 +118,7 @@ def test_loaded_year_takes_precedence_over_the_library():
     ({date(2026, 1, 1)}, set(), "2026-01-01 is not in 2027"),
     ({date(2028, 1, 1)}, set(), "2028-01-01 is not in 2027"),
     (set(), {date(2026, 12, 27)}, "2026-12-27 is not in 2027"),
+    ({date(2026, 12, 31)}, {date(2026, 12, 31)}, "2026-12-31 is not in 2027"),
     ({date(2027, 1, 1)}, {date(2027, 1, 1)}, "2027-01-01 cannot be both a holiday and a working day"),
 ])
 def test_year_schedule_rejects_inconsistent_days(holidays, workdays, problem):
@@ -208,3 +209,11 @@ def test_resolution_deadline_is_never_before_acceptance():
     assert (accept, resolve) == (Deadline(date(2026, 12, 3), False), Deadline(date(2026, 12, 3), False))
     assert deadlines.deadlines_from(date(2026, 11, 26), (2, 10), LIBRARY_ONLY) == (
         Deadline(date(2026, 11, 30), False), Deadline(date(2026, 12, 10), False))
+
+
+def test_schedules_calendars_and_deadlines_are_values_that_cannot_be_altered():
+    import dataclasses
+    for thing, field in ((WITH_2027.loaded[2027], "year"), (WITH_2027, "loaded"),
+                         (Deadline(date(2027, 1, 4), False), "provisional")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(thing, field, None)

@@ -18,6 +18,11 @@ def bearer(token):
     return f"Bearer {token}"
 
 
+def as_loaded(config):
+    """``config`` as read from a file: equal strings, not the interned literals of this module."""
+    return json.loads(json.dumps(config))
+
+
 def principal(role, scope=None, subject="s"):
     """The caller as the gateway sees it: built from claims decoded from a token's JSON."""
     claims = {"sub": subject, "role": role, **({auth.SCOPE_CLAIM[role]: scope} if scope else {})}
@@ -124,7 +129,7 @@ def rsa_key_pair(tmp_path, name):
 def test_rs256_public_key_is_loaded_from_the_configured_file(tmp_path):
     private, public_file = rsa_key_pair(tmp_path, "onenet")
     other, _ = rsa_key_pair(tmp_path, "someone-else")
-    authenticator = auth.Authenticator.from_config({"ALGORITHM": "RS256", "PUBLIC_KEY_FILE": public_file})
+    authenticator = auth.Authenticator.from_config(as_loaded({"ALGORITHM": "RS256", "PUBLIC_KEY_FILE": public_file}))
 
     signed = auth.mint(private, "county_admin", "110105", subject="admin-7", algorithm="RS256")
     assert authenticator.authenticate(bearer(signed)) == auth.Principal("admin-7", "county_admin", "110105")
@@ -230,19 +235,26 @@ def test_the_bearer_scheme_is_case_insensitive_and_blanks_around_the_token_are_i
 
 
 def test_hs256_settings_are_read_from_config_with_onenet_defaults():
-    from_config = auth.Authenticator.from_config({"SECRET": SECRET})
+    from_config = auth.Authenticator.from_config(as_loaded({"SECRET": SECRET}))
     assert (from_config.algorithm, from_config.key, from_config.issuer, from_config.audience, from_config.leeway) == (
         "HS256", SECRET, "onenet", "onenet-api", 30)
-    named = auth.Authenticator.from_config({"ALGORITHM": "HS256", "SECRET": SECRET, "ISSUER": "gd",
-                                            "AUDIENCE": "gd-api"})
+    named = auth.Authenticator.from_config(as_loaded({"ALGORITHM": "HS256", "SECRET": SECRET, "ISSUER": "gd",
+                                                      "AUDIENCE": "gd-api"}))
     assert (named.issuer, named.audience) == ("gd", "gd-api")
     assert named.authenticate(bearer(auth.mint(SECRET, "national_admin", issuer="gd", audience="gd-api"))).role \
         == "national_admin"
 
 
-def test_only_hs256_and_rs256_are_accepted():
-    with pytest.raises(ValueError, match="^unsupported JWT algorithm HS512$"):
-        auth.Authenticator("HS512", SECRET, "onenet", "onenet-api")
+@pytest.mark.parametrize("algorithm", ["HS512", "RS512", "none"])
+def test_only_hs256_and_rs256_are_accepted(algorithm):
+    with pytest.raises(ValueError, match=f"^unsupported JWT algorithm {algorithm}$"):
+        auth.Authenticator.from_config(as_loaded({"ALGORITHM": algorithm, "SECRET": SECRET}))
+
+
+def test_a_principal_cannot_be_altered():
+    import dataclasses
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        principal("county_admin", "110105").role = "national_admin"
 
 
 def test_minted_token_carries_exactly_the_claims_of_its_role():

@@ -119,6 +119,13 @@ def test_anything_else_is_a_conflict_listing_the_allowed_actions(state, action, 
     assert raised.value.details["action"] == [f"{action!r} is not allowed on a {state} request"]
 
 
+def test_a_step_cannot_be_altered_once_taken():
+    import dataclasses
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        lifecycle.step(request("assigned"), "accept", STAFF).target = "closed"
+
+
+@pytest.mark.parametrize("spelled", [decoded, str])   # from a JSON body, or the literal itself
 @pytest.mark.parametrize("reopen_count, last_solved, allowed", [
     (0, False, True),      # unsatisfied: may reopen once
     (None, False, True),   # a row from before reopening was counted
@@ -127,16 +134,16 @@ def test_anything_else_is_a_conflict_listing_the_allowed_actions(state, action, 
     (1, False, False),     # already reopened once
     (2, False, False),
 ])
-def test_reopen_only_once_and_only_when_not_solved(reopen_count, last_solved, allowed):
+def test_reopen_only_once_and_only_when_not_solved(reopen_count, last_solved, allowed, spelled):
     revisited = request("revisited", reopen_count=reopen_count, last_rating_solved=last_solved)
     if reopen_count is None:
         del revisited["reopen_count"]
     if allowed:
-        assert lifecycle.step(revisited, decoded("reopen"), ENTERPRISE).target == "in_progress"
+        assert lifecycle.step(revisited, spelled("reopen"), ENTERPRISE).target == "in_progress"
         assert lifecycle.allowed_actions("revisited", "enterprise", revisited) == ["reopen", "close"]
     else:
         with pytest.raises(Conflict) as raised:
-            lifecycle.step(revisited, decoded("reopen"), ENTERPRISE)
+            lifecycle.step(revisited, spelled("reopen"), ENTERPRISE)
         assert raised.value.details["allowed"] == ["close"]
         assert raised.value.details["action"] == [
             "a request can be reopened once, after a revisit in which the enterprise said the problem is not solved"]

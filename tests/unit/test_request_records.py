@@ -220,3 +220,11 @@ def test_assessment_figures_and_null_percentages_without_denominator():
     empty = assessment.figures(None, period, "320100")
     assert empty["received"] == 0 and empty["accepted_on_time_pct"] is None
     assert empty["level"] == "city" and empty["period_end"] == date(2026, 11, 30)
+
+
+def test_handovers_and_breaches_are_values_that_cannot_be_altered():
+    import dataclasses
+    for thing, field in ((changes.Handover(CITY, (2, 10)), "limits"),
+                         (changes.Breach("accept", 7, date(2026, 11, 25)), "due")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(thing, field, None)
