@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test token bench prepare clean
+.PHONY: run test mutation token bench prepare clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ run: $(STAMP)  ## every service and the gateway, with demo data, in the foregrou
 test: $(STAMP)  ## the whole suite: unit, integration and end-to-end (real RabbitMQ and PostgreSQL)
 	@infra/local-services.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+mutation: $(STAMP)  ## mutation testing of the rules and auth checks: make mutation [TARGETS="lifecycle auth"] [MUTATION_ARGS=--stale]
+	$(PY) -m tests.mutation $(MUTATION_ARGS) $(TARGETS)
 
 prepare: $(STAMP)  ## database, schemas, migrations and broker topology only
 	@infra/local-services.sh

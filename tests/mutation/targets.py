@@ -1,0 +1,161 @@
+"""What mutation testing covers: each target module, the unit tests that pin it,
+and the surviving mutants that are equivalent to the original code.
+
+A module passes when at least :data:`MIN_SCORE` percent of its mutants are
+killed and every mutant that survives is listed in :data:`EQUIVALENT` with the
+reason no test can tell it from the original. Any other survivor is a gap in
+the tests: write the test that kills it.
+"""
+from dataclasses import dataclass
+
+MIN_SCORE = 90.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """A module under mutation and the unit tests run against each of its mutants."""
+
+    path: str
+    tests: tuple
+
+
+TARGETS = {
+    "size_rules": Target("services/enterprises/size_rules.py", ("tests/unit/test_size_class_rules.py",)),
+    "criteria": Target("services/enterprises/criteria.py", ("tests/unit/test_enterprise_criteria.py",)),
+    "lifecycle": Target("services/requests/lifecycle.py", ("tests/unit/test_request_lifecycle.py",)),
+    "changes": Target("services/requests/changes.py", ("tests/unit/test_request_records.py",)),
+    "deadlines": Target("services/requests/deadlines.py",
+                        ("tests/unit/test_deadlines.py", "tests/unit/test_request_records.py")),
+    "arrears": Target("services/requests/arrears.py", ("tests/unit/test_arrears.py",)),
+    "routing": Target("services/agencies/routing.py", ("tests/unit/test_routing.py",)),
+    "providers": Target("services/agencies/providers.py", ("tests/unit/test_providers.py",)),
+    "auth": Target("gateway/auth.py", ("tests/unit/test_gateway_auth.py",)),
+}
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """A mutant no test can kill: the operator, the line it changes and what it
+    makes of it (both stripped of indentation), and why it changes nothing."""
+
+    target: str
+    operator: str
+    original: str
+    mutated: str
+    why: str
+
+
+CMP = "core/ReplaceComparisonOperator_"
+
+# Why each kind of equivalent mutant cannot be told from the original.
+ORDER_IS_INTERNED = ("``name`` runs over the module's own ORDER tuple of literals; CPython interns "
+                     "identifier-like string constants, so ``is`` and ``==`` agree on every name")
+REST_OF_ORDER = ("only the criteria later in ORDER reach this branch, and each of them sorts above "
+                 "this one, so the comparison is true for this name alone, as ``==`` is")
+PARTY_IS_CONSTANT = "``party`` is always one of this module's own constants, so ``is`` and ``==`` agree"
+ACCEPT_SORTS_FIRST = ('"accept" sorts before every other action name, so ``<= "accept"`` holds '
+                      'for "accept" alone, as ``==`` does')
+
+EQUIVALENT = (
+    # size_rules: the cache only saves work; every call returns the same answer without it.
+    Equivalent("size_rules", "core/NumberReplacer", "@lru_cache(maxsize=4096)", "@lru_cache(maxsize= 4097)",
+               "the cache's size changes how much is remembered, never an answer"),
+    Equivalent("size_rules", "core/NumberReplacer", "@lru_cache(maxsize=4096)", "@lru_cache(maxsize= 4095)",
+               "the cache's size changes how much is remembered, never an answer"),
+    Equivalent("size_rules", "core/RemoveDecorator", "@lru_cache(maxsize=4096)", "",
+               "without the cache every call computes the same (frozen, equal) AppliedRule afresh"),
+    Equivalent("size_rules", CMP + "Eq_GtE",
+               'return {"rule": rule.key, "row": rule.row, "name": rule.name, "by_analogy": basis == BY_ANALOGY,',
+               'return {"rule": rule.key, "row": rule.row, "name": rule.name, "by_analogy": basis >= BY_ANALOGY,',
+               'a stored label is "<row>" or "<row>:by_analogy": the basis is "" or "by_analogy", and '
+               '"" >= "by_analogy" is false as "" == "by_analogy" is'),
+    # criteria: the branch chain over ORDER.
+    *(Equivalent("criteria", CMP + "Eq_Is", f'{keyword} name == "{name}":', f'{keyword} name is "{name}":',
+                 ORDER_IS_INTERNED)
+      for keyword, name in (("if", "region_prefixes"), ("elif", "industry_codes"), ("elif", "size_classes"),
+                            ("elif", "tiers"), ("elif", "rd_ratio_min"), ("elif", "registered_years_min"),
+                            ("elif", "tags"))),
+    *(Equivalent("criteria", CMP + operator, f'elif name == "{name}":', f'elif name {symbol} "{name}":',
+                 REST_OF_ORDER)
+      for operator, symbol, name in (("Eq_GtE", ">=", "tiers"), ("Eq_LtE", "<=", "rd_ratio_min"),
+                                     ("Eq_LtE", "<=", "registered_years_min"), ("Eq_LtE", "<=", "tags"),
+                                     ("Eq_GtE", ">=", "tags"))),
+    Equivalent("criteria", CMP + "Eq_LtE",
+               "passed = spent is not None and spent >= ratio(required) * revenue and (required == 0 or spent > 0)",
+               "passed = spent is not None and spent >= ratio(required) * revenue and (required <= 0 or spent > 0)",
+               "the schema refuses a negative ratio, so ``required <= 0`` is ``required == 0``"),
+    Equivalent("criteria", CMP + "Gt_NotEq",
+               "passed = spent is not None and spent >= ratio(required) * revenue and (required == 0 or spent > 0)",
+               "passed = spent is not None and spent >= ratio(required) * revenue and (required == 0 or spent != 0)",
+               "the schema refuses a negative R&D spend, so ``spent != 0`` is ``spent > 0``"),
+    # lifecycle
+    Equivalent("lifecycle", CMP + "Eq_Is", "if party == ENTERPRISE:", "if party is ENTERPRISE:", PARTY_IS_CONSTANT),
+    Equivalent("lifecycle", CMP + "Eq_Is", "if party == AGENCY:", "if party is AGENCY:", PARTY_IS_CONSTANT),
+    Equivalent("lifecycle", "core/ReplaceComparisonOperator_Is_Eq",
+               'and request.get("last_rating_solved") is False)', 'and request.get("last_rating_solved") == False)',
+               "the column holds True, False or NULL (None); only False equals False among them"),
+    Equivalent("lifecycle", CMP + "Eq_Is",
+               'if action == "reopen" and request is not None and not may_reopen(request):',
+               'if action is "reopen" and request is not None and not may_reopen(request):',
+               "``action`` runs over the module's own TRANSITIONS table of literals, which CPython interns"),
+    *(Equivalent("lifecycle", CMP + operator, 'if action == "reopen" and target is not None:',
+                 f'if action {symbol} "reopen" and target is not None:',
+                 'a refused step has a target only when it is a "reopen" that may not be taken, so here '
+                 f'``action {symbol} "reopen"`` is true exactly when ``action == "reopen"`` is')
+      for operator, symbol in (("Eq_LtE", "<="), ("Eq_GtE", ">="))),
+    Equivalent("lifecycle", "core/NumberReplacer", 'return (request.get("reopen_count", 0) < MAX_REOPENS',
+               'return (request.get("reopen_count", -1) < MAX_REOPENS',
+               "a request without a count has never been reopened: -1 < 1 as 0 < 1"),
+    # changes
+    Equivalent("changes", CMP + "Eq_LtE",
+               'if step.action == "accept" and deadlines.is_overdue(request.get("accept_by"), today):',
+               'if step.action <= "accept" and deadlines.is_overdue(request.get("accept_by"), today):',
+               ACCEPT_SORTS_FIRST),
+    Equivalent("changes", CMP + "Eq_LtE", 'if step.action == "accept":', 'if step.action <= "accept":',
+               ACCEPT_SORTS_FIRST),
+    Equivalent("changes", CMP + "Eq_LtE", 'what = "acceptance" if breach.kind == "accept" else "resolution"',
+               'what = "acceptance" if breach.kind <= "accept" else "resolution"',
+               'a breach is of kind "accept" or "resolve", and "resolve" sorts after "accept"'),
+    # deadlines
+    *(Equivalent("deadlines", f"core/ReplaceBinaryOperator_Add_{operator}",
+                 "LIBRARY_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)",
+                 "LIBRARY_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year "
+                 f"{symbol} 1)",
+                 f"the pinned chinese-calendar ends in 2026, an even year, and 2026 {symbol} 1 is 2027 as 2026 + 1 is")
+      for operator, symbol in (("BitOr", "|"), ("BitXor", "^"))),
+    Equivalent("deadlines", CMP + "Lt_NotEq", "while counted < days:", "while counted != days:",
+               "``counted`` rises by 0 or 1 from 0, so it reaches ``days`` before it could pass it"),
+    Equivalent("deadlines", CMP + "Lt_IsNot", "while counted < days:", "while counted is not days:",
+               "``counted`` rises by 0 or 1 to ``days``, a small int (a time limit of days) that CPython "
+               "keeps one object of, so ``is not`` stops where ``<`` does"),
+    # auth
+    Equivalent("auth", "core/NumberReplacer", "REGION_PREFIX_DIGITS = {PROVINCE_ADMIN: 2, CITY_ADMIN: 4, COUNTY_ADMIN: 6}",
+               "REGION_PREFIX_DIGITS = {PROVINCE_ADMIN: 2, CITY_ADMIN: 4, COUNTY_ADMIN: 7}",
+               "a county admin's scope is exactly 6 digits (checked when the token is read): its first 7 are all 6"),
+    Equivalent("auth", CMP + "Eq_GtE", "if self.role == PROVINCE_SYSTEM:", "if self.role >= PROVINCE_SYSTEM:",
+               "the roles that reach this line (national_admin, agency_staff, enterprise, province_system) all "
+               'sort before "province_system" but itself'),
+    Equivalent("auth", CMP + "Eq_GtE", "return self.role == ENTERPRISE and self.scope == str(uscc).upper()",
+               "return self.role >= ENTERPRISE and self.scope == str(uscc).upper()",
+               "the other roles sorting after enterprise have a region (6 digits), a province (2 digits) or no "
+               "scope, which never equals an 18-character USCC"),
+    # routing
+    Equivalent("routing", "core/ReplaceUnaryOperator_USub_Invert",
+               'return sorted(candidates, key=lambda agency: (-agency["depth"], agency["id"]))',
+               'return sorted(candidates, key=lambda agency: (~agency["depth"], agency["id"]))',
+               "~depth is -depth - 1: the same order of candidates"),
+    # providers
+    Equivalent("providers", "core/ReplaceBinaryOperator_Sub_Mod",
+               "return end.year - start.year - ((end.month, end.day) < (start.month, start.day))",
+               "return end.year % start.year - ((end.month, end.day) < (start.month, start.day))",
+               "end.year % start.year equals end.year - start.year whenever end.year < 2 * start.year, "
+               "i.e. for every provider established after the year 1013"),
+    Equivalent("providers", CMP + "Eq_LtE",
+               'return f"{year - 1}-Q4" if quarter == 1 else f"{year}-Q{quarter - 1}"',
+               'return f"{year - 1}-Q4" if quarter <= 1 else f"{year}-Q{quarter - 1}"',
+               "a period's quarter is 1 to 4 (the schema's pattern), so ``<= 1`` is ``== 1``"),
+    Equivalent("providers", CMP + "Eq_GtE",
+               "end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)",
+               "end = date(year + 1, 1, 1) if quarter >= 4 else date(year, 3 * quarter + 1, 1)",
+               "a period's quarter is 1 to 4 (the schema's pattern), so ``>= 4`` is ``== 4``"),
+)
