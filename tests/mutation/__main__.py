@@ -160,6 +160,15 @@ def load_scores():
     return json.loads(SCORES.read_text()) if SCORES.exists() else {}
 
 
+def record(outcome, fingerprint_now):
+    """Write one target's figures to scores.json (a target whose tests failed unmutated is not recorded)."""
+    if outcome.baseline_failure:
+        return
+    scores = load_scores()
+    scores[outcome.target] = outcome.record(fingerprint_now)
+    SCORES.write_text(json.dumps(dict(sorted(scores.items())), indent=2, ensure_ascii=False) + "\n")
+
+
 def stale_targets(source):
     recorded = load_scores()
     return [name for name in TARGETS
@@ -207,12 +216,8 @@ def main(argv=None):
         for done in as_completed([pool.submit(run_target, name, source) for name in names]):
             outcomes.append(done.result())
             report(outcomes[-1])
-    if source == ROOT:
-        scores = load_scores()
-        for outcome in outcomes:
-            if not outcome.baseline_failure:
-                scores[outcome.target] = outcome.record(fingerprint(outcome.target, source))
-        SCORES.write_text(json.dumps(dict(sorted(scores.items())), indent=2, ensure_ascii=False) + "\n")
+            if source == ROOT:
+                record(outcomes[-1], fingerprint(outcomes[-1].target, source))
     failed = [outcome.target for outcome in outcomes if not outcome.passed]
     total_mutants = sum(outcome.judged for outcome in outcomes)
     total_killed = sum(outcome.killed for outcome in outcomes)
