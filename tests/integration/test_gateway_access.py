@@ -1,5 +1,5 @@
-"""The gateway's access rules over real HTTP: a route that names no roles is denied to
-everyone, and the clock cannot be moved on a network where clock control is off."""
+"""The gateway's access rules over real HTTP: a route whose access table names no caller
+is denied to everyone, and the clock cannot be moved on a network where clock control is off."""
 import os
 
 import pytest
@@ -22,20 +22,20 @@ def bearer(role):
 
 
 class UndeclaredRoutes:
-    """A gateway with one route that forgot to name its roles, and one that names them."""
+    """A gateway with one route whose access table names no caller, and one that names one."""
 
     name = "gateway_access_check"
 
-    @route("GET", "/api/v1/forgotten")
+    @route("GET", "/api/v1/forgotten", access="")
     def forgotten(self, call):
         return {"reached": True}
 
-    @route("GET", "/api/v1/declared", roles=(auth.NATIONAL_ADMIN,))
+    @route("GET", "/api/v1/declared", access="national_admin ok ok ok")
     def declared(self, call):
         return {"reached": True}
 
 
-def test_a_route_that_names_no_roles_is_denied_to_every_role(container_for):
+def test_a_route_whose_access_table_names_no_caller_is_denied_to_every_role(container_for):
     container_for(UndeclaredRoutes, "gateway/config.yml", WEB_SERVER_ADDRESS=ADDRESS)
 
     answers = {role: http.get(f"http://{ADDRESS}/api/v1/forgotten", headers=bearer(role), timeout=10)
@@ -43,6 +43,8 @@ def test_a_route_that_names_no_roles_is_denied_to_every_role(container_for):
 
     assert {role: answer.status_code for role, answer in answers.items()} == dict.fromkeys(SCOPES, 403)
     assert {answer.json()["error"]["code"] for answer in answers.values()} == {"forbidden"}
+    anonymous = http.get(f"http://{ADDRESS}/api/v1/forgotten", timeout=10)
+    assert (anonymous.status_code, anonymous.json()["error"]["code"]) == (401, "unauthenticated")
     declared = http.get(f"http://{ADDRESS}/api/v1/declared", headers=bearer("national_admin"), timeout=10)
     assert (declared.status_code, declared.json()) == (200, {"reached": True})
 

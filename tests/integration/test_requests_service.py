@@ -270,20 +270,21 @@ def test_work_queue_puts_overdue_requests_first_then_the_nearest_deadline(servic
 def test_a_breach_at_national_level_is_recorded_and_announced_without_escalating(services):
     national = agency_of("national")
     with ServiceRpcProxy("requests", AMQP) as rpc:
-        created = rpc.submit(USCC, submission(region_code="320113"), enterprise())   # 栖霞区
-        moved = rpc.transition(created["id"], {"action": "transfer", "target_agency_id": national["id"],
-                                               "reason": "涉及全国性政策"}, staff(created["agency_id"]))
+        moved = rpc.submit(USCC, submission(region_code="320113"), enterprise())   # 栖霞区
+        for _ in ("to the city", "to the province", "to the national agency"):
+            moved = rpc.transition(moved["id"], {"action": "escalate", "reason": "需上级统筹"},
+                                   staff(moved["agency_id"]))
         assert (moved["agency_id"], moved["agency_level"]) == (national["id"], "national")
         move_clock_to(date.fromisoformat(moved["accept_by"]) + timedelta(days=1))
         rpc.sweep()
-        after = rpc.get(created["id"])
+        after = rpc.get(moved["id"])
 
-    assert (after["state"], after["agency_id"], after["escalation_count"]) == ("assigned", national["id"], 0)
-    assert [entry["action"] for entry in after["history"]] == ["submit", "assign", "transfer"]
-    missed = [payload for event, payload in outbox_events(created["id"]) if event == "request.deadline_missed"]
+    assert (after["state"], after["agency_id"], after["escalation_count"]) == ("assigned", national["id"], 3)
+    assert [entry["action"] for entry in after["history"]] == ["submit", "assign"] + ["escalate"] * 3
+    missed = [payload for event, payload in outbox_events(moved["id"]) if event == "request.deadline_missed"]
     assert [(payload["kind"], payload["agency_id"], payload["due"]) for payload in missed] == [
         ("accept", national["id"], moved["accept_by"])]
-    assert "request.escalated" not in [event for event, _ in outbox_events(created["id"])]
+    assert [event for event, _ in outbox_events(moved["id"])].count("request.escalated") == 3
 
 
 def test_return_goes_back_to_the_agency_it_came_from_else_to_the_parent(services):
