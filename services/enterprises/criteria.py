@@ -39,12 +39,13 @@ def rd_ratio_meets(spent, revenue, minimum):
 
     The ratio is undefined without R&D spend on file or without revenue (0 or
     unknown), and an undefined ratio meets no minimum, not even 0.  Above 0 the
-    enterprise must have spent something.  Compared as ``spent ≥ minimum × revenue``
-    in exact decimals, as the SQL filter (:func:`store.predicate`) compares it.
+    enterprise must have spent something, which ``spent ≥ minimum × revenue``
+    with a revenue above 0 already says.  Compared in exact decimals, as the SQL
+    filter (:func:`store.predicate`) compares it.
     """
     if spent is None or not revenue:
         return False
-    return spent >= ratio(minimum) * revenue and (minimum == 0 or spent > 0)
+    return spent >= ratio(minimum) * revenue
 
 
 def _verdict(name, passed, required, actual):

@@ -183,6 +183,11 @@ def report(outcome):
     print(f"{outcome.mutants} mutants, {outcome.killed} killed, {len(outcome.equivalent)} equivalent, "
           f"{len(outcome.survivors)} survived, {outcome.incompetent} incompetent: "
           f"score {outcome.score}% in {outcome.seconds:.0f} s")
+    matched = {changed_lines(diff) + (operator,) for operator, diff in outcome.equivalent}
+    for item in EQUIVALENT:
+        if item.target == outcome.target and (item.original, item.mutated, item.operator) not in matched:
+            print(f"-- listed as equivalent but no such mutant survived (remove it?): {item.operator}: "
+                  f"{item.original}")
     for operator, diff in outcome.survivors:
         print(f"-- survivor ({operator}):")
         print("\n".join(line for line in diff.splitlines()[1:] if not line.startswith(("---", "+++"))))

@@ -87,6 +87,9 @@ def test_rd_ratio_with_no_revenue_is_undefined_and_meets_no_minimum(minimum):
     (Decimal(0), Decimal(100), 0, True),
     (Decimal(3), Decimal(100), 0.03, True),
     (Decimal(3), Decimal(100), 0.0301, False),
+    (Decimal(1), Decimal(100), 0.01, True),
+    (Decimal("0.5"), Decimal(100), 0.01, False),
+    (Decimal(0), Decimal(100), 0.0001, False),   # above 0, something must have been spent
 ])
 def test_rd_ratio_minimum_needs_rd_spend_and_revenue(spent, revenue, minimum, meets):
     assert criteria.rd_ratio_meets(spent, revenue, minimum) is meets
