@@ -69,6 +69,15 @@ EQUIVALENT = (
                'return {"rule": rule.key, "row": rule.row, "name": rule.name, "by_analogy": basis >= BY_ANALOGY,',
                'a stored label is "<row>" or "<row>:by_analogy": the basis is "" or "by_analogy", and '
                '"" >= "by_analogy" is false as "" == "by_analogy" is'),
+    Equivalent("size_rules", CMP + "Eq_GtE", "if basis == UNCLASSIFIED:", "if basis >= UNCLASSIFIED:",
+               'a stored label\'s basis is "", "by_analogy" or "not_classified", and only the last is '
+               '>= "not_classified"'),
+    *(Equivalent("size_rules", CMP + operator,
+                 "_, name, reason = next(entry for entry in NOT_CLASSIFIED.values() if entry[0] == key)",
+                 f"_, name, reason = next(entry for entry in NOT_CLASSIFIED.values() if entry[0] {symbol} key)",
+                 "NOT_CLASSIFIED has one entry (J, financial), and a label reaches this line only with its key: "
+                 "any test that holds for it picks the same entry")
+      for operator, symbol in (("Eq_LtE", "<="), ("Eq_GtE", ">="), ("Eq_IsNot", "is not"))),
     # criteria: the branch chain over ORDER.
     *(Equivalent("criteria", CMP + "Eq_Is", f'{keyword} name == "{name}":', f'{keyword} name is "{name}":',
                  ORDER_IS_INTERNED)
@@ -120,6 +129,22 @@ EQUIVALENT = (
     Equivalent("deadlines", CMP + "Lt_IsNot", "while counted < days:", "while counted is not days:",
                "``counted`` rises by 0 or 1 to ``days``, a small int (a time limit of days) that CPython "
                "keeps one object of, so ``is not`` stops where ``<`` does"),
+    *(Equivalent("deadlines", operator, "if day.year > LIBRARY_YEARS[-1]:", f"if day.year {mutated}:",
+                 "this line runs only for a year the library has no data for, before 2004 or after 2026; "
+                 "every threshold from 2004 to 2026 splits those years the same way")
+      for operator, mutated in (("core/ReplaceUnaryOperator_USub_UAdd", "> LIBRARY_YEARS[+1]"),
+                                ("core/ReplaceUnaryOperator_USub_Invert", "> LIBRARY_YEARS[~1]"),
+                                ("core/ReplaceUnaryOperator_USub_Not", "> LIBRARY_YEARS[not 1]"),
+                                ("core/ReplaceUnaryOperator_Delete_USub", "> LIBRARY_YEARS[1]"),
+                                ("core/NumberReplacer", "> LIBRARY_YEARS[- 2]"),
+                                ("core/NumberReplacer", "> LIBRARY_YEARS[- 0]"),
+                                (CMP + "Gt_GtE", ">= LIBRARY_YEARS[-1]"))),
+    Equivalent("deadlines", "core/NumberReplacer", "@lru_cache(maxsize=256)", "@lru_cache(maxsize= 257)",
+               "the cache's size changes how much is remembered, never an answer"),
+    Equivalent("deadlines", "core/NumberReplacer", "@lru_cache(maxsize=256)", "@lru_cache(maxsize= 255)",
+               "the cache's size changes how much is remembered, never an answer"),
+    Equivalent("deadlines", "core/RemoveDecorator", "@lru_cache(maxsize=256)", "",
+               "without the cache each year's statutory holidays are computed afresh, the same"),
     # auth
     Equivalent("auth", "core/NumberReplacer", "REGION_PREFIX_DIGITS = {PROVINCE_ADMIN: 2, CITY_ADMIN: 4, COUNTY_ADMIN: 6}",
                "REGION_PREFIX_DIGITS = {PROVINCE_ADMIN: 2, CITY_ADMIN: 4, COUNTY_ADMIN: 7}",
@@ -131,6 +156,17 @@ EQUIVALENT = (
                "return self.role >= ENTERPRISE and self.scope == str(uscc).upper()",
                "the other roles sorting after enterprise have a region (6 digits), a province (2 digits) or no "
                "scope, which never equals an 18-character USCC"),
+    # arrears
+    Equivalent("arrears", CMP + "NotEq_Gt", "if due.due != nominal:", "if due.due > nominal:",
+               "first_working_day never answers a day before the one it is given"),
+    Equivalent("arrears", CMP + "NotEq_IsNot", "if due.due != nominal:", "if due.due is not nominal:",
+               "first_working_day answers the very date object it is given when that day is a working day, "
+               "and a new, later one otherwise"),
+    *(Equivalent("arrears", operator,
+                 'f"force on {RULES[-1].in_force_from.isoformat()}, and agrees no payment term: no statutory "',
+                 f'f"force on {{RULES[{index}].in_force_from.isoformat()}}, and agrees no payment term: no statutory "',
+                 "RULES has two versions, so RULES[1] is RULES[-1], the first one")
+      for operator, index in (("core/ReplaceUnaryOperator_USub_UAdd", "+1"), ("core/ReplaceUnaryOperator_Delete_USub", "1"))),
     # routing
     Equivalent("routing", "core/ReplaceUnaryOperator_USub_Invert",
                'return sorted(candidates, key=lambda agency: (-agency["depth"], agency["id"]))',

@@ -1,5 +1,6 @@
 """Payment terms and who may complain under 保障中小企业款项支付条例 (2020; 2025 revision from 2025-06-01)."""
 import dataclasses
+import json
 from datetime import date
 
 import pytest
@@ -72,6 +73,9 @@ def test_due_date_in_a_year_without_a_holiday_schedule_is_provisional():
     # accepted within the 15-day inspection period
     ({"accepted_on": date(2026, 9, 10), "inspection_days": 15}, date(2026, 9, 10), "acceptance",
      date(2026, 10, 10)),
+    # accepted on the period's last day, 09-16: still in time
+    ({"accepted_on": date(2026, 9, 16), "inspection_days": 15}, date(2026, 9, 16), "acceptance",
+     date(2026, 10, 16)),
     # not accepted: from the end of the inspection period, 09-16
     ({"inspection_days": 15}, date(2026, 9, 16), "inspection_period_end", date(2026, 10, 16)),
     # accepted late, on 09-30: still from the end of the period the payer let run out
@@ -82,8 +86,8 @@ def test_due_date_in_a_year_without_a_holiday_schedule_is_provisional():
 ])
 def test_term_runs_from_acceptance_or_from_the_end_of_the_agreed_inspection_period(extra, start, basis, due):
     answer = facts(**extra)
-    assert (answer["term_starts_on"], answer["term_start_basis"], answer["payment_due_date"]) == (
-        start, basis, due)
+    assert (answer["term_starts_on"], answer["term_start_basis"], answer["payment_due_date"],
+            answer["due_date_provisional"]) == (start, basis, due, False)
 
 
 def test_inspection_period_without_acceptance_says_the_end_of_the_period_was_assumed():
@@ -106,8 +110,8 @@ def test_without_acceptance_or_inspection_the_answer_says_it_assumed_delivery():
 
 def test_settlement_term_runs_from_the_day_the_amount_is_confirmed():
     answer = facts(delivered="2026-06-01", contract="2026-05-01", settlement_confirmed_on=date(2026, 7, 20))
-    assert (answer["term_starts_on"], answer["term_start_basis"], answer["payment_due_date"], answer["notes"]) == (
-        date(2026, 7, 20), "settlement_confirmed", date(2026, 8, 19), [])
+    assert (answer["term_starts_on"], answer["term_start_basis"], answer["payment_due_date"], answer["notes"],
+            answer["due_date_provisional"]) == (date(2026, 7, 20), "settlement_confirmed", date(2026, 8, 19), [], False)
 
 
 # -- 4. the rules in force on the contract date ----------------------------------------------------
@@ -124,6 +128,7 @@ def test_settlement_term_runs_from_the_day_the_amount_is_confirmed():
     ("public_institution", date(2026, 1, 5), 60, arrears.PaymentTerm(60, "agreed", "2025")),
     ("government", date(2026, 1, 5), 90, arrears.PaymentTerm(60, "agreed_capped", "2025")),  # at most 60 days
     ("government", date(2020, 9, 1), None, arrears.PaymentTerm(30, "statutory", "2020")),
+    ("public_institution", date(2021, 3, 1), None, arrears.PaymentTerm(30, "statutory", "2020")),
     ("government", date(2023, 4, 1), 90, arrears.PaymentTerm(60, "agreed_capped", "2020")),
     ("government", date(2020, 8, 31), None, arrears.PaymentTerm(None, "no_statutory_term", None)),
     ("government", date(2020, 8, 31), 90, arrears.PaymentTerm(90, "agreed", None)),
@@ -187,8 +192,19 @@ def test_complaint_is_taken_only_from_an_sme_on_the_contract_date_against_a_debt
     assert arrears.complaint_problems(CONTRACT, complainant, debtor) == problems
 
 
-def test_public_debtors_are_not_checked_against_the_sme_database():
-    assert arrears.complaint_problems(claim(), size("small"), size("small")) == {}
+@pytest.mark.parametrize("debtor_type", ["government", "public_institution"])
+def test_public_debtors_are_not_checked_against_the_sme_database(debtor_type):
+    assert arrears.complaint_problems(claim(debtor_type=debtor_type), size("small"), size("small")) == {}
+
+
+def test_a_large_enterprise_debtor_named_in_a_request_body_is_checked_against_the_sme_database():
+    named = claim(debtor_type=json.loads('"large_enterprise"'), contract="2026-03-01", delivered="2026-03-31")
+    assert list(arrears.complaint_problems(named, size("small"), size("micro"))) == ["debtor_type"]
+
+
+def test_each_version_of_the_regulation_is_a_value_that_cannot_be_altered():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        arrears.RULES[0].in_force_from = date(2020, 1, 1)
 
 
 def complaint(**arrears_overrides):

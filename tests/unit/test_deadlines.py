@@ -217,3 +217,24 @@ def test_schedules_calendars_and_deadlines_are_values_that_cannot_be_altered():
                          (Deadline(date(2027, 1, 4), False), "provisional")):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(thing, field, None)
+
+
+@pytest.mark.parametrize("day, expected", [
+    (date(2026, 7, 1), Deadline(date(2026, 7, 1), False)),     # a working Wednesday: that day
+    (date(2026, 1, 31), Deadline(date(2026, 2, 2), False)),    # Saturday: the next Monday
+    (date(2026, 10, 1), Deadline(date(2026, 10, 8), False)),   # National Day week off
+    (date(2027, 1, 1), Deadline(date(2027, 1, 4), True)),      # 元旦 by the 2024 rules, a year without data
+])
+def test_a_period_ending_on_a_rest_day_ends_on_the_next_working_day(day, expected):
+    assert deadlines.first_working_day(day, LIBRARY_ONLY) == expected
+
+
+@pytest.mark.parametrize("day, answer", [
+    (date(2003, 1, 1), (True, False)),     # before the library's years: weekdays only, not 元旦
+    (date(2003, 2, 28), (True, False)),    # Friday
+    (date(2003, 3, 1), (False, False)),    # Saturday
+    (date(2003, 3, 2), (False, False)),    # Sunday
+    (date(2003, 3, 3), (True, False)),     # Monday
+])
+def test_a_day_before_the_librarys_years_is_counted_by_the_weekday_alone(day, answer):
+    assert LIBRARY_ONLY.is_working_day(day) == answer
