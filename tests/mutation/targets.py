@@ -53,6 +53,7 @@ ORDER_IS_INTERNED = ("``name`` runs over the module's own ORDER tuple of literal
 REST_OF_ORDER = ("only the criteria later in ORDER reach this branch, and each of them sorts above "
                  "this one, so the comparison is true for this name alone, as ``==`` is")
 PARTY_IS_CONSTANT = "``party`` is always one of this module's own constants, so ``is`` and ``==`` agree"
+SCOPE_CLAIM_IS_CONSTANT = "``scope_claim`` is a value of SCOPE_CLAIM, the module's own interned literals"
 ACCEPT_SORTS_FIRST = ('"accept" sorts before every other action name, so ``<= "accept"`` holds '
                       'for "accept" alone, as ``==`` does')
 
@@ -152,21 +153,32 @@ EQUIVALENT = (
     Equivalent("auth", CMP + "Eq_GtE", "if self.role == PROVINCE_SYSTEM:", "if self.role >= PROVINCE_SYSTEM:",
                "the roles that reach this line (national_admin, agency_staff, enterprise, province_system) all "
                'sort before "province_system" but itself'),
-    Equivalent("auth", CMP + "Eq_GtE", "return self.role == ENTERPRISE and self.scope == str(uscc).upper()",
-               "return self.role >= ENTERPRISE and self.scope == str(uscc).upper()",
+    Equivalent("auth", CMP + "Eq_GtE",
+               "return self.role == ENTERPRISE and self.scope == credit_codes.compact(uscc)",
+               "return self.role >= ENTERPRISE and self.scope == credit_codes.compact(uscc)",
                "the other roles sorting after enterprise have a region (6 digits), a province (2 digits) or no "
                "scope, which never equals an 18-character USCC"),
-    # arrears
-    Equivalent("arrears", CMP + "NotEq_Gt", "if due.due != nominal:", "if due.due > nominal:",
-               "first_working_day never answers a day before the one it is given"),
-    Equivalent("arrears", CMP + "NotEq_IsNot", "if due.due != nominal:", "if due.due is not nominal:",
-               "first_working_day answers the very date object it is given when that day is a working day, "
-               "and a new, later one otherwise"),
-    *(Equivalent("arrears", operator,
-                 'f"force on {RULES[-1].in_force_from.isoformat()}, and agrees no payment term: no statutory "',
-                 f'f"force on {{RULES[{index}].in_force_from.isoformat()}}, and agrees no payment term: no statutory "',
-                 "RULES has two versions, so RULES[1] is RULES[-1], the first one")
-      for operator, index in (("core/ReplaceUnaryOperator_USub_UAdd", "+1"), ("core/ReplaceUnaryOperator_Delete_USub", "1"))),
+    *(Equivalent("auth", CMP + operator, original, original.replace('scope_claim == "', f'scope_claim {symbol} "', 1),
+                 why)
+      for original in ('if scope_claim == "uscc":',
+                       'claims[scope_claim] = credit_codes.compact(scope) if scope_claim == "uscc" else scope')
+      for operator, symbol, why in (
+          ("Eq_GtE", ">=", 'no scope claim sorts after "uscc" (agency_id, province, region)'),
+          ("Eq_Is", "is", SCOPE_CLAIM_IS_CONSTANT))),
+    Equivalent("auth", CMP + "Eq_Is", 'if scope_claim == "region" and region_scope_problem(role, scope):',
+               'if scope_claim is "region" and region_scope_problem(role, scope):', SCOPE_CLAIM_IS_CONSTANT),
+    Equivalent("auth", CMP + "Eq_Is", 'if scope_claim == "province" and scope == "00":',
+               'if scope_claim is "province" and scope == "00":', SCOPE_CLAIM_IS_CONSTANT),
+    Equivalent("auth", CMP + "Eq_GtE", 'if scope_claim == "province" and scope == "00":',
+               'if scope_claim >= "province" and scope == "00":',
+               'the claims sorting after "province" are a region (6 digits) and a USCC (18), never "00"'),
+    Equivalent("auth", CMP + "Eq_LtE", 'if scope_claim == "province" and scope == "00":',
+               'if scope_claim == "province" and scope <= "00":',
+               'a province claim is two digits by now, and no two digits sort before "00"'),
+    Equivalent("auth", CMP + "Eq_LtE",
+               'if rest.strip("0") or any(significant[i:i + 2] == "00" for i in range(0, digits, 2)):',
+               'if rest.strip("0") or any(significant[i:i + 2] <= "00" for i in range(0, digits, 2)):',
+               'the region is six digits by now, and no two digits sort before "00"'),
     # routing
     Equivalent("routing", "core/ReplaceUnaryOperator_USub_Invert",
                'return sorted(candidates, key=lambda agency: (-agency["depth"], agency["id"]))',

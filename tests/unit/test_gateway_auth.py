@@ -268,3 +268,31 @@ def test_minted_token_carries_exactly_the_claims_of_its_role():
     assert (national["sub"], national["exp"], "region" in national) == ("national_admin:all", 1_800_000_060, False)
     with pytest.raises(ValueError, match="^role county_admin needs a region$"):
         auth.mint(SECRET, "county_admin")
+
+
+@pytest.mark.parametrize("role, claims, scope", [
+    ("enterprise", {"uscc": "91320102-MA1XB0003L"}, "91320102MA1XB0003L"),   # the compact form
+    ("enterprise", {"uscc": "9132 0102 MA1X B000 3L"}, "91320102MA1XB0003L"),
+    ("agency_staff", {"agency_id": "00"}, "00"),                              # only a province may not be 00
+])
+def test_a_credit_code_claim_is_read_in_its_compact_form_and_no_other_claim_is(role, claims, scope):
+    assert auth.principal_from_claims({"sub": "s", "role": role, **claims}).scope == scope
+
+
+@pytest.mark.parametrize("role, claims", [
+    ("county_admin", {"region": "320 102"}), ("agency_staff", {"agency_id": "7-1"})])
+def test_blanks_and_dashes_are_not_dropped_from_other_claims(role, claims):
+    with pytest.raises(auth.InvalidToken, match="needs a valid"):
+        auth.principal_from_claims({"sub": "s", "role": role, **claims})
+
+
+@pytest.mark.parametrize("role, region", [("county_admin", "300501"), ("city_admin", "300500")])
+def test_region_scope_is_judged_by_its_two_digit_levels_not_by_any_two_zeros(role, region):
+    assert auth.region_scope_problem(role, region) is None
+
+
+def test_a_minted_enterprise_token_carries_the_compact_credit_code():
+    token = auth.mint(SECRET, "enterprise", "91320102-ma1xb0003l")
+    staff = auth.mint(SECRET, "agency_staff", "7-1")   # other scopes go in as given (and are refused when read)
+    claims = [jwt.decode(t, SECRET, algorithms=["HS256"], audience="onenet-api") for t in (token, staff)]
+    assert (claims[0]["uscc"], claims[1]["agency_id"]) == ("91320102MA1XB0003L", "7-1")
