@@ -179,6 +179,18 @@ EQUIVALENT = (
                'if rest.strip("0") or any(significant[i:i + 2] == "00" for i in range(0, digits, 2)):',
                'if rest.strip("0") or any(significant[i:i + 2] <= "00" for i in range(0, digits, 2)):',
                'the region is six digits by now, and no two digits sort before "00"'),
+    # arrears
+    Equivalent("arrears", CMP + "NotEq_Gt", "if due.due != nominal:", "if due.due > nominal:",
+               "first_working_day never answers a day before the one it is given"),
+    Equivalent("arrears", CMP + "NotEq_IsNot", "if due.due != nominal:", "if due.due is not nominal:",
+               "first_working_day answers the very date object it is given when that day is a working day, "
+               "and a new, later one otherwise"),
+    *(Equivalent("arrears", operator,
+                 'f"force on {RULES[-1].in_force_from.isoformat()}, and agrees no payment term: no statutory "',
+                 f'f"force on {{RULES[{index}].in_force_from.isoformat()}}, and agrees no payment term: no statutory "',
+                 "RULES has two versions, so RULES[1] is RULES[-1], the first one")
+      for operator, index in (("core/ReplaceUnaryOperator_USub_UAdd", "+1"),
+                              ("core/ReplaceUnaryOperator_Delete_USub", "1"))),
     # routing
     Equivalent("routing", "core/ReplaceUnaryOperator_USub_Invert",
                'return sorted(candidates, key=lambda agency: (-agency["depth"], agency["id"]))',
