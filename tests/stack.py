@@ -140,6 +140,16 @@ def registration(uscc=None, **overrides):
     return body
 
 
+def register_over_http(api, token, uscc, region="110105", **fields):
+    """Register :func:`registration` through the gateway: by the county admin, or with tiers by the
+    province, which awards them; the created profile."""
+    body = registration(uscc, region_code=region, **fields)
+    registrar = token("province_admin", region[:2] + "0000") if fields.get("tiers") else token("county_admin", region)
+    answer = api.post("/api/v1/enterprises", registrar, json=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
 # The day the unit tests of enterprise rules take as today.
 PROFILE_DAY = date(2025, 6, 15)
 
@@ -153,6 +163,34 @@ def profile_of(**overrides):
     """The stored profile of :func:`registration` (with ``overrides``) registered on :data:`PROFILE_DAY`."""
     from services.enterprises import domain, schemas
     return domain.new_profile(schemas.EnterpriseRegistration().load(registration(**overrides)), PROFILE_DAY)
+
+
+# -- agencies and providers ------------------------------------------------------------------
+
+# A county agency's published service guide (办事指南): one item, supervision and contact.
+SERVICE_GUIDE = {
+    "items": [{"service_area": "rights", "title": "拖欠账款投诉受理", "content": "受理并协调拖欠中小企业账款投诉",
+               "process": ["提交投诉", "受理", "协调", "反馈"], "accept_days": 1, "resolve_days": 10}],
+    "supervision": {"phone": "0871-12345", "email": "jiandu@example.cn"},
+    "contact": {"address": "昆明市五华区示例路1号", "phone": "0871-00000000", "hours": "工作日 9:00-17:00"},
+}
+
+
+def provider_registration(uscc, **overrides):
+    """A service provider's registration (a Lanzhou finance and tax firm, 40 SMEs served)."""
+    body = {"name": "兰州陇原企业服务有限公司", "uscc": uscc, "region_code": "620102",
+            "established_on": "2016-05-01", "served_enterprises": 40, "description": "融资对接与财税咨询",
+            "qualifications": [{"name": "代理记账许可证", "number": "DLJZ-62-001", "issuer": "兰州市财政局"}]}
+    body.update(overrides)
+    return body
+
+
+def evaluation_quarters():
+    """``[previous, current]`` quarters of today, as ``YYYY-Qn`` (what a provider may be evaluated for)."""
+    today = date.today()
+    current = (today.year, (today.month - 1) // 3 + 1)
+    previous = (current[0] - 1, 4) if current[1] == 1 else (current[0], current[1] - 1)
+    return [f"{year}-Q{quarter}" for year, quarter in (previous, current)]
 
 
 # -- service activities and matchmaking ------------------------------------------------------------

@@ -4,6 +4,8 @@ Uses regions no other suite touches (甘肃兰州, 新疆乌鲁木齐, 云南昆
 """
 import pytest
 
+from tests.stack import SERVICE_GUIDE
+
 
 @pytest.fixture(scope="module")
 def skeleton(api, token):
@@ -69,25 +71,19 @@ def test_parent_outside_region_is_422_and_a_cycle_is_409_and_nothing_changes(api
                      json={"name": "改名"}).status_code == 404
 
 
-GUIDE = {
-    "items": [{"service_area": "rights", "title": "拖欠账款投诉受理", "content": "受理并协调拖欠中小企业账款投诉",
-               "process": ["提交投诉", "受理", "协调", "反馈"], "accept_days": 1, "resolve_days": 10}],
-    "supervision": {"phone": "0871-12345", "email": "jiandu@example.cn"},
-    "contact": {"address": "昆明市五华区示例路1号", "phone": "0871-00000000", "hours": "工作日 9:00-17:00"},
-}
 
 
 def test_agency_staff_publish_their_own_guide_which_everyone_may_read(api, token, skeleton):
     wuhua = county_agency(api, "530102")
     staff = token("agency_staff", str(wuhua["id"]))
     assert api.get(f"/api/v1/agencies/{wuhua['id']}/guide").status_code == 404
-    published = api.request("PUT", f"/api/v1/agencies/{wuhua['id']}/guide", staff, json=GUIDE)
+    published = api.request("PUT", f"/api/v1/agencies/{wuhua['id']}/guide", staff, json=SERVICE_GUIDE)
     assert published.status_code == 200, published.text
     guide = api.get(f"/api/v1/agencies/{wuhua['id']}/guide").json()
     assert guide["items"][0]["resolve_days"] == 10 and guide["contact"]["phone"] == "0871-00000000"
     other = token("agency_staff", str(wuhua["parent_id"]))
-    assert api.request("PUT", f"/api/v1/agencies/{wuhua['id']}/guide", other, json=GUIDE).status_code == 404
-    bad = {**GUIDE, "items": [{**GUIDE["items"][0], "accept_days": 0}]}
+    assert api.request("PUT", f"/api/v1/agencies/{wuhua['id']}/guide", other, json=SERVICE_GUIDE).status_code == 404
+    bad = {**GUIDE, "items": [{**SERVICE_GUIDE["items"][0], "accept_days": 0}]}
     refused = api.request("PUT", f"/api/v1/agencies/{wuhua['id']}/guide", staff, json=bad)
     assert refused.status_code == 422 and "accept_days" in str(refused.json()["error"]["details"])
     assert api.get(f"/api/v1/agencies/{wuhua['id']}/guide").json()["version"] == guide["version"]

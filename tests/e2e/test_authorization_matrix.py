@@ -28,11 +28,8 @@ import pytest
 from gateway import access, auth
 from gateway.openapi import routes_of
 from gateway.service import GatewayService
-from tests.e2e.test_agencies_network import GUIDE
-from tests.e2e.test_enterprise_registration import registration
-from tests.e2e.test_providers_library import profile as provider_profile
-from tests.e2e.test_providers_library import quarters
-from tests.stack import activity_body, known_to_activities, new_uscc, wait_for
+from tests.stack import (SERVICE_GUIDE, activity_body, evaluation_quarters, known_to_activities, new_uscc,
+                         provider_registration, registration, wait_for)
 
 HOME, AWAY = "330106", "440305"
 HOME_SCOPES = {auth.PROVINCE_ADMIN: "330000", auth.CITY_ADMIN: "330100", auth.COUNTY_ADMIN: HOME,
@@ -153,7 +150,7 @@ class World:
         region = self.region_of(situation)
         uscc = new_uscc(region) if stage else self.enterprises[situation]
         provider_id = self.call("POST", "/api/v1/providers", self.admin(),
-                                json=provider_profile(uscc, region_code=region))["id"]
+                                json=provider_registration(uscc, region_code=region))["id"]
         admitted, applied = stage == "admitted", stage == "applied"
         if admitted or applied:
             self.call("POST", f"/api/v1/providers/{provider_id}/applications", self.admin(),
@@ -329,7 +326,7 @@ def world(api, token, agency_skeleton):
     world.home_county, world.away_county = county, away
     world.home_station, world.away_station = world.station(HOME, county), world.station(AWAY, away)
     for station in (world.home_station, world.away_station):
-        world.call("PUT", f"/api/v1/agencies/{station['id']}/guide", world.admin(), json=GUIDE)
+        world.call("PUT", f"/api/v1/agencies/{station['id']}/guide", world.admin(), json=SERVICE_GUIDE)
     world.enterprises = {"own": world.enterprise(HOME), "other_region": world.enterprise(AWAY),
                          "other_enterprise": world.enterprise(HOME)}
     world.requests = {situation: world.request(situation) for situation in access.SITUATIONS}
@@ -439,10 +436,10 @@ def on_provider(body, needs=None):
 def new_provider(world, role, situation, fresh):
     if role == auth.ENTERPRISE:
         if situation == "other_enterprise":
-            return Case(body=provider_profile(world.enterprises["other_enterprise"], region_code=HOME))
+            return Case(body=provider_registration(world.enterprises["other_enterprise"], region_code=HOME))
         uscc = new_uscc(HOME)
-        return Case(body=provider_profile(uscc, region_code=HOME), token=world.token(auth.ENTERPRISE, uscc))
-    return Case(body=provider_profile(new_uscc(world.region_of(situation)), region_code=world.region_of(situation)))
+        return Case(body=provider_registration(uscc, region_code=HOME), token=world.token(auth.ENTERPRISE, uscc))
+    return Case(body=provider_registration(new_uscc(world.region_of(situation)), region_code=world.region_of(situation)))
 
 
 def assessment(world, role, situation, fresh):
@@ -512,7 +509,7 @@ CASES = {
     "list_agencies": fixed(query=f"level=county&region={HOME}"),
     "get_agency": on_station(), "agency_escalation": on_station(), "get_guide": on_station(),
     "create_agency": new_station, "load_skeleton": fixed(),
-    "update_agency": on_station({"active": True}), "publish_guide": on_station(GUIDE),
+    "update_agency": on_station({"active": True}), "publish_guide": on_station(SERVICE_GUIDE),
     "route_request": fixed(query=f"region={HOME}&area=policy"),
     "agency_queue": on_station(),
     # policies
@@ -530,7 +527,7 @@ CASES = {
     "apply_for_admission": on_provider({"service_area": "finance_talent"}, needs="new"),
     "decide_admission": on_provider({"service_area": "finance_talent", "decision": "admit", "reason": "材料齐全"},
                                     needs="applied"),
-    "evaluate_provider": on_provider({"service_area": "finance_talent", "period": quarters()[0], "capability": 90,
+    "evaluate_provider": on_provider({"service_area": "finance_talent", "period": evaluation_quarters()[0], "capability": 90,
                                       "management": 90, "service_quality": 90}, needs="admitted"),
     # capacity and staff
     "record_capacity": on_station(CAPACITY), "capacity_record": on_station_query(f"year={CAPACITY_YEAR}"),

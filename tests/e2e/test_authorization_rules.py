@@ -7,8 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.e2e.test_enterprise_registration import registration
-from tests.e2e.test_providers_library import profile as provider_profile
+from tests.stack import provider_registration, registration
 
 XIHU, GONGSHU, NANSHAN = "330106", "330105", "440305"  # 杭州西湖区, 杭州拱墅区, 深圳南山区
 NO_ONE = {"tags": ["authorization-e2e-no-enterprise"]}
@@ -230,7 +229,7 @@ def test_past_figures_are_history_for_the_regions_admins_and_every_change_is_rec
 
 def admitted_provider(api, token, new_uscc, region, area):
     uscc = new_uscc(region)
-    created = api.post("/api/v1/providers", token("enterprise", uscc), json=provider_profile(
+    created = api.post("/api/v1/providers", token("enterprise", uscc), json=provider_registration(
         uscc, region_code=region, contact={"person": "陈静", "phone": "0571-88880000"}))
     assert created.status_code == 201, created.text
     provider_id = created.json()["id"]

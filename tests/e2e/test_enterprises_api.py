@@ -3,7 +3,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from tests.stack import registration
+from tests.stack import register_over_http, registration
 
 
 
@@ -11,15 +11,6 @@ def tier(kind="specialized_sme", level="province", certificate="ZJTX-2024-0001")
     awarded = date.today() - timedelta(days=60)
     return {"tier": kind, "certificate_no": certificate, "level": level, "awarded_on": awarded.isoformat(),
             "expires_on": (awarded + timedelta(days=3 * 365)).isoformat()}
-
-
-def register(api, token, uscc, region="110105", **fields):
-    """Registered by the county admin; with tiers, by the province, which awards them."""
-    body = registration(uscc, region_code=region, **fields)
-    registrar = token("province_admin", region[:2] + "0000") if fields.get("tiers") else token("county_admin", region)
-    answer = api.post("/api/v1/enterprises", registrar, json=body)
-    assert answer.status_code == 201, answer.text
-    return answer.json()
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +23,8 @@ def chaoyang_agency(api, token):
 
 def test_enterprise_sees_and_edits_only_itself_and_only_its_own_fields(api, token, new_uscc):
     uscc, other = new_uscc("110105"), new_uscc("110105")
-    register(api, token, uscc, contact={"person": "张伟", "phone": "13800138000"}, tiers=[tier()])
-    register(api, token, other)
+    register_over_http(api, token, uscc, contact={"person": "张伟", "phone": "13800138000"}, tiers=[tier()])
+    register_over_http(api, token, other)
     me = token("enterprise", uscc)
 
     mine = api.get(f"/api/v1/enterprises/{uscc}", me).json()
@@ -52,7 +43,7 @@ def test_enterprise_sees_and_edits_only_itself_and_only_its_own_fields(api, toke
 
 def test_admins_and_agency_staff_see_their_area_and_only_admins_see_contact(api, token, new_uscc, chaoyang_agency):
     uscc = new_uscc("110105")
-    register(api, token, uscc, contact={"person": "李娜", "email": "lina@example.cn"})
+    register_over_http(api, token, uscc, contact={"person": "李娜", "email": "lina@example.cn"})
     staff = token("agency_staff", str(chaoyang_agency["id"]))
 
     by_staff = api.get(f"/api/v1/enterprises/{uscc}", staff)
@@ -69,9 +60,9 @@ def test_admins_and_agency_staff_see_their_area_and_only_admins_see_contact(api,
 
 def test_search_and_counts_stay_within_the_callers_area(api, token, new_uscc, chaoyang_agency):
     tag = f"e2e-{new_uscc()[-8:]}"
-    register(api, token, new_uscc("110105"), name="北京专精特新传感器有限公司", tags=[tag])
-    register(api, token, new_uscc("110105"), name="北京望京软件有限公司", industry_code="I65", tags=[tag])
-    register(api, token, new_uscc("320102"), region="320102", name="南京专精特新材料有限公司", tags=[tag])
+    register_over_http(api, token, new_uscc("110105"), name="北京专精特新传感器有限公司", tags=[tag])
+    register_over_http(api, token, new_uscc("110105"), name="北京望京软件有限公司", industry_code="I65", tags=[tag])
+    register_over_http(api, token, new_uscc("320102"), region="320102", name="南京专精特新材料有限公司", tags=[tag])
 
     national = api.get(f"/api/v1/enterprises?tag={tag}&name=专精特新&page_size=10", token("national_admin")).json()
     assert sorted(item["name"] for item in national["items"]) == ["北京专精特新传感器有限公司", "南京专精特新材料有限公司"]
@@ -115,7 +106,7 @@ def test_import_stores_good_rows_and_reports_bad_ones_by_line(api, token, new_us
 
 def test_portrait_shows_size_class_tiers_region_requests_and_matched_policies(api, token, new_uscc):
     uscc = new_uscc("110105")
-    register(api, token, uscc, name="北京朝阳专精特新仪器有限公司", tiers=[tier()], rd_expense=90,
+    register_over_http(api, token, uscc, name="北京朝阳专精特新仪器有限公司", tiers=[tier()], rd_expense=90,
              registered_on="2016-05-01", figures_year=date.today().year - 1)
     national = api.get("/api/v1/agencies?level=national", token("national_admin")).json()["items"][0]
     admin = token("national_admin")
@@ -145,7 +136,7 @@ def test_portrait_shows_size_class_tiers_region_requests_and_matched_policies(ap
 
 def test_explain_tells_an_enterprise_which_criteria_it_misses(api, token, new_uscc):
     uscc = new_uscc("110105")
-    register(api, token, uscc)
+    register_over_http(api, token, uscc)
     answer = api.post(f"/api/v1/enterprises/{uscc}/explain", token("enterprise", uscc),
                       json={"region_prefixes": ["11"], "employees_min": 50})
     assert answer.json() == {"matches": False, "criteria": [

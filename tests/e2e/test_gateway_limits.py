@@ -14,7 +14,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from infra.network import Network
-from tests.e2e.conftest import read_logs
+from tests.stack import log_lines
 
 BUDGET = 10
 PREFIX = f"{os.environ['ONENET_RATE_LIMIT_PREFIX']}:replicas"
@@ -48,7 +48,7 @@ class Gateway:
                 for sample in family.samples}
 
     def log(self):
-        return read_logs(self.network, "gateway")
+        return log_lines(self.network.log_dir, "gateway")
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +159,6 @@ def test_json_nested_5000_levels_deep_is_a_400_with_no_traceback(network, api, t
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["code"] == "malformed_request"
     assert "32 levels" in answer.json()["error"]["message"]
-    lines = [line for line in read_logs(network, "gateway") if cid in line]
+    lines = [line for line in log_lines(network.log_dir, "gateway") if cid in line]
     assert [json.loads(line)["status"] for line in lines] == [400]  # one line, no traceback
-    assert not [line for line in read_logs(network, "gateway") if "RecursionError" in line]
+    assert not [line for line in log_lines(network.log_dir, "gateway") if "RecursionError" in line]

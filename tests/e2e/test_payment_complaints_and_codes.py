@@ -1,6 +1,6 @@
 """Through the gateway: arrears complaints under 保障中小企业款项支付条例, credit codes written
 with blanks or dashes, replaced division codes, financial firms, and figures as of a date."""
-from tests.e2e.test_enterprises_api import register
+from tests.stack import register_over_http
 
 COUNTY = "330106"  # 杭州市西湖区
 GOVERNMENT_DEBTOR = "11100000000013127D"
@@ -25,7 +25,7 @@ def complain(api, token, uscc, **arrears):
 def sme(api, token, new_uscc, **fields):
     """A small manufacturer in 西湖区 with its 2025 figures: an SME on a 2026 contract date."""
     uscc = new_uscc(COUNTY)
-    register(api, token, uscc, region=COUNTY, **{"figures_year": 2025, **fields})
+    register_over_http(api, token, uscc, region=COUNTY, **{"figures_year": 2025, **fields})
     return uscc
 
 
@@ -163,7 +163,7 @@ def test_size_class_as_of_a_date_names_the_last_completed_year_it_used(api, toke
 
 def test_financial_firm_has_no_size_class_and_says_why(api, token, new_uscc):
     uscc = new_uscc(COUNTY)
-    created = register(api, token, uscc, region=COUNTY, industry_code="J69", employees=33, revenue=2900,
+    created = register_over_http(api, token, uscc, region=COUNTY, industry_code="J69", employees=33, revenue=2900,
                        total_assets=38000, figures_year=2025)
     assert (created["size_class"], created["size_rule"]) == (None, "financial:not_classified")
     answer = api.get(f"/api/v1/enterprises/{uscc}/size-class?as_of=2026-03-01",

@@ -3,27 +3,14 @@ from datetime import date
 
 import pytest
 
-
-def profile(uscc, **overrides):
-    body = {"name": "兰州陇原企业服务有限公司", "uscc": uscc, "region_code": "620102",
-            "established_on": "2016-05-01", "served_enterprises": 40, "description": "融资对接与财税咨询",
-            "qualifications": [{"name": "代理记账许可证", "number": "DLJZ-62-001", "issuer": "兰州市财政局"}]}
-    body.update(overrides)
-    return body
-
-
-def quarters():
-    today = date.today()
-    current = (today.year, (today.month - 1) // 3 + 1)
-    previous = (current[0] - 1, 4) if current[1] == 1 else (current[0], current[1] - 1)
-    return [f"{year}-Q{quarter}" for year, quarter in (previous, current)]
+from tests.stack import evaluation_quarters, provider_registration
 
 
 @pytest.fixture
 def admitted(api, token, new_uscc):
     uscc = new_uscc("620102")
     me = token("enterprise", uscc)
-    created = api.post("/api/v1/providers", me, json=profile(uscc))
+    created = api.post("/api/v1/providers", me, json=provider_registration(uscc))
     assert created.status_code == 201, created.text
     provider_id = created.json()["id"]
     applied = api.post(f"/api/v1/providers/{provider_id}/applications", me, json={"service_area": "finance_talent"})
@@ -54,7 +41,7 @@ def test_self_registered_provider_is_admitted_by_its_regions_admin_and_listed(ap
 def test_provider_failing_admission_criteria_is_told_each_failing_criterion(api, token, new_uscc):
     uscc = new_uscc("620102")
     me = token("enterprise", uscc)
-    young = api.post("/api/v1/providers", me, json=profile(
+    young = api.post("/api/v1/providers", me, json=provider_registration(
         uscc, established_on=date.today().replace(day=1).isoformat(), served_enterprises=3, qualifications=[]))
     refused = api.post(f"/api/v1/providers/{young.json()['id']}/applications", me, json={"service_area": "training"})
     assert refused.status_code == 422
@@ -64,7 +51,7 @@ def test_provider_failing_admission_criteria_is_told_each_failing_criterion(api,
 def test_two_quarters_below_threshold_exit_the_provider_and_bad_scores_are_422(api, token, admitted):
     provider_id, _ = admitted
     admin = token("province_admin", "620000")
-    previous, current = quarters()
+    previous, current = evaluation_quarters()
     low = {"service_area": "finance_talent", "capability": 40, "management": 50, "service_quality": 45}
     out_of_range = api.post(f"/api/v1/providers/{provider_id}/evaluations", admin,
                             json={**low, "period": previous, "capability": 140})

@@ -9,8 +9,7 @@ from nameko.containers import ServiceContainer
 from chassis import config as process_config
 from chassis.errors import Conflict, ValidationFailed
 from services.activities.service import ActivitiesService
-from tests.integration import events
-from tests.stack import new_uscc, outbox_payloads, rpc, sql, wait_for
+from tests.stack import new_event, new_uscc, outbox_payloads, publish, rpc, sql, wait_for
 
 CHINA = timezone(timedelta(hours=8))
 # Agencies announced by these tests only (ids far above the skeleton's).
@@ -37,7 +36,7 @@ def activities(activities_container):
 
 
 def announce_agency(agency_id, name, level, region_code, parent_id=None, park=None):
-    events.publish(events.new_event("agency.created", {
+    publish(new_event("agency.created", {
         "id": agency_id, "name": name, "level": level, "region_code": region_code, "parent_id": parent_id,
         "park": park, "service_areas": ["policy"], "active": True}))
 
@@ -82,7 +81,7 @@ def test_loaded_holiday_schedule_replans_provisional_occurrences_and_guides_late
     before = activities.publish_activity(body, "staff-990100")["occurrences"][0]
     # Without a schedule: 国庆 1-3 October by the statutory rules, Thursday 4 October, provisional.
     assert (before["starts_at"][:10], before["provisional"]) == ("2029-10-04", True)
-    events.publish(events.new_event("holiday_schedule.loaded", {
+    publish(new_event("holiday_schedule.loaded", {
         "year": 2029, "holidays": [f"2029-10-0{day}" for day in range(1, 8)], "workdays": ["2029-10-13"],
         "source": "integration test"}))
     wait_for(lambda: sql("activities", "SELECT count(*) FROM holiday_schedule_day WHERE year = 2029")[0][0] == 8)

@@ -26,10 +26,11 @@ TARGETS = {
     "changes": Target("services/requests/changes.py", ("tests/unit/test_request_records.py",)),
     "deadlines": Target("services/requests/deadlines.py",
                         ("tests/unit/test_deadlines.py", "tests/unit/test_request_records.py")),
+    "workdays": Target("chassis/workdays.py", ("tests/unit/test_deadlines.py", "tests/unit/test_request_records.py")),
     "arrears": Target("services/requests/arrears.py", ("tests/unit/test_arrears.py",)),
     "routing": Target("services/agencies/routing.py", ("tests/unit/test_routing.py",)),
     "providers": Target("services/agencies/providers.py", ("tests/unit/test_providers.py",)),
-    "auth": Target("gateway/auth.py", ("tests/unit/test_gateway_auth.py",)),
+    "auth": Target("gateway/auth.py", ("tests/unit/test_gateway_auth.py", "tests/unit/test_lead_firm_token.py")),
 }
 
 
@@ -118,19 +119,19 @@ EQUIVALENT = (
     Equivalent("changes", CMP + "Eq_LtE", 'what = "acceptance" if breach.kind == "accept" else "resolution"',
                'what = "acceptance" if breach.kind <= "accept" else "resolution"',
                'a breach is of kind "accept" or "resolve", and "resolve" sorts after "accept"'),
-    # deadlines
-    *(Equivalent("deadlines", f"core/ReplaceBinaryOperator_Add_{operator}",
+    # workdays (the working-day calendar requests and activities count on)
+    *(Equivalent("workdays", f"core/ReplaceBinaryOperator_Add_{operator}",
                  "LIBRARY_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)",
                  "LIBRARY_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year "
                  f"{symbol} 1)",
                  f"the pinned chinese-calendar ends in 2026, an even year, and 2026 {symbol} 1 is 2027 as 2026 + 1 is")
       for operator, symbol in (("BitOr", "|"), ("BitXor", "^"))),
-    Equivalent("deadlines", CMP + "Lt_NotEq", "while counted < days:", "while counted != days:",
+    Equivalent("workdays", CMP + "Lt_NotEq", "while counted < days:", "while counted != days:",
                "``counted`` rises by 0 or 1 from 0, so it reaches ``days`` before it could pass it"),
-    Equivalent("deadlines", CMP + "Lt_IsNot", "while counted < days:", "while counted is not days:",
+    Equivalent("workdays", CMP + "Lt_IsNot", "while counted < days:", "while counted is not days:",
                "``counted`` rises by 0 or 1 to ``days``, a small int (a time limit of days) that CPython "
                "keeps one object of, so ``is not`` stops where ``<`` does"),
-    *(Equivalent("deadlines", operator, "if day.year > LIBRARY_YEARS[-1]:", f"if day.year {mutated}:",
+    *(Equivalent("workdays", operator, "if day.year > LIBRARY_YEARS[-1]:", f"if day.year {mutated}:",
                  "this line runs only for a year the library has no data for, before 2004 or after 2026; "
                  "every threshold from 2004 to 2026 splits those years the same way")
       for operator, mutated in (("core/ReplaceUnaryOperator_USub_UAdd", "> LIBRARY_YEARS[+1]"),
@@ -140,11 +141,11 @@ EQUIVALENT = (
                                 ("core/NumberReplacer", "> LIBRARY_YEARS[- 2]"),
                                 ("core/NumberReplacer", "> LIBRARY_YEARS[- 0]"),
                                 (CMP + "Gt_GtE", ">= LIBRARY_YEARS[-1]"))),
-    Equivalent("deadlines", "core/NumberReplacer", "@lru_cache(maxsize=256)", "@lru_cache(maxsize= 257)",
+    Equivalent("workdays", "core/NumberReplacer", "@lru_cache(maxsize=256)", "@lru_cache(maxsize= 257)",
                "the cache's size changes how much is remembered, never an answer"),
-    Equivalent("deadlines", "core/NumberReplacer", "@lru_cache(maxsize=256)", "@lru_cache(maxsize= 255)",
+    Equivalent("workdays", "core/NumberReplacer", "@lru_cache(maxsize=256)", "@lru_cache(maxsize= 255)",
                "the cache's size changes how much is remembered, never an answer"),
-    Equivalent("deadlines", "core/RemoveDecorator", "@lru_cache(maxsize=256)", "",
+    Equivalent("workdays", "core/RemoveDecorator", "@lru_cache(maxsize=256)", "",
                "without the cache each year's statutory holidays are computed afresh, the same"),
     # auth
     Equivalent("auth", "core/NumberReplacer", "REGION_PREFIX_DIGITS = {PROVINCE_ADMIN: 2, CITY_ADMIN: 4, COUNTY_ADMIN: 6}",

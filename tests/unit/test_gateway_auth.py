@@ -186,7 +186,7 @@ def test_an_unknown_role_is_refused_naming_the_known_ones():
     with pytest.raises(auth.InvalidToken) as caught:
         auth.principal_from_claims({"sub": "s", "role": "king"})
     assert str(caught.value) == ("the token's role 'king' is not one of national_admin, province_admin, "
-                                 "city_admin, county_admin, agency_staff, enterprise, province_system")
+                                 "city_admin, county_admin, agency_staff, enterprise, province_system, lead_firm")
 
 
 @pytest.mark.parametrize("make_token, message", [
