@@ -121,12 +121,13 @@ WITH cohort AS (
     SELECT g.region, count(*) AS escalations_received
     FROM request_history h JOIN service_request r ON r.id = h.request_id
     {_LEVELS_OF.format(col="h.to_agency_region")}
-    WHERE h.action = 'escalate' AND h.to_agency_region IS NOT NULL AND h.at <= %(cutoff)s
+    WHERE h.action = 'escalate' AND h.to_agency_region IS NOT NULL AND h.to_agency_region <> '000000'
+      AND h.at <= %(cutoff)s
       AND r.submitted_at >= %(start)s AND r.submitted_at < %(end)s
       AND h.to_agency_region LIKE %(prefix)s
     GROUP BY g.region
 )
-SELECT coalesce(raised.region, received.region) AS region, raised.*,
+SELECT raised.*, coalesce(raised.region, received.region) AS region,
        coalesce(received.escalations_received, 0) AS escalations_received
 FROM raised FULL JOIN received ON received.region = raised.region
 """

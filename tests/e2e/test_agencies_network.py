@@ -83,7 +83,7 @@ def test_agency_staff_publish_their_own_guide_which_everyone_may_read(api, token
     assert guide["items"][0]["resolve_days"] == 10 and guide["contact"]["phone"] == "0871-00000000"
     other = token("agency_staff", str(wuhua["parent_id"]))
     assert api.request("PUT", f"/api/v1/agencies/{wuhua['id']}/guide", other, json=SERVICE_GUIDE).status_code == 404
-    bad = {**GUIDE, "items": [{**SERVICE_GUIDE["items"][0], "accept_days": 0}]}
+    bad = {**SERVICE_GUIDE, "items": [{**SERVICE_GUIDE["items"][0], "accept_days": 0}]}
     refused = api.request("PUT", f"/api/v1/agencies/{wuhua['id']}/guide", staff, json=bad)
     assert refused.status_code == 422 and "accept_days" in str(refused.json()["error"]["details"])
     assert api.get(f"/api/v1/agencies/{wuhua['id']}/guide").json()["version"] == guide["version"]

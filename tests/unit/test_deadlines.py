@@ -238,3 +238,13 @@ def test_a_period_ending_on_a_rest_day_ends_on_the_next_working_day(day, expecte
 ])
 def test_a_day_before_the_librarys_years_is_counted_by_the_weekday_alone(day, answer):
     assert LIBRARY_ONLY.is_working_day(day) == answer
+
+
+def test_a_calendar_is_made_from_the_days_a_service_stores():
+    from chassis.workdays import calendar_of
+    calendar = calendar_of([(2027, date(2027, 1, 1), False), (2027, date(2027, 1, 9), True),
+                            (2027, date(2027, 1, 2), False), (2028, None, None)])
+    assert calendar.loaded == {
+        2027: YearSchedule(2027, frozenset({date(2027, 1, 1), date(2027, 1, 2)}), frozenset({date(2027, 1, 9)})),
+        2028: YearSchedule(2028, frozenset(), frozenset())}
+    assert calendar_of([]) == WorkingDayCalendar()

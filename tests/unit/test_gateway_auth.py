@@ -296,3 +296,11 @@ def test_a_minted_enterprise_token_carries_the_compact_credit_code():
     staff = auth.mint(SECRET, "agency_staff", "7-1")   # other scopes go in as given (and are refused when read)
     claims = [jwt.decode(t, SECRET, algorithms=["HS256"], audience="onenet-api") for t in (token, staff)]
     assert (claims[0]["uscc"], claims[1]["agency_id"]) == ("91320102MA1XB0003L", "7-1")
+
+
+@pytest.mark.parametrize("role, scope, firm, same", [
+    ("lead_firm", "42", 42, True), ("lead_firm", "42", "42", True), ("lead_firm", "43", 42, False),
+    ("lead_firm", "42", 43, False), ("province_system", "42", 42, False), ("agency_staff", "42", 42, False),
+])
+def test_a_lead_firm_user_is_only_its_own_firm(role, scope, firm, same):
+    assert auth.Principal("s", role, scope).is_lead_firm(firm) is same
