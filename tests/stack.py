@@ -165,6 +165,23 @@ def profile_of(**overrides):
     return domain.new_profile(schemas.EnterpriseRegistration().load(registration(**overrides)), PROFILE_DAY)
 
 
+# -- requests over HTTP -----------------------------------------------------------------------
+
+def take_action(api, who, request_id, action, **extra):
+    """``who`` (a token) takes ``action`` on a request through the gateway; the request after it."""
+    answer = api.post(f"/api/v1/requests/{request_id}/transitions", who, json={"action": action, **extra})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def rate_request(api, who, request_id, score, solved, comment):
+    """The enterprise (``who``) rates a resolved request through the gateway; the request after it."""
+    answer = api.post(f"/api/v1/requests/{request_id}/rating", who,
+                      json={"score": score, "solved": solved, "comment": comment})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
 # -- agencies and providers ------------------------------------------------------------------
 
 # A county agency's published service guide (办事指南): one item, supervision and contact.

@@ -20,9 +20,7 @@ import requests as http
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.requests.deadlines import CHINA_TIME
-from tests.e2e.test_enterprise_registration import registration
-from tests.e2e.test_requests_lifecycle import act, rate
-from tests.stack import activity_body, known_to_activities, new_uscc
+from tests.stack import activity_body, known_to_activities, new_uscc, rate_request, registration, take_action
 
 PROVINCE, CITY, COUNTY, NO_AGENCY, NO_STATION = "640000", "640100", "640104", "640105", "640106"
 OTHER_PROVINCE = "630000"
@@ -142,41 +140,41 @@ def handle_requests(api, token, seed):
             ids[name] = created["id"]
         me = {name: token("enterprise", uscc) for name, uscc in zip(ids, seed["requesters"])}
 
-        act(api, a, ids["on_time"], "accept")
-        act(api, a, ids["on_time"], "resolve")
-        rate(api, me["on_time"], ids["on_time"], 5, True, "很满意")
+        take_action(api, a, ids["on_time"], "accept")
+        take_action(api, a, ids["on_time"], "resolve")
+        rate_request(api, me["on_time"], ids["on_time"], 5, True, "很满意")
 
-        act(api, a, ids["late"], "accept")
+        take_action(api, a, ids["late"], "accept")
 
-        act(api, b, ids["by_hand"], "accept")
-        act(api, b, ids["by_hand"], "escalate", reason="涉及市级政策，需上级统筹")
-        act(api, c, ids["by_hand"], "accept")
-        act(api, c, ids["by_hand"], "resolve")
+        take_action(api, b, ids["by_hand"], "accept")
+        take_action(api, b, ids["by_hand"], "escalate", reason="涉及市级政策，需上级统筹")
+        take_action(api, c, ids["by_hand"], "accept")
+        take_action(api, c, ids["by_hand"], "resolve")
 
-        act(api, a, ids["reopened"], "accept")
-        act(api, a, ids["reopened"], "resolve")
-        rate(api, me["reopened"], ids["reopened"], 2, False, "没有解决")
-        act(api, me["reopened"], ids["reopened"], "reopen", reason="仍未解决")
-        act(api, a, ids["reopened"], "resolve")
-        rate(api, me["reopened"], ids["reopened"], 4, True, "已解决")
+        take_action(api, a, ids["reopened"], "accept")
+        take_action(api, a, ids["reopened"], "resolve")
+        rate_request(api, me["reopened"], ids["reopened"], 2, False, "没有解决")
+        take_action(api, me["reopened"], ids["reopened"], "reopen", reason="仍未解决")
+        take_action(api, a, ids["reopened"], "resolve")
+        rate_request(api, me["reopened"], ids["reopened"], 4, True, "已解决")
 
-        act(api, b, ids["unsatisfied"], "accept")
-        act(api, b, ids["unsatisfied"], "resolve")
-        rate(api, me["unsatisfied"], ids["unsatisfied"], 1, False, "答非所问")
+        take_action(api, b, ids["unsatisfied"], "accept")
+        take_action(api, b, ids["unsatisfied"], "resolve")
+        rate_request(api, me["unsatisfied"], ids["unsatisfied"], 1, False, "答非所问")
         ok(api.post(f"/api/v1/requests/{ids['unsatisfied']}/revisits", b,
                     json={"note": "电话回访，企业仍不满意", "solved": False}), 201)
 
         move_to(DAY + timedelta(days=3))   # 03-06: nobody accepted "unaccepted" by 03-05
         unaccepted = ok(api.get(f"/api/v1/requests/{ids['unaccepted']}", admin))
         assert unaccepted["agency_id"] == seed["city"]["id"], unaccepted
-        act(api, c, ids["unaccepted"], "accept")
-        act(api, c, ids["unaccepted"], "resolve")
+        take_action(api, c, ids["unaccepted"], "accept")
+        take_action(api, c, ids["unaccepted"], "resolve")
 
         move_to(DAY + timedelta(days=15))  # 03-18: "late" was not resolved by 03-17
         late = ok(api.get(f"/api/v1/requests/{ids['late']}", admin))
         assert late["agency_id"] == seed["city"]["id"], late
-        act(api, c, ids["late"], "accept")
-        act(api, c, ids["late"], "resolve")
+        take_action(api, c, ids["late"], "accept")
+        take_action(api, c, ids["late"], "resolve")
     finally:
         api.put("/api/v1/clock", admin, json={"offset_seconds": 0})
     return ids

@@ -7,22 +7,10 @@ import requests as http
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.requests.deadlines import CHINA_TIME
+from tests.stack import rate_request, take_action
 
 # 苏州市虎丘区 and its city: used by no other test, so their figures are this test's alone.
 COUNTY, CITY = "320505", "320500"
-
-
-def act(api, who, request_id, action, **extra):
-    answer = api.post(f"/api/v1/requests/{request_id}/transitions", who, json={"action": action, **extra})
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def rate(api, who, request_id, score, solved, comment):
-    answer = api.post(f"/api/v1/requests/{request_id}/rating", who,
-                      json={"score": score, "solved": solved, "comment": comment})
-    assert answer.status_code == 201, answer.text
-    return answer.json()
 
 
 def test_overdue_county_request_escalates_to_city_and_is_handled_to_archive_with_exact_assessment(
@@ -56,14 +44,14 @@ def test_overdue_county_request_escalates_to_city_and_is_handled_to_archive_with
     refused = api.post(f"/api/v1/requests/{request_id}/transitions", county_staff, json={"action": "accept"})
     assert refused.status_code == 403
 
-    act(api, city_staff, request_id, "accept")
-    act(api, city_staff, request_id, "resolve")
-    assert rate(api, me, request_id, 2, False, "答复没有解决问题")["state"] == "revisited"
-    reopened = act(api, me, request_id, "reopen", reason="仍未解决")
+    take_action(api, city_staff, request_id, "accept")
+    take_action(api, city_staff, request_id, "resolve")
+    assert rate_request(api, me, request_id, 2, False, "答复没有解决问题")["state"] == "revisited"
+    reopened = take_action(api, me, request_id, "reopen", reason="仍未解决")
     assert reopened["state"] == "in_progress" and reopened["reopen_count"] == 1
-    act(api, city_staff, request_id, "resolve")
-    assert rate(api, me, request_id, 5, True, "问题已解决")["state"] == "revisited"
-    closed = act(api, me, request_id, "close")
+    take_action(api, city_staff, request_id, "resolve")
+    assert rate_request(api, me, request_id, 5, True, "问题已解决")["state"] == "revisited"
+    closed = take_action(api, me, request_id, "close")
 
     assert closed["state"] == "closed" and closed["archived"] is True
     assert [(entry["action"], entry["to_state"]) for entry in closed["history"]] == [
@@ -113,9 +101,9 @@ def test_assessment_gauges_on_metrics_equal_the_apis_figures(api, token, new_usc
         "region_code": "320506"}).json() for n in (1, 2)]
     handled = raised[0]["id"]
     staff = token("agency_staff", str(raised[0]["agency_id"]))
-    act(api, staff, handled, "accept")
-    act(api, staff, handled, "resolve")
-    rate(api, me, handled, 4, True, "满意")
+    take_action(api, staff, handled, "accept")
+    take_action(api, staff, handled, "resolve")
+    rate_request(api, me, handled, 4, True, "满意")
     today = datetime.now(CHINA_TIME)
     admins = {"320506": token("county_admin", "320506"), "320500": token("city_admin", "320500"),
               "320000": token("province_admin", "320000")}

@@ -48,6 +48,16 @@ class Equivalent:
 
 CMP = "core/ReplaceComparisonOperator_"
 
+
+def cache_only(target, size):
+    """The mutants of an ``@lru_cache(maxsize=size)`` line: the cache saves work, never changes an answer
+    (what it returns is frozen and equal to what a fresh call would compute)."""
+    line = f"@lru_cache(maxsize={size})"
+    why = "the cache only saves work: with it bigger, smaller or gone every call gives the same answer"
+    return (Equivalent(target, "core/NumberReplacer", line, f"@lru_cache(maxsize= {size + 1})", why),
+            Equivalent(target, "core/NumberReplacer", line, f"@lru_cache(maxsize= {size - 1})", why),
+            Equivalent(target, "core/RemoveDecorator", line, "", why))
+
 # Why each kind of equivalent mutant cannot be told from the original.
 ORDER_IS_INTERNED = ("``name`` runs over the module's own ORDER tuple of literals; CPython interns "
                      "identifier-like string constants, so ``is`` and ``==`` agree on every name")
@@ -60,12 +70,7 @@ ACCEPT_SORTS_FIRST = ('"accept" sorts before every other action name, so ``<= "a
 
 EQUIVALENT = (
     # size_rules: the cache only saves work; every call returns the same answer without it.
-    Equivalent("size_rules", "core/NumberReplacer", "@lru_cache(maxsize=4096)", "@lru_cache(maxsize= 4097)",
-               "the cache's size changes how much is remembered, never an answer"),
-    Equivalent("size_rules", "core/NumberReplacer", "@lru_cache(maxsize=4096)", "@lru_cache(maxsize= 4095)",
-               "the cache's size changes how much is remembered, never an answer"),
-    Equivalent("size_rules", "core/RemoveDecorator", "@lru_cache(maxsize=4096)", "",
-               "without the cache every call computes the same (frozen, equal) AppliedRule afresh"),
+    *cache_only("size_rules", 4096),
     Equivalent("size_rules", CMP + "Eq_GtE",
                'return {"rule": rule.key, "row": rule.row, "name": rule.name, "by_analogy": basis == BY_ANALOGY,',
                'return {"rule": rule.key, "row": rule.row, "name": rule.name, "by_analogy": basis >= BY_ANALOGY,',
@@ -141,12 +146,7 @@ EQUIVALENT = (
                                 ("core/NumberReplacer", "> LIBRARY_YEARS[- 2]"),
                                 ("core/NumberReplacer", "> LIBRARY_YEARS[- 0]"),
                                 (CMP + "Gt_GtE", ">= LIBRARY_YEARS[-1]"))),
-    Equivalent("workdays", "core/NumberReplacer", "@lru_cache(maxsize=256)", "@lru_cache(maxsize= 257)",
-               "the cache's size changes how much is remembered, never an answer"),
-    Equivalent("workdays", "core/NumberReplacer", "@lru_cache(maxsize=256)", "@lru_cache(maxsize= 255)",
-               "the cache's size changes how much is remembered, never an answer"),
-    Equivalent("workdays", "core/RemoveDecorator", "@lru_cache(maxsize=256)", "",
-               "without the cache each year's statutory holidays are computed afresh, the same"),
+    *cache_only("workdays", 256),
     # auth
     Equivalent("auth", "core/NumberReplacer", "REGION_PREFIX_DIGITS = {PROVINCE_ADMIN: 2, CITY_ADMIN: 4, COUNTY_ADMIN: 6}",
                "REGION_PREFIX_DIGITS = {PROVINCE_ADMIN: 2, CITY_ADMIN: 4, COUNTY_ADMIN: 7}",
