@@ -9,8 +9,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.test_enterprise_registration import registration
-from tests.stack import wait_for
+from tests.stack import registration, wait_for
 
 TAG = f"push-e2e-{uuid.uuid4().hex[:6]}"
 CHENGDONG, CHENGZHONG, PING_AN = "630102", "630103", "630203"  # 西宁城东区, 西宁城中区, 海东平安区

@@ -18,8 +18,7 @@ from standardwebhooks import Webhook
 
 from chassis.errors import ValidationFailed
 from services.notifications.service import NotificationsService
-from tests.integration.events import new_event, publish
-from tests.stack import SmtpServer, new_uscc, rpc, sql, wait_for
+from tests.stack import SmtpServer, new_event, new_uscc, publish, rpc, sql, wait_for
 
 CONFIG = os.path.join("services", "notifications", "config.yml")
 

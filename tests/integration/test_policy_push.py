@@ -12,8 +12,7 @@ import pytest
 from chassis.db import transaction
 from services.notifications import push
 from services.notifications.service import NotificationsService
-from tests.integration.events import new_event, publish
-from tests.stack import new_uscc, rpc, sql, wait_for
+from tests.stack import new_event, new_uscc, publish, rpc, sql, wait_for
 
 CONFIG = os.path.join("services", "notifications", "config.yml")
 TAG = f"push-{uuid.uuid4().hex[:8]}"

@@ -8,8 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.notifications.service import NotificationsService
-from tests.integration.events import new_event, publish
-from tests.stack import new_uscc, rpc, sql, wait_for
+from tests.stack import drain, new_event, new_uscc, publish, rpc, sql, wait_for
 
 CONFIG = os.path.join("services", "notifications", "config.yml")
 
@@ -86,7 +85,6 @@ def test_a_provider_hears_of_its_evaluation(notifications):
 
 
 def test_an_event_whose_payload_breaks_its_contract_is_parked_at_once(notifications):
-    from tests.integration.events import drain
     publish(new_event("provider.evaluated", {"provider_id": "five"}))
     parked = wait_for(lambda: drain("notifications.tell_provider.dead-letter"))
     assert parked[0][0]["x-onenet-exception"] == "PermanentFailure"

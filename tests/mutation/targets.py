@@ -59,8 +59,8 @@ def cache_only(target, size):
             Equivalent(target, "core/RemoveDecorator", line, "", why))
 
 # Why each kind of equivalent mutant cannot be told from the original.
-ORDER_IS_INTERNED = ("``name`` runs over the module's own ORDER tuple of literals; CPython interns "
-                     "identifier-like string constants, so ``is`` and ``==`` agree on every name")
+ORDER_IS_INTERNED = ("``name`` runs over ORDER, the contract's CRITERIA_ORDER tuple of literals; CPython "
+                     "interns identifier-like string constants, so ``is`` and ``==`` agree on every name")
 REST_OF_ORDER = ("only the criteria later in ORDER reach this branch, and each of them sorts above "
                  "this one, so the comparison is true for this name alone, as ``==`` is")
 PARTY_IS_CONSTANT = "``party`` is always one of this module's own constants, so ``is`` and ``==`` agree"

@@ -154,7 +154,8 @@ def test_transition_event_has_exactly_the_agreed_fields():
         "request_id": "0b5a3c9e-0000-4000-8000-000000000001", "action": "escalate", "from_state": "assigned",
         "to_state": "assigned", "uscc": "91320102MA1XB0003L", "service_area": "policy",
         "region_code": "320102", "agency_id": 3, "from_agency_id": 7, "accept_by": None,
-        "resolve_by": "2026-12-10", "reason": "late", "actor_role": "system", "at": "2026-11-26T02:00:00+00:00"}
+        "resolve_by": "2026-12-10", "reason": "late", "actor_role": "system", "at": "2026-11-26T02:00:00+00:00",
+        "policy_id": None}
 
 
 def test_deadline_missed_event_has_exactly_the_agreed_fields():
