@@ -39,9 +39,24 @@ def seeded(enterprises_container):
 
 
 @pytest.fixture
-def notifications(container_for):
-    return container_for(NotificationsService, CONFIG, PUSH_PAGE_SIZE=4, ENTERPRISES_TIMEOUT=10,
-                         DELIVERY_DISPATCH="off")
+def notifications(container_for, seeded):
+    """A notifications container that has taken in the seeded registrations.
+
+    Each registration is also matched on its own against the policies in force; until
+    those events are consumed they would race a push and take some of its notices.
+    """
+    container = container_for(NotificationsService, CONFIG, PUSH_PAGE_SIZE=4, ENTERPRISES_TIMEOUT=10,
+                              DELIVERY_DISPATCH="off")
+    _, bodies = seeded
+    registered = [row[0] for row in sql(
+        "enterprises", "SELECT event_id FROM outbox WHERE event_type = 'enterprise.registered' "
+                       "AND aggregate_id = ANY(%s)", ([b["uscc"] for b in bodies],))]
+    assert len(registered) == len(bodies)
+    # Two consumers take each registration: the welcome notice and the match against policies.
+    assert wait_for(lambda: sql("notifications", "SELECT count(*) FROM inbox WHERE event_id = ANY(%s::uuid[])",
+                                ([str(e) for e in registered],))[0][0] == 2 * len(bodies),
+                    timeout=20)
+    return container
 
 
 _policy_ids = iter(range(9_100_000 + os.getpid() % 1000 * 100, 9_200_000))
