@@ -61,13 +61,13 @@ def retry_delays(config):
     return tuple(float(d) for d in config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS))
 
 
-def consumer_queues(queue, event_types, delays):
-    """The consumer queue (bound by each of ``event_types``, a type or a tuple of them), its
-    delay queues and its dead-letter queue, as kombu objects."""
-    if isinstance(event_types, str):
-        event_types = (event_types,)
-    main = Queue(queue, bindings=[binding(EVENTS_EXCHANGE, routing_key=event_type) for event_type in event_types],
-                 durable=True)
+def consumer_queues(queue, binding_keys, delays, exchange=EVENTS_EXCHANGE):
+    """The consumer queue (bound to ``exchange`` by each of ``binding_keys``, a key or a tuple of
+    them: on the events exchange, event types), its delay queues and its dead-letter queue, as
+    kombu objects."""
+    if isinstance(binding_keys, str):
+        binding_keys = (binding_keys,)
+    main = Queue(queue, bindings=[binding(exchange, routing_key=key) for key in binding_keys], durable=True)
     retries = [
         Queue(retry_queue_name(queue, delay), exchange=REDELIVERY_EXCHANGE,
               routing_key=retry_queue_name(queue, delay), durable=True, queue_arguments={
@@ -112,11 +112,17 @@ class ReliableEventHandler(Consumer):
 
     queue_consumer = ReliableQueueConsumer()
     is_event_handler = True
+    exchange = EVENTS_EXCHANGE
 
     def __init__(self, event_type, *more_types, **kwargs):
         self.event_types = (event_type, *more_types)
         self.event_type = event_type
         super().__init__(queue=None, **kwargs)
+
+    @property
+    def binding_keys(self):
+        """The routing keys the queue is bound by: the event types (a topic pattern may widen one)."""
+        return self.event_types
 
     @property
     def queue_name(self):
@@ -127,7 +133,7 @@ class ReliableEventHandler(Consumer):
         self.delays = retry_delays(config)
         self.amqp_uri = config["AMQP_URI"]
         self.publisher = Publisher(self.amqp_uri, use_confirms=True)
-        queues = consumer_queues(self.queue_name, self.event_types, self.delays)
+        queues = consumer_queues(self.queue_name, self.binding_keys, self.delays, self.exchange)
         with get_connection(self.amqp_uri) as connection:
             declare(connection, queues)
         self.queue = queues[0]
@@ -206,23 +212,31 @@ class ReliableEventHandler(Consumer):
 handles = ReliableEventHandler.decorator
 
 
-def handlers_of(service_cls):
-    """``(queue name, event types)`` of every reliable handler a service class declares."""
+def reliable_handlers(service_cls):
+    """``(queue name, entrypoint)`` of every reliable handler a service class declares."""
     found = []
     for name in dir(service_cls):
         method = getattr(service_cls, name, None)
         for entrypoint in getattr(method, "nameko_entrypoints", ()):
             if isinstance(entrypoint, ReliableEventHandler):
-                found.append((queue_name(service_cls.name, name), entrypoint.event_types))
+                found.append((queue_name(service_cls.name, name), entrypoint))
     return found
 
 
+def handlers_of(service_cls, exchange=EVENTS_EXCHANGE):
+    """``(queue name, binding keys)`` of every reliable handler of ``exchange`` a service declares
+    (on the events exchange the binding keys are the event types)."""
+    return [(qname, entrypoint.binding_keys) for qname, entrypoint in reliable_handlers(service_cls)
+            if entrypoint.exchange.name == exchange.name]
+
+
 def declare_topology(amqp_uri, service_classes, delays=DEFAULT_RETRY_DELAYS):
-    """Declare the events exchange and every consumer's queues before anything publishes."""
+    """Declare the events exchange and every consumer's queues before anything publishes
+    (exchanges a handler only names passively must exist already)."""
     queues = [queue
               for service_cls in service_classes
-              for qname, event_types in handlers_of(service_cls)
-              for queue in consumer_queues(qname, event_types, delays)]
+              for qname, entrypoint in reliable_handlers(service_cls)
+              for queue in consumer_queues(qname, entrypoint.binding_keys, delays, entrypoint.exchange)]
     with get_connection(amqp_uri) as connection:
         declare(connection, queues)
     return [queue.name for queue in queues]

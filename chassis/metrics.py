@@ -38,6 +38,29 @@ DEAD_LETTERED = Counter(
 EVENT_RETRIED = Counter(
     "onenet_event_retries_total", "Event deliveries scheduled for another attempt.",
     ["service", "queue"])
+# Provincial events, per province (two-digit code) and type (<entity>.<verb>).
+PROVINCE_RECEIVED = Counter(
+    "onenet_province_events_received_total", "Provincial events delivered to their owning service.",
+    ["province", "type"])
+PROVINCE_APPLIED = Counter(
+    "onenet_province_events_applied_total", "Provincial events applied.", ["province", "type"])
+PROVINCE_REJECTED = Counter(
+    "onenet_province_events_rejected_total",
+    "Provincial events parked in the province's dead-letter queue, by reason.",
+    ["province", "type", "reason"])
+PROVINCE_STALE = Counter(
+    "onenet_province_events_stale_total",
+    "Provincial updates ignored because the entity already has a newer source version.",
+    ["province", "type"])
+PROVINCE_DUPLICATES = Counter(
+    "onenet_province_events_duplicate_total",
+    "Provincial events delivered again (same event_id) and acknowledged without a second effect.",
+    ["province", "type"])
+PROVINCE_LAG = Histogram(
+    "onenet_province_event_lag_seconds", "Delivery time minus occurred_at of provincial events.",
+    ["province"], buckets=(0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0))
+PROVINCE_FORWARDED = Counter(
+    "onenet_province_outbound_total", "Events put on a province's outbound queue.", ["province", "type"])
 RATE_LIMIT_UNCHECKED = Counter(
     "onenet_rate_limit_unchecked_total",
     "Gateway requests let through without a rate-limit check because its store did not answer.")

@@ -23,6 +23,13 @@ keys of its own RPC methods, replies and handled events. It may not publish to
 the default exchange, which would reach any queue by name. (The right to
 declare the shared exchanges is also the right to delete them: RabbitMQ has no
 separate one, and nameko declares them on start.)
+
+A service that ingests provincial events may also bind its own queues to the
+provinces' inbound exchange by the keys of the types it owns (it names that
+exchange passively, so it cannot change or delete it) and park rejected events
+in a province's dead-letter queue; the provinces relay may publish to the
+outbound exchange under ``<code>.<entity>.<verb>``. The provinces' own users
+are :mod:`infra.provinces`'.
 """
 import base64
 import hashlib
@@ -37,6 +44,7 @@ from urllib.parse import unquote, urlsplit
 from psycopg2 import sql
 
 from chassis.events import EVENTS_EXCHANGE, REDELIVERY_EXCHANGE
+from chassis.provinces import PROVINCES_IN, PROVINCES_OUT
 
 RPC_EXCHANGE = "nameko-rpc"
 
@@ -48,6 +56,7 @@ EVENTS_PUBLISHED = {
     "notifications": (),
     "activities": ("activity", "lead_firm", "chain_need", "financing_need"),
     "gateway": (),
+    "provinces": (),
 }
 
 # What an RPC reply is routed by: the caller's reply-queue id (a UUID).
@@ -73,44 +82,62 @@ def _either(*patterns):
     return "^(" + "|".join(patterns) + ")$" if patterns else _NOTHING
 
 
-def broker_grants(service, calls=(), serves_rpc=False, handles=(), publishes=()):
+# Where a service parks a province's rejected event; what the relay publishes outbound.
+PROVINCE_DEAD_LETTER_KEY = r"province\.[0-9]{2}\.dead-letter"
+PROVINCE_OUTBOUND_KEY = r"[0-9]{2}\.[a-z_]+\.[a-z_]+"
+
+
+def broker_grants(service, calls=(), serves_rpc=False, handles=(), publishes=(), ingests=(),
+                  forwards_to_provinces=False):
     """The grants of the process named ``service`` (a pure function of what it does).
 
     ``calls``: services it calls over RPC; ``serves_rpc``: whether it has RPC
     entrypoints; ``handles``: event types it consumes; ``publishes``: prefixes of
-    the event types it announces.
+    the event types it announces; ``ingests``: the keys (``*.<entity>.<verb>``) it
+    binds to the provinces' inbound exchange; ``forwards_to_provinces``: whether
+    it publishes to the provinces' outbound exchange (the relay).
     """
     name = re.escape(service)
     own_queues = (f"rpc-{name}", rf"rpc\.reply-{name}-.+", rf"{name}\..+")
     exchanges = tuple(re.escape(x) for x in (RPC_EXCHANGE, EVENTS_EXCHANGE.name, REDELIVERY_EXCHANGE.name))
     resources = _either(*own_queues, *exchanges)
+    reads = _either(*own_queues, *exchanges, *([re.escape(PROVINCES_IN)] if ingests else []))
+    writes = _either(*own_queues, *exchanges, *([re.escape(PROVINCES_OUT)] if forwards_to_provinces else []))
     rpc_sends = [rf"{re.escape(callee)}\.[A-Za-z0-9_]+" for callee in sorted(calls)] + [_REPLY_KEY]
     rpc_binds = ([rf"{name}\.\*"] if serves_rpc else []) + [_REPLY_KEY]
-    return BrokerGrants(
-        configure=resources, write=resources, read=resources,
-        topics={
-            RPC_EXCHANGE: (_either(*rpc_sends), _either(*rpc_binds)),
-            EVENTS_EXCHANGE.name: (_either(*(rf"{re.escape(p)}\.[a-z_]+" for p in publishes)),
-                                   _either(*(re.escape(t) for t in sorted(handles)))),
-            REDELIVERY_EXCHANGE.name: (_either(rf"{name}\..+"), _either(rf"{name}\..+")),
-        })
+    redelivers = (rf"{name}\..+",) + ((PROVINCE_DEAD_LETTER_KEY,) if ingests else ())
+    topics = {
+        RPC_EXCHANGE: (_either(*rpc_sends), _either(*rpc_binds)),
+        EVENTS_EXCHANGE.name: (_either(*(rf"{re.escape(p)}\.[a-z_]+" for p in publishes)),
+                               _either(*(re.escape(t) for t in sorted(handles)))),
+        REDELIVERY_EXCHANGE.name: (_either(*redelivers), _either(rf"{name}\..+")),
+    }
+    if ingests:
+        topics[PROVINCES_IN] = (_NOTHING, _either(*(re.escape(key) for key in sorted(ingests))))
+    if forwards_to_provinces:
+        topics[PROVINCES_OUT] = (_either(PROVINCE_OUTBOUND_KEY), _NOTHING)
+    return BrokerGrants(configure=resources, write=writes, read=reads, topics=topics)
 
 
 def grants_for(service_cls):
     """:func:`broker_grants` of a nameko service class, read off its dependencies and entrypoints."""
     from nameko.rpc import Rpc, RpcProxy
     from chassis.events import handlers_of
-    calls, serves_rpc = set(), False
+    from chassis.provinces import INBOUND_EXCHANGE, ProvincesOutbound
+    calls, serves_rpc, forwards = set(), False, False
     for attribute in dir(service_cls):
         value = getattr(service_cls, attribute, None)
         if isinstance(value, RpcProxy):
             calls.add(value.target_service)
+        forwards |= isinstance(value, ProvincesOutbound)
         serves_rpc |= any(isinstance(entrypoint, Rpc)
                           for entrypoint in getattr(value, "nameko_entrypoints", ()))
     return broker_grants(service_cls.name, calls, serves_rpc,
                          handles={event_type for _, event_types in handlers_of(service_cls)
                                   for event_type in event_types},
-                         publishes=EVENTS_PUBLISHED.get(service_cls.name, ()))
+                         publishes=EVENTS_PUBLISHED.get(service_cls.name, ()),
+                         ingests={key for _, keys in handlers_of(service_cls, INBOUND_EXCHANGE) for key in keys},
+                         forwards_to_provinces=forwards)
 
 
 def vhost_of(amqp_uri):

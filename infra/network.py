@@ -31,6 +31,7 @@ class Process:
     config: str
     ops_port_env: str
     default_port: int
+    database: bool = True  # owns a schema (migrations, its own role)
 
     def port(self, env):
         return int(env.get(self.ops_port_env, self.default_port))
@@ -42,9 +43,10 @@ PROCESSES = (
     Process("requests", "services/requests/config.yml", "REQUESTS_OPS_PORT", 9103),
     Process("notifications", "services/notifications/config.yml", "NOTIFICATIONS_OPS_PORT", 9104),
     Process("activities", "services/activities/config.yml", "ACTIVITIES_OPS_PORT", 9105),
-    Process("gateway", "gateway/config.yml", "GATEWAY_OPS_PORT", 9100),
+    Process("provinces", "services/provinces/config.yml", "PROVINCES_OPS_PORT", 9106, database=False),
+    Process("gateway", "gateway/config.yml", "GATEWAY_OPS_PORT", 9100, database=False),
 )
-SERVICES = PROCESSES[:-1]
+SERVICES = tuple(process for process in PROCESSES if process.database)
 
 
 def load_config(process, own_accounts=False):
@@ -100,10 +102,12 @@ def check_dependencies(amqp_uri, database_url):
 
 
 def prepare():
-    """Database, schemas and migrations for every service; the broker topology; each
-    process's own database role and broker user (where their passwords are set)."""
+    """Database, schemas and migrations for every service; the broker topology (the
+    provinces' exchanges and queues first: services bind to them); each process's own
+    database role and broker user (where their passwords are set)."""
     from chassis import events, migrate
     from chassis.serve import service_class
+    from infra import provinces
     configs = [load_config(process) for process in SERVICES]
     check_servers(configs[0]["AMQP_URI"], configs[0]["DATABASE_URL"])
     ensure_vhost(configs[0]["AMQP_URI"])
@@ -113,10 +117,11 @@ def prepare():
                                 os.path.join(ROOT, os.path.dirname(process.config), "migrations"))
         print(f"{process.name}: schema {config['DB_SCHEMA']} ready"
               + (f", applied {', '.join(applied)}" if applied else ""))
-    classes = [service_class(config["SERVICE"]) for config in configs]
+    provincial = provinces.declare_topology(configs[0]["AMQP_URI"])
+    classes = [service_class(load_config(process)["SERVICE"]) for process in PROCESSES]
     queues = events.declare_topology(configs[0]["AMQP_URI"], classes,
                                      events.retry_delays(configs[0]))
-    print(f"broker topology declared: {len(queues)} queues")
+    print(f"broker topology declared: {len(queues)} queues, {len(provincial)} provincial queues")
     make_own_accounts([load_config(process) for process in PROCESSES])
 
 
@@ -215,7 +220,7 @@ def clear_rate_limits(redis_url, prefix, password=None):
 
 
 class Network:
-    """The six processes, started as separate OS processes."""
+    """Every process, each started as a separate OS process."""
 
     def __init__(self, env=None, log_dir=None):
         self.env = dict(os.environ if env is None else env)

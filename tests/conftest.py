@@ -19,6 +19,7 @@ import sys  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "clients", "province"))  # the provinces' client, as they install it
 
 TEST_NAME = os.environ.get("ONENET_TEST_NAME", "onenet_test")
 PORT_OFFSET = int(os.environ.get("ONENET_TEST_PORT_OFFSET", "0"))
@@ -35,6 +36,7 @@ TEST_ENV = {
     "REQUESTS_OPS_PORT": str(19103 + PORT_OFFSET),
     "NOTIFICATIONS_OPS_PORT": str(19104 + PORT_OFFSET),
     "ACTIVITIES_OPS_PORT": str(19105 + PORT_OFFSET),
+    "PROVINCES_OPS_PORT": str(19106 + PORT_OFFSET),
     "ONENET_JWT_SECRET": "test-secret-for-the-onenet-suite-only",
     "ONENET_EVENT_RETRY_DELAYS": "0.2, 0.4",
     "ONENET_OUTBOX_POLL_INTERVAL": "0.1",
@@ -44,6 +46,7 @@ TEST_ENV = {
     # Cluster-wide names carry the suite's name: its own roles, broker users, rate-limit keys.
     "ONENET_ROLE_PREFIX": TEST_NAME,
     "ONENET_RATE_LIMIT_PREFIX": TEST_NAME,
+    "ONENET_PROVINCE_USER_PREFIX": f"{TEST_NAME}.",
     # The suite calls faster than any person; the limit itself is tested on gateways of its own.
     "ONENET_RATE_LIMIT": "6000/minute",
     # as `make run`: webhooks may point at this machine (tests start their receivers on it)
@@ -73,6 +76,15 @@ def prepared_stack():
     network.reset_test()
     network.prepare()
     return config
+
+
+@pytest.fixture(scope="session")
+def province_passwords(prepared_stack):
+    """Every province's user (``<suite>.province-<code>``) made afresh: code → password."""
+    from infra import provinces
+    amqp_uri = prepared_stack["AMQP_URI"]
+    return provinces.make_users(amqp_uri, provinces.Users(amqp_uri), os.environ["ONENET_PROVINCE_USER_PREFIX"],
+                                renew=True)
 
 
 LAYERS = ("unit", "integration", "e2e")

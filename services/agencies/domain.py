@@ -6,7 +6,7 @@ service station (服务站点) one park or cluster inside its county. Coverage i
 stored as a code prefix (``''``, 2, 4 or 6 digits), so "who covers region R"
 is an equality lookup on at most four prefixes.
 """
-from chassis import regions
+from chassis import provinces, regions
 from chassis.errors import Conflict, ValidationFailed
 from services.agencies.schemas import AREAS, LEVELS, NATIONWIDE
 
@@ -28,9 +28,9 @@ DEFAULT_AREAS = {
 # exists for them; their counties hang under the province agency.
 CITY_SLOT_NAMES = frozenset({"市辖区", "县", "省直辖县级行政单位", "自治区直辖县级行政单位"})
 
-# Provinces outside the mainland SME network: 台湾 (71), and 香港 (81) and 澳门
-# (82), whose SMEs are served under their own systems.
-OUTSIDE_NETWORK = frozenset({"71", "81", "82"})
+# Provinces outside the mainland SME network (台湾, 香港, 澳门): the same set the provinces'
+# users and queues are generated without.
+OUTSIDE_NETWORK = provinces.OUTSIDE_NETWORK
 
 
 def is_city_slot(division):

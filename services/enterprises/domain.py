@@ -271,6 +271,45 @@ def apply_change(stored, change, on):
     return profile, changed
 
 
+def provincial_profile(stored, upsert, on):
+    """``(profile, changed)`` for a provincial registry's profile (:class:`schemas.ProvincialEnterpriseV1`).
+
+    With no ``stored`` profile it is a new one (``changed`` is None). Otherwise
+    the fields sent replace the stored ones and each year of ``figures`` sent
+    replaces that year; years not sent and the tiers stay. ``changed`` maps each
+    changed field to its old and new value (``figures``: the latest year sent
+    that changed). Raises ValidationFailed when the result breaks a rule.
+    """
+    figures = {record["year"]: {name: record.get(name) for name in FIGURE_FIELDS}
+               for record in upsert["figures"]}
+    if stored is None:
+        profile = {"uscc": upsert["uscc"], "tiers": [], "figures": figures,
+                   "registered_on": upsert.get("registered_on"), "park": upsert.get("park"),
+                   "contact": upsert.get("contact") or None, "name": upsert["name"].strip(),
+                   "industry_code": upsert["industry_code"],
+                   "legal_form": legal_form_for(upsert["uscc"], upsert.get("legal_form")),
+                   "tags": normalised_tags(upsert.get("tags", ()))}
+        profile.update(place(upsert["region_code"]))
+        return settle(profile), None
+    profile = copy.deepcopy(stored)
+    for name in PROFILE_FIELDS:
+        if name in upsert:
+            profile[name] = upsert[name]
+    profile["name"] = profile["name"].strip()
+    profile["tags"] = normalised_tags(profile.get("tags") or ())
+    profile["contact"] = profile.get("contact") or None
+    profile.update(place(profile["region_code"]))
+    profile["legal_form"] = legal_form_for(profile["uscc"], profile.get("legal_form"))
+    profile["figures"].update(figures)
+    settle(profile)
+    changed = {name: (stored.get(name), profile.get(name)) for name in PROFILE_FIELDS
+               if profile.get(name) != stored.get(name)}
+    moved = [year for year in sorted(figures) if stored["figures"].get(year) != profile["figures"][year]]
+    if moved:
+        changed["figures"] = (_year_record(stored, moved[-1]), _year_record(profile, moved[-1]))
+    return profile, changed
+
+
 def _year_record(profile, year):
     figures = profile["figures"].get(year)
     return None if figures is None else dict(figures, year=year)
@@ -319,12 +358,17 @@ def updated_event(profile, changed):
     }
 
 
-def tier_changed_event(profile, before, after, reason):
-    """Payload of ``enterprise.tier_changed`` from the active tiers before and after."""
+def tier_changed_event(profile, before, after, reason, decided_by="system"):
+    """Payload of ``enterprise.tier_changed`` from the active tiers before and after.
+
+    ``decided_by``: the role of whoever changed the awards (``system`` for an
+    expiry); a ``national_admin`` decision reaches the enterprise's province.
+    """
     return {
         "uscc": profile["uscc"], "region_code": profile["region_code"], "reason": reason,
         "active_tiers_before": before, "active_tiers": after,
         "added": sorted(set(after) - set(before)), "removed": sorted(set(before) - set(after)),
+        "decided_by": decided_by,
     }
 
 

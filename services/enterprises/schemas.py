@@ -8,6 +8,7 @@ from marshmallow import (Schema, ValidationError, fields, post_load, validate, v
                          validates_schema)
 from chassis import industries, regions
 from chassis.credit_codes import CreditCode
+from chassis.provinces import ProvincialEventType
 from services.enterprises import size_rules
 from services.enterprises.domain import today
 
@@ -34,6 +35,8 @@ TIER_AWARDERS = {
 }
 # Who may change figures of a year before the last completed one (history), besides nobody:
 # the administrators of the enterprise's region (the gateway confines them to it).
+# Whose tier decisions are national (the MIIT's): they reach the enterprise's province.
+NATIONAL_DECIDER = "national_admin"
 HISTORY_EDITORS = frozenset({"national_admin", "province_admin", "city_admin", "county_admin"})
 LEGAL_FORMS = {
     "limited_liability": "有限责任公司",
@@ -158,8 +161,8 @@ def check_tier_list(tiers):
         seen.add(key)
 
 
-class EnterpriseFields(Schema):
-    """The fields a registration and a change have in common."""
+class EnterpriseIdentity(Schema):
+    """Who and where an enterprise is: the fields every way of filing a profile shares."""
 
     name = fields.String(validate=validate.Length(min=2, max=200), metadata={"example": "北京示例科技有限公司"})
     legal_form = fields.String(validate=validate.OneOf(tuple(LEGAL_FORMS)),
@@ -175,6 +178,18 @@ class EnterpriseFields(Schema):
                                                   "(G59 and K70 need the group, e.g. K702)",
                                    "example": "C39"})
     contact = fields.Nested(EnterpriseContact, allow_none=True)
+
+    @validates("registered_on")
+    def _founded(self, value, **kwargs):
+        if value > today():
+            raise ValidationError("may not be in the future")
+        if value.year < FIRST_FIGURES_YEAR:
+            raise ValidationError(f"may not be before {FIRST_FIGURES_YEAR}")
+
+
+class EnterpriseFields(EnterpriseIdentity):
+    """The fields a registration and a change have in common."""
+
     figures_year = fields.Integer(strict=True, metadata={"description": "Year the figures are for; "
                                                                         "default: last year (or the founding year)"})
     employees = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_EMPLOYEES),
@@ -187,13 +202,6 @@ class EnterpriseFields(Schema):
                                      metadata={"description": "Class-I IP items (Ⅰ类知识产权)"})
     tiers = fields.List(fields.Nested(EnterpriseTier), validate=[validate.Length(max=50), check_tier_list])
     tags = fields.List(Tag(), validate=validate.Length(max=50))
-
-    @validates("registered_on")
-    def _founded(self, value, **kwargs):
-        if value > today():
-            raise ValidationError("may not be in the future")
-        if value.year < FIRST_FIGURES_YEAR:
-            raise ValidationError(f"may not be before {FIRST_FIGURES_YEAR}")
 
     @validates("figures_year")
     def _year(self, value, **kwargs):
@@ -563,6 +571,9 @@ class EnterpriseTierChanged(Schema):
     uscc = fields.String(required=True)
     region_code = fields.String(required=True)
     reason = fields.String(validate=validate.OneOf(("edited", "expired")))
+    decided_by = fields.String(metadata={
+        "description": "Role that changed the awards (national_admin, province_admin, ...; system for "
+                       "an expiry); national_admin decisions reach the province's outbound queue"})
     active_tiers_before = fields.List(fields.String())
     active_tiers = fields.List(fields.String())
     added = fields.List(fields.String())
@@ -579,3 +590,72 @@ class EnterpriseSizeClassChanged(Schema):
     size_rule = fields.String()
     figures_year = fields.Integer()
 
+
+
+# -- what provinces publish (onenet.provinces.in) ---------------------------------------
+
+MAX_SOURCE_VERSION = 2**63 - 1
+
+
+def source_version(**kwargs):
+    return fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_SOURCE_VERSION),
+                          metadata={"description": "The entity's version on the provincial system (a row "
+                                                   "version, or its last change as epoch milliseconds): an "
+                                                   "update older than one applied is ignored", **kwargs})
+
+
+class ProvincialFigures(Schema):
+    """One year's figures (年度经营数据) as a provincial registry sends them; amounts in 万元."""
+
+    year = fields.Integer(required=True, strict=True)
+    employees = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_EMPLOYEES))
+    revenue = amount(required=True)
+    total_assets = amount(allow_none=True)
+    rd_expense = amount(allow_none=True)
+    ip_class1_count = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=MAX_IP_ITEMS))
+
+    @validates("year")
+    def _year(self, value, **kwargs):
+        if not FIRST_FIGURES_YEAR <= value <= today().year:
+            raise ValidationError(f"must be between {FIRST_FIGURES_YEAR} and {today().year}")
+
+
+def check_figure_years(records):
+    years = [record.get("year") for record in records]
+    repeated = sorted({year for year in years if years.count(year) > 1})
+    if repeated:
+        raise ValidationError(f"one record per year; repeated: {', '.join(map(str, repeated))}")
+
+
+class ProvincialEnterpriseV1(EnterpriseIdentity):
+    """``enterprise.upserted`` version 1: a provincial registry's SME profile and yearly figures (一企一档).
+
+    Registers the enterprise when OneNet has none with this USCC; otherwise the
+    fields sent replace the stored ones and each year of ``figures`` sent
+    replaces that year (other years stay). The region must lie in the
+    publishing province, before and after. Tiers are awarded by their issuing
+    authority through the API, not here.
+    """
+
+    source_version = source_version()
+    uscc = CreditCode(required=True, metadata={"description": "Unified social credit code (GB 32100)"})
+    figures = fields.List(fields.Nested(ProvincialFigures), required=True,
+                          validate=[validate.Length(min=1, max=30), check_figure_years])
+    tags = fields.List(Tag(), validate=validate.Length(max=50))
+
+    def on_bind_field(self, field_name, field_obj):
+        if field_name in ("name", "region_code", "industry_code"):
+            field_obj.required = True
+
+
+ENTERPRISE_UPSERTED = ProvincialEventType(
+    type="enterprise.upserted", owner="enterprises", schemas={1: ProvincialEnterpriseV1},
+    summary="A provincial registry's SME profile and yearly figures: registered if new, else updated",
+    example={
+        "source_version": 17, "uscc": "91440106MA59C5XK1G", "name": "广州示例智能装备有限公司",
+        "region_code": "440106", "industry_code": "C34", "legal_form": "limited_liability",
+        "registered_on": "2019-03-12", "park": "天河软件园",
+        "contact": {"person": "陈明", "phone": "020-38001234"}, "tags": ["专精特新培育库"],
+        "figures": [{"year": 2024, "employees": 86, "revenue": 5200, "total_assets": 7300,
+                     "rd_expense": 410, "ip_class1_count": 3}]})
+PROVINCIAL_EVENTS = (ENTERPRISE_UPSERTED,)

@@ -5,13 +5,15 @@ from marshmallow import ValidationError, fields
 from chassis import credit_codes
 from chassis.db import Database
 from chassis.errors import Forbidden, NotFound, ValidationFailed
+from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.outbox import Outbox
+from chassis.provinces import ingests
 from chassis.rpc import rpc
 from chassis.timers import every
 from services.enterprises import criteria as criteria_rules
-from services.enterprises import authority, domain, imports, schemas, store
+from services.enterprises import announcements, authority, domain, imports, provincial, schemas, store
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +53,7 @@ class EnterprisesService:
     instrumentation = Instrumentation()
     db = Database()
     outbox = Outbox()
+    inbox = Inbox()
 
     def _profile(self, tx, uscc, lock=False):
         profile = store.load_profile(tx, normal_uscc(uscc), lock=lock)
@@ -121,7 +124,7 @@ class EnterprisesService:
                 authority.check_awards(actor, stored["tiers"], profile["tiers"])
             store.save_profile(tx, profile, changed, on)
             store.add_change(tx, profile["uscc"], actor or INTERNAL_ACTOR, data.get("reason"), changed)
-            self._announce_changes(tx, stored, profile, changed, on)
+            self._announce_changes(tx, stored, profile, changed, on, (actor or INTERNAL_ACTOR)["role"])
         log.info("enterprise_updated", uscc=profile["uscc"], changed=sorted(changed))
         return schemas.Enterprise().dump(domain.view(profile, on))
 
@@ -134,18 +137,8 @@ class EnterprisesService:
             rows, total = store.changes(tx, profile["uscc"], limit, offset)
         return {"items": schemas.ProfileChange(many=True).dump(rows), "total": total}
 
-    def _announce_changes(self, tx, stored, profile, changed, on):
-        uscc = profile["uscc"]
-        updated = domain.updated_event(profile, changed)
-        if updated:
-            self.outbox.add(tx, "enterprise.updated", updated, aggregate_id=uscc)
-        if "tiers" in changed:
-            self.outbox.add(tx, "enterprise.tier_changed", domain.tier_changed_event(
-                profile, domain.active_tiers(stored["tiers"], on), domain.active_tiers(profile["tiers"], on),
-                "edited"), aggregate_id=uscc)
-        resized = domain.size_class_changed_event(profile, stored["size_class"])
-        if resized:
-            self.outbox.add(tx, "enterprise.size_class_changed", resized, aggregate_id=uscc)
+    def _announce_changes(self, tx, stored, profile, changed, on, decided_by):
+        announcements.announce_changes(tx, self.outbox, stored, profile, changed, on, decided_by)
 
     @rpc
     def portrait(self, uscc):
@@ -271,6 +264,15 @@ class EnterprisesService:
         log.info("enterprises_imported", received=received, stored=len(stored), rejected=len(rejected))
         return {"received": received, "stored": len(stored), "rejected": rejected}
 
+    # -- provinces ----------------------------------------------------------------------
+
+    @ingests(schemas.ENTERPRISE_UPSERTED)
+    def ingest_provincial_enterprise(self, event):
+        """A provincial registry's SME profile and yearly figures: registered if new, else updated
+        (see :mod:`services.enterprises.provincial`)."""
+        with self.db.transaction() as tx:
+            return provincial.upsert_enterprise(tx, self.outbox, self.inbox, event, domain.today())
+
     # -- time ---------------------------------------------------------------------------
 
     @every("TIER_SWEEP_INTERVAL", TIER_SWEEP_SECONDS)
@@ -291,7 +293,7 @@ class EnterprisesService:
                     before = sorted(set(after) | expired[uscc])
                     if before != after:
                         event = domain.tier_changed_event({"uscc": uscc, "region_code": region_code},
-                                                          before, after, "expired")
+                                                          before, after, "expired", "system")
                         items.append((event, uscc))
                 self.outbox.add_many(tx, "enterprise.tier_changed", items)
             announced += len(items)

@@ -1,0 +1,130 @@
+"""Provincial events into the enterprises service, on the real broker as the provinces' own users.
+
+Each province publishes with the client it is given (``clients/province``), as
+its own RabbitMQ user; the enterprises service runs in a container here.
+"""
+import json
+
+import pytest
+from onenet_province import AccessRefused, DeadLetters, Publisher, new_event
+from prometheus_client import REGISTRY
+
+from tests.provinces import enterprise_payload, province_url
+from tests.stack import new_uscc, sql, wait_for
+
+
+@pytest.fixture
+def publisher_44(province_passwords, enterprises_container):
+    with Publisher(province_url("44", province_passwords), batch_size=50) as publisher:
+        yield publisher
+
+
+@pytest.fixture
+def dead_letters_44(province_passwords):
+    """Province 44's dead letters, emptied before the test."""
+    letters = DeadLetters(province_url("44", province_passwords))
+    letters.take(10_000)
+    yield letters
+    letters.close()
+
+
+def upserted(payload, **envelope):
+    event = new_event("enterprise.upserted", payload, source="gd-sme-registry")
+    event.update(envelope)
+    return event
+
+
+def enterprise_row(uscc):
+    rows = sql("enterprises", "SELECT name, region_code, employees FROM enterprise WHERE uscc = %s", (uscc,))
+    return rows[0] if rows else None
+
+
+def metric(name, **labels):
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_province_44_publishing_under_45_is_refused_by_rabbitmq(province_passwords):
+    """Must show 1: the broker itself refuses the routing key, with ACCESS_REFUSED."""
+    uscc = new_uscc("450102")
+    with Publisher(province_url("44", province_passwords), province="45") as publisher:
+        with pytest.raises(AccessRefused) as refused:
+            publisher.publish(upserted(enterprise_payload(uscc, "450102")))
+    assert "ACCESS_REFUSED" in str(refused.value)
+    assert "45.enterprise.upserted" in str(refused.value)
+
+
+def test_enterprise_in_province_45_published_by_44_is_parked_with_its_reason(publisher_44, dead_letters_44):
+    """Must show 2: under 44's own key, a payload claiming a region of 45 changes nothing."""
+    uscc = new_uscc("450102")
+    event = upserted(enterprise_payload(uscc, "450102"))
+    rejected_before = metric("onenet_province_events_rejected_total", province="44", type="enterprise.upserted",
+                             reason="outside_province")
+    publisher_44.publish(event)
+    letters = wait_for(lambda: dead_letters_44.read(), timeout=15)
+    assert [(letter.reason, letter.routing_key, letter.event["event_id"]) for letter in letters] == [
+        ("outside_province", "44.enterprise.upserted", event["event_id"])]
+    assert letters[0].error == ("region_code 450102 lies outside province 44; province-44 may only change "
+                                "data in its own region")
+    assert enterprise_row(uscc) is None
+    assert metric("onenet_province_events_rejected_total", province="44", type="enterprise.upserted",
+                  reason="outside_province") == rejected_before + 1
+
+
+def test_malformed_event_is_parked_and_the_next_one_is_applied(publisher_44, dead_letters_44):
+    """Must show 3: a bad event does not block the queue."""
+    broken = upserted(enterprise_payload(new_uscc("440106"), figures=[]))
+    uscc = new_uscc("440106")
+    publisher_44.publish_many([broken, upserted(enterprise_payload(uscc, name="广州后来者科技有限公司"))])
+    assert wait_for(lambda: enterprise_row(uscc)) == ("广州后来者科技有限公司", "440106", 40)
+    letters = dead_letters_44.read()
+    assert [(letter.reason, letter.event["event_id"]) for letter in letters] == [
+        ("invalid_payload", broken["event_id"])]
+    assert letters[0].error == "figures: Length must be between 1 and 30."
+
+
+def test_same_event_twice_has_one_effect_and_an_older_version_is_ignored_and_counted(publisher_44):
+    """Must show 4: idempotent by event_id; the source version orders updates."""
+    uscc = new_uscc("440106")
+    first = upserted(enterprise_payload(uscc, version=5, name="广州五号版本有限公司"))
+    publisher_44.publish_many([first, first])
+    assert wait_for(lambda: enterprise_row(uscc)) == ("广州五号版本有限公司", "440106", 40)
+    stale_before = metric("onenet_province_events_stale_total", province="44", type="enterprise.upserted")
+    duplicates_before = metric("onenet_province_events_duplicate_total", province="44", type="enterprise.upserted")
+    newer = upserted(enterprise_payload(uscc, version=7, name="广州七号版本有限公司",
+                                        figures=[{"year": 2024, "employees": 70, "revenue": 2100}]))
+    publisher_44.publish(newer)
+    assert wait_for(lambda: enterprise_row(uscc) == ("广州七号版本有限公司", "440106", 70))
+    older = upserted(enterprise_payload(uscc, version=6, name="广州六号版本有限公司"))
+    publisher_44.publish_many([older, first])
+    assert wait_for(lambda: metric("onenet_province_events_stale_total", province="44",
+                                   type="enterprise.upserted") == stale_before + 1
+                    and metric("onenet_province_events_duplicate_total", province="44",
+                               type="enterprise.upserted") == duplicates_before + 1, timeout=15)
+    assert enterprise_row(uscc) == ("广州七号版本有限公司", "440106", 70)
+    assert sql("enterprises", "SELECT source_version FROM provincial_version WHERE province = '44' "
+                              "AND entity = 'enterprise' AND entity_key = %s", (uscc,)) == [(7,)]
+    registered = sql("enterprises", "SELECT count(*) FROM outbox WHERE event_type = 'enterprise.registered' "
+                                    "AND aggregate_id = %s", (uscc,))
+    assert registered == [(1,)]
+    history = sql("enterprises", "SELECT actor_role, actor, changes FROM enterprise_change WHERE uscc = %s", (uscc,))
+    assert [(role, actor, sorted(changes)) for role, actor, changes in history] == [
+        ("province_system", "province-44", ["figures", "name"])]
+
+
+def test_event_without_user_id_or_of_another_type_under_the_key_is_parked(province_passwords, dead_letters_44,
+                                                                         enterprises_container):
+    """Whatever the publisher claims in headers, only RabbitMQ's user_id and routing key count."""
+    import pika
+    uscc = new_uscc("440106")
+    event = upserted(enterprise_payload(uscc))
+    connection = pika.BlockingConnection(pika.URLParameters(province_url("44", province_passwords)))
+    channel = connection.channel()
+    channel.confirm_delivery()
+    channel.basic_publish("onenet.provinces.in", "44.enterprise.upserted", json.dumps(event).encode(),
+                          pika.BasicProperties(content_type="application/json", delivery_mode=2,
+                                               headers={"x-onenet-user-id": "province-44"}))
+    connection.close()
+    letters = wait_for(lambda: dead_letters_44.read(), timeout=15)
+    assert [(letter.reason, letter.error) for letter in letters] == [
+        ("wrong_publisher", "the message carries no user_id; publish with user_id set to your RabbitMQ user")]
+    assert enterprise_row(uscc) is None

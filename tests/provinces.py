@@ -1,0 +1,29 @@
+"""Helpers for tests of the provinces' traffic: their users' URLs and events."""
+import itertools
+import os
+from urllib.parse import quote, urlsplit
+
+from chassis import provinces
+
+_versions = itertools.count(1)
+
+
+def province_url(code, passwords, password=None):
+    """The AMQP URL a province's client connects with: its own user, the suite's vhost."""
+    where = urlsplit(os.environ["ONENET_AMQP_URI"])
+    user = provinces.user_name(code, os.environ["ONENET_PROVINCE_USER_PREFIX"])
+    secret = password if password is not None else passwords[code]
+    return f"amqp://{quote(user, safe='')}:{quote(secret, safe='')}@{where.hostname}:{where.port or 5672}{where.path}"
+
+
+def next_version():
+    return next(_versions)
+
+
+def enterprise_payload(uscc, region_code="440106", version=None, **changes):
+    """A valid ``enterprise.upserted`` payload for ``uscc`` in ``region_code``."""
+    payload = {"source_version": version or next_version(), "uscc": uscc, "name": "广州测试制造有限公司",
+               "region_code": region_code, "industry_code": "C34",
+               "figures": [{"year": 2024, "employees": 40, "revenue": 1800}]}
+    payload.update(changes)
+    return payload
