@@ -16,12 +16,21 @@ def first_delivery(tx, consumer, event):
     return row is not None
 
 
+def seen(tx, consumer, event):
+    """Whether ``consumer`` recorded ``event`` already (a read; :func:`first_delivery` decides)."""
+    return tx.one("SELECT 1 AS seen FROM inbox WHERE consumer = %s AND event_id = %s",
+                  (consumer, event["event_id"])) is not None
+
+
 class InboxGate:
     def __init__(self, consumer):
         self.consumer = consumer
 
     def first_delivery(self, tx, event):
         return first_delivery(tx, self.consumer, event)
+
+    def seen(self, tx, event):
+        return seen(tx, self.consumer, event)
 
 
 class Inbox(DependencyProvider):

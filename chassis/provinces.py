@@ -173,6 +173,18 @@ class ProvincialEventType:
     def latest(self):
         return max(self.schemas)
 
+    def loader(self, version):
+        """The payload schema of ``version`` (one instance each: making one costs more than a load)."""
+        return _schema_instance(self.schemas.get(version))
+
+
+@cache
+def _schema_instance(schema_cls):
+    return None if schema_cls is None else schema_cls()
+
+
+_ENVELOPE = Envelope()
+
 
 @dataclass(frozen=True)
 class ProvincialEvent:
@@ -189,12 +201,18 @@ class ProvincialEvent:
 
 
 class Rejected(PermanentFailure):
-    """An event the province must correct: parked in its dead-letter queue with ``reason``."""
+    """An event the province must correct: parked in its dead-letter queue with ``reason``.
 
-    def __init__(self, reason, message):
+    ``retry``: the event may become applicable by itself (it names something
+    another event in flight creates): it is retried as a fault would be, and
+    parked in the province's queue only when the retries are spent.
+    """
+
+    def __init__(self, reason, message, retry=False):
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.retry = retry
 
     def __str__(self):
         return self.message
@@ -228,19 +246,19 @@ def unpack(body, routing_key, user_id, contract, user_prefix=""):
                        "the message carries no user_id; publish with user_id set to your RabbitMQ user")
     try:
         event = envelope.check(body)
-        Envelope().load(event)
+        _ENVELOPE.load(event)
     except envelope.MalformedEvent as exc:
         raise Rejected(MALFORMED, str(exc)) from None
     except ValidationError as exc:
         raise Rejected(MALFORMED, f"envelope: {first_error(exc.messages)}") from None
     if event["type"] != event_type:
         raise Rejected(TYPE_MISMATCH, f"type {event['type']!r} does not match routing key {routing_key}")
-    schema = contract.schemas.get(event["version"])
+    schema = contract.loader(event["version"])
     if schema is None:
         raise Rejected(UNSUPPORTED_VERSION, f"{event_type} version {event['version']!r} is not supported; "
                                             f"supported: {', '.join(map(str, sorted(contract.schemas)))}")
     try:
-        payload = schema().load(event["payload"])
+        payload = schema.load(event["payload"])
     except ValidationError as exc:
         raise Rejected(INVALID_PAYLOAD, first_error(exc.messages)) from None
     return ProvincialEvent(province, str(event["event_id"]), event_type, event["version"],
@@ -264,6 +282,14 @@ def claim_version(tx, event, entity, key, source_version):
         "WHERE v.source_version < EXCLUDED.source_version RETURNING source_version",
         (event.province, entity, str(key), int(source_version), event.event_id))
     return row is not None
+
+
+def seen_version(tx, event, entity, key, source_version):
+    """Whether the province already sent ``entity`` ``key`` at ``source_version`` or later (a read
+    before slow work; :func:`claim_version` decides, in the transaction of the effect)."""
+    row = tx.one("SELECT source_version FROM provincial_version WHERE province = %s AND entity = %s "
+                 "AND entity_key = %s", (event.province, entity, str(key)))
+    return row is not None and row["source_version"] >= int(source_version)
 
 
 # -- the entrypoint ------------------------------------------------------------------------------
@@ -337,7 +363,12 @@ class ProvincialEventHandler(ReliableEventHandler):
             counter.labels(province, self.contract.type).inc()
             self.queue_consumer.ack_message(message)
         elif isinstance(exc_info[1], Rejected):
-            self._reject(message, exc_info[1])
+            attempts = int((message.headers or {}).get("x-onenet-attempts", 0)) + 1
+            if exc_info[1].retry and attempts <= len(self.delays):
+                super().handle_message_processed(message, result, (RuntimeError, RuntimeError(exc_info[1].message),
+                                                                    None))
+            else:
+                self._reject(message, exc_info[1])
         else:
             super().handle_message_processed(message, result, exc_info)
 

@@ -6,11 +6,12 @@ country (the national agency's region, a nationwide policy's scope).
 """
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, missing, validate, validates, validates_schema
 
 from chassis import industries, regions
 from chassis.credit_codes import CreditCode
-from services.enterprises.schemas import SIZE_CLASSES, TIERS, Criteria
+from chassis.provinces import ProvincialEventType
+from services.enterprises.schemas import SIZE_CLASSES, TIERS, Criteria, source_version
 
 NATIONWIDE = "000000"
 
@@ -1281,3 +1282,81 @@ class HonourAwarded(Schema):
     title = fields.String(required=True)
     scope = fields.String(required=True)
     year = fields.Integer(required=True)
+
+
+# -- what provinces publish (onenet.provinces.in) ---------------------------------------
+
+PROVINCIAL_LEVELS = ("province", "city", "county", "station")
+
+
+class ProvincialAgencyV1(Schema):
+    """``agency.upserted`` version 1: an agency or park station the province runs.
+
+    A province, city or county agency is the one of its region (the national
+    skeleton has one per division: the first upsert takes it over under the
+    province's reference and sets its name, areas and state); a station is
+    created under its county's agency. The region must lie in the province.
+    """
+
+    source_version = source_version()
+    agency_ref = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={
+        "description": "The province's own reference of the agency"})
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    level = fields.String(required=True, validate=validate.OneOf(PROVINCIAL_LEVELS))
+    region_code = fields.String(required=True, validate=check_region, metadata={
+        "description": "The agency's province, city or county code; a station's county"})
+    park = fields.String(validate=validate.Length(min=2, max=100), metadata={"description": "A station's park"})
+    service_areas = fields.List(area_field(), validate=validate.Length(min=1))
+    active = fields.Boolean(load_default=True)
+
+    @validates_schema
+    def _station_park(self, data, **kwargs):
+        if (data.get("level") == "station") != bool(data.get("park")):
+            raise ValidationError("a station names its park, and only a station", field_name="park")
+
+
+class ProvincialPolicyPublishedV1(PolicyFields):
+    """``policy.published`` version 1: a provincial policy collected into the national library (惠企政策汇集).
+
+    Published at once under the agency of its scope's region, and pushed to the
+    SMEs it applies to like any other policy. A newer version of a published
+    policy withdraws it and publishes its replacement. The scope (``region_code``)
+    must lie in the province.
+    """
+
+    source_version = source_version()
+    policy_ref = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={
+        "description": "The province's own reference of the policy"})
+
+    def on_bind_field(self, field_name, field_obj):
+        if field_name == "region_code":
+            field_obj.required, field_obj.load_default = True, missing
+
+
+class ProvincialPolicyWithdrawnV1(Schema):
+    """``policy.withdrawn`` version 1: the province withdraws a policy it published."""
+
+    source_version = source_version()
+    policy_ref = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
+AGENCY_UPSERTED = ProvincialEventType(
+    type="agency.upserted", owner="agencies", schemas={1: ProvincialAgencyV1},
+    summary="An agency or park station the province runs: takes over its region's agency, or adds a station",
+    example={"source_version": 3, "agency_ref": "GD-AG-440106", "name": "广州市天河区中小企业服务中心",
+             "level": "county", "region_code": "440106", "service_areas": ["policy", "finance_talent", "rights"],
+             "active": True})
+POLICY_PUBLISHED = ProvincialEventType(
+    type="policy.published", owner="agencies", schemas={1: ProvincialPolicyPublishedV1},
+    summary="A provincial policy collected into the national library and pushed to the SMEs it applies to",
+    example={"source_version": 1, "policy_ref": "GD-POL-2026-017", "title": "广东省专精特新中小企业贷款贴息",
+             "issuer": "广东省工业和信息化厅", "issuer_level": "province", "document_number": "粤工信〔2026〕17号",
+             "issued_on": "2026-03-01", "expires_on": "2027-12-31", "region_code": "440000",
+             "service_area": "finance_talent", "benefits": "按贷款市场报价利率的50%给予贴息，每家每年最高100万元。",
+             "full_text": "", "criteria": {"tiers": ["specialized_sme"], "size_classes": ["small", "micro"]}})
+POLICY_WITHDRAWN = ProvincialEventType(
+    type="policy.withdrawn", owner="agencies", schemas={1: ProvincialPolicyWithdrawnV1},
+    summary="The province withdraws a policy it published",
+    example={"source_version": 2, "policy_ref": "GD-POL-2026-017", "reason": "政策调整，由新文件替代"})
+PROVINCIAL_EVENTS = (AGENCY_UPSERTED, POLICY_PUBLISHED, POLICY_WITHDRAWN)

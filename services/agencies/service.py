@@ -21,11 +21,12 @@ from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.outbox import Outbox
+from chassis.provinces import ingests
 from chassis.rpc import rpc
 from chassis.timers import every
 
 from services.agencies import (capacity, capacity_store, domain, honours, library, library_store, policies,
-                               provider_store, providers, routing, schemas, skeleton, store)
+                               provider_store, providers, provincial, routing, schemas, skeleton, store)
 from services.agencies.capacity_entrypoints import CapacityAndScoring
 from services.requests.schemas import RequestRated
 
@@ -470,6 +471,26 @@ class AgenciesService(CapacityAndScoring):
                 raise PermanentFailure(f"request.rated names unknown provider {rating['provider_id']}")
             provider_store.insert_rating(tx, rating, rated_on)
         log.info("provider_rated", provider_id=rating["provider_id"], score=rating["score"])
+
+    # -- provinces ---------------------------------------------------------------
+
+    @ingests(schemas.AGENCY_UPSERTED)
+    def ingest_provincial_agency(self, event):
+        """An agency or park station a province runs (see :mod:`services.agencies.provincial`)."""
+        with self.db.transaction() as tx:
+            return provincial.upsert_agency(tx, self.outbox, self.inbox, event)
+
+    @ingests(schemas.POLICY_PUBLISHED)
+    def ingest_provincial_policy(self, event):
+        """A provincial policy collected into the national library, published at once (政策直享)."""
+        with self.db.transaction() as tx:
+            return provincial.publish_policy(tx, self.outbox, self.inbox, event, china_today())
+
+    @ingests(schemas.POLICY_WITHDRAWN)
+    def ingest_provincial_withdrawal(self, event):
+        """A province withdraws a policy it published."""
+        with self.db.transaction() as tx:
+            return provincial.withdraw_policy(tx, self.outbox, self.inbox, event)
 
     # -- search ------------------------------------------------------------------
 

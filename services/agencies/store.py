@@ -91,6 +91,30 @@ def update_agency(tx, row):
                   f"WHERE id = %(id)s RETURNING {', '.join(AGENCY_FIELDS)}", row)
 
 
+def agency_at(tx, region_code, lock=False):
+    """The agency (not a station) of a region, or None."""
+    return tx.one(f"SELECT {', '.join(AGENCY_FIELDS)} FROM agency WHERE region_code = %s AND level <> 'station'"
+                  + (" FOR UPDATE" if lock else ""), (region_code,))
+
+
+def station_of(tx, parent_id, park, name):
+    return tx.one(f"SELECT {', '.join(AGENCY_FIELDS)} FROM agency WHERE parent_id = %s AND park = %s "
+                  "AND name = %s AND level = 'station'", (parent_id, park, name))
+
+
+def provincial_ref(tx, province, kind, ref):
+    """OneNet's id of what province ``province`` calls ``ref``, or None."""
+    row = tx.one("SELECT local_id FROM provincial_ref WHERE province = %s AND kind = %s AND ref = %s",
+                 (province, kind, ref))
+    return row["local_id"] if row else None
+
+
+def map_provincial_ref(tx, province, kind, ref, local_id):
+    tx.execute("INSERT INTO provincial_ref (province, kind, ref, local_id) VALUES (%s, %s, %s, %s) "
+               "ON CONFLICT (province, kind, ref) DO UPDATE SET local_id = EXCLUDED.local_id",
+               (province, kind, ref, local_id))
+
+
 def chain_above(tx, agency_id):
     """Ids from ``agency_id`` up to the top of its hierarchy, itself first."""
     rows = tx.all("""

@@ -18,7 +18,7 @@ from services.provinces import routing
 log = structlog.get_logger(__name__)
 
 
-class ProvincesRelay:
+class ProvincesService:
     """Forwards requests' progress, policies and national tier decisions to the provinces."""
 
     name = "provinces"

@@ -99,6 +99,7 @@ def history_entry(request, step, actor, now, reason=None, to_agency=None):
         "actor_role": actor["role"],
         "reason": reason,
         "from_agency_id": request.get("agency_id"),
+        "from_agency_region": request.get("agency_region_code"),
         "to_agency_id": int(to_agency["id"]) if to_agency else request.get("agency_id"),
         "to_agency_region": to_agency.get("region_code") if to_agency else request.get("agency_region_code"),
     }
@@ -115,14 +116,22 @@ def transition_event(after, entry):
         "service_area": after["service_area"],
         "region_code": after["region_code"],
         "agency_id": after.get("agency_id"),
+        "agency_region_code": after.get("agency_region_code"),
         "from_agency_id": entry["from_agency_id"],
+        "from_agency_region_code": entry.get("from_agency_region"),
         "accept_by": _iso(after.get("accept_by")),
         "resolve_by": _iso(after.get("resolve_by")),
         "reason": entry["reason"],
         "actor_role": entry["actor_role"],
         "at": entry["at"].isoformat(),
         "policy_id": after.get("policy_id"),
+        **origin(after),
     }
+
+
+def origin(request):
+    """Where a provincial portal's request came from (both None for any other request)."""
+    return {"origin_province": request.get("origin_province"), "origin_ref": request.get("origin_ref")}
 
 
 def deadline_missed_event(request, breach, detected_at):
@@ -136,6 +145,7 @@ def deadline_missed_event(request, breach, detected_at):
         "service_area": request["service_area"],
         "region_code": request["region_code"],
         "detected_at": detected_at.isoformat(),
+        **origin(request),
     }
 
 
@@ -151,6 +161,7 @@ def rated_event(request, rating):
         "solved": rating["solved"],
         "comment": rating["comment"],
         "provider_id": request.get("provider_id"),
+        **origin(request),
     }
 
 

@@ -9,8 +9,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from chassis import regions
 from chassis.periods import PERIOD_FORMAT
 from chassis.credit_codes import CreditCode
+from chassis.provinces import ProvincialEventType
 from services.agencies.schemas import AREAS as SERVICE_AREAS
-from services.enterprises.schemas import check_county
+from services.enterprises.schemas import check_county, source_version
 from services.requests.arrears import DEBTOR_TYPES, debtor_kind_problem
 from services.requests.lifecycle import ACTIONS, STATES
 
@@ -371,13 +372,19 @@ class RequestTransitioned(Schema):
     service_area = fields.String(required=True)
     region_code = fields.String(required=True)
     agency_id = fields.Integer(allow_none=True)
+    agency_region_code = fields.String(allow_none=True, metadata={"description": "Region of the agency holding it now"})
     from_agency_id = fields.Integer(allow_none=True)
+    from_agency_region_code = fields.String(allow_none=True, metadata={
+        "description": "Region of the agency that held it before this step"})
     accept_by = fields.Date(allow_none=True)
     resolve_by = fields.Date(allow_none=True)
     reason = fields.String(allow_none=True)
     actor_role = fields.String(required=True)
     at = fields.DateTime(required=True)
     policy_id = fields.Integer(allow_none=True, metadata={"description": "The policy the request is about"})
+    origin_province = fields.String(allow_none=True, metadata={
+        "description": "The province whose portal submitted it (its progress goes back there); null otherwise"})
+    origin_ref = fields.String(allow_none=True, metadata={"description": "The portal's own reference"})
 
 
 class DeadlineMissed(Schema):
@@ -391,6 +398,8 @@ class DeadlineMissed(Schema):
     service_area = fields.String(required=True)
     region_code = fields.String(required=True)
     detected_at = fields.DateTime(required=True)
+    origin_province = fields.String(allow_none=True)
+    origin_ref = fields.String(allow_none=True)
 
 
 class RequestRated(Schema):
@@ -405,3 +414,74 @@ class RequestRated(Schema):
     solved = fields.Boolean(required=True)
     comment = fields.String(required=True)
     provider_id = fields.Integer(allow_none=True)
+    origin_province = fields.String(allow_none=True)
+    origin_ref = fields.String(allow_none=True)
+
+
+# -- what provinces publish (onenet.provinces.in) ---------------------------------------
+
+PORTAL_REF = {"required": True, "validate": validate.Length(min=1, max=64),
+              "metadata": {"description": "The portal's own reference of the request, unique in the province"}}
+# What a provincial portal may do to a request: as the holding agency, or as the enterprise.
+PORTAL_AGENCY_ACTIONS = ("accept", "start", "resolve", "transfer", "return", "escalate")
+PORTAL_ENTERPRISE_ACTIONS = ("withdraw", "close")
+
+
+class ProvincialRequestSubmittedV1(Schema):
+    """``request.submitted`` version 1: a request an SME raised on the provincial portal (诉求).
+
+    It is routed and handled like any other request; its progress comes back on
+    the province's outbound queue with ``origin_ref``. The region must lie in the
+    publishing province.
+    """
+
+    source_version = source_version()
+    request_ref = fields.String(**PORTAL_REF)
+    uscc = CreditCode(required=True, metadata={"description": "The enterprise that raised it"})
+    service_area = fields.String(required=True, validate=validate.OneOf(SERVICE_AREAS))
+    title = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    region_code = fields.String(required=True, validate=check_county)
+    park = fields.String(allow_none=True, validate=validate.Length(max=100))
+
+
+class ProvincialRequestTransitionedV1(Schema):
+    """``request.transitioned`` version 1: a step taken on the provincial portal.
+
+    By the holding agency (``agency_id``, an agency of the province: accept,
+    start, resolve, transfer, return, escalate) or by the enterprise on a
+    request of the province (withdraw, close). The request is named by the
+    portal's ``request_ref`` or OneNet's ``request_id``.
+    """
+
+    source_version = source_version()
+    request_ref = fields.String(validate=validate.Length(min=1, max=64))
+    request_id = fields.UUID()
+    action = fields.String(required=True, validate=validate.OneOf(PORTAL_AGENCY_ACTIONS + PORTAL_ENTERPRISE_ACTIONS))
+    agency_id = fields.Integer(strict=True, metadata={"description": "The acting agency (agency actions)"})
+    reason = fields.String(allow_none=True, validate=validate.Length(max=1000))
+    target_agency_id = fields.Integer(strict=True, allow_none=True, metadata={"description": "For transfer"})
+
+    @validates_schema
+    def _names_one_request(self, data, **kwargs):
+        if ("request_ref" in data) == ("request_id" in data):
+            raise ValidationError("name the request by request_ref or by request_id, not both")
+        if data.get("action") in PORTAL_AGENCY_ACTIONS and "agency_id" not in data:
+            raise ValidationError("required for an agency's action", field_name="agency_id")
+        if data.get("action") == "transfer" and not data.get("target_agency_id"):
+            raise ValidationError("required for transfer", field_name="target_agency_id")
+
+
+REQUEST_SUBMITTED = ProvincialEventType(
+    type="request.submitted", owner="requests", schemas={1: ProvincialRequestSubmittedV1},
+    summary="A request raised on the provincial portal: routed like any other, its progress sent back",
+    example={"source_version": 1, "request_ref": "GD-2026-000123", "uscc": "91440106MA59C5XK1G",
+             "service_area": "finance_talent", "title": "申请中小企业融资担保",
+             "description": "企业拟扩大产线，需500万元流动资金贷款担保。", "region_code": "440106",
+             "park": None})
+REQUEST_TRANSITIONED = ProvincialEventType(
+    type="request.transitioned", owner="requests", schemas={1: ProvincialRequestTransitionedV1},
+    summary="A step on a request taken on the provincial portal, by the holding agency or the enterprise",
+    example={"source_version": 2, "request_ref": "GD-2026-000123", "action": "accept", "agency_id": 1931,
+             "reason": None})
+PROVINCIAL_EVENTS = (REQUEST_SUBMITTED, REQUEST_TRANSITIONED)

@@ -17,13 +17,15 @@ from nameko.rpc import RpcProxy
 from chassis import credit_codes, periods
 from chassis.db import Database
 from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.outbox import Outbox
+from chassis.provinces import APPLIED, ingests
 from chassis.rpc import rpc
 from chassis.timers import every
 
-from services.requests import (arrears, assessment, changes, deadlines, lifecycle, performance,
+from services.requests import (arrears, assessment, changes, deadlines, lifecycle, performance, provincial,
                                read_model, recipients, schemas, store)
 from services.requests.clock import Clock
 from services.requests.gauges import (DEADLINES_MISSED, ESCALATIONS, PROVISIONAL_DEADLINES,
@@ -58,6 +60,7 @@ class RequestsService:
     instrumentation = Instrumentation()
     db = Database()
     outbox = Outbox()
+    inbox = Inbox()
     clock = Clock()
     gauges = AssessmentGauges()
     config = Config()
@@ -171,21 +174,28 @@ class RequestsService:
         service_area = data.get("service_area") or "rights"
         route = self._route(data["region_code"], service_area, data.get("park"))
         with self.db.transaction() as tx:
-            now = self.clock.now(tx)
-            row = store.insert_request(tx, {
-                "uscc": uscc, "kind": "arrears" if data.get("arrears") else "general",
-                "service_area": service_area, "title": data["title"],
-                "description": data["description"], "region_code": data["region_code"],
-                "park": data.get("park"), "arrears": self._arrears_claim(data.get("arrears")),
-                "policy_id": data.get("policy_id"),
-                "state": lifecycle.SUBMITTED, "submitted_at": now, "updated_at": now})
-            self._record(tx, row, changes.history_entry(
-                row, lifecycle.Step("submit", None, lifecycle.SUBMITTED), actor, now))
-            if route is not None:
-                row = self._assign(tx, row, route, now)
+            row, now = self._file(tx, uscc, {**data, "service_area": service_area}, actor, route)
             full = self._full(tx, row, deadlines.local_day(now))
         log.info("request_submitted", request_id=str(row["id"]), agency_id=row["agency_id"])
         return full
+
+    def _file(self, tx, uscc, data, actor, route, origin=(None, None)):
+        """Store a new request, record its submission and assign it where ``route`` says:
+        ``(row, now)``. ``origin``: the province and reference of a provincial portal's request."""
+        now = self.clock.now(tx)
+        row = store.insert_request(tx, {
+            "uscc": uscc, "kind": "arrears" if data.get("arrears") else "general",
+            "service_area": data["service_area"], "title": data["title"],
+            "description": data["description"], "region_code": data["region_code"],
+            "park": data.get("park"), "arrears": self._arrears_claim(data.get("arrears")),
+            "policy_id": data.get("policy_id"),
+            "state": lifecycle.SUBMITTED, "submitted_at": now, "updated_at": now,
+            "origin_province": origin[0], "origin_ref": origin[1]})
+        self._record(tx, row, changes.history_entry(
+            row, lifecycle.Step("submit", None, lifecycle.SUBMITTED), actor, now))
+        if route is not None:
+            row = self._assign(tx, row, route, now)
+        return row, now
 
     def _check_complaint(self, uscc, claim):
         """Who may complain (保障中小企业款项支付条例 第三条): an SME on the contract date, about a
@@ -258,35 +268,86 @@ class RequestsService:
         action, reason = body["action"], (body.get("reason") or "").strip() or None
         with self.db.transaction() as tx:
             row = self._row(tx, request_id)
-            step = lifecycle.step(row, action, actor, reason)
-            previous = store.previous_holder(tx, row["id"], row["agency_id"]) if action == "return" else None
+            step, previous = self._plan_step(tx, row, action, actor, reason)
         handover = self._handover_for(row, step, body, previous) if step.reassigns else None
         if body.get("provider_id") is not None and step.action in ("accept", "start", "resolve"):
             self._check_provider(body["provider_id"], row)
         with self.db.transaction() as tx:
-            current = self._row(tx, request_id, lock=True)
-            step = lifecycle.step(current, action, actor, reason)
-            if step.reassigns and current["agency_id"] != row["agency_id"]:
-                raise Conflict("the request changed hands meanwhile; reload it and try again",
-                               {"agency_id": current["agency_id"]})
-            now = self.clock.now(tx)
-            calendar = store.load_calendar(tx)
-            breach = changes.late_breach(current, step, deadlines.local_day(now))
-            changed = changes.apply(current, step, now, calendar, handover, body.get("provider_id"))
-            self._count_provisional(changed)
-            after = store.update_request(tx, current["id"], changed)
-            entry = changes.history_entry(current, step, actor, now, reason,
-                                          handover.agency if handover else None)
-            self._record(tx, after, entry)
-            if breach is not None:
-                self._record_breaches(tx, {str(current["id"]): current}, [breach.key(current["id"]) + (now, None)],
-                                      now)
-            if step.action == "escalate":
-                ESCALATIONS.labels("manual").inc()
+            after, now = self._apply_step(tx, row, action, actor, reason, handover, body.get("provider_id"))
             full = self._full(tx, after, deadlines.local_day(now))
         log.info("request_transitioned", request_id=str(request_id), action=action,
                  state=after["state"], agency_id=after["agency_id"])
         return full
+
+    def _plan_step(self, tx, row, action, actor, reason):
+        """The step ``actor`` takes, and for a return the agency it goes back to (a read)."""
+        step = lifecycle.step(row, action, actor, reason)
+        previous = store.previous_holder(tx, row["id"], row["agency_id"]) if action == "return" else None
+        return step, previous
+
+    def _apply_step(self, tx, row, action, actor, reason, handover, provider_id=None):
+        """Take the step on the request as it is now (locked), record it and its events: ``(after, now)``."""
+        current = self._row(tx, row["id"], lock=True)
+        step = lifecycle.step(current, action, actor, reason)
+        if step.reassigns and current["agency_id"] != row["agency_id"]:
+            raise Conflict("the request changed hands meanwhile; reload it and try again",
+                           {"agency_id": current["agency_id"]})
+        now = self.clock.now(tx)
+        calendar = store.load_calendar(tx)
+        breach = changes.late_breach(current, step, deadlines.local_day(now))
+        changed = changes.apply(current, step, now, calendar, handover, provider_id)
+        self._count_provisional(changed)
+        after = store.update_request(tx, current["id"], changed)
+        entry = changes.history_entry(current, step, actor, now, reason,
+                                      handover.agency if handover else None)
+        self._record(tx, after, entry)
+        if breach is not None:
+            self._record_breaches(tx, {str(current["id"]): current}, [breach.key(current["id"]) + (now, None)],
+                                  now)
+        if step.action == "escalate":
+            ESCALATIONS.labels("manual").inc()
+        return after, now
+
+    # -- provincial portals ----------------------------------------------------------
+
+    @ingests(schemas.REQUEST_SUBMITTED)
+    def ingest_provincial_request(self, event):
+        """A request raised on a provincial portal: filed and routed like any other, with its origin
+        (see :mod:`services.requests.provincial`)."""
+        uscc, data, actor = provincial.submission(event)
+        with self.db.transaction() as tx:
+            seen = provincial.seen(tx, self.inbox, event)
+            if seen:
+                return seen
+        route = self._route(data["region_code"], data["service_area"], data.get("park"))
+        with self.db.transaction() as tx:
+            claimed = provincial.claim(tx, self.inbox, event)
+            if claimed:
+                return claimed
+            if store.request_of_origin(tx, event.province, event.payload["request_ref"]) is None:
+                row, _ = self._file(tx, uscc, data, actor, route, (event.province, event.payload["request_ref"]))
+                log.info("provincial_request_filed", request_id=str(row["id"]), province=event.province)
+        return APPLIED
+
+    @ingests(schemas.REQUEST_TRANSITIONED)
+    def ingest_provincial_step(self, event):
+        """A step on a request taken on a provincial portal, by the holding agency or the enterprise."""
+        data = event.payload
+        reason = (data.get("reason") or "").strip() or None
+        with self.db.transaction() as tx:
+            seen = provincial.seen(tx, self.inbox, event)
+            if seen:
+                return seen
+            row = provincial.find_request(tx, event)
+            actor = provincial.transition_actor(event, row)
+            step, previous = provincial.rejecting(self._plan_step, tx, row, data["action"], actor, reason)
+        handover = provincial.rejecting(self._handover_for, row, step, data, previous) if step.reassigns else None
+        with self.db.transaction() as tx:
+            claimed = provincial.claim(tx, self.inbox, event)
+            if claimed:
+                return claimed
+            provincial.rejecting(self._apply_step, tx, row, data["action"], actor, reason, handover)
+        return APPLIED
 
     def _handover_for(self, row, step, body, previous):
         """The agency a transfer, return or escalation hands the request to."""

@@ -12,7 +12,7 @@ REQUEST_COLUMNS = (
     "resolve_days", "accept_from", "resolve_from", "accept_by", "resolve_by",
     "deadline_provisional", "provider_id", "reopen_count", "escalation_count",
     "last_rating_solved", "arrears", "submitted_at", "accepted_at", "resolved_at", "closed_at",
-    "updated_at", "policy_id")
+    "updated_at", "policy_id", "origin_province", "origin_ref")
 HISTORY_COLUMNS = ("request_id", "at", "action", "from_state", "to_state", "actor", "actor_role",
                    "reason", "from_agency_id", "to_agency_id", "to_agency_region")
 
@@ -42,6 +42,12 @@ def insert_request(tx, request):
 def get_request(tx, request_id, lock=False):
     return tx.one("SELECT * FROM service_request WHERE id = %s" + (" FOR UPDATE" if lock else ""),
                   (str(request_id),))
+
+
+def request_of_origin(tx, province, ref, lock=False):
+    """The request a provincial portal submitted under its own reference, or None."""
+    return tx.one("SELECT * FROM service_request WHERE origin_province = %s AND origin_ref = %s"
+                  + (" FOR UPDATE" if lock else ""), (province, ref))
 
 
 def update_request(tx, request_id, changes):

@@ -122,7 +122,8 @@ def test_rated_event_has_exactly_the_agreed_fields():
                                   {"score": 2, "solved": False, "comment": "没解决"})
     assert payload == {"request_id": "0b5a3c9e-0000-4000-8000-000000000001", "uscc": "91320102MA1XB0003L",
                        "agency_id": 7, "service_area": "policy", "region_code": "320102", "score": 2,
-                       "solved": False, "comment": "没解决", "provider_id": 12}
+                       "solved": False, "comment": "没解决", "provider_id": 12,
+                       "origin_province": None, "origin_ref": None}
 
 
 def test_history_entry_records_who_moved_it_where():
