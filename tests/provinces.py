@@ -1,5 +1,6 @@
 """Helpers for tests of the provinces' traffic: their users' URLs and events."""
 import itertools
+import time
 import os
 from urllib.parse import quote, urlsplit
 
@@ -27,3 +28,18 @@ def enterprise_payload(uscc, region_code="440106", version=None, **changes):
                "figures": [{"year": 2024, "employees": 40, "revenue": 1800}]}
     payload.update(changes)
     return payload
+
+
+def outbound_until(url, predicate, timeout=20.0):
+    """The first event on the province's outbound queue that ``predicate`` accepts (every event
+    read on the way is acknowledged); AssertionError naming what came instead after ``timeout``."""
+    from onenet_province import OutboundConsumer
+    seen = []
+    deadline = time.monotonic() + timeout
+    with OutboundConsumer(url) as consumer:
+        while time.monotonic() < deadline:
+            consumer.run(seen.append, idle_timeout=0.3)
+            found = [event for event in seen if predicate(event)]
+            if found:
+                return found[0]
+    raise AssertionError(f"no such outbound event within {timeout}s; got {[e['type'] for e in seen]}")
