@@ -38,6 +38,11 @@ if ! port_open 5672; then
 fi
 if port_open 5672 && command -v rabbitmqctl >/dev/null; then
   wait_for 60 rabbitmqctl -q await_startup >/dev/null 2>&1 || true
+  # The shovel plugin joins a province's own RabbitMQ (docs/operations.md; its example is tested).
+  # Enabling it is online: the broker keeps running.
+  if command -v rabbitmq-plugins >/dev/null && ! rabbitmq-plugins -q is_enabled rabbitmq_shovel >/dev/null 2>&1; then
+    rabbitmq-plugins -q enable rabbitmq_shovel >/dev/null || failed+=("the RabbitMQ shovel plugin")
+  fi
 fi
 
 # Redis (the gateway's shared rate limits)
