@@ -136,3 +136,8 @@ ALL = set(provinces.province_codes())
 ])
 def test_an_event_reaches_the_outbound_queues_of_the_provinces_it_concerns(event_type, payload, concerned):
     assert routing.concerned({"type": event_type, "payload": payload}) == concerned
+
+
+def test_the_event_catalogue_is_what_the_schemas_say():
+    from infra import event_catalogue
+    assert event_catalogue.main(["--check"]) == 0, "run python -m infra.event_catalogue"
