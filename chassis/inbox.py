@@ -5,6 +5,7 @@ that applies the event's effect; a redelivered event finds its row and the
 handler returns without a second effect.
 """
 from nameko.extensions import DependencyProvider
+from psycopg2.extras import execute_values
 
 
 def first_delivery(tx, consumer, event):
@@ -22,6 +23,17 @@ def seen(tx, consumer, event):
                   (consumer, event["event_id"])) is not None
 
 
+def first_deliveries(tx, consumer, events):
+    """The ids of ``events`` that ``consumer`` sees for the first time (all recorded in ``tx``): a batch."""
+    if not events:
+        return set()
+    rows = execute_values(
+        tx.cursor, "INSERT INTO inbox (consumer, event_id, event_type) VALUES %s ON CONFLICT DO NOTHING "
+                   "RETURNING event_id", [(consumer, event["event_id"], event["type"]) for event in events],
+        page_size=1000, fetch=True)
+    return {str(row["event_id"]) for row in rows}
+
+
 class InboxGate:
     def __init__(self, consumer):
         self.consumer = consumer
@@ -31,6 +43,9 @@ class InboxGate:
 
     def seen(self, tx, event):
         return seen(tx, self.consumer, event)
+
+    def first_deliveries(self, tx, events):
+        return first_deliveries(tx, self.consumer, events)
 
 
 class Inbox(DependencyProvider):

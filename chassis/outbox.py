@@ -99,21 +99,26 @@ class OutboxWriter:
     def __init__(self, source, correlation_id, wake):
         self.source, self.correlation_id, self._wake = source, correlation_id, wake
 
-    def add(self, tx, event_type, payload, aggregate_id, version=1):
-        """Record ``event_type`` with ``payload`` in ``tx``; it is published after commit."""
+    def add(self, tx, event_type, payload, aggregate_id, version=1, correlation_id=None):
+        """Record ``event_type`` with ``payload`` in ``tx``; it is published after commit.
+
+        ``correlation_id``: the one it carries when not the worker's (a batch of
+        events, each with its own)."""
         event = envelope.make(event_type, payload, source=self.source,
-                              correlation_id=self.correlation_id or new_correlation_id(),
+                              correlation_id=correlation_id or self.correlation_id or new_correlation_id(),
                               version=version)
         add(tx, event, aggregate_id)
         tx.after_commit(self._wake)
         return event
 
     def add_many(self, tx, event_type, items, version=1):
-        """Record one ``event_type`` event per ``(payload, aggregate_id)`` of ``items`` (bulk paths)."""
+        """Record one ``event_type`` event per ``(payload, aggregate_id)`` of ``items`` (bulk paths);
+        an item may add its own correlation id, ``(payload, aggregate_id, correlation_id)``."""
         correlation_id = self.correlation_id or new_correlation_id()
-        events = [(envelope.make(event_type, payload, source=self.source,
-                                 correlation_id=correlation_id, version=version), aggregate_id)
-                  for payload, aggregate_id in items]
+        events = [(envelope.make(event_type, item[0], source=self.source,
+                                 correlation_id=(item[2] if len(item) > 2 else None) or correlation_id,
+                                 version=version), item[1])
+                  for item in items]
         if events:
             add_many(tx, events)
             tx.after_commit(self._wake)

@@ -29,16 +29,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache, partial
 
+import eventlet
 import structlog
 from kombu import Exchange, Queue
 from marshmallow import Schema, ValidationError, fields, validate
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import DependencyProvider
+from psycopg2.extras import execute_values
 
 from chassis import envelope, regions
 from chassis.events import (H_ERROR, H_ORIGINAL_ROUTING_KEY, REDELIVERY_EXCHANGE, PermanentFailure,
-                            ReliableEventHandler)
+                            ReliableEventHandler, ReliableQueueConsumer)
 from chassis.logs import CORRELATION_KEY
 from chassis.metrics import (PROVINCE_APPLIED, PROVINCE_DUPLICATES, PROVINCE_FORWARDED, PROVINCE_LAG,
                              PROVINCE_RECEIVED, PROVINCE_REJECTED, PROVINCE_STALE)
@@ -183,8 +185,6 @@ def _schema_instance(schema_cls):
     return None if schema_cls is None else schema_cls()
 
 
-_ENVELOPE = Envelope()
-
 
 @dataclass(frozen=True)
 class ProvincialEvent:
@@ -246,11 +246,13 @@ def unpack(body, routing_key, user_id, contract, user_prefix=""):
                        "the message carries no user_id; publish with user_id set to your RabbitMQ user")
     try:
         event = envelope.check(body)
-        _ENVELOPE.load(event)
     except envelope.MalformedEvent as exc:
         raise Rejected(MALFORMED, str(exc)) from None
-    except ValidationError as exc:
-        raise Rejected(MALFORMED, f"envelope: {first_error(exc.messages)}") from None
+    problems = [name for name in ("type", "source", "correlation_id")
+                if not isinstance(event[name], str) or not 0 < len(event[name]) <= 200]
+    if problems or not isinstance(event["version"], int) or isinstance(event["version"], bool):
+        raise Rejected(MALFORMED, f"envelope: {', '.join(problems or ['version'])} not as docs/events.md says "
+                                  "(type, source and correlation_id strings of 1 to 200 characters, version an integer)")
     if event["type"] != event_type:
         raise Rejected(TYPE_MISMATCH, f"type {event['type']!r} does not match routing key {routing_key}")
     schema = contract.loader(event["version"])
@@ -284,6 +286,23 @@ def claim_version(tx, event, entity, key, source_version):
     return row is not None
 
 
+def claim_versions(tx, claims):
+    """:func:`claim_version` for a batch of ``(event, entity, key, source_version)``, at most one per
+    entity: the set of ``(province, entity, key)`` claimed (newer than any before)."""
+    if not claims:
+        return set()
+    rows = execute_values(
+        tx.cursor,
+        "INSERT INTO provincial_version AS v (province, entity, entity_key, source_version, event_id) VALUES %s "
+        "ON CONFLICT (province, entity, entity_key) DO UPDATE SET source_version = EXCLUDED.source_version, "
+        "event_id = EXCLUDED.event_id, updated_at = now() WHERE v.source_version < EXCLUDED.source_version "
+        "RETURNING province, entity, entity_key",
+        sorted((event.province, entity, str(key), int(version), event.event_id)
+               for event, entity, key, version in claims),
+        template="(%s, %s, %s, %s, %s::uuid)", page_size=1000, fetch=True)
+    return {(row["province"], row["entity"], row["entity_key"]) for row in rows}
+
+
 def seen_version(tx, event, entity, key, source_version):
     """Whether the province already sent ``entity`` ``key`` at ``source_version`` or later (a read
     before slow work; :func:`claim_version` decides, in the transaction of the effect)."""
@@ -294,6 +313,18 @@ def seen_version(tx, event, entity, key, source_version):
 
 # -- the entrypoint ------------------------------------------------------------------------------
 
+class ProvincialQueueConsumer(ReliableQueueConsumer):
+    """The provincial handlers' own consumer, whose prefetch (``PROVINCIAL_PREFETCH``) lets a
+    handler take its events in batches."""
+
+    @property
+    def prefetch_count(self):
+        return int(self.container.config.get("PROVINCIAL_PREFETCH", 2 * DEFAULT_BATCH))
+
+
+DEFAULT_BATCH = 500
+
+
 class ProvincialEventHandler(ReliableEventHandler):
     """Entrypoint: the owning service's consumer of one provincial event type.
 
@@ -302,12 +333,22 @@ class ProvincialEventHandler(ReliableEventHandler):
     :class:`Rejected` for an event the province must correct. Faults of
     OneNet's own (the database gone) are retried and then parked for
     operators in ``<queue>.dead-letter``, as for any reliable handler.
+
+    ``batch=True`` (a bulk type): the method receives a list of events, up to
+    ``PROVINCIAL_BATCH_SIZE`` (default 500) gathered for at most
+    ``PROVINCIAL_BATCH_WAIT`` seconds (default 0.02), applies them in one
+    transaction, and returns the outcome of each, in order (a Rejected for one
+    rejected); each event is
+    then acknowledged, counted or parked on its own. A fault fails the batch:
+    every event of it is retried.
     """
 
     exchange = INBOUND_EXCHANGE
+    queue_consumer = ProvincialQueueConsumer()
 
-    def __init__(self, contract, **kwargs):
+    def __init__(self, contract, batch=False, **kwargs):
         self.contract = contract
+        self.batch = batch
         super().__init__(contract.type, **kwargs)
 
     @property
@@ -316,7 +357,11 @@ class ProvincialEventHandler(ReliableEventHandler):
 
     def setup(self):
         super().setup()
-        self.user_prefix = str(self.container.config.get("PROVINCE_USER_PREFIX") or "")
+        config = self.container.config
+        self.user_prefix = str(config.get("PROVINCE_USER_PREFIX") or "")
+        self.batch_size = int(config.get("PROVINCIAL_BATCH_SIZE", DEFAULT_BATCH)) if self.batch else 1
+        self.batch_wait = float(config.get("PROVINCIAL_BATCH_WAIT", 0.02))
+        self._gathered, self._timer = [], None
         for code in province_codes():  # every province has a series, so silence shows
             PROVINCE_RECEIVED.labels(code, self.contract.type)
 
@@ -343,14 +388,41 @@ class ProvincialEventHandler(ReliableEventHandler):
         PROVINCE_LAG.labels(event.province).observe(
             max(0.0, (datetime.now(timezone.utc) - event.occurred_at).total_seconds()))
         headers.setdefault(f"nameko.{CORRELATION_KEY}", event.correlation_id)
-        self._spawn(event, message)
+        if not self.batch:
+            self._spawn((event,), message, partial(self.handle_result, message), [message])
+            return
+        self._gathered.append((event, message))
+        if len(self._gathered) >= self.batch_size:
+            self._flush()
+        elif self._timer is None:
+            self._timer = eventlet.spawn_after(self.batch_wait, self._flush)
 
-    def _spawn(self, event, message):
+    def _flush(self):
+        """Hand the events gathered so far to one worker."""
+        if self._timer is not None:
+            self._timer.cancel()  # a no-op when the timer itself is flushing
+            self._timer = None
+        gathered, self._gathered = self._gathered, []
+        if gathered:
+            self._spawn(([event for event, _ in gathered],), gathered[0][1],
+                        partial(self._batch_handled, gathered), [message for _, message in gathered])
+
+    def _spawn(self, args, first, handle_result, messages):
         try:
-            self.container.spawn_worker(self, (event,), {}, context_data=self.unpack_message_headers(message),
-                                        handle_result=partial(self.handle_result, message))
+            self.container.spawn_worker(self, args, {}, context_data=self.unpack_message_headers(first),
+                                        handle_result=handle_result)
         except ContainerBeingKilled:
-            self.queue_consumer.requeue_message(message)
+            for message in messages:
+                self.queue_consumer.requeue_message(message)
+
+    def _batch_handled(self, gathered, worker_ctx, result=None, exc_info=None):
+        for index, (event, message) in enumerate(gathered):
+            outcome = None if exc_info is not None else result[index]
+            if isinstance(outcome, Exception):
+                self.handle_message_processed(message, None, (type(outcome), outcome, None))
+            else:
+                self.handle_message_processed(message, outcome, exc_info)
+        return result, exc_info
 
     def park_undecodable(self, message, exc):
         self._reject(message, Rejected(MALFORMED, f"message body could not be decoded: {exc}"))

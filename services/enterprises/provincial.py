@@ -9,7 +9,7 @@ changed, with an entry in its profile history naming the province.
 """
 from chassis import provinces
 from chassis.errors import ValidationFailed
-from chassis.provinces import APPLIED, DUPLICATE, INVALID_PAYLOAD, STALE, Rejected, claim_version
+from chassis.provinces import APPLIED, DUPLICATE, INVALID_PAYLOAD, STALE, Rejected
 from services.enterprises import announcements, domain, store
 
 ENTITY = "enterprise"
@@ -20,34 +20,80 @@ def actor_of(event):
     return {"role": REGISTRY_ROLE, "subject": provinces.user_name(event.province)}
 
 
-def upsert_enterprise(tx, outbox, inbox, event, on):
-    """Register or update the enterprise in ``event`` (a :class:`chassis.provinces.ProvincialEvent`).
+def upsert_enterprises(tx, outbox, inbox, events, on):
+    """Apply a batch of ``enterprise.upserted`` in one transaction, set-based: the outcome of each event,
+    in order (a :class:`Rejected` for an event that is rejected).
 
-    Returns APPLIED, STALE or DUPLICATE; raises :class:`Rejected` for a profile
-    outside the province or one that breaks the profile rules.
+    A rejected event leaves no trace; an event met twice has one effect; of several
+    updates of one enterprise in the batch the newest is applied and the
+    others are stale, as they would be after it; the newest is applied only if
+    newer than what was applied before.
     """
-    upsert = event.payload
-    provinces.check_within(event.province, upsert["region_code"])
-    if not inbox.first_delivery(tx, event.envelope):
-        return DUPLICATE
-    if not claim_version(tx, event, ENTITY, upsert["uscc"], upsert["source_version"]):
-        return STALE
-    stored = store.load_profile(tx, upsert["uscc"], lock=True)
+    outcomes, candidates, first_seen = [None] * len(events), [], {}
+    for index, event in enumerate(events):
+        if event.event_id in first_seen:
+            outcomes[index] = DUPLICATE
+            continue
+        first_seen[event.event_id] = index
+        try:
+            provinces.check_within(event.province, event.payload["region_code"])
+        except Rejected as rejection:
+            outcomes[index] = rejection
+            continue
+        candidates.append(event)
+    stored = store.load_profiles(tx, {event.payload["uscc"] for event in candidates}, lock=True)
+    chosen = {}
+    for event in sorted(candidates, key=lambda event: -event.payload["source_version"]):
+        key = (event.province, event.payload["uscc"])
+        if key in chosen:
+            outcomes[first_seen[event.event_id]] = STALE
+            continue
+        try:
+            chosen[key] = (event, *_profile_of(event, stored.get(event.payload["uscc"]), on))
+        except Rejected as rejection:
+            outcomes[first_seen[event.event_id]] = rejection
+    kept = [event.envelope for event in candidates if not isinstance(outcomes[first_seen[event.event_id]], Rejected)]
+    recorded = inbox.first_deliveries(tx, kept)
+    for envelope in kept:
+        if envelope["event_id"] not in recorded:
+            outcomes[first_seen[envelope["event_id"]]] = DUPLICATE
+    claimed = provinces.claim_versions(tx, [(event, ENTITY, event.payload["uscc"], event.payload["source_version"])
+                                            for event, *_ in chosen.values() if event.event_id in recorded])
+    new = []
+    for event, profile, changed in chosen.values():
+        if event.event_id not in recorded:
+            continue
+        index = first_seen[event.event_id]
+        if (event.province, ENTITY, profile["uscc"]) not in claimed:
+            outcomes[index] = STALE
+            continue
+        outcomes[index] = APPLIED
+        if changed is None:
+            new.append((event, profile))
+        else:
+            _save_change(tx, outbox, event, stored[profile["uscc"]], profile, changed, on)
+    store.insert_new_profiles(tx, [profile for _, profile in new])
+    outbox.add_many(tx, "enterprise.registered", [
+        (domain.registered_event(profile, on), profile["uscc"], event.correlation_id) for event, profile in new])
+    return outcomes
+
+
+def _profile_of(event, stored, on):
+    """``(profile, changed)`` the event makes of the stored profile (None: a new one); Rejected."""
     if stored is not None:
         provinces.check_within(event.province, stored["region_code"], "the enterprise's region")
     try:
-        profile, changed = domain.provincial_profile(stored, upsert, on)
+        return domain.provincial_profile(stored, event.payload, on)
     except ValidationFailed as exc:
         raise Rejected(INVALID_PAYLOAD, f"{exc.message}: {exc.details}") from None
-    if stored is None:
-        store.insert_profile(tx, profile, on)
-        outbox.add(tx, "enterprise.registered", domain.registered_event(profile, on), aggregate_id=profile["uscc"])
-        return APPLIED
-    if changed:
-        store.save_profile(tx, profile, {name: pair for name, pair in changed.items() if name != "figures"}, on)
-        for record in upsert["figures"]:
-            store.save_figures(tx, profile["uscc"], record["year"], profile["figures"][record["year"]])
-        store.add_change(tx, profile["uscc"], actor_of(event), f"provincial registry, event {event.event_id}",
-                         changed)
-        announcements.announce_changes(tx, outbox, stored, profile, changed, on, REGISTRY_ROLE)
-    return APPLIED
+
+
+def _save_change(tx, outbox, event, stored, profile, changed, on):
+    """Write a changed profile, its history entry naming the province, and what it announces."""
+    if not changed:
+        return
+    store.save_profile(tx, profile, {name: pair for name, pair in changed.items() if name != "figures"}, on)
+    for record in event.payload["figures"]:
+        store.save_figures(tx, profile["uscc"], record["year"], profile["figures"][record["year"]])
+    store.add_change(tx, profile["uscc"], actor_of(event), f"provincial registry, event {event.event_id}", changed)
+    announcements.announce_changes(tx, outbox, stored, profile, changed, on, REGISTRY_ROLE)

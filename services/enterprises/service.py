@@ -266,12 +266,12 @@ class EnterprisesService:
 
     # -- provinces ----------------------------------------------------------------------
 
-    @ingests(schemas.ENTERPRISE_UPSERTED)
-    def ingest_provincial_enterprise(self, event):
-        """A provincial registry's SME profile and yearly figures: registered if new, else updated
-        (see :mod:`services.enterprises.provincial`)."""
+    @ingests(schemas.ENTERPRISE_UPSERTED, batch=True)
+    def ingest_provincial_enterprises(self, events):
+        """Provincial registries' SME profiles and yearly figures, in batches (a registry sends many):
+        each registered if new, else updated (see :mod:`services.enterprises.provincial`)."""
         with self.db.transaction() as tx:
-            return provincial.upsert_enterprise(tx, self.outbox, self.inbox, event, domain.today())
+            return provincial.upsert_enterprises(tx, self.outbox, self.inbox, events, domain.today())
 
     # -- time ---------------------------------------------------------------------------
 

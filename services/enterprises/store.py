@@ -77,6 +77,34 @@ def load_profile(tx, uscc, lock=False):
     return profile
 
 
+def load_profiles(tx, usccs, lock=False):
+    """``{uscc: profile}`` of those of ``usccs`` on file (figures and tiers too), locked in USCC order."""
+    if not usccs:
+        return {}
+    rows = tx.all("SELECT * FROM enterprise WHERE uscc = ANY(%s) ORDER BY uscc" + (" FOR UPDATE" if lock else ""),
+                  (sorted(usccs),))
+    profiles = {row["uscc"]: dict(row, figures={}, tiers=[]) for row in rows}
+    if profiles:
+        for record in tx.all(f"SELECT uscc, year, {', '.join(FIGURE_COLUMNS)} FROM enterprise_figures "
+                             "WHERE uscc = ANY(%s)", (list(profiles),)):
+            profiles[record["uscc"]]["figures"][record["year"]] = {column: record[column] for column in FIGURE_COLUMNS}
+        for record in tx.all(f"SELECT uscc, {', '.join(TIER_COLUMNS)} FROM enterprise_tier WHERE uscc = ANY(%s)",
+                             (list(profiles),)):
+            profiles[record.pop("uscc")]["tiers"].append(dict(record))
+    return profiles
+
+
+def insert_new_profiles(tx, profiles):
+    """Store many new profiles (without tiers) in two statements; a taken USCC fails the whole batch."""
+    if not profiles:
+        return
+    execute_values(tx.cursor, f"INSERT INTO enterprise ({', '.join(ENTERPRISE_COLUMNS)}) VALUES %s",
+                   [_enterprise_values(profile) for profile in profiles], page_size=1000)
+    execute_values(tx.cursor, f"INSERT INTO enterprise_figures (uscc, year, {', '.join(FIGURE_COLUMNS)}) VALUES %s",
+                   [[profile["uscc"], year] + [figures.get(column) for column in FIGURE_COLUMNS]
+                    for profile in profiles for year, figures in profile["figures"].items()], page_size=1000)
+
+
 def save_profile(tx, profile, changed, on):
     """Write a changed profile back: the enterprise row, the changed year's figures, the tiers."""
     columns = [c for c in ENTERPRISE_COLUMNS if c != "uscc"]

@@ -128,3 +128,41 @@ def test_event_without_user_id_or_of_another_type_under_the_key_is_parked(provin
     assert [(letter.reason, letter.error) for letter in letters] == [
         ("wrong_publisher", "the message carries no user_id; publish with user_id set to your RabbitMQ user")]
     assert enterprise_row(uscc) is None
+
+
+def test_in_one_batch_the_newest_update_of_an_enterprise_wins_and_the_others_count_as_stale(publisher_44):
+    uscc = new_uscc("440106")
+    stale_before = metric("onenet_province_events_stale_total", province="44", type="enterprise.upserted")
+    publisher_44.publish_many([upserted(enterprise_payload(uscc, version=3, name="广州三号版本有限公司")),
+                               upserted(enterprise_payload(uscc, version=9, name="广州九号版本有限公司")),
+                               upserted(enterprise_payload(uscc, version=4, name="广州四号版本有限公司"))])
+    assert wait_for(lambda: metric("onenet_province_events_stale_total", province="44",
+                                   type="enterprise.upserted") == stale_before + 2, timeout=15)
+    assert enterprise_row(uscc) == ("广州九号版本有限公司", "440106", 40)
+
+
+def test_the_command_line_publishes_a_json_lines_file_and_shows_dead_letters(province_passwords, tmp_path,
+                                                                              dead_letters_44, enterprises_container):
+    import os
+    import subprocess
+    import sys
+    good, outside = new_uscc("440106"), new_uscc("450102")
+    lines = [upserted(enterprise_payload(good, name="广州命令行测试有限公司")), upserted(enterprise_payload(outside, "450102"))]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(event, ensure_ascii=False) for event in lines) + "\n", encoding="utf-8")
+    env = {**os.environ, "ONENET_PROVINCE_URL": province_url("44", province_passwords),
+           "PYTHONPATH": os.path.join(os.path.dirname(__file__), "..", "..", "clients", "province")}
+    published = subprocess.run([sys.executable, "-m", "onenet_province", "publish", str(path)], env=env,
+                               capture_output=True, text=True, timeout=60)
+    assert published.returncode == 0, published.stderr
+    assert "published 2 event(s), each confirmed by the broker" in published.stderr
+    assert wait_for(lambda: enterprise_row(good)) == ("广州命令行测试有限公司", "440106", 40)
+    assert wait_for(lambda: dead_letters_44.read(), timeout=15)
+    shown = subprocess.run([sys.executable, "-m", "onenet_province", "dead-letters"], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert [(entry["reason"], entry["event"]["payload"]["uscc"]) for entry in map(json.loads, shown.stdout.splitlines())] \
+        == [("outside_province", outside)]
+    refused = subprocess.run([sys.executable, "-m", "onenet_province", "--province", "45", "publish", str(path)],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines()[-1].startswith("AccessRefused: ACCESS_REFUSED")
