@@ -37,7 +37,7 @@ def test_every_process_connects_to_rabbitmq_as_its_own_user(network):
                             capture_output=True, text=True, check=True).stdout
     users = {line.split("\t")[0] for line in listed.splitlines()[1:] if line.endswith(f"\t{VHOST}")}
     own = {f"{PREFIX}_{name}" for name in ("agencies", "enterprises", "requests", "notifications", "activities",
-                                           "gateway")}
+                                           "provinces", "gateway")}
     assert own <= users
     assert users - own <= {"guest"}  # the suite's own clients, as the administrator
 

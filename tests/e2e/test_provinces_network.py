@@ -134,3 +134,20 @@ def test_policy_published_by_province_44_is_in_the_national_library_and_reaches_
     publish_44("policy.withdrawn", {"source_version": 2, "policy_ref": ref, "reason": "测试结束"})
     outbound_until(url_44, lambda event: event["type"] == "policy.withdrawn" and event["payload"]["policy_id"] == policy_id)
     assert api.get(f"/api/v1/policies/{policy_id}").json()["state"] == "withdrawn"
+
+
+def test_a_national_tier_decision_on_an_enterprise_of_44_reaches_44_and_a_provincial_one_does_not(
+        api, token, publish_44, url_44):
+    uscc = new_uscc("440106")
+    publish_44("enterprise.upserted", enterprise_payload(uscc))
+    admin = token("national_admin")
+    assert wait_for(lambda: api.get(f"/api/v1/enterprises/{uscc}", admin).status_code == 200)
+    today = date.today()
+    award = {"tier": "little_giant", "certificate_no": f"XJR-{uscc[-6:]}", "level": "national",
+             "awarded_on": (today - timedelta(days=3)).isoformat(),
+             "expires_on": (today + timedelta(days=3 * 365)).isoformat()}
+    answer = api.patch(f"/api/v1/enterprises/{uscc}", admin, json={"tiers": [award]})
+    assert answer.status_code == 200, answer.text
+    decided = outbound_until(url_44, lambda event: event["type"] == "enterprise.tier_changed"
+                             and event["payload"]["uscc"] == uscc)
+    assert (decided["payload"]["decided_by"], decided["payload"]["added"]) == ("national_admin", ["little_giant"])

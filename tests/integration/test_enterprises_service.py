@@ -119,7 +119,7 @@ def test_an_expired_tier_stops_counting_and_its_expiry_is_announced_once(enterpr
     enterprises.announce_expired_tiers()
     assert outbox_payloads("enterprises", "enterprise.tier_changed", uscc) == [{
         "uscc": uscc, "region_code": "110105", "reason": "expired", "active_tiers_before": ["innovative_sme"],
-        "active_tiers": [], "added": [], "removed": ["innovative_sme"]}]
+        "active_tiers": [], "added": [], "removed": ["innovative_sme"], "decided_by": "system"}]
 
 
 def test_tier_expiry_racing_in_two_processes_announces_each_expiry_once(enterprises):

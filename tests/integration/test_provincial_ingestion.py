@@ -166,3 +166,17 @@ def test_the_command_line_publishes_a_json_lines_file_and_shows_dead_letters(pro
                              env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 1
     assert refused.stderr.splitlines()[-1].startswith("AccessRefused: ACCESS_REFUSED")
+
+
+def test_rotating_a_provinces_password_prints_the_new_one_once_and_the_old_one_is_refused(
+        province_passwords, capsys):
+    from onenet_province import AuthenticationFailed, DeadLetters
+    from infra import provinces as province_accounts
+    old = province_passwords["65"]
+    assert province_accounts.main(["rotate", "65"]) == 0
+    user, new = capsys.readouterr().out.strip().split("\t")
+    assert user.endswith(".province-65") and len(new) >= 32 and new != old
+    with pytest.raises(AuthenticationFailed):
+        DeadLetters(province_url("65", province_passwords, password=old), retries=0).read()
+    with DeadLetters(province_url("65", province_passwords, password=new)) as letters:
+        assert letters.read() == []

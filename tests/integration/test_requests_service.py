@@ -193,7 +193,8 @@ def test_rating_emits_the_agreed_payload_and_history_is_append_only(services):
     rated_events = [payload for event, payload in outbox_events(created["id"]) if event == "request.rated"]
     assert rated_events == [{"request_id": created["id"], "uscc": USCC, "agency_id": created["agency_id"],
                              "service_area": "policy", "region_code": COUNTY, "score": 4, "solved": True,
-                             "comment": "很好", "provider_id": provider_id}]
+                             "comment": "很好", "provider_id": provider_id,
+                             "origin_province": None, "origin_ref": None}]
     with db() as conn, conn.cursor() as cur, pytest.raises(psycopg2.errors.RaiseException):
         cur.execute("UPDATE request_history SET reason = 'rewritten' WHERE request_id = %s", (created["id"],))
 

@@ -11,6 +11,7 @@ not apply, each with why in its headers: ``x-onenet-reason`` (a code such as
 ``outside_province`` or ``invalid_payload``), ``x-onenet-error`` (the message),
 ``x-onenet-original-routing-key`` and ``x-onenet-parked-at``.
 """
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -65,6 +66,21 @@ class _Connected:
         self.retries, self.retry_delay = retries, retry_delay
         self._connection = None
 
+    @contextlib.contextmanager
+    def opened_channel(self):
+        """A channel, closed afterwards (what was not acknowledged goes back to its queue); the
+        broker's ACCESS_REFUSED as :class:`AccessRefused`."""
+        channel = self.channel()
+        try:
+            yield channel
+        except ChannelClosedByBroker as exc:
+            if exc.reply_code == 403:
+                raise AccessRefused(f"ACCESS_REFUSED: {exc.reply_text}") from None
+            raise
+        finally:
+            if channel.is_open:
+                channel.close()
+
     def channel(self):
         for attempt in range(self.retries + 1):
             try:
@@ -116,10 +132,9 @@ class OutboundConsumer(_Connected):
         return handled
 
     def _consume(self, handler, limit, idle_timeout):
-        channel = self.channel()
-        channel.basic_qos(prefetch_count=self.prefetch)
         handled = 0
-        try:
+        with self.opened_channel() as channel:
+            channel.basic_qos(prefetch_count=self.prefetch)
             for method, properties, body in channel.consume(outbound_queue(self.province), auto_ack=False,
                                                             inactivity_timeout=idle_timeout):
                 if method is None:
@@ -133,14 +148,7 @@ class OutboundConsumer(_Connected):
                 handled += 1
                 if limit is not None and handled >= limit:
                     break
-        except ChannelClosedByBroker as exc:
-            if exc.reply_code == 403:
-                raise AccessRefused(f"ACCESS_REFUSED: {exc.reply_text}") from None
-            raise
-        finally:
-            if channel.is_open:
-                channel.cancel()
-                channel.close()
+            channel.cancel()
         return handled
 
 
@@ -156,9 +164,8 @@ class DeadLetters(_Connected):
         return self._get(limit, remove=True)
 
     def _get(self, limit, remove):
-        channel = self.channel()
         letters = []
-        try:
+        with self.opened_channel() as channel:
             while len(letters) < limit:
                 method, properties, body = channel.basic_get(dead_letter_queue(self.province), auto_ack=False)
                 if method is None:
@@ -170,11 +177,4 @@ class DeadLetters(_Connected):
                     parked_at=_text(headers.get("x-onenet-parked-at")), body=body, headers=headers))
                 if remove:
                     channel.basic_ack(method.delivery_tag)
-        except ChannelClosedByBroker as exc:
-            if exc.reply_code == 403:
-                raise AccessRefused(f"ACCESS_REFUSED: {exc.reply_text}") from None
-            raise
-        finally:
-            if channel.is_open:
-                channel.close()  # what was not acknowledged goes back to the queue
         return letters
