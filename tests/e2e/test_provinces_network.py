@@ -151,3 +151,31 @@ def test_a_national_tier_decision_on_an_enterprise_of_44_reaches_44_and_a_provin
     decided = outbound_until(url_44, lambda event: event["type"] == "enterprise.tier_changed"
                              and event["payload"]["uscc"] == uscc)
     assert (decided["payload"]["decided_by"], decided["payload"]["added"]) == ("national_admin", ["little_giant"])
+
+
+def test_province_44_takes_over_a_county_agency_adds_a_park_station_and_one_outside_it_is_parked(
+        api, agency_skeleton, publish_44, url_44):
+    parked = DeadLetters(url_44)
+    parked.take(10_000)
+    publish_44("agency.upserted", {"source_version": 1, "agency_ref": "GD-AG-450102", "name": "南宁市兴宁区服务中心",
+                                   "level": "county", "region_code": "450102"})
+    publish_44("agency.upserted", {"source_version": 1, "agency_ref": "GD-AG-440111", "level": "county",
+                                   "name": "广州市白云区企业服务中心", "region_code": "440111",
+                                   "service_areas": ["policy", "rights", "training"]})
+    publish_44("agency.upserted", {"source_version": 1, "agency_ref": "GD-ST-440111-1", "level": "station",
+                                   "name": "白云湖数字科技城服务站", "region_code": "440111", "park": "白云湖数字科技城"})
+
+    def listed(**query):
+        answer = api.get("/api/v1/agencies", params={**query, "page_size": 50})
+        assert answer.status_code == 200, answer.text
+        return [(agency["name"], agency["level"], agency["park"], agency["service_areas"])
+                for agency in answer.json()["items"] if agency["region_code"] == "440111"]
+
+    assert wait_for(lambda: len(listed(region="440111")) == 2, timeout=15)
+    assert listed(region="440111") == [
+        ("广州市白云区企业服务中心", "county", None, ["policy", "rights", "training"]),
+        ("白云湖数字科技城服务站", "station", "白云湖数字科技城", ["policy", "finance_talent", "training"])]
+    letters = wait_for(lambda: parked.read(), timeout=15)
+    assert [(letter.reason, letter.event["payload"]["agency_ref"]) for letter in letters] == [
+        ("outside_province", "GD-AG-450102")]
+    parked.close()
