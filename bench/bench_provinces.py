@@ -3,7 +3,7 @@
 N ``enterprise.upserted`` events (each a new SME of province 44 with a year of
 figures) are published with the client (``clients/province``: batches of 500,
 publisher confirms, mandatory) as the province's own user, and consumed by
-the enterprises service, started as ``make run`` starts it, which checks,
+the enterprises service, started as ``make run`` starts it (in replicas), which checks,
 applies and records each one (inbox, source version, profile, figures, its
 ``enterprise.registered`` in the outbox) in its own transaction. Timed from the
 first publish to the last row committed.
@@ -12,7 +12,11 @@ Same-run baseline on the same broker: raw pika, N messages of the same size,
 persistent, published in windows of 500 with confirms, consumed by another
 process with manual acks and no work.
 
-    python bench/bench_provinces.py [N]      (default 100000)
+    python bench/bench_provinces.py [N] [replicas]    (default 100000 events, 2 replicas)
+
+Replicas of the enterprises service consume the same queue, as the design scales
+any service; each process applies whole batches, so two of them keep both cores
+busy while one waits on PostgreSQL.
 """
 import os
 import sys
@@ -90,9 +94,10 @@ def applied():
         conn.close()
 
 
-def start_service():
+def start_service(replica=0):
+    ops_port = OPS_PORT + replica
     env = {**os.environ, "ONENET_AMQP_URI": AMQP_URI, "ONENET_DATABASE_URL": DATABASE_URL,
-           "ENTERPRISES_OPS_PORT": str(OPS_PORT), "ONENET_PROVINCE_USER_PREFIX": f"{NAME}.",
+           "ENTERPRISES_OPS_PORT": str(ops_port), "ONENET_PROVINCE_USER_PREFIX": f"{NAME}.",
            "ONENET_LOG_LEVEL": "WARNING", "ONENET_ENTERPRISES_DB_PASSWORD": "",
            "ONENET_ENTERPRISES_AMQP_PASSWORD": "", "PYTHONPATH": ROOT}
     child = subprocess.Popen([sys.executable, "-m", "chassis.serve", "services/enterprises/config.yml"],
@@ -100,7 +105,7 @@ def start_service():
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{OPS_PORT}/health/ready", timeout=2) as answer:
+            with urllib.request.urlopen(f"http://127.0.0.1:{ops_port}/health/ready", timeout=2) as answer:
                 if answer.status == 200:
                     return child
         except OSError:
@@ -109,23 +114,25 @@ def start_service():
     raise SystemExit("the enterprises service did not become ready")
 
 
-def ingest(url, batch):
-    """Seconds from the first publish to the last event applied."""
+def ingest(url, batch, replicas):
+    """Seconds from the first publish to the last event applied, with ``replicas`` of the service."""
     from onenet_province import Publisher
-    child = start_service()
+    children = [start_service(replica) for replica in range(replicas)]
     try:
         started = time.perf_counter()
         with Publisher(url, batch_size=WINDOW) as publisher:
             publisher.publish_many(batch)
         published = time.perf_counter() - started
         while applied() < len(batch):
-            if child.poll() is not None:
-                raise SystemExit(f"the enterprises service exited with {child.returncode}")
+            if any(child.poll() is not None for child in children):
+                raise SystemExit("an enterprises service replica exited")
             time.sleep(0.2)
         return published, time.perf_counter() - started
     finally:
-        child.terminate()
-        child.wait(30)
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(30)
 
 
 def consume_raw(n, ready):
@@ -177,16 +184,17 @@ def raw_pika(bodies):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    replicas = int(sys.argv[2]) if len(sys.argv) > 2 else 2
     url = fresh_stack()
     batch = events(n)
     bodies = [json.dumps(event, ensure_ascii=False).encode() for event in batch]
     print(f"provincial ingestion benchmark, {n} enterprise.upserted events, "
           f"{sum(map(len, bodies)) // n} bytes each")
     base_publish, baseline = raw_pika(bodies)
-    publish, end_to_end = ingest(url, batch)
+    publish, end_to_end = ingest(url, batch, replicas)
     print(f"{'baseline: raw pika publish (confirms) + consume (acks)':<58} {n / baseline:8.0f} events/s "
           f"({baseline:6.1f} s; publishing {n / base_publish:.0f}/s)")
-    print(f"{'ingestion: client → enterprises service → PostgreSQL':<58} {n / end_to_end:8.0f} events/s "
+    print(f"{f'ingestion: client → enterprises ×{replicas} → PostgreSQL':<58} {n / end_to_end:8.0f} events/s "
           f"({end_to_end:6.1f} s; publishing {n / publish:.0f}/s)")
     ratio = (n / end_to_end) / (n / baseline)
     print(f"ingestion / baseline: {ratio:.0%} (target: at least 25%)")
