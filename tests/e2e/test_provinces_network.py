@@ -106,13 +106,24 @@ def test_the_holding_agency_accepts_on_the_provincial_portal_and_the_step_comes_
     assert request["history"][2]["actor"] == "province-44"
 
 
-def test_policy_published_by_province_44_is_in_the_national_library_and_reaches_its_smes(
+def test_policy_published_by_province_44_is_in_the_national_library_and_pushed_to_its_matching_smes(
         api, token, agency_skeleton, publish_44, url_44):
-    """Must show 6: the policy is in the library, published for 44's SMEs (the push of policies to
-    matching enterprises is the notifications service's, fed by the same policy.published)."""
+    """Must show 6: the policy is in the library, and the notifications service's push (政策直享)
+    puts it in the inbox of the SMEs of 44 it applies to, not in that of an SME of 45."""
     tag = f"粤政策测试{uuid.uuid4().hex[:6]}"
-    uscc = new_uscc("440106")
+    uscc, stranger = new_uscc("440106"), new_uscc("450102")
     publish_44("enterprise.upserted", enterprise_payload(uscc, tags=[tag]))
+    admin = token("national_admin")
+    assert api.post("/api/v1/enterprises", admin, json={
+        "uscc": stranger, "name": "南宁同标签测试有限公司", "region_code": "450102", "industry_code": "C34",
+        "employees": 40, "revenue": 1800, "tags": [tag]}).status_code == 201
+    me, other = token("enterprise", uscc), token("enterprise", stranger)
+
+    def notices(who, kind):
+        answer = api.get("/api/v1/notifications", who, params={"kind": kind})
+        return answer.status_code == 200 and answer.json()["items"]
+
+    assert wait_for(lambda: notices(me, "welcome") and notices(other, "welcome"), timeout=20)
     ref = f"GD-POL-{uuid.uuid4().hex[:8]}"
     publish_44("policy.published", {
         "source_version": 1, "policy_ref": ref, "title": "广东省测试惠企政策（网络测试）", "issuer": "广东省工业和信息化厅",
@@ -128,9 +139,10 @@ def test_policy_published_by_province_44_is_in_the_national_library_and_reaches_
         "published", "440000", "广东省工业和信息化厅")
     assert policy_id in [p["id"] for p in api.get("/api/v1/policies?region=440106").json()["items"]]
     assert policy_id not in [p["id"] for p in api.get("/api/v1/policies?region=450102").json()["items"]]
-    reach = wait_for(lambda: (answer := api.get(f"/api/v1/policies/{policy_id}/reach", token("national_admin")))
-                     .json().get("matching_enterprises") == 1 and answer.json())
-    assert reach == {"policy_id": policy_id, "matching_enterprises": 1}
+    pushed = wait_for(lambda: notices(me, "policy_match"), timeout=30)
+    assert [(notice["title"], notice["about"]) for notice in pushed] == [
+        ("政策直享：广东省测试惠企政策（网络测试）", {"type": "policy", "id": str(policy_id)})]
+    assert notices(other, "policy_match") == []
     publish_44("policy.withdrawn", {"source_version": 2, "policy_ref": ref, "reason": "测试结束"})
     outbound_until(url_44, lambda event: event["type"] == "policy.withdrawn" and event["payload"]["policy_id"] == policy_id)
     assert api.get(f"/api/v1/policies/{policy_id}").json()["state"] == "withdrawn"
