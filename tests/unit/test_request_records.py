@@ -132,8 +132,8 @@ def test_history_entry_records_who_moved_it_where():
     entry = changes.history_entry(request, step, changes.SYSTEM_ACTOR, NOW, "late", CITY)
     assert entry == {"request_id": "0b5a3c9e-0000-4000-8000-000000000001", "at": NOW, "action": "escalate",
                      "from_state": "assigned", "to_state": "assigned", "actor": "scheduler",
-                     "actor_role": "system", "reason": "late", "from_agency_id": 7, "to_agency_id": 3,
-                     "to_agency_region": "320100"}
+                     "actor_role": "system", "reason": "late", "from_agency_id": 7, "from_agency_region": "320102",
+                     "to_agency_id": 3, "to_agency_region": "320100"}
 
 
 @pytest.mark.parametrize("actor, named", [
@@ -154,9 +154,21 @@ def test_transition_event_has_exactly_the_agreed_fields():
     assert changes.transition_event(after, entry) == {
         "request_id": "0b5a3c9e-0000-4000-8000-000000000001", "action": "escalate", "from_state": "assigned",
         "to_state": "assigned", "uscc": "91320102MA1XB0003L", "service_area": "policy",
-        "region_code": "320102", "agency_id": 3, "from_agency_id": 7, "accept_by": None,
+        "region_code": "320102", "agency_id": 3, "agency_region_code": "320102", "from_agency_id": 7,
+        "from_agency_region_code": "320102", "accept_by": None,
         "resolve_by": "2026-12-10", "reason": "late", "actor_role": "system", "at": "2026-11-26T02:00:00+00:00",
-        "policy_id": None}
+        "policy_id": None, "origin_province": None, "origin_ref": None}
+
+
+def test_a_provincial_portals_request_carries_its_origin_in_every_event():
+    portal = stored(origin_province="32", origin_ref="JS-2026-7")
+    entry = changes.history_entry(portal, lifecycle.Step("accept", "assigned", "accepted"),
+                                  {"role": "agency_staff", "scope": "7"}, NOW)
+    origin = {"origin_province": "32", "origin_ref": "JS-2026-7"}
+    assert origin.items() <= changes.transition_event(portal, entry).items()
+    assert origin.items() <= changes.deadline_missed_event(portal, changes.Breach("accept", 7, date(2026, 11, 25)),
+                                                           NOW).items()
+    assert origin.items() <= changes.rated_event(portal, {"score": 5, "solved": True, "comment": ""}).items()
 
 
 def test_deadline_missed_event_has_exactly_the_agreed_fields():
@@ -164,7 +176,7 @@ def test_deadline_missed_event_has_exactly_the_agreed_fields():
     assert changes.deadline_missed_event(stored(uscc="91320102MA1XB0003L "), breach, NOW) == {
         "request_id": "0b5a3c9e-0000-4000-8000-000000000001", "kind": "accept", "due": "2026-11-25",
         "agency_id": 7, "uscc": "91320102MA1XB0003L", "service_area": "policy", "region_code": "320102",
-        "detected_at": "2026-11-26T02:00:00+00:00"}
+        "detected_at": "2026-11-26T02:00:00+00:00", "origin_province": None, "origin_ref": None}
 
 
 @pytest.mark.parametrize("kind, agency_name, reason", [
