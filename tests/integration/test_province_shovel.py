@@ -16,6 +16,7 @@ import pytest
 from onenet_province import Publisher, new_event
 
 from chassis import provinces
+from tests.conftest import TEST_NAME
 from tests.provinces import enterprise_payload, province_url
 from tests.stack import new_uscc, sql, wait_for
 
@@ -31,7 +32,7 @@ def province_site(province_passwords, enterprises_container):
     """Province 44's own broker (a vhost here), with the example's definitions imported."""
     if subprocess.run(["rabbitmq-plugins", "-q", "is_enabled", "rabbitmq_shovel"], capture_output=True).returncode:
         pytest.fail("the rabbitmq_shovel plugin is not enabled: run rabbitmq-plugins enable rabbitmq_shovel")
-    vhost = f"{os.environ['ONENET_TEST_NAME']}_site44"
+    vhost = f"{TEST_NAME}_site44"
     rabbitmqctl("delete_vhost", vhost)
     rabbitmqctl("add_vhost", vhost, check=True)
     rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*", check=True)
