@@ -4,6 +4,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 
+# The front-end teams' tools the suite runs (tests/node.py), installed from their locks when npm is here.
+NPM        := $(shell command -v npm)
+NODE_TOOLS := $(if $(NPM),tests/toolchain/node_modules/.installed)
+
 .PHONY: run test mutation token bench prepare clean
 
 $(STAMP): requirements.txt
@@ -15,7 +19,10 @@ run: $(STAMP)  ## every service and the gateway, with demo data, in the foregrou
 	@infra/local-services.sh
 	$(PY) -m infra.network run
 
-test: $(STAMP)  ## the whole suite: unit, integration and end-to-end (real RabbitMQ and PostgreSQL)
+%/node_modules/.installed: %/package-lock.json %/package.json
+	cd $* && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
+
+test: $(STAMP) $(NODE_TOOLS)  ## the whole suite: unit, integration and end-to-end (real RabbitMQ and PostgreSQL)
 	@infra/local-services.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -36,4 +43,4 @@ bench: $(STAMP)  ## benchmarks in bench/, each printing its figures and a same-r
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache tests/toolchain/node_modules

@@ -34,6 +34,7 @@ from chassis.logs import CORRELATION_KEY, new_correlation_id
 from chassis.metrics import HTTP_DURATION
 from gateway import access as access_rules
 from gateway.auth import Authenticator, InvalidToken
+from gateway.cors import CorsPolicy
 from gateway.rate_limit import RateLimit
 
 log = structlog.get_logger(__name__)
@@ -198,26 +199,62 @@ def error_shape_for(path):
 
 
 class ApiWsgiApp(WsgiApp):
-    """Routes like nameko's, but unknown paths and methods answer in the JSON shape."""
+    """Routes like nameko's, but unknown paths and methods answer in the JSON shape,
+    ``OPTIONS`` answers with the methods a path allows (and a CORS preflight with what
+    the configured origins may send), and every answer carries the CORS headers."""
 
     def __call__(self, environ, start_response):
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         shape = error_shape_for(request.path)
         try:
-            provider, values = adapter.match()
-            request.path_values = values
-            response = provider.handle_request(request)
+            if request.method == "OPTIONS":
+                response = self._options(request, adapter)
+            else:
+                provider, values = adapter.match()
+                request.path_values = values
+                response = provider.handle_request(request)
         except RouteNotFound:
             response = response_for(NotFound(f"no route {request.path}"), shape)
         except MethodNotAllowed as exc:
+            allowed = allowed_methods(exc.valid_methods or [])
             response = response_for(MethodNotAllowedError(
-                f"{request.method} is not allowed on {request.path}",
-                {"allowed": sorted(exc.valid_methods or [])}), shape)
+                f"{request.method} is not allowed on {request.path}", {"allowed": allowed}), shape)
+            response.headers["Allow"] = ", ".join(allowed)
         except HTTPException as exc:
             response = json_response(exc.code, shape(
                 exc.code, exc.name.lower().replace(" ", "_"), exc.description or exc.name, {}))
+        self._cors(request, response)
         return response(environ, start_response)
+
+    def _options(self, request, adapter):
+        """``OPTIONS``: 204 with ``Allow`` (RFC 9110); for a CORS preflight also what the
+        origin may send, when it is one the gateway allows."""
+        methods = adapter.allowed_methods()
+        if not methods:
+            raise RouteNotFound()
+        allowed = allowed_methods(methods)
+        response = Response(status=204, headers={"Allow": ", ".join(allowed)})
+        requested = request.headers.get("Access-Control-Request-Method")
+        if requested is not None:
+            request.onenet_preflight = self.server.cors.preflight_headers(
+                request.headers.get("Origin"), requested, allowed)
+        return response
+
+    def _cors(self, request, response):
+        headers = getattr(request, "onenet_preflight", None)
+        if headers is None:
+            headers = self.server.cors.response_headers(request.headers.get("Origin"))
+        for name, value in headers.items():
+            if name == "Vary":
+                response.vary.add(value)
+            else:
+                response.headers[name] = value
+
+
+def allowed_methods(methods):
+    """The methods a path answers, ``OPTIONS`` included, in a stable order."""
+    return sorted(set(methods) | {"OPTIONS"})
 
 
 class ApiServer(WebServer):
@@ -229,6 +266,7 @@ class ApiServer(WebServer):
         self.authenticator = Authenticator.from_config(config.get("JWT", {}))
         self.rate_limit = RateLimit.from_config(config)
         self.max_body_bytes = int(config.get("MAX_BODY_BYTES", 1_048_576))
+        self.cors = CorsPolicy.from_setting(config.get("CORS_ORIGINS", ""))
 
     def get_wsgi_app(self):
         return ApiWsgiApp(self)

@@ -289,6 +289,8 @@ class Network:
 MAIL_DIR = os.path.join(ROOT, ".run", "mail")
 # What ``make run`` lets people try locally: webhooks to their own machine over plain http.
 LOCAL_WEBHOOKS = {"ONENET_WEBHOOK_ALLOW_HTTP": "on", "ONENET_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8, ::1/128"}
+# A front-end developer's dev server on this machine, on whatever port it picks.
+LOCAL_CORS_ORIGINS = "http://localhost:*, http://127.0.0.1:*"
 
 
 def start_mail_sink(env):
@@ -313,6 +315,8 @@ def run():
     for name, value in LOCAL_WEBHOOKS.items():
         os.environ.setdefault(name, value)
     print("webhooks: plain http and loopback addresses (127.0.0.0/8, ::1) are allowed in this local run")
+    os.environ.setdefault("ONENET_CORS_ORIGINS", LOCAL_CORS_ORIGINS)
+    print(f"CORS: pages from {os.environ['ONENET_CORS_ORIGINS']} may call the API (ONENET_CORS_ORIGINS)")
     mail_sink = start_mail_sink(os.environ) if "ONENET_SMTP_HOST" not in os.environ else None
     network = Network()
     stop = []

@@ -52,6 +52,9 @@ TEST_ENV = {
     # as `make run`: webhooks may point at this machine (tests start their receivers on it)
     "ONENET_WEBHOOK_ALLOW_HTTP": "on",
     "ONENET_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+    # Pages served from localhost (any port) may call the gateway, which listens on 127.0.0.1:
+    # another origin, as a front-end team's app is.
+    "ONENET_CORS_ORIGINS": "http://localhost:*",
 }
 os.environ.update(TEST_ENV)
 
