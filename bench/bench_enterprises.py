@@ -40,7 +40,9 @@ from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.standalone.rpc import ServiceRpcProxy  # noqa: E402
 from stdnum.cn import uscc as uscc_standard  # noqa: E402
 
-from chassis import config as process_config, migrate, regions  # noqa: E402
+from chassis import config as process_config, migrate  # noqa: E402
+
+from reference import regions
 
 NAME = "onenet_bench"
 SERVER = os.environ.get("ONENET_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")

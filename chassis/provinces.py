@@ -38,12 +38,13 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import DependencyProvider
 from psycopg2.extras import execute_values
 
-from chassis import envelope, regions
+from chassis import envelope
 from chassis.events import (H_ERROR, H_ORIGINAL_ROUTING_KEY, REDELIVERY_EXCHANGE, PermanentFailure,
                             ReliableEventHandler, ReliableQueueConsumer)
 from chassis.logs import CORRELATION_KEY
 from chassis.metrics import (PROVINCE_APPLIED, PROVINCE_DUPLICATES, PROVINCE_FORWARDED, PROVINCE_LAG,
                              PROVINCE_RECEIVED, PROVINCE_REJECTED, PROVINCE_STALE)
+from reference import regions
 
 log = structlog.get_logger(__name__)
 
@@ -183,7 +184,6 @@ class ProvincialEventType:
 @cache
 def _schema_instance(schema_cls):
     return None if schema_cls is None else schema_cls()
-
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from chassis import credit_codes
+from reference import credit_codes
 
 NATIONAL_ADMIN = "national_admin"
 PROVINCE_ADMIN = "province_admin"

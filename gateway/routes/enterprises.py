@@ -12,7 +12,7 @@ import structlog
 from marshmallow import Schema, fields
 from nameko.exceptions import MethodNotFound
 
-from chassis import credit_codes, regions
+from reference import credit_codes, regions
 from gateway import access, auth, pages
 from gateway.api import ApiError, Forbidden, hidden, require_region, route
 from gateway.routes.requests import actor_of

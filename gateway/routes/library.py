@@ -12,7 +12,6 @@ from gateway import access, auth, pages
 from gateway.api import hidden, require_region, route
 from gateway.rpc import ServiceProxy
 from services.agencies import schemas
-from services.agencies.library import KINDS
 
 
 SearchPage = pages.page_schema(schemas.SearchHit, "SearchPage")
@@ -48,7 +47,7 @@ def as_seen_by(principal, kind, entry):
 
 def entry_routes(kind, path, title, filter_schema, public_read):
     """The four routes of one library kind: list, read, add and change."""
-    spec = KINDS[kind]
+    spec = schemas.LIBRARY_KINDS[kind]
     plural = f"{kind}s"
     read = READ_PUBLIC if public_read else READ_SIGNED_IN
     listing = access.PUBLIC if public_read else access.callers("signed_in")

@@ -10,9 +10,9 @@ the admins and agency staff of its region.
 """
 from marshmallow import Schema, fields, validate
 
-from chassis import regions
-from chassis.credit_codes import CreditCode
 from chassis.errors import NotFound as NoSuchRecord
+from reference import regions
+from reference.credit_codes import CreditCode
 from gateway import access, auth
 from gateway.api import hidden, route
 from gateway.routes.enterprises import visible_enterprise

@@ -20,15 +20,15 @@ from datetime import datetime, time
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from chassis import credit_codes
 from chassis.errors import NotFound as DomainNotFound
+from reference import credit_codes
 from gateway import access, auth
 from gateway.api import ERROR_SHAPES, Forbidden, Unauthenticated, Unprocessable, route
 from gateway.routes.requests import READERS, actor_of, can_see, visibility_of
 from gateway.rpc import ServiceProxy
 from services.agencies.schemas import SERVICE_AREAS as AREA_NAMES
 from services.requests import schemas
-from services.requests.deadlines import CHINA_TIME
+from reference.china_time import CHINA_TIME
 
 # What each service area offers, for Open311 clients that show descriptions.
 DESCRIPTIONS = {

@@ -7,8 +7,8 @@ Titles marked 示例 are demo content; the two laws and the two national
 documents are real. Loading twice changes nothing: every item is looked up
 (by title, park or USCC) before it is added.
 """
-from chassis import regions
 from chassis.errors import Conflict, NotFound
+from reference import regions
 from infra.demo_data.enterprises import uscc
 
 STATIONS = [

@@ -1,5 +1,5 @@
 """SQL over the ``activities`` schema for lead firms and the two matchmaking boards."""
-from chassis import workdays
+from reference import workdays
 
 CHAIN_NEED_VIEW = """
     SELECT n.*, f.name AS lead_firm_name,

@@ -6,8 +6,8 @@ lead firm acts on its own needs, an SME on its own); what depends on data
 kept here — which finance providers see which needs — is settled here, from
 the ``viewer`` the gateway passes (``{"role", "scope", "region_prefix"}``).
 """
-from chassis import regions
 from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from reference import regions
 from services.activities import board_store, matchmaking, schemas, store
 from services.activities.schemas import FINANCE_AREA
 

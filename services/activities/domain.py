@@ -10,8 +10,8 @@ enterprises; after the occurrence has ended, those checked in rate it once.
 """
 from datetime import timedelta
 
-from chassis import regions
 from chassis.errors import Conflict, ValidationFailed
+from reference import regions
 from services.activities.schemas import CANCELLED, KIND_AREAS, NATIONWIDE, REGISTERED, WAITLISTED
 
 # Staff may record a check-in until a day after the occurrence has ended.

@@ -13,8 +13,8 @@ open and answer with an offer; the SME accepts one (the others are not chosen)
 and records whether it was funded, and when: the days to funding count from
 the day the need was posted.
 """
-from chassis import industries, regions
 from chassis.errors import Conflict, ValidationFailed
+from reference import industries, regions
 from services.activities.schemas import CHAIN_OUTCOMES, CHINA
 from services.enterprises.schemas import TIER_NAMES
 

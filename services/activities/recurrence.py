@@ -4,7 +4,7 @@
 an RRULE (``FREQ=MONTHLY;BYDAY=2TU;COUNT=12``) and expanded by python-dateutil's
 ``rrule`` from the first occurrence's start, on the China wall clock. Each date
 the rule gives that is not a working day on the network's working-day calendar
-(:mod:`chassis.workdays`: public holidays, weekends that are not 调休 working
+(:mod:`reference.workdays`: public holidays, weekends that are not 调休 working
 days) is moved to the next working day, left out, or kept, as the publisher
 chose; a moved occurrence keeps its times of day, its length and its
 registration window relative to its start. A moved occurrence that lands on a
@@ -26,8 +26,8 @@ from datetime import datetime, timedelta, timezone
 
 from dateutil.rrule import rrulestr
 
-from chassis import workdays
 from chassis.errors import ValidationFailed
+from reference import workdays
 from services.activities.schemas import CHINA, MAX_OCCURRENCES
 
 _UNTIL_UTC = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.IGNORECASE)
@@ -103,7 +103,7 @@ def plan(first, rule, stations, calendar, on_rest_day="next_working_day"):
     """Every :class:`Planned` occurrence: the rule's dates at each station, off rest days as chosen.
 
     ``first`` is the first occurrence's :class:`Slot`; ``calendar`` a
-    :class:`chassis.workdays.WorkingDayCalendar`.
+    :class:`reference.workdays.WorkingDayCalendar`.
     """
     starts = rule_starts(first.starts_at, rule)
     planned = []

@@ -8,15 +8,15 @@ same schemas. Times are ISO 8601; a time sent without a zone is China time.
 Amounts are in 万元.
 """
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from chassis.credit_codes import CreditCode
+from reference.china_time import CHINA_TIME
+from reference.credit_codes import CreditCode
 from services.agencies.schemas import NATIONWIDE, area_field, check_region, criteria_errors  # noqa: F401
 from services.enterprises.schemas import (SIZE_CLASSES, TIERS, Code, RegionPrefix, check_industry)
 
-CHINA = ZoneInfo("Asia/Shanghai")
+CHINA = CHINA_TIME  # a time sent without a zone is China time
 
 # The kinds of activity 工信部企业〔2023〕213号 二(二) names.
 KINDS = {

@@ -19,7 +19,8 @@ from datetime import datetime, timezone
 import structlog
 from marshmallow import ValidationError
 
-from chassis import periods, regions
+from chassis import periods
+
 from chassis.db import Database
 from chassis.errors import NotFound, ValidationFailed, loaded as load
 from chassis.events import PermanentFailure, handles
@@ -28,8 +29,9 @@ from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.outbox import Outbox
 from chassis.rpc import rpc
+from reference import regions
 from services.activities import board_store, boards, calendar_feed, registrations, schemas, store
-from services.activities.schemas import CHINA
+from reference.china_time import local_day
 from services.agencies.schemas import AgencyAnnounced, ProviderAdmitted, ProviderExited
 from services.enterprises.schemas import (EnterpriseRegistered, EnterpriseSizeClassChanged, EnterpriseTierChanged,
                                           EnterpriseUpdated)
@@ -57,7 +59,7 @@ def now():
 
 
 def china_today():
-    return now().astimezone(CHINA).date()
+    return local_day(now())
 
 
 class ActivitiesService:

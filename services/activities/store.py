@@ -2,7 +2,7 @@
 and the local read models; nothing else touches it (the boards' SQL is ``board_store``)."""
 from psycopg2.extras import Json, execute_values
 
-from chassis import workdays
+from reference import workdays
 
 OCCURRENCE_VIEW = """
     SELECT o.*, a.agency_id AS publisher_agency_id, a.kind, a.title, a.description, a.venue, a.online_url,

@@ -9,7 +9,6 @@ enterprises service's events; the scoring runs read the requests and activities
 services' figures over RPC, between local transactions.
 """
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 import eventlet
 import structlog
@@ -19,22 +18,17 @@ from nameko.rpc import RpcProxy
 from chassis.errors import NotFound, loaded as load
 from chassis.events import PermanentFailure, handles
 from chassis.rpc import rpc
+from reference.china_time import today
 from services.agencies import capacity, capacity_store, coverage, honours, schemas, scoring, sme_register, staff
 from services.agencies.scoring_gauges import ScoringGauges
 
 log = structlog.get_logger(__name__)
 
 FIGURES_TIMEOUT = 10
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def now():
     return datetime.now(timezone.utc)
-
-
-def today():
-    """Today in China (certifications expire by China's calendar)."""
-    return datetime.now(CHINA).date()
 
 
 def dump(schema_cls, value, many=False):

@@ -23,7 +23,7 @@ whose code lies in it. Ratios without a denominator are null.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from chassis import regions
+from reference import regions
 from services.agencies import capacity_store, domain
 from services.agencies.schemas import NATIONWIDE
 

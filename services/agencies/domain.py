@@ -6,8 +6,9 @@ service station (服务站点) one park or cluster inside its county. Coverage i
 stored as a code prefix (``''``, 2, 4 or 6 digits), so "who covers region R"
 is an equality lookup on at most four prefixes.
 """
-from chassis import provinces, regions
+from chassis import provinces
 from chassis.errors import Conflict, ValidationFailed
+from reference import regions
 from services.agencies.schemas import AREAS, LEVELS, NATIONWIDE
 
 LEVEL_DEPTH = {level: depth for depth, level in enumerate(LEVELS)}

@@ -7,13 +7,12 @@ for the national run) approves or rejects each nomination with a reason, once.
 Approved honours show on the agency's public page (its guide and
 ``/agencies/{id}/honours``) and are announced as ``honour.awarded``.
 """
-from zoneinfo import ZoneInfo
+from reference.china_time import CHINA_TIME
 
 from chassis.errors import Conflict, NotFound, ValidationFailed
 from services.agencies import capacity_store, domain, scoring_store
 from services.agencies.schemas import HonourAwarded
 
-CHINA = ZoneInfo("Asia/Shanghai")
 DECIDED = {"approve": "approved", "reject": "rejected"}
 
 
@@ -67,7 +66,7 @@ def nominations(tx, run_id, limit, offset):
 
 def honour_view(row):
     return {"title": row["title"], "kind": row["kind"], "staff_name": row["staff_name"], "year": row["year"],
-            "scope": row["scope"], "awarded_on": row["decided_at"].astimezone(CHINA).date()}
+            "scope": row["scope"], "awarded_on": row["decided_at"].astimezone(CHINA_TIME).date()}
 
 
 def honours(tx, agency_id):

@@ -14,12 +14,19 @@ from services.agencies import domain, schemas
 
 @dataclass(frozen=True)
 class Kind:
+    """A library kind's contracts, its table and what the library search reads of an entry."""
+
     name: str
     table: str
     fields: type
     changes: type
     view: type
     document: Callable[[dict], dict]
+
+
+def _kind(name, table, document):
+    contract = schemas.LIBRARY_KINDS[name]
+    return Kind(name, table, contract.fields, contract.changes, contract.view, document)
 
 
 def _areas(*areas):
@@ -56,17 +63,11 @@ def _case_document(row):
 
 
 KINDS = {
-    "law": Kind("law", "law", schemas.LawFields, schemas.partial_of(schemas.LawFields, "LawChanges"),
-                schemas.Law, _law_document),
-    "expert": Kind("expert", "expert", schemas.ExpertFields,
-                   schemas.partial_of(schemas.ExpertFields, "ExpertChanges"), schemas.Expert, _expert_document),
-    "faq": Kind("faq", "faq", schemas.FaqFields, schemas.partial_of(schemas.FaqFields, "FaqChanges"),
-                schemas.Faq, _faq_document),
-    "product": Kind("product", "product", schemas.ProductFields,
-                    schemas.partial_of(schemas.ProductFields, "ProductChanges"), schemas.Product,
-                    _product_document),
-    "case": Kind("case", "service_case", schemas.CaseFields,
-                 schemas.partial_of(schemas.CaseFields, "CaseChanges"), schemas.Case, _case_document),
+    "law": _kind("law", "law", _law_document),
+    "expert": _kind("expert", "expert", _expert_document),
+    "faq": _kind("faq", "faq", _faq_document),
+    "product": _kind("product", "product", _product_document),
+    "case": _kind("case", "service_case", _case_document),
 }
 
 

@@ -4,13 +4,14 @@ The gateway validates HTTP bodies with these same schemas. Region codes are
 GB/T 2260 division codes; ``000000`` (:data:`NATIONWIDE`) stands for the whole
 country (the national agency's region, a nationwide policy's scope).
 """
+from dataclasses import dataclass
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, missing, validate, validates, validates_schema
 
-from chassis import industries, regions
-from chassis.credit_codes import CreditCode
 from chassis.provinces import ProvincialEventType
+from reference import industries, regions
+from reference.credit_codes import CreditCode
 from services.enterprises.schemas import SIZE_CLASSES, TIERS, Criteria, source_version
 
 NATIONWIDE = "000000"
@@ -673,6 +674,27 @@ class CaseFields(Classification):
 class Case(CaseFields):
     id = fields.Integer()
     updated_at = fields.DateTime()
+
+
+@dataclass(frozen=True)
+class LibraryKind:
+    """A kind of library entry and its contracts: to add one, to change one, one as read."""
+
+    name: str
+    fields: type
+    changes: type
+    view: type
+
+
+# The entries kept the same way: laws and regulations (法律法规), experts (专家), FAQs
+# (常见问题), service products (服务产品) and cases (服务案例).
+LIBRARY_KINDS = {
+    "law": LibraryKind("law", LawFields, partial_of(LawFields, "LawChanges"), Law),
+    "expert": LibraryKind("expert", ExpertFields, partial_of(ExpertFields, "ExpertChanges"), Expert),
+    "faq": LibraryKind("faq", FaqFields, partial_of(FaqFields, "FaqChanges"), Faq),
+    "product": LibraryKind("product", ProductFields, partial_of(ProductFields, "ProductChanges"), Product),
+    "case": LibraryKind("case", CaseFields, partial_of(CaseFields, "CaseChanges"), Case),
+}
 
 
 class CatalogueFilter(Schema):

@@ -26,8 +26,8 @@ Runs and their results are never changed (the database refuses it). A changed
 model makes a new run; re-computing an old run from its cut-off and its model
 version gives its numbers again, which :func:`recompute` shows.
 """
-from chassis import regions
 from chassis.errors import NotFound, ValidationFailed
+from reference import regions
 from services.agencies import coverage, scoring_store
 from services.agencies.schemas import NATIONWIDE, SCORING_INDICATORS, UNIT_LEVEL, ScoringRunCompleted
 

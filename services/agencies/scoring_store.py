@@ -6,7 +6,7 @@ import json
 
 from psycopg2.extras import Json, execute_values
 
-from chassis import regions
+from reference import regions
 from services.agencies.store import insert
 
 RESULT_FIELDS = "run_id, region_code, rank, score::float8 AS score, indicators, facts"

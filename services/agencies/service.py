@@ -9,7 +9,6 @@ limits, escalation) and the enterprises service (policies for a portrait)
 call it over RPC.
 """
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import structlog
 from marshmallow import ValidationError
@@ -24,6 +23,7 @@ from chassis.outbox import Outbox
 from chassis.provinces import ingests
 from chassis.rpc import rpc
 from chassis.timers import every
+from reference import china_time
 
 from services.agencies import (capacity, capacity_store, domain, honours, library, library_store, policies,
                                provider_store, providers, provincial, routing, schemas, skeleton, store)
@@ -32,12 +32,7 @@ from services.requests.schemas import RequestRated
 
 log = structlog.get_logger(__name__)
 
-CHINA = ZoneInfo("Asia/Shanghai")
 POLICY_EXPIRY_SECONDS = 300
-
-
-def china_today():
-    return datetime.now(CHINA).date()
 
 
 def dump(schema_cls, row):
@@ -161,7 +156,7 @@ class AgenciesService(CapacityAndScoring):
             guide = store.get_guide(tx, agency_id)
             if guide is None:
                 raise NotFound(f"agency {agency_id} has published no service guide", {"agency_id": agency_id})
-            beside = capacity.published_beside_guide(capacity_store.latest_record(tx, agency_id), china_today())
+            beside = capacity.published_beside_guide(capacity_store.latest_record(tx, agency_id), china_time.today())
             guide = {**guide, **beside, "honours": honours.honours(tx, agency_id)}
         return dump(schemas.Guide, guide)
 
@@ -241,7 +236,7 @@ class AgenciesService(CapacityAndScoring):
         with self.db.transaction() as tx:
             policy = self._policy(tx, policy_id, lock=True)
             state = policies.next_state(policy, "publish")
-            policies.check_publishable(policy, china_today())
+            policies.check_publishable(policy, china_time.today())
             row = library_store.set_policy_state(tx, policy_id, state)
             store.index_entry(tx, "policy", row["id"], policies.search_document(row))
             self.outbox.add(tx, "policy.published", policies.published_event(row), aggregate_id=policy_id)
@@ -266,7 +261,7 @@ class AgenciesService(CapacityAndScoring):
     def expire_due_policies(self):
         """Expire every published policy past its expiry date; emits ``policy.expired`` each. Returns how many."""
         with self.db.transaction() as tx:
-            expired = library_store.expire_due(tx, china_today())
+            expired = library_store.expire_due(tx, china_time.today())
             if expired:
                 store.index_visibility(tx, "policy", [row["id"] for row in expired], False)
                 self.outbox.add_many(tx, "policy.expired", [
@@ -295,7 +290,7 @@ class AgenciesService(CapacityAndScoring):
         enterprises service matches it against one enterprise for its portrait.
         """
         with self.db.transaction() as tx:
-            rows = library_store.policies_in_force(tx, region_code, china_today())
+            rows = library_store.policies_in_force(tx, region_code, china_time.today())
         return [{"id": row["id"], "title": row["title"], "criteria": policies.effective_criteria(row)}
                 for row in rows]
 
@@ -381,7 +376,7 @@ class AgenciesService(CapacityAndScoring):
                             "application")["service_area"]
         with self.db.transaction() as tx:
             provider = self._provider(tx, provider_id, lock=True)
-            problems = providers.admission_problems(provider, china_today())
+            problems = providers.admission_problems(provider, china_time.today())
             if problems:
                 raise ValidationFailed(f"provider {provider_id} does not meet the admission criteria",
                                        problems)
@@ -405,7 +400,7 @@ class AgenciesService(CapacityAndScoring):
             current = provider_store.membership_state(tx, provider_id, area)
             state = providers.next_membership_state(current, verdict, provider_id, area)
             if verdict == "admit":
-                problems = providers.admission_problems(provider, china_today())
+                problems = providers.admission_problems(provider, china_time.today())
                 if problems:
                     raise ValidationFailed(f"provider {provider_id} no longer meets the admission criteria",
                                            problems)
@@ -428,7 +423,7 @@ class AgenciesService(CapacityAndScoring):
         """
         data = load(schemas.EvaluationInput, evaluation, "evaluation")
         area, period = data["service_area"], data["period"]
-        providers.check_period(period, china_today())
+        providers.check_period(period, china_time.today())
         with self.db.transaction() as tx:
             provider = self._provider(tx, provider_id, lock=True)
             if provider_store.membership_state(tx, provider_id, area) != "admitted":
@@ -461,7 +456,7 @@ class AgenciesService(CapacityAndScoring):
             rating = providers.rating_from_event(RequestRated().load(event["payload"]))
         except (ValidationError, ValueError) as exc:
             raise PermanentFailure(f"request.rated payload unusable: {exc}") from None
-        rated_on = datetime.fromisoformat(event["occurred_at"]).astimezone(CHINA).date()
+        rated_on = datetime.fromisoformat(event["occurred_at"]).astimezone(china_time.CHINA_TIME).date()
         with self.db.transaction() as tx:
             if not self.inbox.first_delivery(tx, event):
                 return
@@ -484,7 +479,7 @@ class AgenciesService(CapacityAndScoring):
     def ingest_provincial_policy(self, event):
         """A provincial policy collected into the national library, published at once (政策直享)."""
         with self.db.transaction() as tx:
-            return provincial.publish_policy(tx, self.outbox, self.inbox, event, china_today())
+            return provincial.publish_policy(tx, self.outbox, self.inbox, event, china_time.today())
 
     @ingests(schemas.POLICY_WITHDRAWN)
     def ingest_provincial_withdrawal(self, event):

@@ -8,7 +8,7 @@ agency. City-level slots that are no city of their own (110100 市辖区, 429000
 ``python -m services.agencies.skeleton`` asks the running agencies service to
 load it (idempotent: existing agencies are kept as they are).
 """
-from chassis import regions
+from reference import regions
 from services.agencies import domain
 from services.agencies.schemas import NATIONWIDE
 

@@ -6,7 +6,7 @@ A profile is a dict: identity (``uscc``, ``name``, ``legal_form``,
 ``tiers`` (award records) and ``figures`` (year → that year's employees,
 revenue, total assets, R&D spend and Class-I IP items). :func:`settle` derives
 the rest from those: the latest year's figures and the size class under
-工信部联企业〔2011〕300号 (see :mod:`services.enterprises.size_rules`).
+工信部联企业〔2011〕300号 (see :mod:`reference.size_rules`).
 """
 from __future__ import annotations
 
@@ -14,13 +14,11 @@ import calendar
 import copy
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from chassis import industries, regions
 from chassis.errors import ValidationFailed
-from services.enterprises import size_rules
+from reference import industries, regions, size_rules
+from reference.china_time import today  # noqa: F401  (tiers and registration ages are read by China's calendar)
 
-CHINA = ZoneInfo("Asia/Shanghai")
 
 FIGURE_FIELDS = ("employees", "revenue", "total_assets", "rd_expense", "ip_class1_count")
 PROFILE_FIELDS = ("name", "legal_form", "registered_on", "region_code", "park", "industry_code",
@@ -30,11 +28,6 @@ PERSONAL_FIELDS = frozenset({"contact"})
 # GB 32100: the first two characters name the registration authority (9: market
 # regulation) and the kind of body it registered.
 LEGAL_FORM_BY_USCC_KIND = {"92": "individual_business", "93": "cooperative"}
-
-
-def today():
-    """Today's date in China, the calendar tiers and registration ages are read in."""
-    return datetime.now(CHINA).date()
 
 
 def place(region_code):
@@ -135,7 +128,7 @@ def settle(profile):
     The size class is that of the latest year on file, by the 300号 row of the
     enterprise's industry (and legal form); ``size_rule`` records the row. A
     financial firm gets no size class (``"financial:not_classified"``, see
-    :mod:`services.enterprises.size_rules`).
+    :mod:`reference.size_rules`).
     """
     _check_figure_years(profile)
     year = latest_year(profile["figures"])

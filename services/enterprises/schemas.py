@@ -6,11 +6,11 @@ assets, R&D spend) are in 万元.
 """
 from marshmallow import (Schema, ValidationError, fields, post_load, validate, validates,
                          validates_schema)
-from chassis import industries, regions
-from chassis.credit_codes import CreditCode
 from chassis.provinces import ProvincialEventType
-from services.enterprises import size_rules
-from services.enterprises.domain import today
+from reference import industries, regions
+from reference import size_rules
+from reference.china_time import today
+from reference.credit_codes import CreditCode
 
 # Figures above these are taken for typing mistakes, not for firms.
 MAX_EMPLOYEES = 10_000_000
@@ -589,7 +589,6 @@ class EnterpriseSizeClassChanged(Schema):
     new = fields.String(data_key="to", allow_none=True)
     size_rule = fields.String()
     figures_year = fields.Integer()
-
 
 
 # -- what provinces publish (onenet.provinces.in) ---------------------------------------

@@ -2,7 +2,6 @@
 import structlog
 from marshmallow import ValidationError, fields
 
-from chassis import credit_codes
 from chassis.db import Database
 from chassis.errors import Forbidden, NotFound, ValidationFailed
 from chassis.inbox import Inbox
@@ -12,6 +11,7 @@ from chassis.outbox import Outbox
 from chassis.provinces import ingests
 from chassis.rpc import rpc
 from chassis.timers import every
+from reference import credit_codes
 from services.enterprises import criteria as criteria_rules
 from services.enterprises import announcements, authority, domain, imports, provincial, schemas, store
 
@@ -40,7 +40,7 @@ def load_within(within):
 
 
 def normal_uscc(uscc):
-    """A USCC as stored: compact and upper case (see :mod:`chassis.credit_codes`)."""
+    """A USCC as stored: compact and upper case (see :mod:`reference.credit_codes`)."""
     return credit_codes.compact(uscc)
 
 

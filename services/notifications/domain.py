@@ -8,10 +8,9 @@ import math
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from reference.china_time import CHINA_TIME
 from services.enterprises.schemas import criteria_in_words
 from services.notifications.schemas import AGENCY, DEFAULT_CHANNELS, ENTERPRISE, IN_APP, KINDS, USER
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def notice(recipient_kind, recipient_id, kind, title, body, about=None, region_code=None):
@@ -54,7 +53,7 @@ def policy_title(policy):
 def activity_message(activity):
     """What every enterprise an activity targets is told: what, who holds it, where and when,
     and why it is invited, in words. One text per activity (notices refer to it)."""
-    starts = datetime.fromisoformat(str(activity["first_starts_at"])).astimezone(CHINA)
+    starts = datetime.fromisoformat(str(activity["first_starts_at"])).astimezone(CHINA_TIME)
     lines = [f"活动：{activity['title']}",
              f"主办：{activity.get('agency_name') or '服务机构'}",
              f"时间：{starts:%Y-%m-%d %H:%M}" + (f" 起，共 {activity['occurrences']} 场"
@@ -151,7 +150,7 @@ def revisit_notice(watch):
     """The holding agency is reminded to call back (回访) on a resolved request."""
     return notice(AGENCY, watch["agency_id"], "revisit_due", "诉求待回访",
                   f"诉求 {watch['request_id']}（企业 {watch['uscc']}）已于"
-                  f"{watch['resolved_at'].astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d}办结，尚未回访，请及时回访",
+                  f"{watch['resolved_at'].astimezone(CHINA_TIME):%Y-%m-%d}办结，尚未回访，请及时回访",
                   ("request", watch["request_id"]))
 
 
@@ -190,7 +189,7 @@ def quiet_until(now, quiet_start, quiet_end, time_zone):
     """
     if quiet_start is None or quiet_end is None:
         return None
-    zone = ZoneInfo(time_zone or "Asia/Shanghai")
+    zone = ZoneInfo(time_zone) if time_zone else CHINA_TIME
     local = now.astimezone(zone)
     start, end = _as_time(quiet_start), _as_time(quiet_end)
     clock = local.time().replace(tzinfo=None)

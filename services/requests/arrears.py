@@ -37,19 +37,16 @@ service area (权益保护).
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from chassis import credit_codes
+from reference import credit_codes
 from services.requests import deadlines
+from services.requests.schemas import (  # noqa: F401  (the debtor types are the contract's)
+    DEBTOR_KINDS, DEBTOR_NAMES, DEBTOR_TYPES, GOVERNMENT, LARGE_ENTERPRISE, PUBLIC_INSTITUTION,
+    debtor_kind_problem)
 
-GOVERNMENT, PUBLIC_INSTITUTION, LARGE_ENTERPRISE = "government", "public_institution", "large_enterprise"
-DEBTOR_TYPES = (GOVERNMENT, PUBLIC_INSTITUTION, LARGE_ENTERPRISE)
 PUBLIC_PAYERS = frozenset({GOVERNMENT, PUBLIC_INSTITUTION})
 PUBLIC_MAX_AGREED_DAYS = 60
 SERVICE_AREA = "rights"
 
-# GB 32100: the registration authority and kind of body each debtor type is registered as.
-DEBTOR_KINDS = {GOVERNMENT: credit_codes.GOVERNMENT_BODY, PUBLIC_INSTITUTION: credit_codes.PUBLIC_INSTITUTION,
-                LARGE_ENTERPRISE: credit_codes.ENTERPRISE}
-DEBTOR_NAMES = {GOVERNMENT: "机关", PUBLIC_INSTITUTION: "事业单位", LARGE_ENTERPRISE: "大型企业"}
 SMALL_AND_MEDIUM = frozenset({"medium", "small", "micro"})
 
 STATUTORY, AGREED, AGREED_CAPPED, NO_STATUTORY_TERM = "statutory", "agreed", "agreed_capped", "no_statutory_term"
@@ -176,16 +173,6 @@ def assess(arrears, today, calendar):
                  due_date_provisional=provisional or due.provisional,
                  overdue=late > 0, days_overdue=max(late, 0))
     return facts
-
-
-def debtor_kind_problem(debtor_type, debtor_uscc):
-    """Why ``debtor_type`` contradicts the debtor's credit code (GB 32100 kind digits), or None."""
-    expected, actual = DEBTOR_KINDS[debtor_type], credit_codes.kind_of(debtor_uscc)
-    if expected == actual:
-        return None
-    return (f"a {debtor_type} debtor ({DEBTOR_NAMES[debtor_type]}) has a credit code starting {expected} "
-            f"({credit_codes.kind_name(expected)}); {debtor_uscc} starts {actual} "
-            f"({credit_codes.kind_name(actual)})")
 
 
 def _year(answer):

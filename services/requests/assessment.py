@@ -29,8 +29,8 @@ moment: only steps, breaches, ratings and revisit calls recorded by then
 count (the history is append-only, so the same cut-off always gives the
 same figures). Provinces' scoring runs read them so.
 """
-from chassis import regions
 from chassis.periods import Period, parse_period  # noqa: F401  (the assessment's periods)
+from reference import regions
 from services.requests import deadlines
 
 

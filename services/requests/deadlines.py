@@ -4,9 +4,9 @@ A deadline of *n* working days from a day is the *n*-th working day after
 it (the day itself is not counted); the request is due by the end of that
 day, China Standard Time.  The calendar itself (holidays, 调休 make-up days,
 years without data) is the network's one working-day calendar,
-:mod:`chassis.workdays`; this module adds the time limits of requests.
+:mod:`reference.workdays`; this module adds the time limits of requests.
 """
-from chassis.workdays import (  # noqa: F401  (the calendar, as request code names it)
+from reference.workdays import (  # noqa: F401  (the calendar, as request code names it)
     CHINA_TIME, HOLIDAY_RULES_SINCE, LIBRARY_YEARS, Deadline, WorkingDayCalendar, YearSchedule,
     add_working_days, expand_ranges, first_working_day, local_day, moment_of, statutory_holidays)
 

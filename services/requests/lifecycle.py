@@ -15,14 +15,12 @@ the actions the caller could take instead.
 """
 from dataclasses import dataclass
 
-from chassis import credit_codes
 from chassis.errors import Conflict, Forbidden, ValidationFailed
+from reference import credit_codes
+from services.requests.schemas import (  # noqa: F401  (the states and actions are the contract's)
+    ACCEPTED, ACTIONS, ASSIGNED, CLOSED, FINAL_STATES, IN_PROGRESS, OPEN_STATES, RESOLVED, REVISITED, STATES,
+    SUBMITTED, WITHDRAWN)
 
-SUBMITTED, ASSIGNED, ACCEPTED, IN_PROGRESS = "submitted", "assigned", "accepted", "in_progress"
-RESOLVED, REVISITED, CLOSED, WITHDRAWN = "resolved", "revisited", "closed", "withdrawn"
-STATES = (SUBMITTED, ASSIGNED, ACCEPTED, IN_PROGRESS, RESOLVED, REVISITED, CLOSED, WITHDRAWN)
-OPEN_STATES = frozenset({SUBMITTED, ASSIGNED, ACCEPTED, IN_PROGRESS, RESOLVED, REVISITED})
-FINAL_STATES = frozenset({CLOSED, WITHDRAWN})
 AWAITING_ACCEPTANCE = frozenset({SUBMITTED, ASSIGNED})
 BEING_HANDLED = frozenset({ACCEPTED, IN_PROGRESS})
 
@@ -38,9 +36,6 @@ PARTY_OF_ROLE = {
     "system": SYSTEM,
 }
 
-# Actions a caller names in ``POST /requests/{id}/transitions``.
-ACTIONS = ("accept", "start", "resolve", "transfer", "return", "escalate", "withdraw",
-           "reopen", "close")
 # Actions the service takes itself (routing, ratings and revisit calls).
 INTERNAL_ACTIONS = ("submit", "assign", "revisit")
 

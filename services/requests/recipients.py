@@ -9,8 +9,8 @@ provider named on accept, start or resolve is one the network admitted in the
 request's service area whose region covers the request, because its ratings
 and its exit from the library follow from the requests it is named on.
 """
-from chassis import regions
 from chassis.errors import ValidationFailed
+from reference import regions
 
 
 def within(region_code, coverage_of):

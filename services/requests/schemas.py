@@ -6,16 +6,32 @@ The gateway validates HTTP bodies with these same schemas; consumers of the
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from chassis import regions
 from chassis.periods import PERIOD_FORMAT
-from chassis.credit_codes import CreditCode
 from chassis.provinces import ProvincialEventType
+from reference import credit_codes, regions
+from reference.credit_codes import CreditCode
 from services.agencies.schemas import AREAS as SERVICE_AREAS
 from services.enterprises.schemas import check_county, source_version
-from services.requests.arrears import DEBTOR_TYPES, debtor_kind_problem
-from services.requests.lifecycle import ACTIONS, STATES
 
 KINDS = ("general", "arrears")
+
+SUBMITTED, ASSIGNED, ACCEPTED, IN_PROGRESS = "submitted", "assigned", "accepted", "in_progress"
+RESOLVED, REVISITED, CLOSED, WITHDRAWN = "resolved", "revisited", "closed", "withdrawn"
+STATES = (SUBMITTED, ASSIGNED, ACCEPTED, IN_PROGRESS, RESOLVED, REVISITED, CLOSED, WITHDRAWN)
+OPEN_STATES = frozenset({SUBMITTED, ASSIGNED, ACCEPTED, IN_PROGRESS, RESOLVED, REVISITED})
+FINAL_STATES = frozenset({CLOSED, WITHDRAWN})
+
+# Actions a caller names in ``POST /requests/{id}/transitions``.
+ACTIONS = ("accept", "start", "resolve", "transfer", "return", "escalate", "withdraw",
+           "reopen", "close")
+
+# 拖欠账款: who may be complained about (保障中小企业款项支付条例 第三条).
+GOVERNMENT, PUBLIC_INSTITUTION, LARGE_ENTERPRISE = "government", "public_institution", "large_enterprise"
+DEBTOR_TYPES = (GOVERNMENT, PUBLIC_INSTITUTION, LARGE_ENTERPRISE)
+# GB 32100: the registration authority and kind of body each debtor type is registered as.
+DEBTOR_KINDS = {GOVERNMENT: credit_codes.GOVERNMENT_BODY, PUBLIC_INSTITUTION: credit_codes.PUBLIC_INSTITUTION,
+                LARGE_ENTERPRISE: credit_codes.ENTERPRISE}
+DEBTOR_NAMES = {GOVERNMENT: "机关", PUBLIC_INSTITUTION: "事业单位", LARGE_ENTERPRISE: "大型企业"}
 MAX_AMOUNT_YUAN = 10**13
 
 
@@ -23,6 +39,16 @@ def check_region(value):
     """A known province, city or county code (6 digits)."""
     if not (isinstance(value, str) and len(value) == 6 and value.isdigit() and regions.is_known(value)):
         raise ValidationError(f"{value!r} is not a known 6-digit region code")
+
+
+def debtor_kind_problem(debtor_type, debtor_uscc):
+    """Why ``debtor_type`` contradicts the debtor's credit code (GB 32100 kind digits), or None."""
+    expected, actual = DEBTOR_KINDS[debtor_type], credit_codes.kind_of(debtor_uscc)
+    if expected == actual:
+        return None
+    return (f"a {debtor_type} debtor ({DEBTOR_NAMES[debtor_type]}) has a credit code starting {expected} "
+            f"({credit_codes.kind_name(expected)}); {debtor_uscc} starts {actual} "
+            f"({credit_codes.kind_name(actual)})")
 
 
 def check_period(value):

@@ -14,7 +14,8 @@ from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 
-from chassis import credit_codes, periods
+from chassis import periods
+
 from chassis.db import Database
 from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chassis.inbox import Inbox
@@ -24,6 +25,7 @@ from chassis.outbox import Outbox
 from chassis.provinces import APPLIED, ingests
 from chassis.rpc import rpc
 from chassis.timers import every
+from reference import credit_codes
 
 from services.requests import (arrears, assessment, changes, deadlines, lifecycle, performance, provincial,
                                read_model, recipients, schemas, store)

@@ -3,7 +3,7 @@ import json
 
 from psycopg2.extras import Json, execute_values
 
-from chassis import workdays
+from reference import workdays
 from services.requests import deadlines
 
 REQUEST_COLUMNS = (

@@ -6,7 +6,8 @@ import eventlet
 import pytest
 
 from chassis.errors import Conflict, NotFound, ValidationFailed
-from services.agencies.service import AgenciesService, china_today
+from reference.china_time import today as china_today
+from services.agencies.service import AgenciesService
 from tests.stack import (events_of_type, new_event, new_uscc, outbox_payloads, publish, race_in_processes, rpc,
                          sql, wait_for)
 

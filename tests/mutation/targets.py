@@ -20,13 +20,13 @@ class Target:
 
 
 TARGETS = {
-    "size_rules": Target("services/enterprises/size_rules.py", ("tests/unit/test_size_class_rules.py",)),
+    "size_rules": Target("reference/size_rules.py", ("tests/unit/test_size_class_rules.py",)),
     "criteria": Target("services/enterprises/criteria.py", ("tests/unit/test_enterprise_criteria.py",)),
     "lifecycle": Target("services/requests/lifecycle.py", ("tests/unit/test_request_lifecycle.py",)),
     "changes": Target("services/requests/changes.py", ("tests/unit/test_request_records.py",)),
     "deadlines": Target("services/requests/deadlines.py",
                         ("tests/unit/test_deadlines.py", "tests/unit/test_request_records.py")),
-    "workdays": Target("chassis/workdays.py", ("tests/unit/test_deadlines.py", "tests/unit/test_request_records.py")),
+    "workdays": Target("reference/workdays.py", ("tests/unit/test_deadlines.py", "tests/unit/test_request_records.py")),
     "arrears": Target("services/requests/arrears.py", ("tests/unit/test_arrears.py",)),
     "routing": Target("services/agencies/routing.py", ("tests/unit/test_routing.py",)),
     "providers": Target("services/agencies/providers.py", ("tests/unit/test_providers.py",)),

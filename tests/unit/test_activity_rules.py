@@ -5,8 +5,8 @@ from datetime import date, datetime, timedelta
 import icalendar
 import pytest
 
-from chassis import workdays
 from chassis.errors import Conflict, ValidationFailed
+from reference import workdays
 from services.activities import calendar_feed, domain, recurrence
 from services.activities.schemas import CHINA, ActivityPublication
 

@@ -2,7 +2,7 @@
 import pytest
 from marshmallow import ValidationError
 
-from chassis import credit_codes
+from reference import credit_codes
 from gateway import auth
 from services.agencies.schemas import ProviderFields
 from services.enterprises import domain, imports, schemas

@@ -241,7 +241,7 @@ def test_a_day_before_the_librarys_years_is_counted_by_the_weekday_alone(day, an
 
 
 def test_a_calendar_is_made_from_the_days_a_service_stores():
-    from chassis.workdays import calendar_of
+    from reference.workdays import calendar_of
     calendar = calendar_of([(2027, date(2027, 1, 1), False), (2027, date(2027, 1, 9), True),
                             (2027, date(2027, 1, 2), False), (2028, None, None)])
     assert calendar.loaded == {

@@ -2,8 +2,8 @@
 
 import pytest
 
-from chassis import industries
-from chassis.industries import Industry
+from reference import industries
+from reference.industries import Industry
 
 SECTION_RANGES = {
     "A": (1, 5), "B": (6, 12), "C": (13, 43), "D": (44, 46), "E": (47, 50),

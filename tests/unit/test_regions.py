@@ -3,8 +3,8 @@
 
 import pytest
 
-from chassis import regions
-from chassis.regions import Division
+from reference import regions
+from reference.regions import Division
 
 
 @pytest.mark.parametrize(

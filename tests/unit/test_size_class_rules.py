@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from services.enterprises import size_rules
-from services.enterprises.size_rules import LARGE, MEDIUM, MICRO, SMALL
+from reference import size_rules
+from reference.size_rules import LARGE, MEDIUM, MICRO, SMALL
 
 X, Y, Z = "employees", "revenue", "total_assets"
 

@@ -20,14 +20,14 @@ worked (调休) and where a holiday falling on a weekend is made up (补假, 第
 Pure functions and values; no I/O.
 """
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from functools import lru_cache
 
 import chinese_calendar
 from tyme4py.lunar import LunarDay
 from tyme4py.solar import SolarTerm
 
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
+from reference.china_time import CHINA_TIME, local_day, moment_of  # noqa: F401  (days are days in China)
 
 LIBRARY_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
 
@@ -66,11 +66,6 @@ def statutory_holidays(year):
             date(year, 10, 1): "国庆节", date(year, 10, 2): "国庆节", date(year, 10, 3): "国庆节"}
     days.update({new_year + timedelta(days=n): "春节" for n in range(3)})
     return days
-
-
-def local_day(moment):
-    """The calendar day in China of an aware datetime."""
-    return moment.astimezone(CHINA_TIME).date()
 
 
 @dataclass(frozen=True)
@@ -156,11 +151,6 @@ def expand_ranges(ranges):
             raise ValueError(f"range {first.isoformat()}..{last.isoformat()} ends before it starts")
         days.update(first + timedelta(days=n) for n in range((last - first).days + 1))
     return frozenset(days)
-
-
-def moment_of(day):
-    """The first instant (China time) of ``day``, for comparing with timestamps."""
-    return datetime(day.year, day.month, day.day, tzinfo=CHINA_TIME)
 
 
 def calendar_of(days):

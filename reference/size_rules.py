@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from chassis import industries
+from reference import industries
 
 LARGE, MEDIUM, SMALL, MICRO = "large", "medium", "small", "micro"
 SIZE_CLASSES = (LARGE, MEDIUM, SMALL, MICRO)
