@@ -8,6 +8,11 @@ advisory lock, so rows go out one batch at a time in commit order (hence in
 order per aggregate). A process killed between commit and publish leaves the row
 unsent; whichever replica runs next publishes it. A process killed between
 publish and marking republishes it; consumers' inboxes absorb the duplicate.
+
+A service hands its contract's event schemas to its outbox
+(``Outbox(schemas.EVENTS)``, event type → payload schema); the outbox refuses a
+type the contract does not list and a payload with a field its schema does not
+declare, so what leaves a service is what the event catalogue says.
 """
 import json
 
@@ -93,17 +98,47 @@ def prune_sent(conn):
         tx.execute(f"DELETE FROM outbox WHERE sent_at < now() - interval '{SENT_RETENTION}'")
 
 
+class UndeclaredEvent(Exception):
+    """An event its service's contract does not declare: an unknown type, or a field its schema lacks."""
+
+
+def declared_fields(schema_cls):
+    """The payload fields a schema declares, by the names they are sent under."""
+    return frozenset(field.data_key or name for name, field in schema_cls._declared_fields.items())
+
+
+class EventContract:
+    """A service's published event types and their payload schemas, as its contract declares them."""
+
+    def __init__(self, events):
+        self.events = dict(events)
+        self.fields = {event_type: declared_fields(schema_cls) for event_type, schema_cls in self.events.items()}
+
+    def check(self, event_type, payloads):
+        fields = self.fields.get(event_type)
+        if fields is None:
+            raise UndeclaredEvent(f"{event_type} is not an event of this service's contract (schemas.EVENTS)")
+        for payload in payloads:
+            extra = payload.keys() - fields
+            if extra:
+                raise UndeclaredEvent(f"{event_type} payload has fields {self.events[event_type].__name__} "
+                                      f"does not declare: {', '.join(sorted(extra))}")
+
+
 class OutboxWriter:
     """What a worker sees as ``self.outbox``."""
 
-    def __init__(self, source, correlation_id, wake):
+    def __init__(self, source, correlation_id, wake, contract=None):
         self.source, self.correlation_id, self._wake = source, correlation_id, wake
+        self.contract = contract
 
     def add(self, tx, event_type, payload, aggregate_id, version=1, correlation_id=None):
         """Record ``event_type`` with ``payload`` in ``tx``; it is published after commit.
 
         ``correlation_id``: the one it carries when not the worker's (a batch of
         events, each with its own)."""
+        if self.contract is not None:
+            self.contract.check(event_type, (payload,))
         event = envelope.make(event_type, payload, source=self.source,
                               correlation_id=correlation_id or self.correlation_id or new_correlation_id(),
                               version=version)
@@ -115,6 +150,9 @@ class OutboxWriter:
         """Record one ``event_type`` event per ``(payload, aggregate_id)`` of ``items`` (bulk paths);
         an item may add its own correlation id, ``(payload, aggregate_id, correlation_id)``."""
         correlation_id = self.correlation_id or new_correlation_id()
+        items = list(items)
+        if self.contract is not None:
+            self.contract.check(event_type, (item[0] for item in items))
         events = [(envelope.make(event_type, item[0], source=self.source,
                                  correlation_id=(item[2] if len(item) > 2 else None) or correlation_id,
                                  version=version), item[1])
@@ -131,6 +169,10 @@ class Outbox(WokenLoop):
     schema_pool = SchemaPool()
     loop_name = "outbox_relay"
 
+    def __init__(self, events=None, **kwargs):
+        super().__init__(**kwargs)
+        self.contract = EventContract(events) if events is not None else None
+
     def setup(self):
         super().setup()
         config = self.container.config
@@ -144,7 +186,7 @@ class Outbox(WokenLoop):
 
     def get_dependency(self, worker_ctx):
         return OutboxWriter(self.container.service_name,
-                            worker_ctx.data.get(CORRELATION_KEY), self.wake)
+                            worker_ctx.data.get(CORRELATION_KEY), self.wake, self.contract)
 
     def run_loop(self):
         """The relay: publish what is unsent, then wait for a wake-up or the poll interval."""

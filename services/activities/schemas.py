@@ -633,3 +633,18 @@ class FinancingNeedStep(Schema):
     funded_amount = fields.Float(allow_none=True)
     days_to_funding = fields.Integer(allow_none=True)
 
+
+# What the activities service publishes on onenet.events: type → payload schema (its outbox checks each event).
+EVENTS = {
+    "activity.published": ActivityPublished,
+    **{event_type: RegistrationChanged for event_type in (
+        "activity.registered", "activity.waitlisted", "activity.registration_cancelled", "activity.promoted")},
+    "activity.checked_in": CheckedIn,
+    "activity.rated": ActivityRated,
+    "activity.rescheduled": OccurrenceRescheduled,
+    "lead_firm.registered": LeadFirmRegistered,
+    **{f"chain_need.{step}": ChainNeedStep
+       for step in ("posted", "offered", "shortlisted", "outcome_recorded", "closed")},
+    **{f"financing_need.{step}": FinancingNeedStep
+       for step in ("posted", "offered", "accepted", "outcome_recorded")},
+}

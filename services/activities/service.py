@@ -70,7 +70,7 @@ class ActivitiesService:
     correlation_id = CorrelationId()
     instrumentation = Instrumentation()
     db = Database()
-    outbox = Outbox()
+    outbox = Outbox(schemas.EVENTS)
     inbox = Inbox()
 
     def _announce(self, tx, event_type, payload, aggregate_id):

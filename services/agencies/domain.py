@@ -9,7 +9,7 @@ is an equality lookup on at most four prefixes.
 from chassis import provinces
 from chassis.errors import Conflict, ValidationFailed
 from reference import regions
-from services.agencies.schemas import AREAS, LEVELS, NATIONWIDE
+from services.agencies.schemas import AREAS, LEVELS, NATIONWIDE, AgencyAnnounced
 
 LEVEL_DEPTH = {level: depth for depth, level in enumerate(LEVELS)}
 
@@ -173,6 +173,10 @@ def view(row):
     return agency
 
 
-def event_payload(agency):
-    return {key: agency[key] for key in
-            ("id", "name", "level", "region_code", "parent_id", "park", "service_areas", "active")}
+def event_payload(agency, changed=None):
+    """Payload of ``agency.created``, or of ``agency.updated`` with the ``changed`` field names."""
+    payload = {key: agency[key] for key in
+               ("id", "name", "level", "region_code", "parent_id", "park", "service_areas", "active")}
+    if changed is not None:
+        payload["changed"] = sorted(changed)
+    return AgencyAnnounced().dump(payload)

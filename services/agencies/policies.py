@@ -7,7 +7,7 @@ is changed by withdrawing it and issuing a new one.
 """
 from chassis.errors import Conflict, ValidationFailed
 from services.agencies import domain
-from services.agencies.schemas import NATIONWIDE
+from services.agencies.schemas import NATIONWIDE, PolicyClosed, PolicyPublished
 
 # action: (states it applies to, resulting state)
 TRANSITIONS = {
@@ -73,18 +73,20 @@ def effective_criteria(policy):
 
 
 def published_event(policy):
-    return {
+    """Payload of ``policy.published``."""
+    return PolicyPublished().dump({
         "policy_id": policy["id"], "agency_id": policy["agency_id"], "title": policy["title"],
         "document_number": policy["document_number"], "service_area": policy["service_area"],
-        "region_code": policy["region_code"], "issued_on": policy["issued_on"].isoformat(),
-        "expires_on": policy["expires_on"].isoformat() if policy["expires_on"] else None,
-        "benefits": policy["benefits"], "criteria": effective_criteria(policy),
-    }
+        "region_code": policy["region_code"], "issued_on": policy["issued_on"],
+        "expires_on": policy["expires_on"], "benefits": policy["benefits"],
+        "criteria": effective_criteria(policy),
+    })
 
 
 def closed_event(policy, reason):
-    return {"policy_id": policy["id"], "agency_id": policy["agency_id"], "title": policy["title"],
-            "region_code": policy["region_code"], "reason": reason}
+    """Payload of ``policy.withdrawn`` and ``policy.expired``."""
+    return PolicyClosed().dump({"policy_id": policy["id"], "agency_id": policy["agency_id"],
+                                "title": policy["title"], "region_code": policy["region_code"], "reason": reason})
 
 
 def search_document(policy):

@@ -11,7 +11,7 @@ provider exits that area automatically; it may apply again later.
 from datetime import date
 
 from chassis.errors import Conflict, ValidationFailed
-from services.agencies.schemas import SERVICE_AREAS
+from services.agencies.schemas import SERVICE_AREAS, ProviderAdmitted, ProviderEvaluated, ProviderExited
 
 MIN_YEARS_OF_OPERATION = 2
 MIN_SERVED_ENTERPRISES = 10
@@ -141,24 +141,27 @@ def rating_from_event(payload):
 
 
 def admitted_event(provider, service_area, readmission, reason):
-    return {"provider_id": provider["id"], "name": provider["name"], "uscc": provider["uscc"],
-            "region_code": provider["region_code"], "service_area": service_area,
-            "readmission": readmission, "reason": reason}
+    """Payload of ``provider.admitted``."""
+    return ProviderAdmitted().dump({"provider_id": provider["id"], "name": provider["name"],
+                                    "uscc": provider["uscc"], "region_code": provider["region_code"],
+                                    "service_area": service_area, "readmission": readmission, "reason": reason})
 
 
 def exited_event(provider, service_area, automatic, reason):
-    return {"provider_id": provider["id"], "name": provider["name"], "uscc": provider["uscc"],
-            "region_code": provider["region_code"], "service_area": service_area,
-            "automatic": automatic, "reason": reason}
+    """Payload of ``provider.exited``."""
+    return ProviderExited().dump({"provider_id": provider["id"], "name": provider["name"],
+                                  "uscc": provider["uscc"], "region_code": provider["region_code"],
+                                  "service_area": service_area, "automatic": automatic, "reason": reason})
 
 
 def evaluated_event(provider, record):
     """Payload of ``provider.evaluated``; name and USCC let the provider be told without a lookup."""
-    return {"provider_id": provider["id"], "name": provider["name"], "uscc": provider["uscc"],
-            "threshold": THRESHOLD,
-            **{key: record[key] for key in ("service_area", "period", "capability", "management",
-                                            "service_quality", "satisfaction", "ratings", "score",
-                                            "below_threshold", "exited")}}
+    return ProviderEvaluated().dump({
+        "provider_id": provider["id"], "name": provider["name"], "uscc": provider["uscc"],
+        "threshold": THRESHOLD,
+        **{key: record[key] for key in ("service_area", "period", "capability", "management",
+                                        "service_quality", "satisfaction", "ratings", "score",
+                                        "below_threshold", "exited")}})
 
 
 def search_document(provider, admitted_areas):

@@ -77,7 +77,7 @@ def upsert_agency(tx, outbox, inbox, event):
         updated = _rules(domain.changed_agency, agency, {k: v for k, v in changes.items() if k != "park"
                                                          or agency["level"] == "station"})
         row = store.update_agency(tx, updated)
-        outbox.add(tx, "agency.updated", {**domain.event_payload(row), "changed": sorted(changes)},
+        outbox.add(tx, "agency.updated", domain.event_payload(row, changes),
                    aggregate_id=row["id"])
     else:
         parent = _parent_for(tx, data)

@@ -1382,3 +1382,19 @@ POLICY_WITHDRAWN = ProvincialEventType(
     summary="The province withdraws a policy it published",
     example={"source_version": 2, "policy_ref": "GD-POL-2026-017", "reason": "政策调整，由新文件替代"})
 PROVINCIAL_EVENTS = (AGENCY_UPSERTED, POLICY_PUBLISHED, POLICY_WITHDRAWN)
+
+# What the agencies service publishes on onenet.events: type → payload schema (its outbox checks each event).
+EVENTS = {
+    "agency.created": AgencyAnnounced,
+    "agency.updated": AgencyAnnounced,
+    "policy.published": PolicyPublished,
+    "policy.withdrawn": PolicyClosed,
+    "policy.expired": PolicyClosed,
+    "provider.admitted": ProviderAdmitted,
+    "provider.exited": ProviderExited,
+    "provider.evaluated": ProviderEvaluated,
+    "capacity.recorded": CapacityRecorded,
+    "capacity.year_closed": CapacityYearClosedEvent,
+    "scoring.run_completed": ScoringRunCompleted,
+    "honour.awarded": HonourAwarded,
+}

@@ -52,7 +52,7 @@ class AgenciesService(CapacityAndScoring):
     correlation_id = CorrelationId()
     instrumentation = Instrumentation()
     db = Database()
-    outbox = Outbox()
+    outbox = Outbox(schemas.EVENTS)
     inbox = Inbox()
 
     # -- agencies -----------------------------------------------------------
@@ -103,7 +103,7 @@ class AgenciesService(CapacityAndScoring):
                 chain = store.chain_above(tx, new_parent["id"])
             updated = domain.changed_agency(agency, changes, new_parent, chain)
             row = store.update_agency(tx, updated)
-            payload = {**domain.event_payload(row), "changed": sorted(changes)}
+            payload = domain.event_payload(row, changes)
             self.outbox.add(tx, "agency.updated", payload, aggregate_id=row["id"])
         return self._agency_view(row)
 

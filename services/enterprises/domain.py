@@ -18,6 +18,8 @@ from decimal import Decimal
 from chassis.errors import ValidationFailed
 from reference import industries, regions, size_rules
 from reference.china_time import today  # noqa: F401  (tiers and registration ages are read by China's calendar)
+from services.enterprises.schemas import (EnterpriseRegistered, EnterpriseSizeClassChanged, EnterpriseTierChanged,
+                                          EnterpriseUpdated)
 
 
 FIGURE_FIELDS = ("employees", "revenue", "total_assets", "rd_expense", "ip_class1_count")
@@ -325,14 +327,14 @@ def view(profile, on):
 # -- events -----------------------------------------------------------------------
 
 def registered_event(profile, on):
-    """Payload of ``enterprise.registered`` (see :class:`schemas.EnterpriseRegistered`)."""
-    return {
+    """Payload of ``enterprise.registered``."""
+    return EnterpriseRegistered().dump({
         "uscc": profile["uscc"], "name": profile["name"], "region_code": profile["region_code"],
         "industry_code": profile["industry_code"], "province_code": profile["province_code"],
         "city_code": profile["city_code"], "size_class": profile["size_class"],
         "park": profile.get("park"),
         "active_tiers": active_tiers(profile["tiers"], on), "tags": profile["tags"],
-    }
+    })
 
 
 def updated_event(profile, changed):
@@ -344,11 +346,11 @@ def updated_event(profile, changed):
     fields = {name: pair for name, pair in changed.items() if name != "tiers"}
     if not fields:
         return None
-    return {
+    return EnterpriseUpdated().dump({
         "uscc": profile["uscc"], "region_code": profile["region_code"], "changed": sorted(fields),
-        "changes": {name: {"from": jsonable(old), "to": jsonable(new)}
+        "changes": {name: {"old": jsonable(old), "new": jsonable(new)}
                     for name, (old, new) in fields.items() if name not in PERSONAL_FIELDS},
-    }
+    })
 
 
 def tier_changed_event(profile, before, after, reason, decided_by="system"):
@@ -357,21 +359,21 @@ def tier_changed_event(profile, before, after, reason, decided_by="system"):
     ``decided_by``: the role of whoever changed the awards (``system`` for an
     expiry); a ``national_admin`` decision reaches the enterprise's province.
     """
-    return {
+    return EnterpriseTierChanged().dump({
         "uscc": profile["uscc"], "region_code": profile["region_code"], "reason": reason,
         "active_tiers_before": before, "active_tiers": after,
         "added": sorted(set(after) - set(before)), "removed": sorted(set(before) - set(after)),
         "decided_by": decided_by,
-    }
+    })
 
 
 def size_class_changed_event(profile, old):
     """Payload of ``enterprise.size_class_changed``, or None when the class stayed."""
     if old == profile["size_class"]:
         return None
-    return {"uscc": profile["uscc"], "region_code": profile["region_code"], "from": old,
-            "to": profile["size_class"], "size_rule": profile["size_rule"],
-            "figures_year": profile["figures_year"]}
+    return EnterpriseSizeClassChanged().dump({
+        "uscc": profile["uscc"], "region_code": profile["region_code"], "old": old,
+        "new": profile["size_class"], "size_rule": profile["size_rule"], "figures_year": profile["figures_year"]})
 
 
 # -- portrait -----------------------------------------------------------------------

@@ -658,3 +658,11 @@ ENTERPRISE_UPSERTED = ProvincialEventType(
         "figures": [{"year": 2024, "employees": 86, "revenue": 5200, "total_assets": 7300,
                      "rd_expense": 410, "ip_class1_count": 3}]})
 PROVINCIAL_EVENTS = (ENTERPRISE_UPSERTED,)
+
+# What the enterprises service publishes on onenet.events: type → payload schema (its outbox checks each event).
+EVENTS = {
+    "enterprise.registered": EnterpriseRegistered,
+    "enterprise.updated": EnterpriseUpdated,
+    "enterprise.tier_changed": EnterpriseTierChanged,
+    "enterprise.size_class_changed": EnterpriseSizeClassChanged,
+}

@@ -52,7 +52,7 @@ class EnterprisesService:
     correlation_id = CorrelationId()
     instrumentation = Instrumentation()
     db = Database()
-    outbox = Outbox()
+    outbox = Outbox(schemas.EVENTS)
     inbox = Inbox()
 
     def _profile(self, tx, uscc, lock=False):

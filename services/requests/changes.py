@@ -6,6 +6,7 @@ hand the request to another agency, the agency and its time limits.
 from dataclasses import dataclass
 
 from services.requests import deadlines
+from services.requests.schemas import DeadlineMissed, RequestRated, RequestTransitioned
 
 SYSTEM_ACTOR = {"role": "system", "scope": None, "subject": "scheduler"}
 
@@ -106,8 +107,8 @@ def history_entry(request, step, actor, now, reason=None, to_agency=None):
 
 
 def transition_event(after, entry):
-    """Payload of ``request.<transition>`` (schemas.RequestTransitioned)."""
-    return {
+    """Payload of ``request.<transition>``."""
+    return RequestTransitioned().dump({
         "request_id": str(after["id"]),
         "action": entry["action"],
         "from_state": entry["from_state"],
@@ -119,14 +120,14 @@ def transition_event(after, entry):
         "agency_region_code": after.get("agency_region_code"),
         "from_agency_id": entry["from_agency_id"],
         "from_agency_region_code": entry.get("from_agency_region"),
-        "accept_by": _iso(after.get("accept_by")),
-        "resolve_by": _iso(after.get("resolve_by")),
+        "accept_by": after.get("accept_by"),
+        "resolve_by": after.get("resolve_by"),
         "reason": entry["reason"],
         "actor_role": entry["actor_role"],
-        "at": entry["at"].isoformat(),
+        "at": entry["at"],
         "policy_id": after.get("policy_id"),
         **origin(after),
-    }
+    })
 
 
 def origin(request):
@@ -135,23 +136,23 @@ def origin(request):
 
 
 def deadline_missed_event(request, breach, detected_at):
-    """Payload of ``request.deadline_missed`` (schemas.DeadlineMissed)."""
-    return {
+    """Payload of ``request.deadline_missed``."""
+    return DeadlineMissed().dump({
         "request_id": str(request["id"]),
         "kind": breach.kind,
-        "due": breach.due.isoformat(),
+        "due": breach.due,
         "agency_id": breach.agency_id,
         "uscc": request["uscc"].strip(),
         "service_area": request["service_area"],
         "region_code": request["region_code"],
-        "detected_at": detected_at.isoformat(),
+        "detected_at": detected_at,
         **origin(request),
-    }
+    })
 
 
 def rated_event(request, rating):
-    """Payload of ``request.rated`` — exactly these fields (schemas.RequestRated)."""
-    return {
+    """Payload of ``request.rated``."""
+    return RequestRated().dump({
         "request_id": str(request["id"]),
         "uscc": request["uscc"].strip(),
         "agency_id": request.get("agency_id"),
@@ -162,11 +163,7 @@ def rated_event(request, rating):
         "comment": rating["comment"],
         "provider_id": request.get("provider_id"),
         **origin(request),
-    }
-
-
-def _iso(day):
-    return day.isoformat() if day is not None else None
+    })
 
 
 def escalation_reason(breach, agency_name):

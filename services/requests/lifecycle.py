@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from chassis.errors import Conflict, Forbidden, ValidationFailed
 from reference import credit_codes
 from services.requests.schemas import (  # noqa: F401  (the states and actions are the contract's)
-    ACCEPTED, ACTIONS, ASSIGNED, CLOSED, FINAL_STATES, IN_PROGRESS, OPEN_STATES, RESOLVED, REVISITED, STATES,
+    ACCEPTED, ACTIONS, ASSIGNED, EVENT_OF_ACTION, CLOSED, FINAL_STATES, IN_PROGRESS, OPEN_STATES, RESOLVED, REVISITED, STATES,
     SUBMITTED, WITHDRAWN)
 
 AWAITING_ACCEPTANCE = frozenset({SUBMITTED, ASSIGNED})
@@ -38,13 +38,6 @@ PARTY_OF_ROLE = {
 
 # Actions the service takes itself (routing, ratings and revisit calls).
 INTERNAL_ACTIONS = ("submit", "assign", "revisit")
-
-EVENT_OF_ACTION = {
-    "submit": "request.submitted", "assign": "request.assigned", "accept": "request.accepted",
-    "start": "request.started", "resolve": "request.resolved", "transfer": "request.transferred",
-    "return": "request.returned", "escalate": "request.escalated", "withdraw": "request.withdrawn",
-    "revisit": "request.revisited", "reopen": "request.reopened", "close": "request.closed",
-}
 
 # Actions that hand the request to another agency (with new deadlines).
 REASSIGNING = frozenset({"assign", "transfer", "return", "escalate"})

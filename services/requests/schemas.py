@@ -24,6 +24,13 @@ FINAL_STATES = frozenset({CLOSED, WITHDRAWN})
 # Actions a caller names in ``POST /requests/{id}/transitions``.
 ACTIONS = ("accept", "start", "resolve", "transfer", "return", "escalate", "withdraw",
            "reopen", "close")
+# The event each step announces (the service takes submit, assign and revisit itself).
+EVENT_OF_ACTION = {
+    "submit": "request.submitted", "assign": "request.assigned", "accept": "request.accepted",
+    "start": "request.started", "resolve": "request.resolved", "transfer": "request.transferred",
+    "return": "request.returned", "escalate": "request.escalated", "withdraw": "request.withdrawn",
+    "revisit": "request.revisited", "reopen": "request.reopened", "close": "request.closed",
+}
 
 # 拖欠账款: who may be complained about (保障中小企业款项支付条例 第三条).
 GOVERNMENT, PUBLIC_INSTITUTION, LARGE_ENTERPRISE = "government", "public_institution", "large_enterprise"
@@ -511,3 +518,11 @@ REQUEST_TRANSITIONED = ProvincialEventType(
     example={"source_version": 2, "request_ref": "GD-2026-000123", "action": "accept", "agency_id": 1931,
              "reason": None})
 PROVINCIAL_EVENTS = (REQUEST_SUBMITTED, REQUEST_TRANSITIONED)
+
+# What the requests service publishes on onenet.events: type → payload schema (its outbox checks each event).
+EVENTS = {
+    **{event_type: RequestTransitioned for event_type in EVENT_OF_ACTION.values()},
+    "request.deadline_missed": DeadlineMissed,
+    "request.rated": RequestRated,
+    "holiday_schedule.loaded": HolidayScheduleAnnounced,
+}

@@ -61,7 +61,7 @@ class RequestsService:
     correlation_id = CorrelationId()
     instrumentation = Instrumentation()
     db = Database()
-    outbox = Outbox()
+    outbox = Outbox(schemas.EVENTS)
     inbox = Inbox()
     clock = Clock()
     gauges = AssessmentGauges()
