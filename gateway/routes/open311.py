@@ -24,7 +24,7 @@ from chassis.errors import NotFound as DomainNotFound
 from reference import credit_codes
 from gateway import access, auth
 from gateway.api import ERROR_SHAPES, Forbidden, Unauthenticated, Unprocessable, route
-from gateway.routes.requests import READERS, actor_of, can_see, visibility_of
+from gateway.routes.requests import READERS, actor_of
 from gateway.rpc import ServiceProxy
 from services.agencies.schemas import SERVICE_AREAS as AREA_NAMES
 from services.requests import schemas
@@ -208,13 +208,6 @@ def public_status(request):
     return {name: shown[name] for name in PUBLIC_STATUS_FIELDS}
 
 
-def as_seen_by(principal, request):
-    """The whole request for a caller in whose scope it lies, else its public status."""
-    if principal is not None and principal.role in READERS and can_see(principal, request):
-        return as_open311(request)
-    return public_status(request)
-
-
 class Open311Routes:
     requests = ServiceProxy("requests")
     enterprises = ServiceProxy("enterprises")
@@ -269,7 +262,7 @@ class Open311Routes:
             found = []
             for request_id in ids:
                 try:
-                    found.append(as_seen_by(principal, self.requests.get(request_id)))
+                    found.append(self._as_seen_by(principal, request_id))
                 except DomainNotFound:
                     continue
             return found
@@ -289,7 +282,7 @@ class Open311Routes:
             filters["submitted_from"] = query["start_date"].astimezone(CHINA_TIME).date().isoformat()
         if query.get("end_date"):
             filters["submitted_to"] = query["end_date"].astimezone(CHINA_TIME).date().isoformat()
-        page = self.requests.list(visibility_of(principal), filters, OPEN311_PAGE, 0)
+        page = self.requests.list(actor_of(principal), filters, OPEN311_PAGE, 0)
         return [as_open311(item) for item in page["items"]]
 
     @route("GET", "/open311/v2/requests/<request_id>.json", access="""
@@ -298,7 +291,17 @@ class Open311Routes:
            summary="Open311: one request (as a one-element list); without a token, or outside the "
                    "caller's scope, its public status only")
     def open311_request(self, call, request_id):
-        return [as_seen_by(call.principal, self.requests.get(request_id))]
+        return [self._as_seen_by(call.principal, request_id)]
+
+    def _as_seen_by(self, principal, request_id):
+        """The whole request for a caller who sees it (the requests service judges), else its public
+        status; ``NotFound`` when there is no such request."""
+        if principal is not None and principal.role in READERS:
+            try:
+                return as_open311(self.requests.get(request_id, actor_of(principal)))
+            except DomainNotFound:
+                pass
+        return public_status(self.requests.get(request_id))
 
     def _registered_county(self, uscc):
         try:

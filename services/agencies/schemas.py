@@ -9,12 +9,12 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, missing, validate, validates, validates_schema
 
+from chassis.contracts import Changes
 from chassis.provinces import ProvincialEventType
-from reference import industries, regions
+from reference import regions
+from reference.validators import NATIONWIDE, check_division as check_region, check_industry  # noqa: F401
 from reference.credit_codes import CreditCode
 from services.enterprises.schemas import SIZE_CLASSES, TIERS, Criteria, source_version
-
-NATIONWIDE = "000000"
 
 LEVELS = ("national", "province", "city", "county", "station")
 
@@ -39,26 +39,6 @@ MEMBERSHIP_STATES = ("applied", "admitted", "rejected", "exited")
 SEARCH_KINDS = ("policy", "law", "faq", "expert", "provider", "product", "case")
 
 MAX_TEXT = 200_000
-
-
-def check_region(value):
-    """A division code in use today, or ``000000`` for the whole country."""
-    if value == NATIONWIDE:
-        return
-    division = regions.lookup(value)
-    if division is None:
-        raise ValidationError(f"{value!r} is not a GB/T 2260 division code (or 000000 for nationwide)")
-    if not division.active:
-        raise ValidationError(f"region code {value} was retired in {division.valid_to}")
-    if division.is_summary:
-        raise ValidationError(f"region code {value} is a summary code, not a division")
-
-
-def check_industry(value):
-    try:
-        industries.parse_industry_code(value)
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
 
 
 def criteria_errors(criteria):
@@ -94,14 +74,9 @@ def partial_of(schema_cls, name):
         kwargs.setdefault("partial", True)
         schema_cls.__init__(self, *args, **kwargs)
 
-    def _not_empty(self, data, **kwargs):
-        if not data:
-            raise ValidationError("give at least one field to change")
-
-    return type(name, (schema_cls,), {
+    return type(name, (schema_cls, Changes), {
         "__init__": __init__,
         "__doc__": f"Changes to {schema_cls.__name__}: any subset of its fields.",
-        "_not_empty": validates_schema(_not_empty),
     })
 
 
@@ -164,7 +139,7 @@ class AgencyCreation(Schema):
     active = fields.Boolean(load_default=True)
 
 
-class AgencyChanges(Schema):
+class AgencyChanges(Changes):
     """What may change on an agency; its level and region are fixed."""
 
     name = fields.String(validate=validate.Length(min=2, max=200))
@@ -172,11 +147,6 @@ class AgencyChanges(Schema):
     park = fields.String(validate=validate.Length(min=2, max=100))
     service_areas = fields.List(area_field(), validate=validate.Length(min=1))
     active = fields.Boolean()
-
-    @validates_schema
-    def _not_empty(self, data, **kwargs):
-        if not data:
-            raise ValidationError("give at least one field to change")
 
 
 class AgencyFilter(Schema):

@@ -6,8 +6,10 @@ assets, R&D spend) are in 万元.
 """
 from marshmallow import (Schema, ValidationError, fields, post_load, validate, validates,
                          validates_schema)
+from chassis.contracts import Changes
 from chassis.provinces import ProvincialEventType
 from reference import industries, regions
+from reference.validators import check_county, check_industry, check_region_prefix  # noqa: F401
 from reference import size_rules
 from reference.china_time import today
 from reference.credit_codes import CreditCode
@@ -53,35 +55,12 @@ SORTS = ("name", "-name", "uscc", "registered_on", "-registered_on", "employees"
          "revenue", "-revenue", "created_at", "-created_at")
 
 
-def check_county(value):
-    """A county-level division code in use today (new registrations, moves)."""
-    try:
-        regions.validate_county(value)
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
-
-
 def check_profile_industry(value):
     """A GB/T 4754-2017 code precise enough to pick the size rule (division, or group for G59/K70)."""
     try:
         size_rules.rule_for(value)
     except size_rules.NotClassified:
         pass  # a valid code that gets no size class (J 金融业)
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
-
-
-def check_region_prefix(value):
-    """A province (2 digits), city (4) or county (6) prefix of a known division code."""
-    if not (value.isdigit() and len(value) in (2, 4, 6)):
-        raise ValidationError(f"region prefix {value!r} must be 2, 4 or 6 digits")
-    if not regions.is_known(value.ljust(6, "0")):
-        raise ValidationError(f"region prefix {value} names no known division")
-
-
-def check_industry(value):
-    try:
-        industries.parse_industry_code(value)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
 
@@ -222,7 +201,7 @@ class EnterpriseRegistration(EnterpriseFields):
             field_obj.required = True
 
 
-class EnterpriseChange(EnterpriseFields):
+class EnterpriseChange(EnterpriseFields, Changes):
     """A change to a profile (PATCH): only the fields sent change.
 
     Figures apply to ``figures_year`` (default: the latest year on file); a
@@ -231,14 +210,10 @@ class EnterpriseChange(EnterpriseFields):
     and the figures.
     """
 
+    not_changes = frozenset({"reason"})
     reason = fields.String(validate=validate.Length(min=2, max=500), metadata={
         "description": "Why the change is made; kept in the profile's history (required to change "
                        "figures of a year before the last completed one)"})
-
-    @validates_schema
-    def _not_empty(self, data, **kwargs):
-        if not set(data) - {"reason"}:
-            raise ValidationError("send at least one field to change")
 
 
 ENTERPRISE_EDITABLE = frozenset({"contact", "park", "figures_year", "reason", *FIGURE_FIELDS})

@@ -3,7 +3,7 @@ import structlog
 from marshmallow import ValidationError, fields
 
 from chassis.db import Database
-from chassis.errors import Forbidden, NotFound, ValidationFailed
+from chassis.errors import Forbidden, NotFound, ValidationFailed, loaded as load
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
@@ -24,19 +24,11 @@ INTERNAL_ACTOR = {"role": "system", "subject": "internal"}
 TIER_SWEEP_SECONDS = 3600
 
 
-def load(schema, data, what):
-    """``data`` loaded with ``schema``, or ValidationFailed naming each bad field."""
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise ValidationFailed(f"the {what} is invalid", exc.messages) from None
-
-
 def load_within(within):
     """The caller's region prefix (None: everywhere), checked."""
     if within is None:
         return None
-    return load(schemas.SearchFilters(), {"region_prefix": within}, "region scope")["region_prefix"]
+    return load(schemas.SearchFilters, {"region_prefix": within}, "region scope")["region_prefix"]
 
 
 def normal_uscc(uscc):
@@ -71,7 +63,7 @@ class EnterprisesService:
         (the same answer wherever the enterprise is registered). Tiers it is
         registered with must be the ``actor``'s to award.
         """
-        data = load(schemas.EnterpriseRegistration(), registration, "enterprise registration")
+        data = load(schemas.EnterpriseRegistration, registration, "enterprise registration")
         on = domain.today()
         profile = domain.new_profile(data, on)
         authority.check_awards(actor, [], profile["tiers"])
@@ -105,7 +97,7 @@ class EnterprisesService:
         changed fields, ``enterprise.tier_changed`` when the awards change and
         ``enterprise.size_class_changed`` when the class moves.
         """
-        data = load(schemas.EnterpriseChange(), change, "enterprise change")
+        data = load(schemas.EnterpriseChange, change, "enterprise change")
         scope = load_within(within)
         on = domain.today()
         with self.db.transaction() as tx:
@@ -169,7 +161,7 @@ class EnterprisesService:
 
         ``{"items", "total"}``; ``within`` limits it to the caller's region prefix.
         """
-        data = load(schemas.SearchFilters(), filters, "search")
+        data = load(schemas.SearchFilters, filters, "search")
         limit, offset = max(1, min(int(limit), MAX_SEARCH_PAGE)), max(0, int(offset))
         with self.db.transaction() as tx:
             rows, total = store.search(tx, criteria_rules.from_search(data), data.get("name"),
@@ -179,7 +171,7 @@ class EnterprisesService:
     @rpc
     def count_matching(self, criteria, within=None):
         """How many enterprises meet the criteria (optionally within a region prefix)."""
-        data = load(schemas.Criteria(), criteria, "criteria")
+        data = load(schemas.Criteria, criteria, "criteria")
         with self.db.transaction() as tx:
             return store.count_matching(tx, data, domain.today(), load_within(within))
 
@@ -192,7 +184,7 @@ class EnterprisesService:
         on the last page. The policy push streams its recipients this way, a
         page at a time, never one call per enterprise.
         """
-        data = load(schemas.Criteria(), criteria, "criteria")
+        data = load(schemas.Criteria, criteria, "criteria")
         limit = max(1, min(int(limit), MAX_USCC_PAGE))
         with self.db.transaction() as tx:
             rows = store.matching_page(tx, data, domain.today(),
@@ -206,7 +198,7 @@ class EnterprisesService:
     def explain(self, uscc, criteria):
         """Whether one enterprise meets the criteria, each criterion with its verdict and the
         enterprise's value: ``{"matches", "criteria": [{criterion, passed, required, actual}]}``."""
-        data = load(schemas.Criteria(), criteria, "criteria")
+        data = load(schemas.Criteria, criteria, "criteria")
         with self.db.transaction() as tx:
             profile = self._profile(tx, uscc)
         return criteria_rules.explain(data, profile, domain.today())
@@ -242,7 +234,7 @@ class EnterprisesService:
         outside the caller's region, and rows with tiers the ``actor`` does not
         award are rejected too.
         """
-        load(schemas.ImportBatch(), {"format": format, "content": content}, "import")
+        load(schemas.ImportBatch, {"format": format, "content": content}, "import")
         on = domain.today()
         profiles, rejected, received = imports.profiles_from(content, format, on, load_within(within))
         if actor is not None:

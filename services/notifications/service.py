@@ -15,7 +15,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 
 from chassis.db import Database
-from chassis.errors import Conflict, NotFound, ValidationFailed
+from chassis.errors import Conflict, NotFound, ValidationFailed, loaded as load
 from chassis.events import PermanentFailure, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
@@ -51,13 +51,6 @@ def payload_of(event, schema):
     except ValidationError as exc:
         raise PermanentFailure(f"{event['type']} payload unusable: {exc.messages}") from None
     return event["payload"]
-
-
-def load(schema, data, what):
-    try:
-        return schema().load(data or {})
-    except ValidationError as exc:
-        raise ValidationFailed(f"the {what} is invalid", exc.messages) from None
 
 
 def recipients_of(recipients):

@@ -10,7 +10,10 @@ from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily
 
 from chassis.metrics import ScrapeTimeCollector, ScrapeTimeGauges
-from services.requests import assessment, clock, deadlines
+from services.requests import assessment, clock, deadlines, lifecycle, store
+
+# States past resolution: provisional deadlines no longer matter there.
+RESOLUTION_DONE = frozenset({lifecycle.RESOLVED, lifecycle.REVISITED}) | lifecycle.FINAL_STATES
 
 DEADLINES_MISSED = Counter(
     "onenet_request_deadlines_missed_total", "Request deadlines found missed (SLA breaches).", ["kind"])
@@ -58,7 +61,7 @@ class AssessmentCollector(ScrapeTimeCollector):
                 for row in assessment.for_all_regions(tx, period)]
         states = tx.all("SELECT state, count(*) AS n FROM service_request GROUP BY state")
         provisional = tx.one("SELECT count(*) AS n FROM service_request WHERE deadline_provisional "
-                             "AND state NOT IN ('resolved', 'revisited', 'closed', 'withdrawn')")
+                             f"AND state NOT IN {store.sql_states(RESOLUTION_DONE)}")
         return rows, states, provisional
 
     def fill(self, families, found):

@@ -23,6 +23,8 @@ from services.requests.schemas import (  # noqa: F401  (the states and actions a
 
 AWAITING_ACCEPTANCE = frozenset({SUBMITTED, ASSIGNED})
 BEING_HANDLED = frozenset({ACCEPTED, IN_PROGRESS})
+# An agency's open work: what it holds and has still to accept or resolve.
+HELD = frozenset({ASSIGNED, ACCEPTED, IN_PROGRESS})
 
 # Parties: who may act, from the caller's role.
 ENTERPRISE, AGENCY, ADMIN, SYSTEM = "enterprise", "agency", "admin", "system"
@@ -114,9 +116,9 @@ def acts_within_scope(actor, request):
     """Whether the actor may act on this request at all.
 
     An enterprise acts on its own requests; agency staff on requests their
-    agency holds (not those it escalated or passed on); administrators within
-    their region (the gateway checks the region before calling) and the
-    scheduler everywhere.
+    agency holds (not those it escalated or passed on, which they may still
+    read); administrators on what they see, their region's requests
+    (:mod:`services.requests.visibility` is checked first); the scheduler everywhere.
     """
     party = party_of(actor)
     if party == ENTERPRISE:

@@ -10,6 +10,7 @@ from chassis.periods import PERIOD_FORMAT
 from chassis.provinces import ProvincialEventType
 from reference import credit_codes, regions
 from reference.credit_codes import CreditCode
+from reference.validators import check_known_region as check_region
 from services.agencies.schemas import AREAS as SERVICE_AREAS
 from services.enterprises.schemas import check_county, source_version
 
@@ -40,12 +41,6 @@ DEBTOR_KINDS = {GOVERNMENT: credit_codes.GOVERNMENT_BODY, PUBLIC_INSTITUTION: cr
                 LARGE_ENTERPRISE: credit_codes.ENTERPRISE}
 DEBTOR_NAMES = {GOVERNMENT: "机关", PUBLIC_INSTITUTION: "事业单位", LARGE_ENTERPRISE: "大型企业"}
 MAX_AMOUNT_YUAN = 10**13
-
-
-def check_region(value):
-    """A known province, city or county code (6 digits)."""
-    if not (isinstance(value, str) and len(value) == 6 and value.isdigit() and regions.is_known(value)):
-        raise ValidationError(f"{value!r} is not a known 6-digit region code")
 
 
 def debtor_kind_problem(debtor_type, debtor_uscc):

@@ -10,14 +10,13 @@ import uuid
 
 import eventlet
 import structlog
-from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 
 from chassis import periods
 
 from chassis.db import Database
-from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed, loaded as load
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
@@ -28,7 +27,7 @@ from chassis.timers import every
 from reference import credit_codes
 
 from services.requests import (arrears, assessment, changes, deadlines, lifecycle, performance, provincial,
-                               read_model, recipients, schemas, store)
+                               read_model, recipients, schemas, store, visibility)
 from services.requests.clock import Clock
 from services.requests.gauges import (DEADLINES_MISSED, ESCALATIONS, PROVISIONAL_DEADLINES,
                                       AssessmentGauges)
@@ -44,13 +43,6 @@ def routing_reason(explanation):
     parts = [f"{step.get('name', step.get('agency_id'))}: {step.get('reason')}" if isinstance(step, dict)
              else str(step) for step in explanation or ()]
     return "; ".join(parts)[:1000] or None
-
-
-def load(schema, data, what):
-    try:
-        return schema().load(data or {})
-    except ValidationError as exc:
-        raise ValidationFailed(f"the {what} is invalid", exc.messages) from None
 
 
 class RequestsService:
@@ -78,21 +70,21 @@ class RequestsService:
             return store.count_by_state(tx, credit_codes.compact(uscc))
 
     @rpc
-    def get(self, request_id):
-        """One request with its history, ratings and revisit calls; ``NotFound`` if none."""
+    def get(self, request_id, actor=None):
+        """One request with its history, ratings and revisit calls; ``NotFound`` if none, or if
+        ``actor`` is given and does not see it (:mod:`visibility`)."""
         with self.db.transaction() as tx:
-            return self._full(tx, self._row(tx, request_id), self._today(tx))
+            row = self._row(tx, request_id)
+            full = self._full(tx, row, self._today(tx))
+        if actor is not None and not visibility.sees(actor, row, visibility.escalated_in(full["history"])):
+            raise visibility.missing(request_id)
+        return full
 
     @rpc
-    def list(self, visible, filters, limit, offset):
-        """One page of requests, newest first: ``{"items", "total"}``.
-
-        ``visible`` is what the caller may see, decided by the gateway:
-        ``{"all": true}``, ``{"uscc": ...}`` (an enterprise), ``{"agency_id": ...}``
-        (agency staff: held by the agency or escalated from it) or
-        ``{"region_prefix": ...}`` (a region's administrators).
-        """
+    def list(self, actor, filters, limit, offset):
+        """One page of the requests ``actor`` sees (:mod:`visibility`), newest first: ``{"items", "total"}``."""
         filters = load(schemas.RequestFilter, filters, "filter")
+        visible = visibility.scope_of(actor)
         with self.db.transaction() as tx:
             today = self._today(tx)
             rows, total = store.list_requests(tx, visible, filters, today, limit, offset)
@@ -262,14 +254,15 @@ class RequestsService:
         escalate, withdraw, reopen or close.
 
         ``Conflict`` (HTTP 409) lists the actions the caller may take instead;
-        ``Forbidden`` when the request is outside the caller's scope.  Emits
+        ``NotFound`` when the caller does not see the request, ``Forbidden`` when
+        it sees it but may not act on it (an agency that escalated it).  Emits
         ``request.<transition>``, and ``request.deadline_missed`` when an
         acceptance or resolution comes after its deadline.
         """
         body = load(schemas.TransitionRequest, transition, "transition")
         action, reason = body["action"], (body.get("reason") or "").strip() or None
         with self.db.transaction() as tx:
-            row = self._row(tx, request_id)
+            row = self._visible_row(tx, request_id, actor)
             step, previous = self._plan_step(tx, row, action, actor, reason)
         handover = self._handover_for(row, step, body, previous) if step.reassigns else None
         if body.get("provider_id") is not None and step.action in ("accept", "start", "resolve"):
@@ -396,7 +389,7 @@ class RequestsService:
         """
         data = load(schemas.RatingSubmission, rating, "rating")
         with self.db.transaction() as tx:
-            row = self._row(tx, request_id, lock=True)
+            row = self._visible_row(tx, request_id, actor, lock=True)
             if lifecycle.party_of(actor) != lifecycle.ENTERPRISE or not lifecycle.acts_within_scope(actor, row):
                 raise Forbidden("only the enterprise that raised a request rates it",
                                 {"request_id": str(row["id"])})
@@ -422,7 +415,7 @@ class RequestsService:
         """The holding agency records its revisit call (回访) after resolution."""
         data = load(schemas.RevisitCallRecord, call, "revisit call")
         with self.db.transaction() as tx:
-            row = self._row(tx, request_id, lock=True)
+            row = self._visible_row(tx, request_id, actor, lock=True)
             if lifecycle.party_of(actor) != lifecycle.AGENCY or not lifecycle.acts_within_scope(actor, row):
                 raise Forbidden("only the agency holding a request records its revisit call",
                                 {"request_id": str(row["id"])})
@@ -627,7 +620,15 @@ class RequestsService:
         except ValueError:  # not a UUID: no such request
             row = None
         if row is None:
-            raise NotFound(f"no request with id {request_id}", {"request_id": str(request_id)})
+            raise visibility.missing(request_id)
+        return row
+
+    def _visible_row(self, tx, request_id, actor, lock=False):
+        """The request if ``actor`` sees it, else the answer for one that does not exist."""
+        row = self._row(tx, request_id, lock)
+        if not visibility.sees(actor, row, lambda agency_id: visibility.escalated_in(
+                store.history(tx, row["id"]))(agency_id)):
+            raise visibility.missing(request_id)
         return row
 
     def _full(self, tx, row, today):

@@ -4,7 +4,15 @@ import json
 from psycopg2.extras import Json, execute_values
 
 from reference import workdays
-from services.requests import deadlines
+from services.requests import deadlines, lifecycle
+
+
+def sql_states(states):
+    """A SQL list of lifecycle states (the lifecycle's constants, never input)."""
+    return "(" + ", ".join(f"'{state}'" for state in sorted(states)) + ")"
+
+
+_AWAITING, _HANDLED = sql_states(lifecycle.AWAITING_ACCEPTANCE), sql_states(lifecycle.BEING_HANDLED)
 
 REQUEST_COLUMNS = (
     "uscc", "kind", "service_area", "title", "description", "region_code", "park", "state",
@@ -118,10 +126,10 @@ def _visibility(visible):
     raise ValueError("no visibility given")
 
 
-_OVERDUE = ("((r.state IN ('submitted', 'assigned') AND r.accept_by < %(today)s) OR "
-            "(r.state IN ('accepted', 'in_progress') AND r.resolve_by < %(today)s))")
-_CURRENT_DEADLINE = ("CASE WHEN r.state IN ('submitted', 'assigned') THEN r.accept_by "
-                     "WHEN r.state IN ('accepted', 'in_progress') THEN r.resolve_by END")
+_OVERDUE = (f"((r.state IN {_AWAITING} AND r.accept_by < %(today)s) OR "
+            f"(r.state IN {_HANDLED} AND r.resolve_by < %(today)s))")
+_CURRENT_DEADLINE = (f"CASE WHEN r.state IN {_AWAITING} THEN r.accept_by "
+                     f"WHEN r.state IN {_HANDLED} THEN r.resolve_by END")
 
 
 def list_requests(tx, visible, filters, today, limit, offset):
@@ -137,8 +145,7 @@ def list_requests(tx, visible, filters, today, limit, offset):
         clauses.append("r.region_code LIKE %(region)s")
         params["region"] = filters["region"] + "%"
     if filters.get("open") is not None:
-        clauses.append(("" if filters["open"] else "NOT ") + "r.state IN ('submitted', 'assigned', "
-                       "'accepted', 'in_progress', 'resolved', 'revisited')")
+        clauses.append(("" if filters["open"] else "NOT ") + f"r.state IN {sql_states(lifecycle.OPEN_STATES)}")
     if filters.get("overdue") is not None:
         clauses.append(_OVERDUE if filters["overdue"] else f"NOT {_OVERDUE}")
     if filters.get("submitted_from"):
@@ -157,7 +164,7 @@ def queue(tx, agency_id, today, limit, offset):
     return tx.page(
         f"r.*, {_OVERDUE} AS is_overdue",
         "service_request r WHERE r.agency_id = %(agency_id)s "
-        "AND r.state IN ('assigned', 'accepted', 'in_progress')",
+        f"AND r.state IN {sql_states(lifecycle.HELD)}",
         {"agency_id": agency_id, "today": today},
         f"{_OVERDUE} DESC, {_CURRENT_DEADLINE} NULLS LAST, r.submitted_at, r.id", limit, offset)
 
@@ -186,7 +193,7 @@ def replace_holiday_year(tx, schedule, names, source):
 
 def provisional_requests(tx):
     return tx.all("SELECT id, accept_from, accept_days, resolve_from, resolve_days FROM service_request "
-                  "WHERE deadline_provisional AND state NOT IN ('closed', 'withdrawn') FOR UPDATE")
+                  f"WHERE deadline_provisional AND state NOT IN {sql_states(lifecycle.FINAL_STATES)} FOR UPDATE")
 
 
 def set_deadlines(tx, rows):
@@ -205,14 +212,14 @@ def set_deadlines(tx, rows):
 def overdue_requests(tx, today, limit):
     """Open requests past a deadline whose breach has not been recorded yet."""
     return tx.all(
-        "SELECT r.*, CASE WHEN r.state = 'assigned' THEN 'accept' ELSE 'resolve' END AS breach_kind, "
-        "CASE WHEN r.state = 'assigned' THEN r.accept_by ELSE r.resolve_by END AS breach_due "
+        f"SELECT r.*, CASE WHEN r.state = '{lifecycle.ASSIGNED}' THEN 'accept' ELSE 'resolve' END AS breach_kind, "
+        f"CASE WHEN r.state = '{lifecycle.ASSIGNED}' THEN r.accept_by ELSE r.resolve_by END AS breach_due "
         "FROM service_request r WHERE r.agency_id IS NOT NULL AND ("
-        "(r.state = 'assigned' AND r.accept_by < %(today)s) OR "
-        "(r.state IN ('accepted', 'in_progress') AND r.resolve_by < %(today)s)) "
+        f"(r.state = '{lifecycle.ASSIGNED}' AND r.accept_by < %(today)s) OR "
+        f"(r.state IN {_HANDLED} AND r.resolve_by < %(today)s)) "
         "AND NOT EXISTS (SELECT 1 FROM deadline_breach b WHERE b.request_id = r.id AND b.agency_id = r.agency_id "
-        "AND b.kind = CASE WHEN r.state = 'assigned' THEN 'accept' ELSE 'resolve' END "
-        "AND b.due = CASE WHEN r.state = 'assigned' THEN r.accept_by ELSE r.resolve_by END) "
+        f"AND b.kind = CASE WHEN r.state = '{lifecycle.ASSIGNED}' THEN 'accept' ELSE 'resolve' END "
+        f"AND b.due = CASE WHEN r.state = '{lifecycle.ASSIGNED}' THEN r.accept_by ELSE r.resolve_by END) "
         "ORDER BY 2, r.id LIMIT %(limit)s", {"today": today, "limit": limit})
 
 
@@ -233,7 +240,7 @@ def record_breaches(tx, breaches):
 
 
 def unrouted_requests(tx, limit):
-    return tx.all("SELECT * FROM service_request WHERE state = 'submitted' ORDER BY submitted_at "
+    return tx.all(f"SELECT * FROM service_request WHERE state = '{lifecycle.SUBMITTED}' ORDER BY submitted_at "
                   "LIMIT %s", (limit,))
 
 
@@ -254,7 +261,7 @@ def escalate_all(tx, escalations):
                 "%s::date, %s::date, %s::date, %s::boolean, %s::timestamptz)")
     return execute_values(
         tx.cursor,
-        "UPDATE service_request r SET state = 'assigned', agency_id = v.new_agency_id, "
+        f"UPDATE service_request r SET state = '{lifecycle.ASSIGNED}', agency_id = v.new_agency_id, "
         "agency_name = v.agency_name, agency_level = v.agency_level, "
         "agency_region_code = v.agency_region_code, accept_days = v.accept_days, "
         "resolve_days = v.resolve_days, accept_from = v.accept_from, resolve_from = v.accept_from, "

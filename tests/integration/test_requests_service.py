@@ -10,7 +10,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from chassis import config as process_config
 
-from chassis.errors import Conflict, Forbidden, ValidationFailed
+from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.agencies.service import AgenciesService
 from services.enterprises.service import EnterprisesService
 from services.requests import deadlines
@@ -157,7 +157,7 @@ def test_illegal_transition_lists_what_is_allowed(services):
         created = rpc.submit(USCC, submission(), enterprise())
         with pytest.raises(Conflict) as raised:
             rpc.transition(created["id"], {"action": "resolve"}, staff(created["agency_id"]))
-        with pytest.raises(Forbidden):
+        with pytest.raises(NotFound):   # another agency does not see it: as if there were none
             rpc.transition(created["id"], {"action": "accept"}, staff(created["agency_id"] + 1))
         with pytest.raises(ValidationFailed):
             rpc.transition(created["id"], {"action": "fly"}, staff(created["agency_id"]))
@@ -260,7 +260,7 @@ def test_work_queue_puts_overdue_requests_first_then_the_nearest_deadline(servic
         rpc.transition(accepted["id"], {"action": "accept"}, agency)
         waiting = rpc.submit(USCC, submission(region_code="320106"), enterprise())    # accept_by: 2 days
         queue = rpc.queue(late["agency_id"], 100, 0)
-        overdue = rpc.list({"agency_id": late["agency_id"]}, {"overdue": True}, 100, 0)
+        overdue = rpc.list({"role": "agency_staff", "scope": str(late["agency_id"])}, {"overdue": True}, 100, 0)
 
     assert [(item["id"], item["overdue"]) for item in queue["items"]] == [
         (late["id"], True), (waiting["id"], False), (accepted["id"], False)]
@@ -325,7 +325,7 @@ def test_agency_revisit_call_moves_a_resolved_request_to_revisited_and_the_enter
         with pytest.raises(Conflict):
             rpc.record_revisit(created["id"], {"note": "电话回访"}, agency)   # not resolved yet
         rpc.transition(created["id"], {"action": "resolve"}, agency)
-        with pytest.raises(Forbidden):
+        with pytest.raises(NotFound):   # another agency does not see it
             rpc.record_revisit(created["id"], {"note": "电话回访"}, staff(created["agency_id"] + 1))
         called = rpc.record_revisit(created["id"], {"note": "电话回访，企业表示满意", "solved": True}, agency)
         rated = rpc.rate(created["id"], {"score": 3, "solved": False}, enterprise())
