@@ -51,3 +51,10 @@ def loaded(schema_cls, data, what):
         return schema_cls().load(data or {})
     except ValidationError as exc:
         raise ValidationFailed(f"the {what} is invalid", exc.messages) from None
+
+
+def found(row, kind, key, field="id"):
+    """``row``, or when it is None the ``NotFound`` of a missing ``kind``: ``no <kind> with id <key>``."""
+    if row is None:
+        raise NotFound(f"no {kind} with id {key}", {field: key})
+    return row

@@ -1,0 +1,249 @@
+"""The agencies service's use cases run without a broker or a database: small fakes stand in for
+the stores and the outbox, as cosmicpython's service-layer tests do (the real-broker tests stay)."""
+from datetime import date
+
+import pytest
+
+from chassis.errors import Conflict, NotFound, ValidationFailed
+from services.agencies import domain
+from services.agencies.schemas import AREAS
+from services.agencies.use_cases import hierarchy, policy_library, provider_library
+
+TODAY = date(2026, 5, 20)
+
+
+class FakeOutbox:
+    """Records what a use case announces."""
+
+    def __init__(self):
+        self.events = []
+
+    def add(self, tx, event_type, payload, aggregate_id, **kwargs):
+        self.events.append((event_type, payload, aggregate_id))
+
+    def add_many(self, tx, event_type, items, **kwargs):
+        for payload, aggregate_id, *rest in items:
+            self.add(tx, event_type, payload, aggregate_id)
+
+
+class FakeTables:
+    """The stores' functions the use cases call, over dicts."""
+
+    def __init__(self):
+        self.agencies, self.policies, self.providers = {}, {}, {}
+        self.memberships, self.evaluations, self.index = {}, {}, {}
+
+    # store
+    def get_agency(self, tx, agency_id, lock=False):
+        return self.agencies.get(agency_id)
+
+    def insert_agency(self, tx, row):
+        row = {**row, "id": max(self.agencies, default=0) + 1}
+        self.agencies[row["id"]] = row
+        return row
+
+    def update_agency(self, tx, row):
+        self.agencies[row["id"]] = row
+        return row
+
+    def chain_above(self, tx, agency_id):
+        chain = []
+        while agency_id is not None:
+            chain.append(agency_id)
+            agency_id = self.agencies[agency_id]["parent_id"]
+        return chain
+
+    def index_entry(self, tx, kind, entry_id, document):
+        self.index[(kind, entry_id)] = document
+
+    # library_store
+    def get_policy(self, tx, policy_id, lock=False):
+        return self.policies.get(policy_id)
+
+    def set_policy_state(self, tx, policy_id, state, reason=None):
+        self.policies[policy_id] = {**self.policies[policy_id], "state": state}
+        return self.policies[policy_id]
+
+    # provider_store
+    def get_provider(self, tx, provider_id, lock=False):
+        return self.providers.get(provider_id)
+
+    def membership_state(self, tx, provider_id, area):
+        return self.memberships.get((provider_id, area))
+
+    def set_membership(self, tx, provider_id, area, state, action, reason, actor):
+        self.memberships[(provider_id, area)] = state
+
+    def has_exited_before(self, tx, provider_id, area):
+        return False
+
+    def admitted_areas(self, tx, provider_id):
+        return [area for (pid, area), state in self.memberships.items() if pid == provider_id and state == "admitted"]
+
+    def provider_record(self, tx, row):
+        return {**row, "memberships": []}
+
+    def evaluation_score(self, tx, provider_id, area, period):
+        return self.evaluations.get((provider_id, area, period), {}).get("score")
+
+    def ratings_in(self, tx, provider_id, area, start, end):
+        return None, 0
+
+    def insert_evaluation(self, tx, provider_id, record, evaluator):
+        self.evaluations[(provider_id, record["service_area"], record["period"])] = record
+        return {**record, "provider_id": provider_id}
+
+
+@pytest.fixture
+def tables(monkeypatch):
+    fake = FakeTables()
+    for module, names in ((hierarchy, ("store",)), (policy_library, ("store", "library_store")),
+                          (provider_library, ("store", "provider_store"))):
+        for name in names:
+            monkeypatch.setattr(module, name, fake)
+    return fake
+
+
+def agency(tables, id, level, region_code, parent_id=None):
+    tables.agencies[id] = {"id": id, "name": f"agency {id}", "level": level, "region_code": region_code,
+                           "region_prefix": domain.coverage_prefix(region_code), "parent_id": parent_id,
+                           "park": None, "service_areas": list(AREAS), "active": True, "depth": 0}
+    return tables.agencies[id]
+
+
+def test_a_new_agency_under_a_covering_parent_is_stored_and_announced_once(tables):
+    agency(tables, 1, "national", "000000")
+    agency(tables, 2, "province", "320000", parent_id=1)
+    outbox = FakeOutbox()
+
+    row = hierarchy.create_agency(None, outbox, {"name": "南京市中小企业服务中心", "level": "city",
+                                                 "region_code": "320100", "parent_id": 2})
+
+    assert tables.agencies[row["id"]]["parent_id"] == 2
+    assert [(kind, payload["region_code"], payload["parent_id"]) for kind, payload, _ in outbox.events] == [
+        ("agency.created", "320100", 2)]
+
+
+def test_an_agency_under_an_unknown_parent_is_refused_with_nothing_stored_or_announced(tables):
+    outbox = FakeOutbox()
+    with pytest.raises(ValidationFailed) as refused:
+        hierarchy.create_agency(None, outbox, {"name": "某中心", "level": "city", "region_code": "320100",
+                                               "parent_id": 9})
+    assert refused.value.details == {"parent_id": ["no agency with id 9"]}
+    assert (tables.agencies, outbox.events) == ({}, [])
+
+
+def test_moving_an_agency_under_its_own_child_is_refused_as_a_cycle(tables):
+    agency(tables, 1, "national", "000000")
+    agency(tables, 2, "province", "320000", parent_id=1)
+    agency(tables, 3, "city", "320100", parent_id=2)
+    outbox = FakeOutbox()
+    with pytest.raises((ValidationFailed, Conflict)):
+        hierarchy.update_agency(None, outbox, 2, {"parent_id": 3})
+    assert outbox.events == [] and tables.agencies[2]["parent_id"] == 1
+
+
+def test_a_missing_agency_answers_not_found(tables):
+    with pytest.raises(NotFound, match="no agency with id 5"):
+        hierarchy.escalation_target(None, 5)
+
+
+def test_the_national_agency_escalates_to_no_one(tables):
+    agency(tables, 1, "national", "000000")
+    assert hierarchy.escalation_target(None, 1) is None
+
+
+def policy(tables, state="draft", expires_on=None):
+    tables.policies[7] = {"id": 7, "agency_id": 2, "title": "专精特新奖励", "document_number": "苏工信〔2026〕1号",
+                          "service_area": "policy", "region_code": "320000", "issued_on": date(2026, 1, 5),
+                          "expires_on": expires_on, "benefits": "奖励50万元", "criteria": {}, "state": state,
+                          "issuer": "江苏省工信厅", "full_text": ""}
+    return tables.policies[7]
+
+
+def test_publishing_a_draft_announces_it_with_its_scope_as_criteria(tables):
+    policy(tables)
+    outbox = FakeOutbox()
+
+    policy_library.publish(None, outbox, 7, TODAY)
+
+    [(kind, payload, aggregate)] = outbox.events
+    assert (kind, aggregate, payload["issued_on"], payload["criteria"]) == (
+        "policy.published", 7, "2026-01-05", {"region_prefixes": ["32"]})
+    assert tables.policies[7]["state"] == "published"
+
+
+@pytest.mark.parametrize("state, expires_on, refused", [
+    ("published", None, Conflict),
+    ("draft", date(2026, 5, 19), ValidationFailed),
+])
+def test_a_policy_that_may_not_be_published_is_left_as_it_was(tables, state, expires_on, refused):
+    policy(tables, state, expires_on)
+    outbox = FakeOutbox()
+    with pytest.raises(refused):
+        policy_library.publish(None, outbox, 7, TODAY)
+    assert outbox.events == [] and tables.policies[7]["state"] == state
+
+
+def test_withdrawing_a_draft_announces_nothing(tables):
+    policy(tables)
+    outbox = FakeOutbox()
+    policy_library.withdraw(None, outbox, 7, "被新文件替代")
+    assert outbox.events == [] and tables.policies[7]["state"] == "withdrawn"
+
+
+def provider(tables, **overrides):
+    tables.providers[4] = {"id": 4, "name": "苏州某咨询有限公司", "uscc": "91320505MA1XYZ1234",
+                           "region_code": "320505", "description": "管理咨询", "established_on": date(2020, 1, 1),
+                           "served_enterprises": 50, "qualifications": [
+                               {"name": "资质", "number": "1", "issuer": "某局", "valid_until": None}], **overrides}
+    return tables.providers[4]
+
+
+def test_admitting_an_applicant_announces_it_and_indexes_it_under_the_area(tables):
+    provider(tables)
+    tables.memberships[(4, "finance_talent")] = "applied"
+    outbox = FakeOutbox()
+
+    provider_library.decide_admission(None, outbox, 4, {"service_area": "finance_talent", "decision": "admit",
+                                                         "reason": "材料齐全"}, "admin", TODAY)
+
+    assert [(kind, payload["service_area"], payload["readmission"]) for kind, payload, _ in outbox.events] == [
+        ("provider.admitted", "finance_talent", False)]
+    assert tables.memberships[(4, "finance_talent")] == "admitted"
+    assert tables.index[("provider", 4)]["visible"] is True
+
+
+def test_a_provider_that_no_longer_qualifies_is_not_admitted(tables):
+    provider(tables, served_enterprises=3)
+    tables.memberships[(4, "finance_talent")] = "applied"
+    outbox = FakeOutbox()
+    with pytest.raises(ValidationFailed):
+        provider_library.decide_admission(None, outbox, 4, {"service_area": "finance_talent", "decision": "admit",
+                                                             "reason": "材料齐全"}, "admin", TODAY)
+    assert outbox.events == [] and tables.memberships[(4, "finance_talent")] == "applied"
+
+
+def test_a_second_quarter_below_the_threshold_exits_the_provider(tables):
+    provider(tables)
+    tables.memberships[(4, "finance_talent")] = "admitted"
+    tables.evaluations[(4, "finance_talent", "2026-Q1")] = {"score": 50.0}
+    outbox = FakeOutbox()
+
+    evaluated, reason = provider_library.evaluate(None, outbox, 4, {
+        "service_area": "finance_talent", "period": "2026-Q2", "capability": 40, "management": 40,
+        "service_quality": 40}, "evaluator", TODAY)
+
+    assert evaluated["exited"] is True and "two consecutive periods" in reason
+    assert [kind for kind, _, _ in outbox.events] == ["provider.evaluated", "provider.exited"]
+    assert tables.memberships[(4, "finance_talent")] == "exited"
+
+
+def test_a_quarter_is_evaluated_once(tables):
+    provider(tables)
+    tables.memberships[(4, "finance_talent")] = "admitted"
+    tables.evaluations[(4, "finance_talent", "2026-Q2")] = {"score": 80.0}
+    with pytest.raises(Conflict, match="already evaluated"):
+        provider_library.evaluate(None, FakeOutbox(), 4, {
+            "service_area": "finance_talent", "period": "2026-Q2", "capability": 90, "management": 90,
+            "service_quality": 90}, "evaluator", TODAY)
