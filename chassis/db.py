@@ -157,6 +157,18 @@ class Transaction:
     def after_commit(self, callback):
         self._after_commit.append(callback)
 
+    @contextlib.contextmanager
+    def savepoint(self):
+        """A block inside this transaction that is undone alone when it raises."""
+        self.execute("SAVEPOINT nested")
+        try:
+            yield self
+        except BaseException:
+            with contextlib.suppress(psycopg2.Error):
+                self.execute("ROLLBACK TO SAVEPOINT nested")
+            raise
+        self.execute("RELEASE SAVEPOINT nested")
+
 
 @contextlib.contextmanager
 def transaction(conn):
@@ -190,11 +202,17 @@ class SchemaPool(SharedExtension):
 
 
 class WorkerSession:
-    """What a worker sees as ``self.db``: one pooled connection, held for the worker's life."""
+    """What a worker sees as ``self.db``: one pooled connection, held for the worker's life.
 
-    def __init__(self, pool):
+    A transaction opened inside another one (an entrypoint answered under an idempotency key
+    runs whole in one, see :mod:`chassis.idempotency`) is a savepoint of the outer one, and
+    its after-commit hooks wait for the outer commit."""
+
+    def __init__(self, pool, context_data=None):
         self._pool = pool
         self._conn = None
+        self._tx = None
+        self.context_data = context_data if context_data is not None else {}
 
     @property
     def conn(self):
@@ -204,9 +222,17 @@ class WorkerSession:
 
     @contextlib.contextmanager
     def transaction(self):
+        if self._tx is not None:
+            with self._tx.savepoint() as tx:
+                yield tx
+            return
         try:
             with transaction(self.conn) as tx:
-                yield tx
+                self._tx = tx
+                try:
+                    yield tx
+                finally:
+                    self._tx = None
         except (psycopg2.OperationalError, psycopg2.InterfaceError):
             self._pool.discard(self._conn)
             self._conn = None
@@ -227,7 +253,7 @@ class Database(DependencyProvider):
         self.sessions = {}
 
     def get_dependency(self, worker_ctx):
-        session = WorkerSession(self.schema_pool.pool)
+        session = WorkerSession(self.schema_pool.pool, worker_ctx.data)
         self.sessions[worker_ctx] = session
         return session
 

@@ -58,3 +58,9 @@ def found(row, kind, key, field="id"):
     if row is None:
         raise NotFound(f"no {kind} with id {key}", {field: key})
     return row
+
+
+@deserialize_to_instance
+class IdempotencyKeyReused(ValidationFailed):
+    """An idempotency key sent again with another request than the one it first came with."""
+    code = "idempotency_key_reused"

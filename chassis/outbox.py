@@ -21,7 +21,7 @@ import psycopg2.extras
 import structlog
 from kombu import Connection
 
-from chassis import envelope
+from chassis import envelope, idempotency
 from chassis.background import WokenLoop
 from chassis.confirms import ConfirmingPublisher
 from chassis.db import SchemaPool, transaction
@@ -209,6 +209,7 @@ class Outbox(WokenLoop):
                     ticks += 1
                     if ticks % 3000 == 0:
                         prune_sent(conn)
+                        idempotency.prune(conn)
             except Exception:
                 log.exception("outbox_relay_failed", service=service)
                 if broker is not None:

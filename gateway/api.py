@@ -11,6 +11,7 @@ service method as a nameko worker and turns whatever happens into JSON with one
 error shape:
 ``{"error": {"code", "message", "details"}}``. It never returns a stack trace.
 """
+import hashlib
 import json
 import re
 import time
@@ -29,7 +30,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as Rou
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from chassis import errors as domain_errors
+from chassis import errors as domain_errors, idempotency
 from chassis.logs import CORRELATION_KEY, new_correlation_id
 from chassis.metrics import HTTP_DURATION
 from gateway import access as access_rules
@@ -40,6 +41,8 @@ from gateway.rate_limit import RateLimit
 log = structlog.get_logger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_FORMAT = re.compile(r"^[\x21-\x7e]{1,255}$")
 # No OneNet body nests deeper than a few levels; deeper ones are refused before the
 # schemas or the RPC serializer recurse over them.
 MAX_JSON_DEPTH = 32
@@ -291,6 +294,8 @@ class Call:
     query: dict = field(default_factory=dict)
     correlation_id: str = ""
     base_url: str = ""
+    # The idempotency key's entries of the worker context (see :func:`idempotency_context`).
+    idempotency: dict = field(default_factory=dict)
 
 
 class ApiRoute(HttpRequestHandler):
@@ -299,7 +304,8 @@ class ApiRoute(HttpRequestHandler):
     server = ApiServer()
 
     def __init__(self, method, url, access, body=None, query=None, response=None, status=200,
-                 summary="", tags=(), forms=False, api_key=False, media_type="application/json", **kwargs):
+                 summary="", tags=(), forms=False, api_key=False, media_type="application/json",
+                 idempotent=None, **kwargs):
         self.access = access_rules.table(access) if isinstance(access, str) else access
         self.roles, self.public = self.access.roles, self.access.public
         # Also take the body as an HTML form (application/x-www-form-urlencoded),
@@ -313,6 +319,8 @@ class ApiRoute(HttpRequestHandler):
         # What a success answers in, for the OpenAPI document (a route answering other than
         # JSON returns its own Response).
         self.media_type = media_type
+        # Takes an Idempotency-Key (every POST but those that only compute an answer).
+        self.idempotent = method == "POST" if idempotent is None else idempotent
         super().__init__(method, url, **kwargs)
 
     def get_url_rule(self):
@@ -330,6 +338,7 @@ class ApiRoute(HttpRequestHandler):
         request.onenet_budget = None
         try:
             request.onenet_call = self._prepare(request, cid)
+            context_data.update(request.onenet_call.idempotency)
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             done = eventlet.event.Event()
@@ -377,6 +386,10 @@ class ApiRoute(HttpRequestHandler):
                 raise Unprocessable("the query parameters are invalid", exc.messages) from None
         if self.body_schema is not None:
             call.body = self._json_body(request)
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is not None and self.idempotent:
+            call.idempotency = idempotency_context(key, principal, self.method, request.path,
+                                                   call.query, call.body)
         return call
 
     def _caller(self, request):
@@ -448,6 +461,23 @@ class ApiRoute(HttpRequestHandler):
         except ValidationError as exc:
             raise Unprocessable("the body is invalid", exc.messages) from None
         return body
+
+
+def idempotency_context(key, principal, method, path, query, body):
+    """The worker-context entries that make the services answer this write once per key.
+
+    The key is made the caller's own (two callers' equal keys never meet), and the
+    fingerprint says what was asked, so that the key sent again with another request is a
+    422 (:mod:`chassis.idempotency`)."""
+    if not _IDEMPOTENCY_FORMAT.match(key):
+        raise MalformedRequest(f"{IDEMPOTENCY_HEADER} must be 1 to 255 printable ASCII characters, "
+                               "without spaces", {"idempotency_key": ["malformed"]})
+    caller = f"{principal.role}:{principal.scope}:{principal.subject}" if principal is not None else "anonymous"
+    asked = json.dumps([method, path, query, body], sort_keys=True, ensure_ascii=False, default=str)
+    return {
+        idempotency.KEY: hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest(),
+        idempotency.FINGERPRINT: hashlib.sha256(asked.encode()).hexdigest(),
+    }
 
 
 def nesting_depth(value):

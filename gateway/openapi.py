@@ -5,7 +5,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
-from gateway.api import ApiRoute
+from gateway.api import IDEMPOTENCY_HEADER, ApiRoute
 
 TITLE = "OneNet API — 全国中小企业服务一张网"
 VERSION = "1.0.0"
@@ -18,9 +18,22 @@ ERROR_STATUSES = {
     "404": "No such object (or not visible to the caller)",
     "409": "Conflicts with the stored state",
     "413": "Body too large",
-    "422": "Validation failed; details name each field",
+    "422": "Validation failed; details name each field (`idempotency_key_reused`: an Idempotency-Key "
+           "sent again with another request)",
     "429": "Rate limit exceeded",
     "503": "A service did not answer in time",
+}
+
+
+IDEMPOTENCY_KEY = {
+    "name": IDEMPOTENCY_HEADER,
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    "description": "A key the client makes for this one write (a UUID, say) and sends again, unchanged, "
+                   "when it retries the same write. The first answer is kept 24 hours: a retry with the "
+                   "same key and the same request gets the same status and body, and nothing is done "
+                   "twice; the same key with another request is a 422 `idempotency_key_reused`. A key is "
+                   "the caller's own: another caller's equal key is another key.",
 }
 
 
@@ -79,6 +92,8 @@ def operation(name, entrypoint):
         ],
         "responses": {},
     }
+    if entrypoint.idempotent:
+        op["parameters"].append("IdempotencyKey")
     if entrypoint.query_schema is not None:
         op["parameters"].append({"in": "query", "schema": entrypoint.query_schema})
     if entrypoint.body_schema is not None:
@@ -110,6 +125,7 @@ def build(service_cls):
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
     spec.components.security_scheme("api_key", {"type": "apiKey", "in": "query", "name": "api_key"})
+    spec.components.parameter("IdempotencyKey", "header", IDEMPOTENCY_KEY)
     spec.components.schema("Error", schema=Error)
     spec.components.schema("Open311Error", schema=Open311ErrorItem)
     paths = {}

@@ -243,7 +243,7 @@ class EnterpriseRoutes:
         uscc, as_of = credit_codes.compact(uscc), call.query["as_of"].isoformat()
         return self._visible(call.principal, uscc, lambda: self.enterprises.size_class_as_of(uscc, as_of))
 
-    @route("POST", "/api/v1/enterprises/<uscc>/explain", access=FILE_READERS, body=schemas.Criteria,
+    @route("POST", "/api/v1/enterprises/<uscc>/explain", idempotent=False, access=FILE_READERS, body=schemas.Criteria,
            response=schemas.Explanation, tags=["enterprises"],
            summary="Whether one enterprise meets criteria, criterion by criterion")
     def explain_criteria(self, call, uscc):
@@ -269,7 +269,7 @@ class EnterpriseRoutes:
     def search_enterprises(self, call):
         return pages.listed(call.query, self.enterprises.search, within=self._scope(call.principal))
 
-    @route("POST", "/api/v1/enterprises/criteria/count", access=FINDERS, body=schemas.Criteria,
+    @route("POST", "/api/v1/enterprises/criteria/count", idempotent=False, access=FINDERS, body=schemas.Criteria,
            response=schemas.MatchCount, tags=["enterprises"],
            summary="How many enterprises of the caller's area meet criteria")
     def count_matching_enterprises(self, call):
