@@ -21,6 +21,12 @@ from reference.china_time import today  # noqa: F401  (tiers and registration ag
 from services.enterprises.schemas import (EnterpriseRegistered, EnterpriseSizeClassChanged, EnterpriseTierChanged,
                                           EnterpriseUpdated)
 
+# One instance of each event schema: making one costs about ten dumps.
+_ENTERPRISE_REGISTERED = EnterpriseRegistered()
+_ENTERPRISE_UPDATED = EnterpriseUpdated()
+_ENTERPRISE_TIER_CHANGED = EnterpriseTierChanged()
+_ENTERPRISE_SIZE_CLASS_CHANGED = EnterpriseSizeClassChanged()
+
 
 FIGURE_FIELDS = ("employees", "revenue", "total_assets", "rd_expense", "ip_class1_count")
 PROFILE_FIELDS = ("name", "legal_form", "registered_on", "region_code", "park", "industry_code",
@@ -328,7 +334,7 @@ def view(profile, on):
 
 def registered_event(profile, on):
     """Payload of ``enterprise.registered``."""
-    return EnterpriseRegistered().dump({
+    return _ENTERPRISE_REGISTERED.dump({
         "uscc": profile["uscc"], "name": profile["name"], "region_code": profile["region_code"],
         "industry_code": profile["industry_code"], "province_code": profile["province_code"],
         "city_code": profile["city_code"], "size_class": profile["size_class"],
@@ -346,7 +352,7 @@ def updated_event(profile, changed):
     fields = {name: pair for name, pair in changed.items() if name != "tiers"}
     if not fields:
         return None
-    return EnterpriseUpdated().dump({
+    return _ENTERPRISE_UPDATED.dump({
         "uscc": profile["uscc"], "region_code": profile["region_code"], "changed": sorted(fields),
         "changes": {name: {"old": jsonable(old), "new": jsonable(new)}
                     for name, (old, new) in fields.items() if name not in PERSONAL_FIELDS},
@@ -359,7 +365,7 @@ def tier_changed_event(profile, before, after, reason, decided_by="system"):
     ``decided_by``: the role of whoever changed the awards (``system`` for an
     expiry); a ``national_admin`` decision reaches the enterprise's province.
     """
-    return EnterpriseTierChanged().dump({
+    return _ENTERPRISE_TIER_CHANGED.dump({
         "uscc": profile["uscc"], "region_code": profile["region_code"], "reason": reason,
         "active_tiers_before": before, "active_tiers": after,
         "added": sorted(set(after) - set(before)), "removed": sorted(set(before) - set(after)),
@@ -371,7 +377,7 @@ def size_class_changed_event(profile, old):
     """Payload of ``enterprise.size_class_changed``, or None when the class stayed."""
     if old == profile["size_class"]:
         return None
-    return EnterpriseSizeClassChanged().dump({
+    return _ENTERPRISE_SIZE_CLASS_CHANGED.dump({
         "uscc": profile["uscc"], "region_code": profile["region_code"], "old": old,
         "new": profile["size_class"], "size_rule": profile["size_rule"], "figures_year": profile["figures_year"]})
 
