@@ -15,9 +15,9 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-run: $(STAMP)  ## every service and the gateway, with demo data, in the foreground
+run: $(STAMP)  ## every service and the gateway, with demo data, in the foreground (DEMO=large: a larger set, for benchmarks)
 	@infra/local-services.sh
-	$(PY) -m infra.network run
+	$(PY) -m infra.network run $(if $(DEMO),--demo $(DEMO))
 
 %/node_modules/.installed: %/package-lock.json %/package.json
 	cd $* && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed

@@ -1,8 +1,8 @@
 """Run the whole OneNet network on one machine.
 
     python -m infra.network prepare     create the database, schemas, migrations, broker topology
-    python -m infra.network demo-data   load demo data through the running services
-    python -m infra.network run         prepare, start every process, load demo data, wait
+    python -m infra.network demo-data   load demo data into the running services [--demo large]
+    python -m infra.network run         prepare, start every process, load demo data, wait [--demo large]
     python -m infra.network reset-test  give the test suite an empty database and vhost, and
                                         drop its own roles and its rate-limit counts
 
@@ -287,10 +287,13 @@ class Network:
 
 
 MAIL_DIR = os.path.join(ROOT, ".run", "mail")
-# What ``make run`` lets people try locally: webhooks to their own machine over plain http.
+# What ``make run`` lets people try locally: webhooks to their own machine over plain http, and the
+# requests service's clock under operator control (a demo network: the demo raises its requests on
+# the days they belong to, and a national admin may move time with PUT /api/v1/clock).
 LOCAL_WEBHOOKS = {"ONENET_WEBHOOK_ALLOW_HTTP": "on", "ONENET_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8, ::1/128"}
 # A front-end developer's dev server on this machine, on whatever port it picks.
 LOCAL_CORS_ORIGINS = "http://localhost:*, http://127.0.0.1:*"
+LOCAL_CLOCK = {"ONENET_CLOCK_CONTROL": "on"}
 
 
 def start_mail_sink(env):
@@ -304,7 +307,7 @@ def start_mail_sink(env):
     return child
 
 
-def run():
+def run(demo="default"):
     # The processes' own database and broker passwords: made afresh for this run, not shown.
     make_account_passwords(os.environ)
     if not os.environ.get("ONENET_JWT_SECRET"):
@@ -312,7 +315,7 @@ def run():
         print(f"ONENET_JWT_SECRET was not set; this run signs tokens with:\n"
               f"    export ONENET_JWT_SECRET={os.environ['ONENET_JWT_SECRET']}\n")
     prepare()
-    for name, value in LOCAL_WEBHOOKS.items():
+    for name, value in {**LOCAL_WEBHOOKS, **LOCAL_CLOCK}.items():
         os.environ.setdefault(name, value)
     print("webhooks: plain http and loopback addresses (127.0.0.0/8, ::1) are allowed in this local run")
     os.environ.setdefault("ONENET_CORS_ORIGINS", LOCAL_CORS_ORIGINS)
@@ -323,7 +326,7 @@ def run():
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     try:
         network.start_all()
-        subprocess.run([sys.executable, "-m", "infra.demo"], cwd=ROOT, check=True)
+        subprocess.run([sys.executable, "-m", "infra.demo", "--size", demo], cwd=ROOT, check=True)
         while not stop:
             for name, child in network.children.items():
                 if child.poll() is not None:
@@ -342,13 +345,16 @@ def run():
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Run the OneNet network on this machine.")
     parser.add_argument("command", choices=["prepare", "demo-data", "run", "reset-test"])
+    parser.add_argument("--demo", choices=["small", "default", "large"], default="default",
+                        help="how much demo data run and demo-data load (large: for benchmarks)")
     args = parser.parse_args(argv)
     if args.command == "prepare":
         prepare()
     elif args.command == "demo-data":
-        subprocess.run([sys.executable, "-m", "infra.demo", "--wait", "120"], cwd=ROOT, check=True)
+        subprocess.run([sys.executable, "-m", "infra.demo", "--wait", "120", "--size", args.demo],
+                       cwd=ROOT, check=True)
     elif args.command == "run":
-        run()
+        run(args.demo)
     elif args.command == "reset-test":
         reset_test()
     return 0

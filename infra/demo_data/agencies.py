@@ -8,8 +8,9 @@ documents are real. Loading twice changes nothing: every item is looked up
 (by title, park or USCC) before it is added.
 """
 from chassis.errors import Conflict, NotFound
-from reference import regions
+from infra.demo_data import national
 from infra.demo_data.enterprises import uscc
+from reference import regions
 
 STATIONS = [
     {"name": "中关村软件园中小企业服务站", "region_code": "110108", "park": "中关村软件园",
@@ -205,3 +206,74 @@ def _with_provider(item, provider_ids):
     if "provider" in item:
         entry["provider_id"] = provider_ids[item["provider"]]
     return entry
+
+
+# -- the national scale (infra.demo_data.national) ------------------------------------------------
+
+def load_network(network, scale):
+    """Stations, guides, and providers with products and cases at ``scale``, through ``network``
+    (:class:`infra.demo.Network`: calls in parallel); returns what was added by kind. Anything
+    already there (a station by park, a provider by USCC, an entry by title, a guide) is left
+    as it is."""
+    added = {}
+    agencies = _all_agencies(network)
+    at = {(agency["level"], agency["region_code"]): agency for agency in agencies if agency["level"] != "station"}
+    parks = {agency["park"] for agency in agencies if agency["level"] == "station"}
+    stations = [station for station in national.stations(scale) if station["park"] not in parks]
+    network.map("stations", lambda services, station: services.agencies.create_agency(
+        {**station, "parent_id": at[(regions.level_of(station["region_code"]), station["region_code"])]["id"]}), stations)
+    added["stations"] = len(stations)
+
+    agencies = _all_agencies(network)
+    guided = [agency for agency in agencies if agency["level"] in ("national", "province", "station")]
+    added["guides"] = sum(network.map("service guides", _guide_of, guided))
+
+    providers = national.providers(scale)
+    provider_ids = network.map("providers", _provider_of, providers)
+    added["providers"] = len(providers)
+    for kind, items in (("product", national.products(providers)), ("case", national.cases(providers))):
+        existing = {entry["title"] for entry in network.call(
+            lambda services: services.agencies.list_entries(kind, {}, 10_000, 0))["items"]}
+        fresh = [_with_provider(item, provider_ids) for item in items if item["title"] not in existing]
+        network.map(f"{kind}s", lambda services, item, kind=kind: services.agencies.add_entry(kind, item), fresh)
+        added[f"{kind}s"] = len(fresh)
+    return added
+
+
+def load_policies(network, scale, on):
+    """The policies at ``scale`` (:func:`national.policies`), each created by the agency of its
+    region and published (or left a draft, or withdrawn); one already there by title is left as
+    it is. Returns how many were added."""
+    at = {(agency["level"], agency["region_code"]): agency for agency in _all_agencies(network)
+          if agency["level"] != "station"}
+    existing = {policy["title"] for state in ("draft", "published", "expired", "withdrawn")
+                for policy in network.call(lambda services, state=state: services.agencies.list_policies(
+                    {"states": [state]}, 10_000, 0))["items"]}
+    fresh = [policy for policy in national.policies(scale, on) if policy["title"] not in existing]
+    network.map("policies", lambda services, policy: _policy_of(services, policy, at), fresh)
+    return len(fresh)
+
+
+def _all_agencies(network):
+    return network.call(lambda services: services.agencies.list_agencies({}, 100_000, 0))["items"]
+
+
+def _guide_of(services, agency):
+    """Publish ``agency``'s guide unless it has one: 1 if published."""
+    return _guide(services.agencies, agency)
+
+
+def _provider_of(services, provider):
+    return _provider(services.agencies, provider)
+
+
+def _policy_of(services, policy, at):
+    body = {key: value for key, value in policy.items() if key not in ("region", "state")}
+    level = "national" if policy["region"] == "000000" else policy["issuer_level"]
+    created = services.agencies.create_policy({**body, "region_code": policy["region"],
+                                               "agency_id": at[(level, policy["region"])]["id"]})
+    state = policy.get("state", "published")
+    if state in ("published", "withdrawn"):
+        services.agencies.publish_policy(created["id"])
+    if state == "withdrawn":
+        services.agencies.withdraw_policy(created["id"], "政策已整合至新版办法，原文件废止")

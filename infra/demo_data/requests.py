@@ -1,6 +1,8 @@
 """Demo requests (诉求) in several states: waiting, in progress, closed after a rating, and an
 arrears complaint. Loaded through RPC as the enterprises and agencies would act; an enterprise
 that already has requests is left as it is, so loading twice changes nothing."""
+from chassis.errors import Forbidden, ValidationFailed
+from infra.demo_data import national
 from infra.demo_data.enterprises import ENTERPRISES
 
 
@@ -47,3 +49,72 @@ def load(services):
                                                        staff(request["agency_id"]))
         raised += 1
     return raised
+
+
+# -- the national scale (infra.demo_data.national) ------------------------------------------------
+
+DAY = 86_400
+RATINGS = {"rate": {"score": 5, "solved": True, "comment": "办理及时，问题已解决"},
+           "rate:unsolved": {"score": 2, "solved": False, "comment": "问题尚未解决，希望继续跟进"}}
+ESCALATION_REASON = "涉及跨部门协调，超出本机构办理权限，提请上级机构办理"
+
+
+def load_national(network, scale, smes):
+    """Raise the planned requests (:func:`national.requests`) wave by wave, each wave on the day it
+    belongs to: the requests service's clock (``CLOCK_CONTROL``, on in ``make run``) is moved back
+    for it, and forward again, so deadlines fall where they would have and the deadline sweep
+    escalates what an agency left waiting, as the days passing would have. Without clock control
+    every request is raised today and nothing is overdue yet.
+
+    Returns the number raised; nothing if the first planned enterprise already has requests
+    (loaded before).
+    """
+    plan = national.requests(scale, smes)
+    if not plan or network.call(lambda services: services.requests.counts_for_enterprise(plan[0]["uscc"])):
+        return 0
+    controlled = _move_clock(network, 0)
+    for wave in sorted({item["wave"] for item in plan}, reverse=True):
+        if controlled:
+            _move_clock(network, -wave * DAY)
+        network.map(f"requests, {wave} days ago" if wave else "requests, today", _raise,
+                    [item for item in plan if item["wave"] == wave])
+    if controlled:
+        _move_clock(network, 0)
+    return len(plan)
+
+
+def _move_clock(network, offset_seconds):
+    """Put the requests service's clock ``offset_seconds`` from now and sweep until nothing more is
+    overdue there; False when the clock is not under control on this network."""
+    try:
+        network.call(lambda services: services.requests.set_clock(offset_seconds))
+    except Forbidden:
+        return False
+    while any(network.call(lambda services: services.requests.sweep()).values()):
+        pass
+    return True
+
+
+def _raise(services, item):
+    uscc, body = item["uscc"], item["body"]
+    try:
+        request = services.requests.submit(uscc, body, enterprise(uscc))
+    except ValidationFailed:
+        if "arrears" not in body:
+            raise
+        # The complainant was no SME on the contract date: an ordinary rights request then.
+        plain = {key: value for key, value in body.items() if key != "arrears"}
+        request = services.requests.submit(uscc, {**plain, "service_area": "rights"}, enterprise(uscc))
+    for step in item["steps"]:
+        if step == "stalled":
+            continue
+        if step in RATINGS:
+            request = services.requests.rate(request["id"], RATINGS[step], enterprise(uscc))
+        elif step in ("close", "reopen", "withdraw"):
+            request = services.requests.transition(request["id"], {"action": step}, enterprise(uscc))
+        elif step == "escalate":
+            request = services.requests.transition(request["id"], {"action": step, "reason": ESCALATION_REASON},
+                                                   staff(request["agency_id"]))
+        else:
+            request = services.requests.transition(request["id"], {"action": step}, staff(request["agency_id"]))
+    return request["state"]

@@ -47,14 +47,22 @@ def admitted_provider(tx, uscc, service_area):
 
 def register_enterprise(tx, enterprise, version):
     """An SME as ``enterprise.registered`` announced it (an older announcement changes nothing)."""
-    tx.execute(
+    register_enterprises(tx, [enterprise], version)
+
+
+def register_enterprises(tx, enterprises, version):
+    """Many SMEs as their ``enterprise.registered`` announced them, in one statement (the demo
+    network's bulk load uses it too); an older announcement changes nothing."""
+    execute_values(
+        tx.cursor,
         "INSERT INTO enterprise (uscc, name, region_code, industry_code, size_class, active_tiers, version) "
-        "VALUES (%(uscc)s, %(name)s, %(region_code)s, %(industry_code)s, %(size_class)s, %(active_tiers)s, "
-        "%(version)s) ON CONFLICT (uscc) DO UPDATE SET name = EXCLUDED.name, region_code = EXCLUDED.region_code, "
+        "VALUES %s ON CONFLICT (uscc) DO UPDATE SET name = EXCLUDED.name, region_code = EXCLUDED.region_code, "
         "industry_code = EXCLUDED.industry_code, size_class = EXCLUDED.size_class, "
         "active_tiers = EXCLUDED.active_tiers, version = EXCLUDED.version "
         "WHERE enterprise.version < EXCLUDED.version",
-        {**enterprise, "active_tiers": list(enterprise.get("active_tiers") or []), "version": version})
+        [(e["uscc"], e["name"], e["region_code"], e["industry_code"], e.get("size_class"),
+          list(e.get("active_tiers") or []), version) for e in enterprises],
+        template="(%s, %s, %s, %s, %s, %s::text[], %s)", page_size=1000)
 
 
 ENTERPRISE_FIELDS = ("name", "region_code", "industry_code", "size_class", "active_tiers")
