@@ -4,14 +4,14 @@ What ``make run`` loads beside the hand-written showcase (the other modules of
 this package): a park service station in many cities, quality service
 providers with their products and cases in every service area, a few hundred
 policies with structured eligibility at every issuing level, tens of thousands
-of SMEs over the real county-level divisions (GB/T 2260, :mod:`chassis.regions`)
+of SMEs over the real county-level divisions (GB/T 2260, :mod:`reference.regions`)
 and GB/T 4754 divisions in every size class and tier, and requests planned to end
 in every state, overdue and escalated ones among them.
 
 Names, titles and document numbers are made up (marked 示例 where a reader
 could take them for real ones); USCCs carry a correct GB 32100 check
 character; size classes follow from the figures by 工信部联企业〔2011〕300号
-(:mod:`services.enterprises.size_rules`). The same scale and seed always give
+(:mod:`reference.size_rules`). The same scale and seed always give
 the same network, so loading twice adds nothing the second time.
 """
 import random
