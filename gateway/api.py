@@ -32,6 +32,7 @@ from werkzeug.wrappers import Request, Response
 
 from chassis import errors as domain_errors, idempotency
 from chassis.logs import CORRELATION_KEY, new_correlation_id
+from chassis.text import control_character_problems
 from chassis.metrics import HTTP_DURATION
 from gateway import access as access_rules
 from gateway.auth import Authenticator, InvalidToken
@@ -379,6 +380,11 @@ class ApiRoute(HttpRequestHandler):
             raise Forbidden(f"role {principal.role} may not {self.method} {self.url}",
                             {"allowed_roles": sorted(self.roles)})
         call = Call(principal=principal, correlation_id=cid, base_url=request.host_url.rstrip("/"))
+        if control_character_problems(request.path_values):  # no object has such a key
+            raise NotFound(f"nothing at {request.path}")
+        refused_text = control_character_problems({key: "".join(values) for key, values in request.args.lists()})
+        if refused_text:
+            raise Unprocessable("the query parameters are invalid", refused_text)
         if self.query_schema is not None:
             try:
                 call.query = self.query_schema().load(self._without_api_key(request.args.to_dict()))
@@ -456,6 +462,9 @@ class ApiRoute(HttpRequestHandler):
         if not isinstance(body, dict):
             raise MalformedRequest("the body must be a JSON object")
         body = self._without_api_key(body)
+        refused_text = control_character_problems(body)
+        if refused_text:
+            raise Unprocessable("the body is invalid", refused_text)
         try:
             self.body_schema().load(body)
         except ValidationError as exc:

@@ -1,11 +1,14 @@
 """The OpenAPI 3 document, generated from the routes and their marshmallow schemas."""
+import json
+import os
 import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
-from gateway.api import IDEMPOTENCY_HEADER, ApiRoute
+from chassis.text import TEXT_PATTERN
+from gateway.api import IDEMPOTENCY_HEADER, ApiRoute, _json_default
 
 TITLE = "OneNet API — 全国中小企业服务一张网"
 VERSION = "1.0.0"
@@ -135,4 +138,68 @@ def build(service_cls):
                 operation(name, entrypoint)
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    return state_text_pattern(spec.to_dict())
+
+
+# Strings whose values a format, an enum or a pattern of their own already confines.
+_CONFINED = ("enum", "const", "pattern", "format")
+
+
+# Schemas only ever answered, whose text may quote what the caller sent (an error's message).
+_ANSWERS_ONLY = ("Error", "ErrorDetail", "Open311Error")
+
+
+def state_text_pattern(node):
+    """Every other string of the document says what the gateway enforces for all text
+    (:mod:`chassis.text`): no control characters. Returns ``node``, changed in place."""
+    schemas = node.get("components", {}).get("schemas", {})
+    skipped = {id(schemas[name]) for name in _ANSWERS_ONLY if name in schemas}
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if id(item) in skipped:
+            continue
+        if isinstance(item, dict):
+            kinds = item.get("type")
+            if (kinds == "string" or (isinstance(kinds, list) and "string" in kinds)) and \
+                    not any(key in item for key in _CONFINED):
+                item["pattern"] = TEXT_PATTERN
+            pending.extend(value for key, value in item.items() if key not in ("example", "examples", "default"))
+        elif isinstance(item, list):
+            pending.extend(item)
+    return node
+
+
+DOCUMENT_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "openapi.json")
+
+
+def document_text(service_cls):
+    """The document as committed in ``docs/openapi.json`` (what the gateway serves)."""
+    return json.dumps(build(service_cls), ensure_ascii=False, indent=1, default=_json_default) + "\n"
+
+
+def main(argv=None):
+    """``python -m gateway.openapi`` writes the document the gateway serves to
+    ``docs/openapi.json``, which the front-end teams' tools and the breaking-change
+    check read; ``--check`` only says whether the committed one is out of date."""
+    import argparse
+    from gateway.service import GatewayService
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    text = document_text(GatewayService)
+    current = ""
+    if os.path.exists(DOCUMENT_PATH):
+        with open(DOCUMENT_PATH, encoding="utf-8") as handle:
+            current = handle.read()
+    if args.check:
+        if current != text:
+            raise SystemExit(f"{DOCUMENT_PATH} is out of date: run python -m gateway.openapi")
+        return
+    with open(DOCUMENT_PATH, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    print(f"wrote {os.path.relpath(DOCUMENT_PATH)}")
+
+
+if __name__ == "__main__":
+    main()
