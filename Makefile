@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f
 
 # The front-end teams' tools the suite runs (tests/node.py), installed from their locks when npm is here.
 NPM        := $(shell command -v npm)
-NODE_TOOLS := $(if $(NPM),tests/toolchain/node_modules/.installed)
+NODE_TOOLS := $(if $(NPM),tests/toolchain/node_modules/.installed clients/typescript/node_modules/.installed)
 
 .PHONY: run test mutation token bench prepare clean
 
@@ -43,4 +43,4 @@ bench: $(STAMP)  ## benchmarks in bench/, each printing its figures and a same-r
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache tests/toolchain/node_modules
+	rm -rf $(VENV) .pytest_cache tests/toolchain/node_modules clients/typescript/node_modules

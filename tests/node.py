@@ -25,6 +25,15 @@ def node():
     return path
 
 
+def npm():
+    """The ``npm`` executable (it runs the client packages' own scripts)."""
+    node()
+    path = shutil.which("npm")
+    if path is None:
+        pytest.fail("npm is not installed beside Node.js (apt-get install npm; .ci/run does)")
+    return path
+
+
 def tool(name, package_dir=TOOLCHAIN):
     """The executable ``name`` from ``package_dir``'s node_modules (installed by ``make test``)."""
     node()
