@@ -18,6 +18,7 @@ from functools import partial
 
 import structlog
 from kombu import Exchange, Queue, binding
+from marshmallow import ValidationError
 from kombu.common import maybe_declare
 from nameko.amqp.publish import Publisher, get_connection
 from nameko.messaging import Consumer, QueueConsumer
@@ -43,6 +44,15 @@ log = structlog.get_logger(__name__)
 
 class PermanentFailure(Exception):
     """A handler's verdict that retrying cannot help: the delivery is parked at once."""
+
+
+def contract_payload(schema_cls, event):
+    """An event's payload read with its owner's contract (fields it does not know left out); a
+    payload that breaks the contract can never be handled, so it is parked at once."""
+    try:
+        return schema_cls().load(event["payload"], unknown="exclude")
+    except ValidationError as exc:
+        raise PermanentFailure(f"{event['type']} payload breaks its contract: {exc.messages}") from None
 
 
 def queue_name(service_name, method_name):

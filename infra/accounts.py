@@ -50,7 +50,7 @@ RPC_EXCHANGE = "nameko-rpc"
 
 # The event types each process announces, by prefix (`<prefix>.<verb>`); docs/events.md.
 EVENTS_PUBLISHED = {
-    "agencies": ("agency", "policy", "provider", "capacity", "scoring", "honour"),
+    "agencies": ("agency", "guide", "policy", "provider", "capacity", "scoring", "honour"),
     "enterprises": ("enterprise",),
     "requests": ("request", "holiday_schedule"),
     "notifications": (),

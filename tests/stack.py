@@ -231,6 +231,22 @@ def known_to_activities(table, key_column, key, timeout=90.0):
     return wait_for(lambda: sql("activities", f"SELECT 1 FROM {table} WHERE {key_column} = %s", (key,)), timeout)
 
 
+def known_to_requests(agency_id, timeout=30.0, **columns):
+    """Wait until the requests service's copy of the hierarchy holds the agency (with ``columns``
+    as given, e.g. ``active=False``): it routes over that copy. Fails when it does not."""
+    condition = "".join(f" AND {column} = %({column})s" for column in columns)
+    found = wait_for(lambda: sql("requests", f"SELECT 1 FROM agency WHERE id = %(id)s{condition}",
+                                 {"id": agency_id, **columns}), timeout)
+    assert found, f"the requests service has not copied agency {agency_id} {columns or ''}"
+
+
+def skeleton_known_to_requests(total, timeout=120.0):
+    """Wait until the requests service has copied the national skeleton (``total`` agencies); behind
+    its 3,212 ``agency.created`` it may take its time."""
+    found = wait_for(lambda: sql("requests", "SELECT count(*) >= %s FROM agency", (total,))[0][0], timeout)
+    assert found, f"the requests service has not copied the {total} agencies of the skeleton"
+
+
 # -- servers a test starts ------------------------------------------------------------------
 
 def free_port():

@@ -1,6 +1,8 @@
 """Demo requests (诉求) in several states: waiting, in progress, closed after a rating, and an
 arrears complaint. Loaded through RPC as the enterprises and agencies would act; an enterprise
 that already has requests is left as it is, so loading twice changes nothing."""
+import time
+
 from chassis.errors import Forbidden, ValidationFailed
 from infra.demo_data import national
 from infra.demo_data.enterprises import ENTERPRISES
@@ -31,7 +33,19 @@ DEMO = [
 ]
 
 
+def wait_for_the_agencies(services, timeout=300.0):
+    """The requests service routes over its own copy of the agencies, filled from their events:
+    wait until it holds every agency (behind the skeleton's 3,212 events it may take a while)."""
+    total = services.agencies.list_agencies({}, 1, 0)["total"]
+    deadline = time.monotonic() + timeout
+    while services.requests.agency_copy_status()["agencies"] < total:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the requests service has not copied the {total} agencies in {timeout:.0f} s")
+        time.sleep(0.5)
+
+
 def load(services):
+    wait_for_the_agencies(services)
     raised = 0
     for company, body, steps in DEMO:
         uscc = company["uscc"]
@@ -72,6 +86,7 @@ def load_national(network, scale, smes):
     plan = national.requests(scale, smes)
     if not plan or network.call(lambda services: services.requests.counts_for_enterprise(plan[0]["uscc"])):
         return 0
+    network.call(wait_for_the_agencies)   # the stations and guides just loaded, as requests route by them
     controlled = _move_clock(network, 0)
     for wave in sorted({item["wave"] for item in plan}, reverse=True):
         if controlled:

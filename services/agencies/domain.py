@@ -9,12 +9,13 @@ is an equality lookup on at most four prefixes.
 from chassis import provinces
 from chassis.errors import Conflict, ValidationFailed
 from reference import regions
+from services.agencies import schemas
 from services.agencies.schemas import AREAS, LEVELS, NATIONWIDE, AgencyAnnounced
 
 # One instance of each event schema: making one costs about ten dumps.
 _AGENCY_ANNOUNCED = AgencyAnnounced()
 
-LEVEL_DEPTH = {level: depth for depth, level in enumerate(LEVELS)}
+LEVEL_DEPTH = {level: schemas.depth_of(level) for level in LEVELS}
 
 # The areas an agency offers unless it says otherwise. International
 # co-operation (国际交流合作) is organised from city level up, so a county's
@@ -41,23 +42,8 @@ def is_city_slot(division):
     return division.level == regions.CITY and division.name in CITY_SLOT_NAMES
 
 
-def coverage_prefix(region_code):
-    """The code prefix an agency at ``region_code`` covers ('' for the whole country)."""
-    return regions.coverage_prefix(region_code)
-
-
-def covering_prefixes(region_code):
-    """The coverage prefixes of every agency that may serve ``region_code``, widest first."""
-    if region_code == NATIONWIDE:
-        return [""]
-    code = str(region_code)
-    level = regions.level_of(code)
-    prefixes = ["", code[:2]]
-    if level in (regions.CITY, regions.COUNTY):
-        prefixes.append(code[:4])
-    if level == regions.COUNTY:
-        prefixes.append(code)
-    return prefixes
+coverage_prefix = schemas.coverage_prefix
+covering_prefixes = schemas.covering_prefixes
 
 
 def covers(prefix, region_code):

@@ -4,9 +4,11 @@ It owns the agency hierarchy and service stations with their service guides
 ("six publics"), routing (which agency answers for a place and a service
 area), the basic-information library (policies, laws, experts, FAQs), the
 quality service-provider library and the service product and case library,
-and the library search. The gateway, the requests service (routing, time
-limits, escalation) and the enterprises service (policies for a portrait)
-call it over RPC.
+and the library search. The gateway and the enterprises service (policies for
+a portrait) call it over RPC; the requests service keeps its own copy of the
+hierarchy and the guides' time limits from ``agency.*`` and ``guide.published``
+(filled once from :meth:`AgenciesService.agency_snapshot`) and routes over it
+with the same rule (``route_among`` in :mod:`services.agencies.schemas`).
 
 The class is the nameko adapter only: each entrypoint opens a transaction and
 calls a use case of :mod:`services.agencies.use_cases`, one module per
@@ -113,7 +115,13 @@ class AgenciesService(CapacityAndScoring):
     @rpc
     def publish_guide(self, agency_id, content, actor):
         """Publish a new version of the agency's guide; every item's area must be one it offers."""
-        return self._in_transaction(hierarchy.publish_guide, agency_id, content, actor)
+        return self._in_transaction(hierarchy.publish_guide, self.outbox, agency_id, content, actor)
+
+    @rpc
+    def agency_snapshot(self):
+        """Every agency and every guide's time limits as they are now (:class:`schemas.AgencySnapshot`):
+        what the requests service fills its copy from on its first start."""
+        return self._in_transaction(hierarchy.snapshot)
 
     @rpc
     def guide_time_limits(self, agency_id, service_area):

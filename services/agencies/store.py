@@ -222,6 +222,20 @@ def replace_guide(tx, agency_id, content, actor):
     return get_guide(tx, agency_id)
 
 
+def all_agencies(tx):
+    """Every agency with the time of its last change (the snapshot a copy of the hierarchy starts from)."""
+    return tx.all(f"SELECT {', '.join(AGENCY_FIELDS)} FROM agency ORDER BY id")
+
+
+def all_guide_time_limits(tx):
+    """Every published guide: ``[{"agency_id", "version", "time_limits": [{"service_area", ...}]}]``."""
+    return tx.all("SELECT g.agency_id, g.version, coalesce(json_agg(json_build_object("
+                  "'service_area', i.service_area, 'accept_days', i.accept_days, 'resolve_days', i.resolve_days) "
+                  "ORDER BY i.position) FILTER (WHERE i.agency_id IS NOT NULL), '[]') AS time_limits "
+                  "FROM guide g LEFT JOIN guide_item i ON i.agency_id = g.agency_id "
+                  "GROUP BY g.agency_id, g.version ORDER BY g.agency_id")
+
+
 def guide_item(tx, agency_id, service_area):
     return tx.one("SELECT accept_days, resolve_days FROM guide_item "
                   "WHERE agency_id = %s AND service_area = %s", (agency_id, service_area))

@@ -11,7 +11,7 @@ source version, counted per request reference or id).
 from chassis import provinces
 from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chassis.provinces import (DUPLICATE, INVALID_PAYLOAD, NOT_ALLOWED, STALE, UNKNOWN_REFERENCE, Rejected,
-                               claim_version, seen_version)
+                               claim_version)
 from services.requests import store
 from services.requests.schemas import PORTAL_AGENCY_ACTIONS
 
@@ -20,15 +20,6 @@ ENTITY = "request"
 
 def entity_key(payload):
     return f"ref:{payload['request_ref']}" if payload.get("request_ref") else f"id:{payload['request_id']}"
-
-
-def seen(tx, inbox, event):
-    """DUPLICATE or STALE when the event can be told apart as such before any slow work; else None."""
-    if inbox.seen(tx, event.envelope):
-        return DUPLICATE
-    if seen_version(tx, event, ENTITY, entity_key(event.payload), event.payload["source_version"]):
-        return STALE
-    return None
 
 
 def claim(tx, inbox, event):

@@ -1,14 +1,18 @@
 """The requests service: an SME's requests (诉求直办) from submission to archive.
 
-It routes each new request to an agency through the agencies service, keeps
+It routes each new request to an agency by the agencies' rule over its own
+copy of the agency hierarchy and the guides' time limits (kept from the
+agencies' events, :mod:`services.requests.agency_copy`), keeps
 the acceptance and resolution deadlines on the Chinese working-day calendar,
 escalates overdue requests up the agency hierarchy, records ratings and
 revisit calls, archives closed requests with their full history, and computes
 the assessment figures (评估问效) regions are judged by.
 """
 import uuid
+from datetime import datetime
 
 import eventlet
+import eventlet.semaphore
 import structlog
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
@@ -17,6 +21,7 @@ from chassis import periods
 
 from chassis.db import Database
 from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed, loaded as load
+from chassis.events import contract_payload, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
@@ -26,23 +31,21 @@ from chassis.rpc import rpc
 from chassis.timers import every
 from reference import credit_codes
 
-from services.requests import (arrears, assessment, changes, deadlines, lifecycle, performance, provincial,
-                               read_model, recipients, schemas, store, visibility)
+from services.agencies.schemas import AgencyAnnounced, AgencySnapshot, GuidePublished
+from services.requests import (agency_copy, arrears, assessment, changes, deadlines, escalation, lifecycle,
+                               performance, ports as shared, provincial, read_model, recipients, schemas, store,
+                               visibility)
+from services.requests import submission as submissions, transition as transitions
 from services.requests.clock import Clock
-from services.requests.gauges import (DEADLINES_MISSED, ESCALATIONS, PROVISIONAL_DEADLINES,
-                                      AssessmentGauges)
+from services.requests.gauges import ESCALATIONS, AssessmentGauges
+from services.requests.ports import Ports
 
 log = structlog.get_logger(__name__)
 
-SWEEP_BATCH = 500
-ROUTING_RETRY_BATCH = 20
-
-
-def routing_reason(explanation):
-    """The routing explanation as the assignment's reason in the history ("name: reason; ...")."""
-    parts = [f"{step.get('name', step.get('agency_id'))}: {step.get('reason')}" if isinstance(step, dict)
-             else str(step) for step in explanation or ()]
-    return "; ".join(parts)[:1000] or None
+# The skeleton announces its 3,212 agencies at once: copying them takes at most two of the
+# pool's connections at a time, so the burst does not grow the pool past what the service's own
+# work needs (PostgreSQL's connections are shared by every service of the deployment).
+COPY_SLOTS = eventlet.semaphore.Semaphore(2)
 
 
 class RequestsService:
@@ -151,9 +154,10 @@ class RequestsService:
         """An enterprise raises a request; it is routed and assigned at once.
 
         Emits ``request.submitted`` and, when an agency is found,
-        ``request.assigned``.  Without an agency (none covers the region and
-        service area, or the agencies service did not answer) the request
-        stays submitted and the scheduler routes it later.
+        ``request.assigned``.  Routing applies the agencies' rule
+        (:mod:`services.agencies.routing`) to this service's copy of the
+        hierarchy. Without an agency (none covers the region and service area)
+        the request stays submitted and the scheduler routes it later.
         """
         data = load(schemas.RequestSubmission, submission, "request")
         uscc = credit_codes.compact(uscc)
@@ -166,30 +170,12 @@ class RequestsService:
         if data.get("arrears"):
             self._check_complaint(uscc, data["arrears"])
         service_area = data.get("service_area") or "rights"
-        route = self._route(data["region_code"], service_area, data.get("park"))
         with self.db.transaction() as tx:
-            row, now = self._file(tx, uscc, {**data, "service_area": service_area}, actor, route)
+            row, now = submissions.submit(tx, self.clock, self.ports, uscc, {**data, "service_area": service_area},
+                                         actor)
             full = self._full(tx, row, deadlines.local_day(now))
         log.info("request_submitted", request_id=str(row["id"]), agency_id=row["agency_id"])
         return full
-
-    def _file(self, tx, uscc, data, actor, route, origin=(None, None)):
-        """Store a new request, record its submission and assign it where ``route`` says:
-        ``(row, now)``. ``origin``: the province and reference of a provincial portal's request."""
-        now = self.clock.now(tx)
-        row = store.insert_request(tx, {
-            "uscc": uscc, "kind": "arrears" if data.get("arrears") else "general",
-            "service_area": data["service_area"], "title": data["title"],
-            "description": data["description"], "region_code": data["region_code"],
-            "park": data.get("park"), "arrears": self._arrears_claim(data.get("arrears")),
-            "policy_id": data.get("policy_id"),
-            "state": lifecycle.SUBMITTED, "submitted_at": now, "updated_at": now,
-            "origin_province": origin[0], "origin_ref": origin[1]})
-        self._record(tx, row, changes.history_entry(
-            row, lifecycle.Step("submit", None, lifecycle.SUBMITTED), actor, now))
-        if route is not None:
-            row = self._assign(tx, row, route, now)
-        return row, now
 
     def _check_complaint(self, uscc, claim):
         """Who may complain (保障中小企业款项支付条例 第三条): an SME on the contract date, about a
@@ -213,39 +199,6 @@ class RequestsService:
         except NotFound:
             return None
 
-    def _arrears_claim(self, claim):
-        if not claim:
-            return None
-        stored = {**claim, "amount": str(claim["amount"]), "agreed_days": claim.get("agreed_days")}
-        for key in read_model.ARREARS_DATES:
-            if stored.get(key) is not None:
-                stored[key] = stored[key].isoformat()
-        return stored
-
-    def _route(self, region_code, service_area, park):
-        """``(Handover, explanation)`` for a new request, or None when no agency takes it."""
-        try:
-            routed = self._agencies("route", region_code, service_area, park)
-        except NotFound:
-            log.warning("request_unrouted", region_code=region_code, service_area=service_area)
-            return None
-        except eventlet.Timeout:
-            log.warning("agencies_unavailable_for_routing", region_code=region_code)
-            return None
-        handover = self._handover(routed["agency"], service_area)
-        return handover, routing_reason(routed.get("explanation"))
-
-    def _assign(self, tx, row, route, now):
-        handover, explanation = route
-        step = lifecycle.step(row, "assign", changes.SYSTEM_ACTOR)
-        calendar = store.load_calendar(tx)
-        changed = changes.apply(row, step, now, calendar, handover)
-        self._count_provisional(changed)
-        after = store.update_request(tx, row["id"], changed)
-        entry = changes.history_entry(row, step, changes.SYSTEM_ACTOR, now, explanation, handover.agency)
-        self._record(tx, after, entry)
-        return after
-
     # -- transitions --------------------------------------------------------------
 
     @rpc
@@ -261,47 +214,19 @@ class RequestsService:
         """
         body = load(schemas.TransitionRequest, transition, "transition")
         action, reason = body["action"], (body.get("reason") or "").strip() or None
+        provider_id = body.get("provider_id")
+        if provider_id is not None and action in ("accept", "start", "resolve"):
+            with self.db.transaction() as tx:   # a refused step is told before a provider
+                row = self._visible_row(tx, request_id, actor)
+                lifecycle.step(row, action, actor, reason)
+            self._check_provider(provider_id, row)
         with self.db.transaction() as tx:
-            row = self._visible_row(tx, request_id, actor)
-            step, previous = self._plan_step(tx, row, action, actor, reason)
-        handover = self._handover_for(row, step, body, previous) if step.reassigns else None
-        if body.get("provider_id") is not None and step.action in ("accept", "start", "resolve"):
-            self._check_provider(body["provider_id"], row)
-        with self.db.transaction() as tx:
-            after, now = self._apply_step(tx, row, action, actor, reason, handover, body.get("provider_id"))
+            row = self._visible_row(tx, request_id, actor, lock=True)
+            after, now = transitions.take_step(tx, self.clock, self.ports, row, body, actor, reason, provider_id)
             full = self._full(tx, after, deadlines.local_day(now))
         log.info("request_transitioned", request_id=str(request_id), action=action,
                  state=after["state"], agency_id=after["agency_id"])
         return full
-
-    def _plan_step(self, tx, row, action, actor, reason):
-        """The step ``actor`` takes, and for a return the agency it goes back to (a read)."""
-        step = lifecycle.step(row, action, actor, reason)
-        previous = store.previous_holder(tx, row["id"], row["agency_id"]) if action == "return" else None
-        return step, previous
-
-    def _apply_step(self, tx, row, action, actor, reason, handover, provider_id=None):
-        """Take the step on the request as it is now (locked), record it and its events: ``(after, now)``."""
-        current = self._row(tx, row["id"], lock=True)
-        step = lifecycle.step(current, action, actor, reason)
-        if step.reassigns and current["agency_id"] != row["agency_id"]:
-            raise Conflict("the request changed hands meanwhile; reload it and try again",
-                           {"agency_id": current["agency_id"]})
-        now = self.clock.now(tx)
-        calendar = store.load_calendar(tx)
-        breach = changes.late_breach(current, step, deadlines.local_day(now))
-        changed = changes.apply(current, step, now, calendar, handover, provider_id)
-        self._count_provisional(changed)
-        after = store.update_request(tx, current["id"], changed)
-        entry = changes.history_entry(current, step, actor, now, reason,
-                                      handover.agency if handover else None)
-        self._record(tx, after, entry)
-        if breach is not None:
-            self._record_breaches(tx, {str(current["id"]): current}, [breach.key(current["id"]) + (now, None)],
-                                  now)
-        if step.action == "escalate":
-            ESCALATIONS.labels("manual").inc()
-        return after, now
 
     # -- provincial portals ----------------------------------------------------------
 
@@ -311,16 +236,12 @@ class RequestsService:
         (see :mod:`services.requests.provincial`)."""
         uscc, data, actor = provincial.submission(event)
         with self.db.transaction() as tx:
-            seen = provincial.seen(tx, self.inbox, event)
-            if seen:
-                return seen
-        route = self._route(data["region_code"], data["service_area"], data.get("park"))
-        with self.db.transaction() as tx:
             claimed = provincial.claim(tx, self.inbox, event)
             if claimed:
                 return claimed
             if store.request_of_origin(tx, event.province, event.payload["request_ref"]) is None:
-                row, _ = self._file(tx, uscc, data, actor, route, (event.province, event.payload["request_ref"]))
+                row, _ = submissions.submit(tx, self.clock, self.ports, uscc, data, actor,
+                                           (event.province, event.payload["request_ref"]))
                 log.info("provincial_request_filed", request_id=str(row["id"]), province=event.province)
         return APPLIED
 
@@ -330,43 +251,13 @@ class RequestsService:
         data = event.payload
         reason = (data.get("reason") or "").strip() or None
         with self.db.transaction() as tx:
-            seen = provincial.seen(tx, self.inbox, event)
-            if seen:
-                return seen
-            row = provincial.find_request(tx, event)
-            actor = provincial.transition_actor(event, row)
-            step, previous = provincial.rejecting(self._plan_step, tx, row, data["action"], actor, reason)
-        handover = provincial.rejecting(self._handover_for, row, step, data, previous) if step.reassigns else None
-        with self.db.transaction() as tx:
             claimed = provincial.claim(tx, self.inbox, event)
             if claimed:
                 return claimed
-            provincial.rejecting(self._apply_step, tx, row, data["action"], actor, reason, handover)
+            row = provincial.find_request(tx, event, lock=True)
+            actor = provincial.transition_actor(event, row)
+            provincial.rejecting(transitions.take_step, tx, self.clock, self.ports, row, data, actor, reason)
         return APPLIED
-
-    def _handover_for(self, row, step, body, previous):
-        """The agency a transfer, return or escalation hands the request to."""
-        if step.action == "transfer":
-            target_id = body["target_agency_id"]
-            if target_id == row["agency_id"]:
-                raise ValidationFailed("the request is already with that agency",
-                                       {"target_agency_id": ["already holds the request"]})
-            try:
-                agency = self._agencies("get", target_id)
-            except NotFound:
-                raise ValidationFailed(f"no agency with id {target_id}",
-                                       {"target_agency_id": ["no such agency"]}) from None
-            holder = self._agencies("get", row["agency_id"])
-            parent = self._agencies("escalation_target", row["agency_id"])
-            recipients.check_transfer(agency, holder, parent, row["service_area"])
-        elif step.action == "return" and previous is not None:
-            agency = self._agencies("get", previous)
-        else:
-            agency = self._agencies("escalation_target", row["agency_id"])
-            if agency is None:
-                raise Conflict("the national agency has no parent agency to hand the request to",
-                               {"action": [f"{step.action} is not possible at national level"]})
-        return self._handover(agency, row["service_area"])
 
     def _check_provider(self, provider_id, row):
         """The provider named on the request must be admitted where the request is (422 if not)."""
@@ -440,7 +331,7 @@ class RequestsService:
             return store.update_request(tx, row["id"], {**extra, "updated_at": now}) if extra else row
         step = lifecycle.step(row, "revisit", actor)
         after = store.update_request(tx, row["id"], {**changes.apply(row, step, now, None), **extra})
-        self._record(tx, after, changes.history_entry(row, step, actor, now, reason))
+        shared.record(tx, self.ports, after, changes.history_entry(row, step, actor, now, reason))
         return after
 
     # -- deadlines, escalation, calendar, clock ------------------------------------------
@@ -456,92 +347,15 @@ class RequestsService:
         return self._sweep()
 
     def _sweep(self):
-        """Escalate overdue requests to the parent agency, once per breach.
-
-        Safe in several replicas at once: a breach is recorded under its own
-        key (request, kind, agency, due day) with ``ON CONFLICT DO NOTHING``,
-        so only the replica whose insert wins escalates, and the escalation
-        itself only applies if the request is still where the sweep found it.
-        """
+        """Route what waits for an agency, then escalate what is overdue (see :mod:`escalation`)."""
         with self.db.transaction() as tx:
-            now = self.clock.now(tx)
-            overdue = store.overdue_requests(tx, deadlines.local_day(now), SWEEP_BATCH)
-            unrouted = store.unrouted_requests(tx, ROUTING_RETRY_BATCH)
-        routed = self._route_waiting(unrouted)
-        targets, handovers = self._escalation_targets(overdue)
-        overdue = [row for row in overdue if row["agency_id"] in targets]
-        missed, escalated = self._escalate_overdue(overdue, targets, handovers) if overdue else (0, 0)
+            routed = escalation.route_waiting(tx, self.clock, self.ports)
+        with self.db.transaction() as tx:
+            missed, escalated = escalation.escalate_overdue(tx, self.clock, self.ports)
         ESCALATIONS.labels("deadline").inc(escalated)
-        if overdue or routed:
+        if missed or routed:
             log.info("deadline_sweep", missed=missed, escalated=escalated, routed=routed)
         return {"missed": missed, "escalated": escalated, "routed": routed}
-
-    def _escalation_targets(self, overdue):
-        """The parent of each agency with overdue requests (None at national level), and the
-        parents' time limits per service area. Agencies the agencies service cannot answer
-        for now are left out (their requests wait for the next sweep)."""
-        targets, handovers = {}, {}
-        for agency_id in sorted({row["agency_id"] for row in overdue}):
-            try:
-                parent = self._agencies("escalation_target", agency_id)
-            except (NotFound, eventlet.Timeout):
-                log.warning("escalation_target_unavailable", agency_id=agency_id)
-                continue
-            targets[agency_id] = parent
-        for row in overdue:
-            parent = targets.get(row["agency_id"])
-            if parent is not None and (parent["id"], row["service_area"]) not in handovers:
-                handovers[(parent["id"], row["service_area"])] = self._handover(parent, row["service_area"])
-        return targets, handovers
-
-    def _escalate_overdue(self, overdue, targets, handovers):
-        """Record each breach once and hand its request to the parent agency: ``(missed, escalated)``."""
-        with self.db.transaction() as tx:
-            now = self.clock.now(tx)
-            today, calendar = deadlines.local_day(now), store.load_calendar(tx)
-            by_id = {str(row["id"]): row for row in overdue}
-            breaches = {key: changes.Breach(row["breach_kind"], row["agency_id"], row["breach_due"])
-                        for key, row in by_id.items()}
-            new = self._record_breaches(tx, by_id, [
-                breaches[key].key(key) + (now, (targets[row["agency_id"]] or {}).get("id"))
-                for key, row in by_id.items()], now)
-            plans = []
-            for key in new:
-                row, parent = by_id[key], targets[by_id[key]["agency_id"]]
-                if parent is None:
-                    continue
-                columns = changes.assignment(handovers[(parent["id"], row["service_area"])], today, calendar)
-                self._count_provisional(columns)
-                plans.append({**columns, "id": row["id"], "state": row["state"], "agency_id": row["agency_id"],
-                              "new_agency_id": columns["agency_id"], "updated_at": now})
-            escalated = store.escalate_all(tx, plans)
-            entries = []
-            for after in escalated:
-                before = by_id[str(after["id"])]
-                step = lifecycle.Step("escalate", after["previous_state"], lifecycle.ASSIGNED)
-                reason = changes.escalation_reason(breaches[str(after["id"])], before["agency_name"])
-                entry = changes.history_entry(before, step, changes.SYSTEM_ACTOR, now, reason,
-                                              targets[before["agency_id"]])
-                entries.append(entry)
-                self.outbox.add(tx, step.event_type, changes.transition_event(after, entry),
-                                aggregate_id=after["id"])
-            if entries:
-                store.add_history(tx, entries)
-        return len(new), len(escalated)
-
-    def _route_waiting(self, unrouted):
-        """Try again to route requests that found no agency when submitted."""
-        routed = 0
-        for row in unrouted:
-            route = self._route(row["region_code"], row["service_area"], row["park"])
-            if route is None:
-                continue
-            with self.db.transaction() as tx:
-                current = self._row(tx, row["id"], lock=True)
-                if current["state"] == lifecycle.SUBMITTED:
-                    self._assign(tx, current, route, self.clock.now(tx))
-                    routed += 1
-        return routed
 
     @rpc
     def load_holiday_schedule(self, year, schedule):
@@ -599,6 +413,58 @@ class RequestsService:
         swept = self._sweep()
         return {**self.clock_reading(), "escalated": swept["escalated"]}
 
+    # -- the copy of the agency hierarchy and the guides' time limits ---------------------
+
+    @handles("agency.created", "agency.updated")
+    def copy_agency(self, event):
+        """An agency or station was added or changed: the copy routing and escalation read follows."""
+        agency = contract_payload(AgencyAnnounced, event)
+        changed_at = datetime.fromisoformat(event["occurred_at"])
+        self._copy_once(event, lambda tx: agency_copy.copy_agencies(tx, [(agency, changed_at)]))
+
+    @handles("guide.published")
+    def copy_guide(self, event):
+        """An agency published its service guide: later deadlines count by its time limits."""
+        guide = contract_payload(GuidePublished, event)
+        self._copy_once(event, lambda tx: agency_copy.copy_guide(tx, guide))
+
+    def _copy_once(self, event, effect):
+        """Apply ``effect`` to the copy unless the event was applied before, within a copy slot."""
+        with COPY_SLOTS:
+            try:
+                with self.db.transaction() as tx:
+                    if self.inbox.first_delivery(tx, event):
+                        effect(tx)
+            finally:
+                self.db.release()   # the connection goes back before the slot does
+
+    @rpc
+    def agency_copy_status(self):
+        """How much of the agency hierarchy this service has copied (operators, and the demo loader,
+        which waits for the skeleton): ``{"agencies", "guides", "snapshot_taken_at"}``."""
+        with self.db.transaction() as tx:
+            copied = agency_copy.status(tx)
+        taken = copied["snapshot_taken_at"]
+        return {**copied, "snapshot_taken_at": taken.isoformat() if taken else None}
+
+    @every("AGENCY_SNAPSHOT_INTERVAL", 5, eager=True)
+    def fill_agency_copy(self):
+        """Until it has been done once: fill the copy from the agencies service's snapshot, so a
+        deployment whose agencies existed before this copy did knows them all. Tried again every
+        ``AGENCY_SNAPSHOT_INTERVAL`` seconds while the agencies service does not answer."""
+        with self.db.transaction() as tx:
+            if agency_copy.snapshot_taken(tx):
+                return None
+        try:
+            snapshot = AgencySnapshot().load(self._agencies("agency_snapshot"))
+        except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 (not answering yet, whatever the reason)
+            log.warning("agency_snapshot_unavailable", error=type(exc).__name__)
+            return None
+        with self.db.transaction() as tx:
+            agencies, guides = agency_copy.fill(tx, snapshot)
+        log.info("agency_copy_filled", agencies=agencies, guides=guides)
+        return agencies
+
     # -- plumbing --------------------------------------------------------------
 
     def _agencies(self, method, *args):
@@ -606,10 +472,9 @@ class RequestsService:
         with eventlet.Timeout(timeout):
             return getattr(self.agencies, method)(*args)
 
-    def _handover(self, agency, service_area):
-        """``agency`` taking a request in ``service_area``, with its guide's time limits."""
-        guide = self._agencies("guide_time_limits", agency["id"], service_area)
-        return changes.Handover(agency, deadlines.time_limits(guide, service_area))
+    @property
+    def ports(self):
+        return Ports(requests=store, agencies=agency_copy, outbox=self.outbox)
 
     def _today(self, tx):
         return deadlines.local_day(self.clock.now(tx))
@@ -636,26 +501,3 @@ class RequestsService:
         request = read_model.present(row, today, store.history(tx, row["id"]),
                                      store.ratings(tx, row["id"]), store.revisits(tx, row["id"]), calendar)
         return schemas.ServiceRequest().dump(request)
-
-    def _record(self, tx, after, entry):
-        """Append the history entry and emit its ``request.<transition>`` event."""
-        store.add_history(tx, [entry])
-        self.outbox.add(tx, lifecycle.EVENT_OF_ACTION[entry["action"]],
-                        changes.transition_event(after, entry), aggregate_id=after["id"])
-
-    def _record_breaches(self, tx, rows, keys, now):
-        """Record breaches; emit ``request.deadline_missed`` for each one new. Returns their ids."""
-        new = store.record_breaches(tx, keys)
-        for key in keys:
-            request_id, kind, agency_id, due = key[:4]
-            if request_id in new:
-                DEADLINES_MISSED.labels(kind).inc()
-                breach = changes.Breach(kind, agency_id, due)
-                self.outbox.add(tx, "request.deadline_missed",
-                                changes.deadline_missed_event(rows[request_id], breach, now),
-                                aggregate_id=request_id)
-        return new
-
-    def _count_provisional(self, columns):
-        if columns.get("deadline_provisional"):
-            PROVISIONAL_DEADLINES.inc()

@@ -239,9 +239,10 @@ def record_breaches(tx, breaches):
     return {str(row["request_id"]) for row in rows}
 
 
-def unrouted_requests(tx, limit):
+def unrouted_requests(tx, limit, lock=False):
+    """Requests still waiting for an agency, oldest first (locked: those no other replica holds)."""
     return tx.all(f"SELECT * FROM service_request WHERE state = '{lifecycle.SUBMITTED}' ORDER BY submitted_at "
-                  "LIMIT %s", (limit,))
+                  "LIMIT %s" + (" FOR UPDATE SKIP LOCKED" if lock else ""), (limit,))
 
 
 def escalate_all(tx, escalations):

@@ -56,10 +56,13 @@ def network(prepared_stack, tmp_path_factory):
 @pytest.fixture(scope="session")
 def agency_skeleton(network):
     """The national agency skeleton (one agency per province, city and county), loaded as
-    operators load it (``python -m services.agencies.skeleton``); idempotent."""
+    operators load it (``python -m services.agencies.skeleton``), and copied by the requests
+    service (which routes over its copy); idempotent."""
     from nameko.standalone.rpc import ClusterRpcProxy
     with ClusterRpcProxy({"AMQP_URI": os.environ["ONENET_AMQP_URI"]}, timeout=120) as services:
-        return services.agencies.generate_skeleton()
+        skeleton = services.agencies.generate_skeleton()
+    stack.skeleton_known_to_requests(skeleton["total"])
+    return skeleton
 
 
 @pytest.fixture(scope="session")

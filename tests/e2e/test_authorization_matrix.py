@@ -28,8 +28,8 @@ import pytest
 from gateway import access, auth
 from gateway.openapi import routes_of
 from gateway.service import GatewayService
-from tests.stack import (SERVICE_GUIDE, activity_body, evaluation_quarters, known_to_activities, new_uscc,
-                         provider_registration, registration, wait_for)
+from tests.stack import (SERVICE_GUIDE, activity_body, evaluation_quarters, known_to_activities, known_to_requests,
+                         new_uscc, provider_registration, registration, wait_for)
 
 HOME, AWAY = "330106", "440305"
 HOME_SCOPES = {auth.PROVINCE_ADMIN: "330000", auth.CITY_ADMIN: "330100", auth.COUNTY_ADMIN: HOME,
@@ -114,10 +114,12 @@ class World:
     # -- objects -------------------------------------------------------------------
 
     def station(self, region, parent):
-        return self.call("POST", "/api/v1/agencies", self.admin(), json={
+        station = self.call("POST", "/api/v1/agencies", self.admin(), json={
             "name": f"矩阵测试服务站{serial()}", "level": "station", "region_code": region,
             "parent_id": parent["id"], "park": f"矩阵测试园区{uuid.uuid4().hex[:8]}",
             "service_areas": list(GUIDE_AREAS)})
+        known_to_requests(station["id"])   # requests in its park go to it
+        return station
 
     def enterprise(self, region):
         uscc = new_uscc(region)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.stack import provider_registration, registration
+from tests.stack import known_to_requests, provider_registration, registration
 
 XIHU, GONGSHU, NANSHAN = "330106", "330105", "440305"  # 杭州西湖区, 杭州拱墅区, 深圳南山区
 NO_ONE = {"tags": ["authorization-e2e-no-enterprise"]}
@@ -61,6 +61,7 @@ def test_transfer_goes_only_to_an_active_agency_offering_the_area_within_the_hol
         "name": "西湖区培训服务站", "level": "station", "region_code": XIHU,
         "parent_id": request["agency_id"], "park": f"西湖培训园{new_uscc()[-6:]}", "service_areas": ["training"]})
     assert station.status_code == 201, station.text
+    known_to_requests(station.json()["id"])
     wrong_area = transfer(station.json()["id"])
     assert wrong_area.status_code == 422
     assert "does not offer the service area finance_talent" in wrong_area.json()["error"]["details"]["target_agency_id"][0]

@@ -20,7 +20,8 @@ import requests as http
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.requests.deadlines import CHINA_TIME
-from tests.stack import activity_body, known_to_activities, new_uscc, rate_request, registration, take_action
+from tests.stack import (activity_body, known_to_activities, known_to_requests, new_uscc, rate_request, registration,
+                         take_action)
 
 PROVINCE, CITY, COUNTY, NO_AGENCY, NO_STATION = "640000", "640100", "640104", "640105", "640106"
 OTHER_PROVINCE = "630000"
@@ -66,7 +67,10 @@ def ningxia(api, token, agency_skeleton):
     seed["station"] = ok(api.post("/api/v1/agencies", admin, json={
         "name": "银川经开区企业服务站", "level": "station", "region_code": COUNTY, "parent_id": county["id"],
         "park": PARK_WITH_STATION, "service_areas": ["policy", "training"]}), 201)
-    ok(api.patch(f"/api/v1/agencies/{agency_at(api, 'county', NO_AGENCY)['id']}", admin, json={"active": False}))
+    inactive = ok(api.patch(f"/api/v1/agencies/{agency_at(api, 'county', NO_AGENCY)['id']}", admin,
+                            json={"active": False}))
+    known_to_requests(seed["station"]["id"])   # the requests service routes over its copy
+    known_to_requests(inactive["id"], active=False)
 
     # SMEs: five in 640104 (three in the park with a station), two in 640106's park without one,
     # and a large enterprise in the park with a station (a park, but no SME)

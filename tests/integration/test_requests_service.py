@@ -1,5 +1,7 @@
 """The requests service on the real broker and database, with the agencies service beside it."""
 import os
+import uuid
+import time
 from datetime import date, datetime, timedelta
 
 import eventlet
@@ -7,6 +9,7 @@ import psycopg2
 import pytest
 from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import entrypoint_hook
 
 from chassis import config as process_config
 
@@ -15,7 +18,7 @@ from services.agencies.service import AgenciesService
 from services.enterprises.service import EnterprisesService
 from services.requests import deadlines
 from services.requests.service import RequestsService
-from tests.stack import new_uscc, race_in_processes
+from tests.stack import new_uscc, race_in_processes, wait_for
 
 AMQP = {"AMQP_URI": os.environ["ONENET_AMQP_URI"]}
 COUNTY = "320102"  # 南京市玄武区
@@ -50,15 +53,18 @@ def running(prepared_stack):
     for container in containers:
         container.start()
     with ServiceRpcProxy("agencies", AMQP, timeout=120) as agencies:
-        agencies.generate_skeleton()
-    yield
-    for container in containers:
+        skeleton = agencies.generate_skeleton()
+    assert copied(lambda cur: cur.execute("SELECT count(*) >= %s FROM agency", (skeleton["total"],))
+                  or cur.fetchone()[0], timeout=120), "the requests service did not copy the skeleton"
+    running = {container.service_name: container for container in containers}
+    yield running
+    for container in running.values():
         container.stop()
 
 
 @pytest.fixture
 def services(running):
-    yield
+    yield running
     with ServiceRpcProxy("requests", AMQP) as requests_rpc:
         requests_rpc.set_clock(0)
 
@@ -67,6 +73,15 @@ def db():
     conn = psycopg2.connect(os.environ["ONENET_DATABASE_URL"], options="-c search_path=requests")
     conn.autocommit = True
     return conn
+
+
+def copied(check, timeout=10.0):
+    """Wait until ``check(cursor)`` over the requests schema is true (the copy of the agencies
+    follows their events); its answer."""
+    def probe():
+        with db() as conn, conn.cursor() as cur:
+            return check(cur)
+    return wait_for(probe, timeout)
 
 
 def outbox_events(request_id):
@@ -334,3 +349,101 @@ def test_agency_revisit_call_moves_a_resolved_request_to_revisited_and_the_enter
     assert called["state"] == "revisited" and called["revisits"][0]["note"] == "电话回访，企业表示满意"
     assert [entry["action"] for entry in rated["history"]].count("revisit") == 1
     assert reopened["state"] == "in_progress"
+
+
+# -- the copy of the agency hierarchy and the guides' time limits ---------------------------
+
+def test_an_agency_created_after_start_is_known_to_requests_within_a_second(services):
+    """A station added now takes the requests raised in its park at once."""
+    county = agency_of("county", "320102")
+    park = f"紫金山实验园{uuid.uuid4().hex[:6]}"
+    began = time.monotonic()
+    with ServiceRpcProxy("agencies", AMQP) as agencies:
+        station = agencies.create_agency({"name": f"{park}服务站", "level": "station", "region_code": "320102",
+                                          "parent_id": county["id"], "park": park, "service_areas": ["policy"]})
+    known = copied(lambda cur: cur.execute("SELECT park FROM agency WHERE id = %s", (station["id"],))
+                   or cur.fetchone(), timeout=5)
+    elapsed = time.monotonic() - began
+
+    assert known == (park,) and elapsed < 1.0, f"known after {elapsed:.2f} s"
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        created = rpc.submit(USCC, submission(park=park), enterprise())
+    assert (created["agency_id"], created["agency_level"]) == (station["id"], "station")
+
+
+def guide_of(accept_days, resolve_days, area="policy"):
+    return {"items": [{"service_area": area, "title": "政策咨询", "content": "惠企政策解读与申报辅导",
+                       "process": ["提交诉求", "受理", "答复"], "accept_days": accept_days,
+                       "resolve_days": resolve_days}],
+            "supervision": {"phone": "025-12345"}, "contact": {"address": "南京市浦口区", "phone": "025-00000000"}}
+
+
+def test_a_published_guide_sets_the_time_limits_of_requests_submitted_after_it(services):
+    """浦口区: a county no other test raises requests in or publishes a guide for."""
+    pukou = agency_of("county", "320111")
+    with ServiceRpcProxy("requests", AMQP) as rpc:
+        before = rpc.submit(USCC, submission(region_code="320111"), enterprise())
+    for accept_days, resolve_days in ((4, 12), (5, 20)):
+        with ServiceRpcProxy("agencies", AMQP) as agencies:
+            version = agencies.publish_guide(pukou["id"], guide_of(accept_days, resolve_days), "staff")["version"]
+        assert copied(lambda cur: cur.execute("SELECT version FROM guide_copy WHERE agency_id = %s",
+                                              (pukou["id"],)) or cur.fetchone() == (version,))
+        with ServiceRpcProxy("requests", AMQP) as rpc:
+            after = rpc.submit(USCC, submission(region_code="320111"), enterprise())
+        assert after["agency_id"] == pukou["id"]
+        assert time_limits_of(after["id"]) == (accept_days, resolve_days)
+    assert time_limits_of(before["id"]) == (2, 10)   # the area's default, as it was submitted
+
+
+def time_limits_of(request_id):
+    with db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT accept_days, resolve_days FROM service_request WHERE id = %s", (request_id,))
+        return cur.fetchone()
+
+
+def test_a_copy_started_empty_is_filled_from_the_agencies_snapshot(services):
+    """An existing deployment: agencies that were there before the copy are known after one snapshot."""
+    with db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM agency")
+        before = cur.fetchone()[0]
+        cur.execute("DELETE FROM agency WHERE level = 'county' AND region_code LIKE '6501%%'")
+        cur.execute("DELETE FROM agency_snapshot")
+    with entrypoint_hook(services["requests"], "fill_agency_copy") as fill:
+        filled = fill()
+    with entrypoint_hook(services["requests"], "fill_agency_copy") as fill:
+        again = fill()
+    with db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM agency")
+        assert cur.fetchone()[0] == before
+        cur.execute("SELECT agencies FROM agency_snapshot")
+        assert cur.fetchone() == (filled,)
+    assert filled >= before and again is None
+
+
+def test_requests_are_submitted_moved_on_and_swept_with_the_agencies_service_stopped(services):
+    """Routing, deadlines, transfer, return and escalation read the requests service's own copy:
+    none of them waits for the agencies service."""
+    xuanwu, qinhuai = agency_of("county", "320102"), agency_of("county", "320104")
+    services["agencies"].stop()
+    try:
+        with ServiceRpcProxy("requests", AMQP) as rpc:
+            created = rpc.submit(USCC, submission(), enterprise())
+            transferred = rpc.transition(created["id"], {"action": "transfer", "target_agency_id": qinhuai["id"],
+                                                         "reason": "属秦淮区管辖"}, staff(xuanwu["id"]))
+            returned = rpc.transition(created["id"], {"action": "return", "reason": "不属本区管辖"},
+                                      staff(qinhuai["id"]))
+            accepted = rpc.transition(created["id"], {"action": "accept"}, staff(xuanwu["id"]))
+            late = rpc.submit(USCC, submission(), enterprise())
+            move_clock_to(date.fromisoformat(late["accept_by"]) + timedelta(days=1))
+            swept = rpc.sweep()
+            escalated = rpc.get(late["id"])
+    finally:
+        services["agencies"] = ServiceContainer(AgenciesService, process_config.load("services/agencies/config.yml"))
+        services["agencies"].start()
+
+    assert (created["state"], created["agency_id"]) == ("assigned", xuanwu["id"])
+    assert "玄武区中小企业服务中心: deepest agency covering" in created["history"][1]["reason"]
+    assert transferred["agency_id"] == qinhuai["id"] and returned["agency_id"] == xuanwu["id"]
+    assert accepted["state"] == "accepted"
+    assert swept["escalated"] >= 1
+    assert (escalated["agency_name"], escalated["escalation_count"]) == ("南京市中小企业服务中心", 1)

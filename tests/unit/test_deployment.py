@@ -82,7 +82,7 @@ REPLY = accounts._REPLY_KEY
 @pytest.mark.parametrize("service_path, rpc_write, rpc_read, events_write, events_read", [
     ("services.requests.service:RequestsService",
      rf"^(agencies\.[A-Za-z0-9_]+|enterprises\.[A-Za-z0-9_]+|{REPLY})$", rf"^(requests\.\*|{REPLY})$",
-     r"^(request\.[a-z_]+|holiday_schedule\.[a-z_]+)$", "^$"),
+     r"^(request\.[a-z_]+|holiday_schedule\.[a-z_]+)$", r"^(agency\.created|agency\.updated|guide\.published)$"),
     ("services.notifications.service:NotificationsService",
      rf"^(enterprises\.[A-Za-z0-9_]+|{REPLY})$", rf"^(notifications\.\*|{REPLY})$", "^$",
      "^(" + "|".join(name.replace(".", r"\.") for name in (
@@ -95,7 +95,7 @@ REPLY = accounts._REPLY_KEY
          "request.transferred", "request.withdrawn")) + ")$"),
     ("services.agencies.service:AgenciesService",
      rf"^(activities\.[A-Za-z0-9_]+|requests\.[A-Za-z0-9_]+|{REPLY})$", rf"^(agencies\.\*|{REPLY})$",
-     r"^(agency\.[a-z_]+|policy\.[a-z_]+|provider\.[a-z_]+|capacity\.[a-z_]+|scoring\.[a-z_]+|"
+     r"^(agency\.[a-z_]+|guide\.[a-z_]+|policy\.[a-z_]+|provider\.[a-z_]+|capacity\.[a-z_]+|scoring\.[a-z_]+|"
      r"honour\.[a-z_]+)$",
      r"^(enterprise\.registered|enterprise\.size_class_changed|enterprise\.updated|request\.rated)$"),
     ("services.activities.service:ActivitiesService",

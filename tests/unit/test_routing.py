@@ -1,5 +1,5 @@
 """Routing: the deepest covering agency offering the area answers; the rest is explained."""
-from services.agencies import routing
+from services.agencies import schemas as routing
 
 ALL = ["policy", "finance_talent", "international", "rights"]
 
@@ -17,7 +17,7 @@ STATION = candidate(5, "station", 4, areas=["finance_talent"])
 
 
 def chosen(candidates, area, park=None):
-    agency, explanation = routing.choose(candidates, area, "320102", park)
+    agency, explanation = routing.route_among(candidates, area, "320102", park)
     return agency and agency["id"], [(step["agency_id"], step["skipped"]) for step in explanation]
 
 
@@ -37,7 +37,7 @@ def test_a_station_answers_first_in_its_areas_only():
 
 
 def test_inactive_agencies_are_skipped_with_the_reason():
-    agency, explanation = routing.choose([NATIONAL, candidate(4, "county", 3, active=False)], "policy", "320102")
+    agency, explanation = routing.route_among([NATIONAL, candidate(4, "county", 3, active=False)], "policy", "320102")
     assert agency["id"] == 1
     assert explanation[0]["reason"] == "inactive"
 
@@ -48,15 +48,15 @@ def test_stations_at_one_depth_go_to_the_lowest_id():
 
 
 def test_no_candidate_offering_the_area_means_none_with_every_skip_explained():
-    agency, explanation = routing.choose([COUNTY], "international", "320102")
+    agency, explanation = routing.route_among([COUNTY], "international", "320102")
     assert agency is None
     assert explanation[0]["reason"].startswith("does not offer international")
 
 
 def test_the_explanation_names_the_place_and_the_area_of_each_step():
     everyone = [NATIONAL, PROVINCE, CITY, COUNTY, STATION]
-    _, in_park = routing.choose(everyone, "rights", "320102", "徐庄")
-    _, outside = routing.choose(everyone, "rights", "320102")
+    _, in_park = routing.route_among(everyone, "rights", "320102", "徐庄")
+    _, outside = routing.route_among(everyone, "rights", "320102")
     assert in_park == [
         {"agency_id": 5, "name": "station 5", "level": "station", "skipped": True,
          "reason": "does not offer rights (合法权益保护（含拖欠账款）)"},
@@ -65,3 +65,8 @@ def test_the_explanation_names_the_place_and_the_area_of_each_step():
     assert [step["reason"] for step in outside] == [
         "does not offer rights (合法权益保护（含拖欠账款）)",
         "deepest agency covering region 320102 that offers rights (合法权益保护（含拖欠账款）)"]
+
+
+def test_the_whole_country_is_told_by_its_code_however_the_code_was_made():
+    assert routing.covering_prefixes("".join(("000", "000"))) == [""]
+    assert routing.covering_prefixes("".join(("320", "102"))) == ["", "32", "3201", "320102"]

@@ -1,6 +1,6 @@
 """The agency hierarchy and service stations, routing, and each agency's service guide (六公开)."""
 from chassis.errors import NotFound, ValidationFailed, found, loaded as load
-from services.agencies import capacity, capacity_store, domain, honours, routing, schemas, skeleton, store
+from services.agencies import capacity, capacity_store, domain, honours, schemas, skeleton, store
 
 
 def agency(tx, agency_id, lock=False):
@@ -58,7 +58,7 @@ def route(tx, region_code, service_area, park=None):
     query = load(schemas.RoutingQuery, {"region": region_code, "area": service_area,
                                         **({"park": park} if park else {})}, "routing query")
     candidates = store.route_candidates(tx, domain.covering_prefixes(query["region"]), park)
-    chosen, explanation = routing.choose(candidates, service_area, region_code, park)
+    chosen, explanation = schemas.route_among(candidates, service_area, region_code, park)
     if chosen is None:
         raise NotFound(f"no agency covers {region_code} in {service_area}",
                        {"region": region_code, "area": service_area, "explanation": explanation})
@@ -83,8 +83,9 @@ def get_guide(tx, agency_id, today):
     return schemas.Guide().dump({**guide, **beside, "honours": honours.honours(tx, agency_id)})
 
 
-def publish_guide(tx, agency_id, content, actor):
-    """A new version of the guide; every item's area must be one the agency offers."""
+def publish_guide(tx, outbox, agency_id, content, actor):
+    """A new version of the guide; every item's area must be one the agency offers. Emits
+    ``guide.published`` with its time limits (the requests service counts deadlines by them)."""
     content = load(schemas.GuideContent, content, "service guide")
     current = agency(tx, agency_id, lock=True)
     foreign = [item["service_area"] for item in content["items"]
@@ -92,7 +93,16 @@ def publish_guide(tx, agency_id, content, actor):
     if foreign:
         message = f"agency {agency_id} does not offer {', '.join(foreign)}"
         raise ValidationFailed(message, {"items": [message]})
-    return schemas.Guide().dump(store.replace_guide(tx, agency_id, content, actor))
+    guide = store.replace_guide(tx, agency_id, content, actor)
+    outbox.add(tx, "guide.published", schemas.GuidePublished().dump(
+        {"agency_id": agency_id, "version": guide["version"], "time_limits": guide["items"]}), aggregate_id=agency_id)
+    return schemas.Guide().dump(guide)
+
+
+def snapshot(tx):
+    """Every agency and every guide's time limits as they are now (:class:`schemas.AgencySnapshot`)."""
+    return schemas.AgencySnapshot().dump({"agencies": store.all_agencies(tx),
+                                          "guides": store.all_guide_time_limits(tx)})
 
 
 def guide_time_limits(tx, agency_id, service_area):

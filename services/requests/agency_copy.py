@@ -1,0 +1,114 @@
+"""SQL over the requests service's copy of the agency hierarchy and the guides' time limits.
+
+The agencies service owns both; this copy follows its ``agency.created``,
+``agency.updated`` and ``guide.published`` events (through the inbox) and is
+filled once from its snapshot, so that routing (``route_among`` of the agencies'
+contract, the same rule the agencies service applies), deadlines and escalation read only
+this service's schema. A change older than the one copied never overwrites it:
+agencies by the time of the change, guides by version.
+"""
+from psycopg2.extras import execute_values
+
+from services.agencies.schemas import coverage_prefix, covering_prefixes, depth_of
+
+AGENCY_FIELDS = ("id", "name", "level", "region_code", "region_prefix", "depth", "parent_id", "park",
+                 "service_areas", "active", "changed_at")
+
+
+def _agency_row(agency, changed_at):
+    return (agency["id"], agency["name"], agency["level"], agency["region_code"],
+            coverage_prefix(agency["region_code"]), depth_of(agency["level"]),
+            agency.get("parent_id"), agency.get("park"), list(agency.get("service_areas") or ()),
+            agency.get("active", True), changed_at)
+
+
+def copy_agencies(tx, stamped):
+    """Copy ``(agency, changed_at)`` pairs (:class:`AgencyAnnounced` payloads), each unless a later
+    change of it is copied already."""
+    if not stamped:
+        return
+    execute_values(
+        tx.cursor,
+        f"INSERT INTO agency ({', '.join(AGENCY_FIELDS)}) VALUES %s ON CONFLICT (id) DO UPDATE SET "
+        + ", ".join(f"{field} = EXCLUDED.{field}" for field in AGENCY_FIELDS[1:])
+        + " WHERE agency.changed_at <= EXCLUDED.changed_at",
+        [_agency_row(agency, changed_at) for agency, changed_at in stamped], page_size=1000)
+
+
+def copy_guide(tx, guide):
+    """Copy a guide's time limits (a :class:`GuidePublished` payload) unless a later version is copied."""
+    newer = tx.one("INSERT INTO guide_copy (agency_id, version) VALUES (%(agency_id)s, %(version)s) "
+                   "ON CONFLICT (agency_id) DO UPDATE SET version = EXCLUDED.version "
+                   "WHERE guide_copy.version < EXCLUDED.version RETURNING agency_id", guide)
+    if newer is None:
+        return False
+    tx.execute("DELETE FROM guide_time_limit WHERE agency_id = %s", (guide["agency_id"],))
+    if guide["time_limits"]:
+        execute_values(tx.cursor, "INSERT INTO guide_time_limit (agency_id, service_area, accept_days, "
+                       "resolve_days) VALUES %s",
+                       [(guide["agency_id"], item["service_area"], item["accept_days"], item["resolve_days"])
+                        for item in guide["time_limits"]])
+    return True
+
+
+def snapshot_taken(tx):
+    return tx.one("SELECT taken_at FROM agency_snapshot") is not None
+
+
+def fill(tx, snapshot):
+    """Copy an :class:`AgencySnapshot` (events copied meanwhile keep what is newer) and note it
+    taken: ``(agencies, guides)`` in it."""
+    copy_agencies(tx, [(agency, agency["updated_at"]) for agency in snapshot["agencies"]])
+    for guide in snapshot["guides"]:
+        copy_guide(tx, guide)
+    tx.execute("INSERT INTO agency_snapshot (agencies, guides) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+               (len(snapshot["agencies"]), len(snapshot["guides"])))
+    return len(snapshot["agencies"]), len(snapshot["guides"])
+
+
+def status(tx):
+    """How much is copied: ``{"agencies", "guides", "snapshot_taken_at"}``."""
+    return tx.one("SELECT (SELECT count(*) FROM agency) AS agencies, (SELECT count(*) FROM guide_copy) AS guides, "
+                  "(SELECT taken_at FROM agency_snapshot) AS snapshot_taken_at")
+
+
+# -- what requests read -------------------------------------------------------------
+
+def route_candidates(tx, region_code, park):
+    """Agencies whose coverage includes the place (stations only in ``park``)."""
+    return tx.all("SELECT * FROM agency WHERE region_prefix = ANY(%(prefixes)s) "
+                  "AND (level <> 'station' OR park = %(park)s)",
+                  {"prefixes": covering_prefixes(region_code), "park": park})
+
+
+def agency(tx, agency_id):
+    """One agency, or None when none with that id is known."""
+    return tx.one("SELECT * FROM agency WHERE id = %s", (agency_id,))
+
+
+def parents(tx, agency_ids):
+    """``{agency id: its parent, or None at national level}`` for the known agencies among
+    ``agency_ids`` (an agency whose parent is not known yet is left out, like an unknown one)."""
+    rows = tx.all("SELECT a.id AS child_id, a.parent_id AS child_parent_id, p.* FROM agency a "
+                  "LEFT JOIN agency p ON p.id = a.parent_id WHERE a.id = ANY(%s)", (list(agency_ids),))
+    found = {}
+    for row in rows:
+        child, parent_id = row.pop("child_id"), row.pop("child_parent_id")
+        if parent_id is None:
+            found[child] = None
+        elif row["id"] is not None:
+            found[child] = row
+    return found
+
+
+def time_limits(tx, pairs):
+    """``{(agency id, service area): {"accept_days", "resolve_days"}}`` of the guides that commit
+    to time limits for those pairs."""
+    if not pairs:
+        return {}
+    rows = tx.all("SELECT t.agency_id, t.service_area, t.accept_days, t.resolve_days FROM guide_time_limit t "
+                  "JOIN unnest(%s::integer[], %s::text[]) AS p (agency_id, service_area) "
+                  "USING (agency_id, service_area)",
+                  ([agency_id for agency_id, _ in pairs], [area for _, area in pairs]))
+    return {(row["agency_id"], row["service_area"]): {"accept_days": row["accept_days"],
+                                                     "resolve_days": row["resolve_days"]} for row in rows}
