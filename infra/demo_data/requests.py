@@ -34,13 +34,18 @@ DEMO = [
 
 
 def wait_for_the_agencies(services, timeout=300.0):
-    """The requests service routes over its own copy of the agencies, filled from their events:
-    wait until it holds every agency (behind the skeleton's 3,212 events it may take a while)."""
-    total = services.agencies.list_agencies({}, 1, 0)["total"]
+    """The requests service routes over its own copy of the agencies and their guides, filled from
+    their events: wait until it holds every one (behind the skeleton's 3,212 events it may take a while)."""
+    snapshot = services.agencies.agency_snapshot()
+    agencies, guides = len(snapshot["agencies"]), len(snapshot["guides"])
     deadline = time.monotonic() + timeout
-    while services.requests.agency_copy_status()["agencies"] < total:
+    while True:
+        copied = services.requests.agency_copy_status()
+        if copied["agencies"] >= agencies and copied["guides"] >= guides:
+            return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the requests service has not copied the {total} agencies in {timeout:.0f} s")
+            raise RuntimeError(f"the requests service has not copied the {agencies} agencies and {guides} "
+                               f"guides in {timeout:.0f} s")
         time.sleep(0.5)
 
 
