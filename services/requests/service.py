@@ -451,12 +451,14 @@ class RequestsService:
     def fill_agency_copy(self):
         """Until it has been done once: fill the copy from the agencies service's snapshot, so a
         deployment whose agencies existed before this copy did knows them all. Tried again every
-        ``AGENCY_SNAPSHOT_INTERVAL`` seconds while the agencies service does not answer."""
+        ``AGENCY_SNAPSHOT_INTERVAL`` seconds while the agencies service does not answer within
+        ``AGENCY_SNAPSHOT_TIMEOUT`` seconds (the whole hierarchy is a large answer)."""
         with self.db.transaction() as tx:
             if agency_copy.snapshot_taken(tx):
                 return None
         try:
-            snapshot = AgencySnapshot().load(self._agencies("agency_snapshot"))
+            with eventlet.Timeout(float(self.config.get("AGENCY_SNAPSHOT_TIMEOUT", 60))):
+                snapshot = AgencySnapshot().load(self.agencies.agency_snapshot())
         except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 (not answering yet, whatever the reason)
             log.warning("agency_snapshot_unavailable", error=type(exc).__name__)
             return None
