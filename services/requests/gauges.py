@@ -2,7 +2,8 @@
 
 Counters move as things happen (deadlines missed, escalations, provisional
 deadlines computed).  The assessment gauges (评估问效, per region and for the
-current month and year) and the requests-by-state gauge are computed from the
+current month and year), requests by state and level, open requests past
+their deadline, and which years have a holiday schedule are computed from the
 database when Prometheus scrapes ``/metrics``, so they are exact at the time
 of the scrape; every replica reports the same values.
 """
@@ -10,7 +11,9 @@ from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily
 
 from chassis.metrics import ScrapeTimeCollector, ScrapeTimeGauges
+from services.agencies.schemas import LEVELS as AGENCY_LEVELS
 from services.requests import assessment, clock, deadlines, lifecycle, store
+from services.requests.deadlines import LIBRARY_YEARS
 
 # States past resolution: provisional deadlines no longer matter there.
 RESOLUTION_DONE = frozenset({lifecycle.RESOLVED, lifecycle.REVISITED}) | lifecycle.FINAL_STATES
@@ -42,14 +45,28 @@ ASSESSMENT_GAUGES = {
 LABELS = ["region", "level", "period"]
 
 
+# The level of the agency holding a request; ``none`` while it is not routed.
+_LEVEL = "coalesce(agency_level, 'none')"
+
+
 class AssessmentCollector(ScrapeTimeCollector):
-    """The assessment gauges of the current month and year, and requests by state."""
+    """The assessment gauges of the current month and year, requests by state and level, open
+    requests past their deadline, and whether this year and next have a holiday schedule."""
 
     def families(self):
         families = {figure: GaugeMetricFamily(name, text, labels=LABELS)
                     for figure, (name, text) in ASSESSMENT_GAUGES.items()}
-        families["state"] = GaugeMetricFamily("onenet_requests_by_state", "Requests in each state.",
-                                              labels=["state"])
+        families["state"] = GaugeMetricFamily(
+            "onenet_requests_by_state", "Requests in each state, by the level of the agency holding them.",
+            labels=["state", "level"])
+        families["overdue"] = GaugeMetricFamily(
+            "onenet_requests_overdue",
+            "Open requests past their deadline (kind accept or resolve), by the holding agency's level.",
+            labels=["kind", "level"])
+        families["holidays"] = GaugeMetricFamily(
+            "onenet_holiday_schedule_known",
+            "1 when the working-day calendar has the holiday schedule of the year (this year and next), "
+            "from the calendar library or a loaded schedule; else 0.", labels=["year", "which"])
         families["provisional"] = GaugeMetricFamily(
             "onenet_requests_provisional_deadlines",
             "Open requests whose deadlines await a year's holiday schedule.")
@@ -59,20 +76,39 @@ class AssessmentCollector(ScrapeTimeCollector):
         now, _ = clock.read(tx, clock.control_enabled(self.config))
         rows = [row for period in assessment.current_periods(deadlines.local_day(now))
                 for row in assessment.for_all_regions(tx, period)]
-        states = tx.all("SELECT state, count(*) AS n FROM service_request GROUP BY state")
+        states = tx.all(f"SELECT state, {_LEVEL} AS level, count(*) AS n FROM service_request GROUP BY 1, 2")
         provisional = tx.one("SELECT count(*) AS n FROM service_request WHERE deadline_provisional "
                              f"AND state NOT IN {store.sql_states(RESOLUTION_DONE)}")
-        return rows, states, provisional
+        today = deadlines.local_day(now)
+        awaiting, handled = store.sql_states(lifecycle.AWAITING_ACCEPTANCE), store.sql_states(lifecycle.BEING_HANDLED)
+        overdue = tx.all(
+            f"SELECT CASE WHEN state IN {awaiting} THEN 'accept' ELSE 'resolve' END AS kind, "
+            f"{_LEVEL} AS level, count(*) AS n FROM service_request "
+            f"WHERE (state IN {awaiting} AND accept_by < %(today)s) "
+            f"OR (state IN {handled} AND resolve_by < %(today)s) GROUP BY 1, 2",
+            {"today": today})
+        years = (today.year, today.year + 1)
+        loaded = {row["year"] for row in tx.all(
+            "SELECT year FROM holiday_schedule_year WHERE year = ANY(%s)", (list(years),))}
+        known = {year: year in loaded or year in LIBRARY_YEARS for year in years}
+        return rows, states, provisional, overdue, known
 
     def fill(self, families, found):
-        rows, states, provisional = found
+        rows, states, provisional, overdue, known = found
         for row in rows:
             labels = [row["region"], row["level"], row["period"]]
             for figure in ASSESSMENT_GAUGES:
                 if row[figure] is not None:
                     families[figure].add_metric(labels, row[figure])
         for row in states:
-            families["state"].add_metric([row["state"]], row["n"])
+            families["state"].add_metric([row["state"], row["level"]], row["n"])
+        # Every kind and level has a series (0 when none is overdue), so growth from zero shows.
+        counts = {(kind, level): 0 for kind in ("accept", "resolve") for level in (*AGENCY_LEVELS, "none")}
+        counts.update({(row["kind"], row["level"]): row["n"] for row in overdue})
+        for (kind, level), n in counts.items():
+            families["overdue"].add_metric([kind, level], n)
+        for (year, is_known), which in zip(sorted(known.items()), ("current", "next")):
+            families["holidays"].add_metric([str(year), which], 1 if is_known else 0)
         families["provisional"].add_metric([], provisional["n"])
 
 

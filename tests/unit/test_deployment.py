@@ -27,11 +27,12 @@ def published(service):
     return {int(str(entry).rsplit(":", 1)[-1].split("/")[0]) for entry in service.get("ports", [])}
 
 
-def test_only_the_gateway_api_and_an_optional_local_prometheus_are_published():
+def test_only_the_gateway_api_and_an_optional_local_prometheus_and_grafana_are_published():
     assert {name: published(service) for name, service in SERVICES.items() if published(service)} == {
-        "gateway": {8000}, "prometheus": {9090}}
-    assert SERVICES["prometheus"]["profiles"] == ["monitoring"]
-    assert SERVICES["prometheus"]["ports"] == ["127.0.0.1:9090:9090"]
+        "gateway": {8000}, "prometheus": {9090}, "grafana": {3000}}
+    for name, port in (("prometheus", 9090), ("grafana", 3000)):
+        assert SERVICES[name]["profiles"] == ["monitoring"]
+        assert SERVICES[name]["ports"] == [f"127.0.0.1:{port}:{port}"]
 
 
 @pytest.mark.parametrize("server", ["rabbitmq", "postgres", "redis"])
