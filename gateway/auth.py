@@ -11,12 +11,17 @@ its role: a province admin's names a province (``330000``), a city admin's a
 city (``330100``) and a county admin's a county (``330106``); ``000000`` is
 never a scope below the national admin. A token whose claim does not fit is
 refused (401), so that no admin is ever scoped wider than their level.
+
+With RS256 every token names its signing key in the header's ``kid``; the gateway
+holds the public keys by kid (``gateway.keys``: two while a key is rotated), and a
+token without a kid or with one it does not hold is refused (401).
 """
 import re
 from dataclasses import dataclass
 
 import jwt
 
+from gateway.keys import load_public_keys
 from reference import credit_codes
 
 NATIONAL_ADMIN = "national_admin"
@@ -104,14 +109,17 @@ class Principal:
 
 
 class Authenticator:
-    """Validates bearer tokens against one pinned algorithm and key."""
+    """Validates bearer tokens against one pinned algorithm: HS256 with one secret, or RS256
+    with the public keys ``key`` maps each ``kid`` to."""
 
     def __init__(self, algorithm, key, issuer, audience, leeway=30):
         if algorithm not in ("HS256", "RS256"):
             raise ValueError(f"unsupported JWT algorithm {algorithm}")
         if not key:
             raise ValueError("no JWT key configured: set ONENET_JWT_SECRET (HS256) "
-                             "or ONENET_JWT_PUBLIC_KEY_FILE (RS256)")
+                             "or ONENET_JWT_JWKS_FILE / ONENET_JWT_PUBLIC_KEY_FILE (RS256)")
+        if algorithm == "RS256" and not isinstance(key, dict):
+            raise ValueError("RS256 needs its public keys by kid")
         self.algorithm, self.key = algorithm, key
         self.issuer, self.audience, self.leeway = issuer, audience, leeway
 
@@ -119,12 +127,25 @@ class Authenticator:
     def from_config(cls, jwt_config):
         algorithm = jwt_config.get("ALGORITHM", "HS256")
         if algorithm == "RS256":
-            with open(jwt_config["PUBLIC_KEY_FILE"], encoding="ascii") as handle:
-                key = handle.read()
+            key = load_public_keys(jwt_config.get("JWKS_FILE"), jwt_config.get("PUBLIC_KEY_FILE"))
         else:
             key = jwt_config.get("SECRET")
         return cls(algorithm, key, jwt_config.get("ISSUER", "onenet"),
                    jwt_config.get("AUDIENCE", "onenet-api"))
+
+    def key_for(self, token):
+        """The key that must have signed ``token``: the secret, or the public key of its ``kid``."""
+        if self.algorithm == "HS256":
+            return self.key
+        try:  # PyJWT refuses a kid that is not a string
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError as exc:
+            raise InvalidToken(f"the token is invalid: {exc}") from None
+        if not kid:
+            raise InvalidToken("the token names no signing key (kid)")
+        if kid not in self.key:
+            raise InvalidToken(f"the token's signing key {kid!r} is not one the gateway holds")
+        return self.key[kid]
 
     def authenticate(self, authorization):
         """The :class:`Principal` behind an ``Authorization`` header value."""
@@ -133,9 +154,11 @@ class Authenticator:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("the Authorization header must be 'Bearer <token>'")
+        token = token.strip()
+        key = self.key_for(token)
         try:
             claims = jwt.decode(
-                token.strip(), self.key, algorithms=[self.algorithm],
+                token, key, algorithms=[self.algorithm],
                 audience=self.audience, issuer=self.issuer, leeway=self.leeway,
                 options={"require": ["exp", "iss", "aud", "sub"]})
         except jwt.ExpiredSignatureError:
@@ -171,8 +194,9 @@ def principal_from_claims(claims):
 
 
 def mint(secret, role, scope=None, subject=None, ttl_seconds=3600, issuer="onenet",
-         audience="onenet-api", now=None, algorithm="HS256"):
-    """A signed token for ``role`` with its scope claim (development and tests)."""
+         audience="onenet-api", now=None, algorithm="HS256", kid=None):
+    """A signed token for ``role`` with its scope claim (development and tests); ``kid`` names
+    the signing key in the header (RS256)."""
     import time
     issued = int(now if now is not None else time.time())
     claims = {"iss": issuer, "aud": audience, "sub": subject or f"{role}:{scope or 'all'}",
@@ -182,4 +206,4 @@ def mint(secret, role, scope=None, subject=None, ttl_seconds=3600, issuer="onene
         if scope is None:
             raise ValueError(f"role {role} needs a {scope_claim}")
         claims[scope_claim] = credit_codes.compact(scope) if scope_claim == "uscc" else scope
-    return jwt.encode(claims, secret, algorithm=algorithm)
+    return jwt.encode(claims, secret, algorithm=algorithm, headers={"kid": kid} if kid else None)

@@ -1,3 +1,4 @@
+import base64
 import json
 import time
 
@@ -126,17 +127,117 @@ def rsa_key_pair(tmp_path, name):
     return private, str(public_file)
 
 
-def test_rs256_public_key_is_loaded_from_the_configured_file(tmp_path):
+def test_rs256_public_key_is_loaded_from_the_configured_file_and_known_by_its_name(tmp_path):
     private, public_file = rsa_key_pair(tmp_path, "onenet")
     other, _ = rsa_key_pair(tmp_path, "someone-else")
     authenticator = auth.Authenticator.from_config(as_loaded({"ALGORITHM": "RS256", "PUBLIC_KEY_FILE": public_file}))
 
-    signed = auth.mint(private, "county_admin", "110105", subject="admin-7", algorithm="RS256")
+    signed = auth.mint(private, "county_admin", "110105", subject="admin-7", algorithm="RS256", kid="onenet.pub")
     assert authenticator.authenticate(bearer(signed)) == auth.Principal("admin-7", "county_admin", "110105")
     with pytest.raises(auth.InvalidToken, match="invalid"):
-        authenticator.authenticate(bearer(auth.mint(other, "county_admin", "110105", algorithm="RS256")))
+        authenticator.authenticate(bearer(auth.mint(other, "county_admin", "110105", algorithm="RS256",
+                                                    kid="onenet.pub")))
     with pytest.raises(auth.InvalidToken, match="invalid"):   # the algorithm is pinned: no HS256
-        authenticator.authenticate(bearer(auth.mint(SECRET, "county_admin", "110105")))
+        authenticator.authenticate(bearer(auth.mint(SECRET, "county_admin", "110105", kid="onenet.pub")))
+
+
+def jwks_file(tmp_path, keys):
+    """A JSON Web Key Set of ``{kid: private key}``'s public halves, as an identity provider publishes it."""
+    from jwt.algorithms import RSAAlgorithm
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [{**json.loads(RSAAlgorithm.to_jwk(private.public_key())), "kid": kid,
+                                          "use": "sig", "alg": "RS256"} for kid, private in keys.items()]}))
+    return str(path)
+
+
+@pytest.fixture
+def rotation(tmp_path):
+    """The gateway during a key rotation: the old key (2026-06) and the new one (2026-12) both listed."""
+    old, _ = rsa_key_pair(tmp_path, "old")
+    new, _ = rsa_key_pair(tmp_path, "new")
+    stranger, _ = rsa_key_pair(tmp_path, "stranger")
+    authenticator = auth.Authenticator.from_config(as_loaded({
+        "ALGORITHM": "RS256", "JWKS_FILE": jwks_file(tmp_path, {"2026-06": old, "2026-12": new})}))
+    return authenticator, old, new, stranger
+
+
+def rs256(private, kid, **kwargs):
+    return bearer(auth.mint(private, "county_admin", "110105", algorithm="RS256", kid=kid, **kwargs))
+
+
+def test_during_a_rotation_tokens_of_the_old_and_the_new_key_are_both_accepted(rotation):
+    authenticator, old, new, _ = rotation
+    assert authenticator.authenticate(rs256(old, "2026-06", subject="issued-before")).subject == "issued-before"
+    assert authenticator.authenticate(rs256(new, "2026-12", subject="issued-after")).subject == "issued-after"
+
+
+@pytest.mark.parametrize("kid, message", [
+    ("2025-12", "the token's signing key '2025-12' is not one the gateway holds"),
+    (None, "the token names no signing key (kid)"),
+])
+def test_a_token_of_an_unknown_key_or_naming_none_is_refused(rotation, kid, message):
+    authenticator, old, _, stranger = rotation
+    for private in (old, stranger):
+        with pytest.raises(auth.InvalidToken, match=f"^{message}$".replace("(", r"\(").replace(")", r"\)")):
+            authenticator.authenticate(rs256(private, kid))
+
+
+def test_a_token_signed_by_one_key_but_naming_the_other_is_refused(rotation):
+    authenticator, old, new, stranger = rotation
+    for private, kid in ((old, "2026-12"), (new, "2026-06"), (stranger, "2026-12")):
+        with pytest.raises(auth.InvalidToken, match="^the token is invalid: Signature verification failed$"):
+            authenticator.authenticate(rs256(private, kid))
+
+
+def test_after_the_rotation_the_old_keys_tokens_are_refused(tmp_path, rotation):
+    _, old, new, _ = rotation
+    after = auth.Authenticator.from_config(as_loaded({
+        "ALGORITHM": "RS256", "JWKS_FILE": jwks_file(tmp_path, {"2026-12": new})}))
+    assert after.authenticate(rs256(new, "2026-12")).role == "county_admin"
+    with pytest.raises(auth.InvalidToken, match="not one the gateway holds"):
+        after.authenticate(rs256(old, "2026-06"))
+
+
+def unsigned_token(header):
+    """A token with a forged header (PyJWT will not encode a kid that is not a string)."""
+    def part(value):
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+    return f"{part(header)}.{part({'sub': 's', 'role': 'national_admin'})}.c2ln"
+
+
+@pytest.mark.parametrize("kid, message", [
+    (7, "^the token is invalid: Key ID header parameter must be a string$"),
+    (["2026-06"], "^the token is invalid: Key ID header parameter must be a string$"),
+    ("", r"^the token names no signing key \(kid\)$"),
+])
+def test_a_kid_that_is_not_a_name_is_refused(rotation, kid, message):
+    with pytest.raises(auth.InvalidToken, match=message):
+        rotation[0].authenticate(bearer(unsigned_token({"alg": "RS256", "typ": "JWT", "kid": kid})))
+
+
+def test_a_malformed_token_is_refused_before_any_key_is_looked_up(rotation):
+    authenticator = rotation[0]
+    with pytest.raises(auth.InvalidToken, match="^the token is invalid: "):
+        authenticator.authenticate(bearer("not.a-token"))
+
+
+def test_keys_come_from_a_jwks_and_pem_files_together_and_each_kid_once(tmp_path):
+    from gateway.keys import load_public_keys
+    old, old_pem = rsa_key_pair(tmp_path, "2026-06")
+    new, _ = rsa_key_pair(tmp_path, "new")
+    keys = load_public_keys(jwks_file(tmp_path, {"2026-12": new}), f" {old_pem} ")
+    assert sorted(keys) == ["2026-06.pub", "2026-12"]
+    same_kid = tmp_path / "2026-12.pem"
+    same_kid.write_text(open(old_pem, encoding="ascii").read())
+    with pytest.raises(ValueError, match="two public keys have the kid '2026-12'"):
+        load_public_keys(jwks_file(tmp_path, {"2026-12": new}), str(same_kid))
+
+
+def test_rs256_without_keys_by_kid_stops_the_gateway_from_starting(tmp_path):
+    with pytest.raises(ValueError, match="ONENET_JWT_JWKS_FILE"):
+        auth.Authenticator.from_config(as_loaded({"ALGORITHM": "RS256"}))
+    with pytest.raises(ValueError, match="RS256 needs its public keys by kid"):
+        auth.Authenticator("RS256", "-----BEGIN PUBLIC KEY-----", "onenet", "onenet-api")
 
 
 @pytest.mark.parametrize("role, scope, prefix", [
@@ -304,3 +405,18 @@ def test_a_minted_enterprise_token_carries_the_compact_credit_code():
 ])
 def test_a_lead_firm_user_is_only_its_own_firm(role, scope, firm, same):
     assert auth.Principal("s", role, scope).is_lead_firm(firm) is same
+
+
+def test_the_token_command_signs_rs256_with_a_private_key_and_its_kid(tmp_path, capsys):
+    from cryptography.hazmat.primitives import serialization
+    from gateway import tokens
+    private, public_file = rsa_key_pair(tmp_path, "2026-12")
+    key_file = tmp_path / "signing.pem"
+    key_file.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    assert tokens.main(["--role", "province_system", "--province", "44", "--private-key", str(key_file),
+                        "--kid", "2026-12.pub"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert jwt.get_unverified_header(token)["kid"] == "2026-12.pub"
+    gateway = auth.Authenticator.from_config(as_loaded({"ALGORITHM": "RS256", "PUBLIC_KEY_FILE": public_file}))
+    assert gateway.authenticate(bearer(token)) == auth.Principal("province_system:44", "province_system", "44")
