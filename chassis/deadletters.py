@@ -3,7 +3,8 @@
     python -m chassis.deadletters list   notifications.welcome_enterprise
     python -m chassis.deadletters replay notifications.welcome_enterprise [--limit N]
 
-``list`` shows each parked message's error, attempts and original routing and
+``list`` shows each parked message's error, attempts and original routing (or, for
+a message the broker parked past its queue's delivery limit, ``death``) and
 leaves it parked. ``replay`` moves parked messages back into their consumer
 queue with a fresh attempt count (after the cause has been fixed); each is
 acknowledged in the dead-letter queue only once the broker confirmed the copy.
@@ -20,6 +21,8 @@ from chassis.events import H_ATTEMPTS, H_ERROR, H_EXCEPTION, H_ORIGINAL_ROUTING_
     dead_letter_queue_name
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+# Dropped on replay: why and how often it was parked, and what the broker counted.
+BROKER_AND_PARKING_HEADERS = ("x-onenet-", "x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
 
 
 def parked(connection, queue, limit=None):
@@ -43,6 +46,8 @@ def describe(message):
         "error": headers.get(H_ERROR),
         "original_routing_key": headers.get(H_ORIGINAL_ROUTING_KEY),
         "message_id": message.properties.get("message_id"),
+        # parked by the broker itself: delivery_limit (its process died that often handling it)
+        "death": (headers.get("x-death") or [{}])[0].get("reason"),
     }
 
 
@@ -62,7 +67,7 @@ def replay(amqp_uri, queue, limit=None):
         channel, messages = parked(connection, queue, limit)
         for message in messages:
             headers = {key: value for key, value in (message.headers or {}).items()
-                       if not key.startswith("x-onenet-") and key != "x-death"}
+                       if not key.startswith(BROKER_AND_PARKING_HEADERS)}
             producer.publish(message.body, exchange="", routing_key=queue, headers=headers,
                              content_type=message.properties.get("content_type"),
                              content_encoding=message.properties.get("content_encoding"),

@@ -26,6 +26,7 @@ from nameko.messaging import Consumer, QueueConsumer
 from chassis import envelope
 from chassis.logs import CORRELATION_KEY
 from chassis.metrics import DEAD_LETTERED, EVENT_RETRIED
+from chassis.queues import DurableQueues, declare_or_migrate
 
 EVENTS_EXCHANGE = Exchange("onenet.events", type="topic", durable=True)
 REDELIVERY_EXCHANGE = Exchange("onenet.redelivery", type="topic", durable=True)
@@ -71,16 +72,21 @@ def retry_delays(config):
     return tuple(float(d) for d in config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS))
 
 
-def consumer_queues(queue, binding_keys, delays, exchange=EVENTS_EXCHANGE):
+def consumer_queues(queue, binding_keys, delays, exchange=EVENTS_EXCHANGE, durable=None):
     """The consumer queue (bound to ``exchange`` by each of ``binding_keys``, a key or a tuple of
     them: on the events exchange, event types), its delay queues and its dead-letter queue, as
-    kombu objects."""
+    kombu objects, of the type ``durable`` (:class:`chassis.queues.DurableQueues`) gives. A message
+    the consumer queue delivered more than its delivery limit is parked by the broker."""
     if isinstance(binding_keys, str):
         binding_keys = (binding_keys,)
-    main = Queue(queue, bindings=[binding(exchange, routing_key=key) for key in binding_keys], durable=True)
+    durable = durable or DurableQueues.from_config()
+    main = Queue(queue, bindings=[binding(exchange, routing_key=key) for key in binding_keys], durable=True,
+                 queue_arguments=durable.arguments(REDELIVERY_EXCHANGE.name, dead_letter_queue_name(queue),
+                                                   limited=True))
     retries = [
         Queue(retry_queue_name(queue, delay), exchange=REDELIVERY_EXCHANGE,
               routing_key=retry_queue_name(queue, delay), durable=True, queue_arguments={
+            **durable.arguments(),
             "x-message-ttl": int(round(delay * 1000)),
             "x-dead-letter-exchange": "",
             "x-dead-letter-routing-key": queue,
@@ -88,7 +94,7 @@ def consumer_queues(queue, binding_keys, delays, exchange=EVENTS_EXCHANGE):
         for delay in delays
     ]
     parked = Queue(dead_letter_queue_name(queue), exchange=REDELIVERY_EXCHANGE,
-                   routing_key=dead_letter_queue_name(queue), durable=True)
+                   routing_key=dead_letter_queue_name(queue), durable=True, queue_arguments=durable.arguments())
     return [main, *retries, parked]
 
 
@@ -143,7 +149,8 @@ class ReliableEventHandler(Consumer):
         self.delays = retry_delays(config)
         self.amqp_uri = config["AMQP_URI"]
         self.publisher = Publisher(self.amqp_uri, use_confirms=True)
-        queues = consumer_queues(self.queue_name, self.binding_keys, self.delays, self.exchange)
+        queues = consumer_queues(self.queue_name, self.binding_keys, self.delays, self.exchange,
+                                 DurableQueues.from_config(config))
         with get_connection(self.amqp_uri) as connection:
             declare(connection, queues)
         self.queue = queues[0]
@@ -240,13 +247,15 @@ def handlers_of(service_cls, exchange=EVENTS_EXCHANGE):
             if entrypoint.exchange.name == exchange.name]
 
 
-def declare_topology(amqp_uri, service_classes, delays=DEFAULT_RETRY_DELAYS):
+def declare_topology(amqp_uri, service_classes, delays=DEFAULT_RETRY_DELAYS, durable=None):
     """Declare the events exchange and every consumer's queues before anything publishes
-    (exchanges a handler only names passively must exist already)."""
+    (exchanges a handler only names passively must exist already); a queue that exists with other
+    arguments (classic, where they are now quorum) is migrated with its messages."""
     queues = [queue
               for service_cls in service_classes
               for qname, entrypoint in reliable_handlers(service_cls)
-              for queue in consumer_queues(qname, entrypoint.binding_keys, delays, entrypoint.exchange)]
+              for queue in consumer_queues(qname, entrypoint.binding_keys, delays, entrypoint.exchange, durable)]
     with get_connection(amqp_uri) as connection:
-        declare(connection, queues)
+        declare(connection, [])  # the events exchange
+        declare_or_migrate(connection, queues)
     return [queue.name for queue in queues]

@@ -44,6 +44,7 @@ from chassis.events import (H_ERROR, H_ORIGINAL_ROUTING_KEY, REDELIVERY_EXCHANGE
 from chassis.logs import CORRELATION_KEY
 from chassis.metrics import (PROVINCE_APPLIED, PROVINCE_DUPLICATES, PROVINCE_FORWARDED, PROVINCE_LAG,
                              PROVINCE_RECEIVED, PROVINCE_REJECTED, PROVINCE_STALE)
+from chassis.queues import DurableQueues
 from reference import regions
 
 log = structlog.get_logger(__name__)
@@ -126,15 +127,19 @@ def check_within(province, region_code, what="region_code"):
                                          f"province-{province} may only change data in its own region")
 
 
-def topology(codes=None):
-    """The provincial exchanges and, per province, its outbound and dead-letter queues (kombu)."""
+def topology(codes=None, durable=None):
+    """The provincial exchanges and, per province, its outbound and dead-letter queues (kombu), of
+    the type ``durable`` (:class:`chassis.queues.DurableQueues`) gives; the province's client
+    reads them, so they have no delivery limit."""
     inbound = Exchange(PROVINCES_IN, type="topic", durable=True)
     outbound = Exchange(PROVINCES_OUT, type="topic", durable=True)
+    arguments = (durable or DurableQueues.from_config()).arguments()
     queues = []
     for code in codes or province_codes():
-        queues.append(Queue(outbound_queue(code), exchange=outbound, routing_key=f"{code}.#", durable=True))
+        queues.append(Queue(outbound_queue(code), exchange=outbound, routing_key=f"{code}.#", durable=True,
+                            queue_arguments=arguments))
         queues.append(Queue(dead_letter_queue(code), exchange=REDELIVERY_EXCHANGE,
-                            routing_key=dead_letter_queue(code), durable=True))
+                            routing_key=dead_letter_queue(code), durable=True, queue_arguments=arguments))
     return [inbound, outbound], queues
 
 

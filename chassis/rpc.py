@@ -4,11 +4,54 @@ A ``ValidationFailed`` or ``NotFound`` is an answer, not a fault of the service:
 nameko then logs it as expected (see ``chassis.logs``, one info line without a
 traceback) instead of as an error, and it still travels to the caller. A call that
 carries an idempotency key is answered once per key (:mod:`chassis.idempotency`).
+
+The service's RPC queue (``rpc-<service>``, shared by its replicas) is a durable
+queue of the configured type (:mod:`chassis.queues`), with the delivery limit of a
+consumer queue and no dead-letter queue: a call that kept killing its process is
+dropped, and its caller has long had its timeout.
 """
-from nameko.rpc import Rpc
+from kombu import Queue
+from nameko import rpc as nameko_rpc
+from nameko.amqp.publish import get_connection
 
 from chassis.errors import DomainError
 from chassis.idempotency import honours_keys
+from chassis.queues import DurableQueues, declare_or_migrate
+
+
+def rpc_queue(service_name, config=None):
+    """The RPC queue of the service ``service_name``, as its replicas declare it (kombu)."""
+    config = config or {}
+    return Queue(nameko_rpc.RPC_QUEUE_TEMPLATE.format(service_name),
+                 exchange=nameko_rpc.get_rpc_exchange(config), routing_key=f"{service_name}.*", durable=True,
+                 queue_arguments=DurableQueues.from_config(config).arguments(limited=True))
+
+
+def serves_rpc(service_cls):
+    return any(isinstance(entrypoint, nameko_rpc.Rpc)
+               for name in dir(service_cls)
+               for entrypoint in getattr(getattr(service_cls, name, None), "nameko_entrypoints", ()))
+
+
+def declare_queues(amqp_uri, service_classes):
+    """Declare the RPC queue of each service that serves RPC (``prepare``, before the services
+    start), migrating one that exists with other arguments; their names."""
+    queues = [rpc_queue(service_cls.name) for service_cls in service_classes if serves_rpc(service_cls)]
+    with get_connection(amqp_uri) as connection:
+        declare_or_migrate(connection, queues)
+    return [queue.name for queue in queues]
+
+
+class RpcConsumer(nameko_rpc.RpcConsumer):
+    """nameko's RPC consumer, declaring the service's queue with OneNet's durable queue arguments."""
+
+    def setup(self):
+        super().setup()
+        self.queue.queue_arguments = rpc_queue(self.container.service_name, self.container.config).queue_arguments
+
+
+class Rpc(nameko_rpc.Rpc):
+    rpc_consumer = RpcConsumer()
 
 
 def rpc(fn=None, *, expected_exceptions=()):

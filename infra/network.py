@@ -105,7 +105,8 @@ def prepare():
     """Database, schemas and migrations for every service; the broker topology (the
     provinces' exchanges and queues first: services bind to them); each process's own
     database role and broker user (where their passwords are set)."""
-    from chassis import events, migrate
+    from chassis import events, migrate, rpc
+    from chassis.queues import DurableQueues
     from chassis.serve import service_class
     from infra import provinces
     configs = [load_config(process) for process in SERVICES]
@@ -121,7 +122,9 @@ def prepare():
     classes = [service_class(load_config(process)["SERVICE"]) for process in PROCESSES]
     queues = events.declare_topology(configs[0]["AMQP_URI"], classes,
                                      events.retry_delays(configs[0]))
-    print(f"broker topology declared: {len(queues)} queues, {len(provincial)} provincial queues")
+    rpc_queues = rpc.declare_queues(configs[0]["AMQP_URI"], classes)
+    print(f"broker topology declared: {len(queues)} queues, {len(rpc_queues)} RPC queues, "
+          f"{len(provincial)} provincial queues ({DurableQueues.from_config(configs[0]).kind})")
     make_own_accounts([load_config(process) for process in PROCESSES])
 
 

@@ -58,16 +58,17 @@ def definitions(vhost, passwords, codes, prefix=""):
 def declare_topology(amqp_uri):
     """Declare the provincial exchanges and queues (as the administrator); the queue names."""
     from kombu import Connection
+
+    from chassis.queues import declare_or_migrate
     exchanges, queues = provinces.topology()
     with Connection(amqp_uri) as connection:
         channel = connection.channel()
         try:
             for exchange in exchanges:
                 exchange.declare(channel=channel)
-            for queue in queues:
-                queue(channel).declare()
         finally:
             channel.close()
+        declare_or_migrate(connection, queues)  # a queue declared otherwise keeps its messages
     return [queue.name for queue in queues]
 
 
