@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import subprocess
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pika
 import pytest
@@ -44,7 +44,8 @@ def province_site(province_passwords, enterprises_container):
         filled = filled.replace("{{" + name + "}}", value)
     imported = rabbitmqctl("import_definitions", "--format", "json", input=filled)
     assert imported.returncode == 0, imported.stderr
-    yield f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}"
+    where = urlsplit(os.environ["ONENET_AMQP_URI"])  # the same broker as the suite's (rabbitmqctl's node)
+    yield f"amqp://guest:guest@{where.hostname}:{where.port or 5672}/{quote(vhost, safe='')}"
     rabbitmqctl("delete_vhost", vhost)
 
 
