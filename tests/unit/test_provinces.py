@@ -41,10 +41,10 @@ def test_a_province_may_configure_nothing_write_only_inbound_under_its_code_and_
 
 
 def test_province_definitions_carry_new_passwords_only_for_the_users_made():
-    made = province_accounts.definitions("onenet", {"44": "pw"}, ("44", "45"), "suite.")
+    made = province_accounts.definitions("onenet", {"44": "plain-password-of-44"}, ("44", "45"), "suite.")
     assert [user["name"] for user in made["users"]] == ["suite.province-44"]
     assert [entry["user"] for entry in made["permissions"]] == ["suite.province-44", "suite.province-45"]
-    assert "pw" not in str(made)
+    assert "plain-password-of-44" not in str(made)  # "-" is no base64 character, so no hash holds it
 
 
 def test_an_ingesting_service_binds_only_its_types_and_parks_only_in_province_dead_letter_queues():
