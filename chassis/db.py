@@ -1,6 +1,10 @@
 """PostgreSQL access for a service: a cooperative connection pool, one
 connection per worker, and ``transaction()``.
 
+A connection the server closed (PostgreSQL restarted) is dropped when it is taken
+from the pool, and a connection failure drops every idle one, so that after a
+restart the service opens fresh connections instead of failing on stale ones.
+
 Each service owns one schema; its connections set ``search_path`` to it, so
 its SQL names its own tables unqualified and cannot see anyone else's by
 accident.
@@ -48,10 +52,14 @@ class ConnectionPool:
         return conn
 
     def get(self):
-        try:
-            return self._idle.get_nowait()
-        except Empty:
-            pass
+        while True:
+            try:
+                conn = self._idle.get_nowait()
+            except Empty:
+                break
+            if self._alive(conn):
+                return conn
+            self.discard(conn)
         if self._opened < self.size:
             self._opened += 1
             try:
@@ -60,10 +68,34 @@ class ConnectionPool:
                 self._opened -= 1
                 raise
         try:
-            return self._idle.get(timeout=self.checkout_timeout)
+            conn = self._idle.get(timeout=self.checkout_timeout)
         except Empty:
             raise PoolExhausted(f"no free connection to schema {self.schema} "
                                 f"within {self.checkout_timeout}s") from None
+        if self._alive(conn):
+            return conn
+        self.discard(conn)
+        return self.get()
+
+    @staticmethod
+    def _alive(conn):
+        """False for a connection the server has closed (a restart, an administrator): ``poll()``
+        reads what the server sent meanwhile without waiting, and raises on a closed socket."""
+        if conn.closed:
+            return False
+        try:
+            conn.poll()
+        except psycopg2.Error:
+            return False
+        return not conn.closed
+
+    def discard_idle(self):
+        """Close every idle connection (after one failed: the server may have restarted)."""
+        while True:
+            try:
+                self.discard(self._idle.get_nowait())
+            except Empty:
+                break
 
     def put(self, conn):
         if conn.closed or conn.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
@@ -83,6 +115,7 @@ class ConnectionPool:
             yield conn
         except (psycopg2.OperationalError, psycopg2.InterfaceError):
             self.discard(conn)
+            self.discard_idle()
             raise
         except BaseException:
             with contextlib.suppress(Exception):
@@ -234,7 +267,9 @@ class WorkerSession:
                 finally:
                     self._tx = None
         except (psycopg2.OperationalError, psycopg2.InterfaceError):
-            self._pool.discard(self._conn)
+            if self._conn is not None:
+                self._pool.discard(self._conn)
+                self._pool.discard_idle()
             self._conn = None
             raise
 

@@ -9,7 +9,14 @@ The service's RPC queue (``rpc-<service>``, shared by its replicas) is a durable
 queue of the configured type (:mod:`chassis.queues`), with the delivery limit of a
 consumer queue and no dead-letter queue: a call that kept killing its process is
 dropped, and its caller has long had its timeout.
+
+nameko publishes the reply from the worker's result handler, where an exception kills
+the whole container: a broker restarting at that moment (``ECONNREFUSED``) would take
+the process down. Here a reply that cannot be sent is logged and dropped instead; the
+caller's timeout answers for it (the gateway's 503), and a retry with the same
+idempotency key gets the answer that was stored with the write.
 """
+import structlog
 from kombu import Queue
 from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import get_connection
@@ -17,6 +24,8 @@ from nameko.amqp.publish import get_connection
 from chassis.errors import DomainError
 from chassis.idempotency import honours_keys
 from chassis.queues import DurableQueues, declare_or_migrate
+
+log = structlog.get_logger(__name__)
 
 
 def rpc_queue(service_name, config=None):
@@ -51,7 +60,16 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
 
 
 class Rpc(nameko_rpc.Rpc):
+    """nameko's RPC entrypoint on OneNet's queue, whose unsent reply never takes the container down."""
+
     rpc_consumer = RpcConsumer()
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except Exception as exc:  # the broker went away between the call and its reply
+            log.warning("rpc_reply_not_sent", method=self.method_name, error=f"{type(exc).__name__}: {exc}")
+            return result, exc_info
 
 
 def rpc(fn=None, *, expected_exceptions=()):

@@ -22,6 +22,8 @@ from urllib.parse import parse_qsl
 
 import eventlet
 import structlog
+from amqp.exceptions import ConnectionError as AMQPConnectionError, RecoverableConnectionError
+from kombu.exceptions import OperationalError as KombuOperationalError
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.web.handlers import HttpRequestHandler
@@ -143,8 +145,14 @@ DOMAIN_ERROR_STATUS = {
 }
 
 
-# Failures inside a service that pass when its database is back.
-TRANSIENT_REMOTE_ERRORS = frozenset({"OperationalError", "InterfaceError", "PoolExhausted"})
+# Failures inside a service that pass when its database or the broker is back.
+TRANSIENT_REMOTE_ERRORS = frozenset({
+    "OperationalError", "InterfaceError", "PoolExhausted",
+    "ConnectionError", "ConnectionRefusedError", "ConnectionResetError", "BrokenPipeError",
+    "RecoverableConnectionError", "PublishNotConfirmed", "TimeoutError",
+})
+# The gateway's own calls failing to reach the broker (it is restarting, or down).
+BROKER_UNREACHABLE = (OSError, KombuOperationalError, AMQPConnectionError, RecoverableConnectionError)
 # A service's own call to another service went unanswered.
 UNANSWERED_REMOTE_ERRORS = frozenset({"Timeout", "RpcTimeout", "UnknownService"})
 
@@ -183,6 +191,9 @@ def error_of(exc):
     if isinstance(exc, (UnknownService, RpcTimeout, eventlet.Timeout)) or (
             isinstance(exc, RemoteError) and exc.exc_type in UNANSWERED_REMOTE_ERRORS):
         return 503, "service_unavailable", "a service did not answer in time; try again shortly", {}
+    if isinstance(exc, BROKER_UNREACHABLE):
+        log.error("broker_unavailable", error=f"{type(exc).__name__}: {exc}")
+        return 503, "service_unavailable", "the message broker cannot be reached; try again shortly", {}
     if isinstance(exc, RemoteError) and exc.exc_type in TRANSIENT_REMOTE_ERRORS:
         log.error("service_dependency_unavailable", remote_error=exc.exc_type)
         return 503, "service_unavailable", "a service cannot reach its database; try again shortly", {}

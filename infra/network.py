@@ -6,7 +6,8 @@
     python -m infra.network reset-test  give the test suite an empty database and vhost, and
                                         drop its own roles and its rate-limit counts
 
-``run`` stays in the foreground and stops every process it started on Ctrl-C.
+``run`` stays in the foreground, starts again (with backoff, and says so) any process that
+exits, and stops every process it started on Ctrl-C.
 The end-to-end tests start the network through the same :class:`Network`.
 """
 import argparse
@@ -16,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -276,6 +278,33 @@ class Network:
         child.send_signal(signal.SIGKILL)
         child.wait()
 
+    def supervise(self, stop, log=print, first_delay=0.5, max_delay=30.0, steady_after=60.0):
+        """Start again every process that exits, until ``stop`` (a ``threading.Event``) is set.
+
+        A process that exits is started again after a delay that doubles with each exit
+        (``first_delay`` up to ``max_delay``) and is forgotten once the process has run
+        ``steady_after`` seconds; every exit and restart is logged with ``log``."""
+        started = {name: time.monotonic() for name in self.children}
+        failures, due = {}, {}
+        while not stop.is_set():
+            now = time.monotonic()
+            for name, child in list(self.children.items()):
+                if name in due or child.poll() is None:
+                    continue
+                ran = now - started.get(name, now)
+                failures[name] = 1 if ran >= steady_after else failures.get(name, 0) + 1
+                delay = min(max_delay, first_delay * 2 ** (failures[name] - 1))
+                due[name] = now + delay
+                log(f"supervisor: {name} (pid {child.pid}) exited with {child.returncode} after {ran:.1f}s; "
+                    f"restarting in {delay:g}s (exit {failures[name]} in a row)")
+            for name, when in list(due.items()):
+                if now >= when and not stop.is_set():
+                    del due[name]
+                    child = self.start(self.process(name))
+                    started[name] = time.monotonic()
+                    log(f"supervisor: {name} restarted (pid {child.pid})")
+            stop.wait(0.2)
+
     def stop_all(self):
         for child in self.children.values():
             if child.poll() is None:
@@ -325,19 +354,24 @@ def run(demo="default"):
     print(f"CORS: pages from {os.environ['ONENET_CORS_ORIGINS']} may call the API (ONENET_CORS_ORIGINS)")
     mail_sink = start_mail_sink(os.environ) if "ONENET_SMTP_HOST" not in os.environ else None
     network = Network()
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    supervisor = None
     try:
         network.start_all()
+        # A process that exits (a crash, a kill) is started again with backoff; the others run on.
+        supervisor = threading.Thread(target=network.supervise, args=(stop,),
+                                      kwargs={"log": lambda line: print(line, flush=True)}, daemon=True)
+        supervisor.start()
         subprocess.run([sys.executable, "-m", "infra.demo", "--size", demo], cwd=ROOT, check=True)
-        while not stop:
-            for name, child in network.children.items():
-                if child.poll() is not None:
-                    raise SystemExit(f"{name} exited with {child.returncode}; stopping the network")
-            time.sleep(0.5)
+        while not stop.is_set():
+            stop.wait(0.5)
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
+        if supervisor is not None:
+            supervisor.join(timeout=5)
         print("stopping every process ...", flush=True)
         network.stop_all()
         if mail_sink is not None:

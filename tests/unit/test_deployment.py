@@ -156,3 +156,8 @@ def test_the_management_api_gets_the_definitions_as_the_brokers_administrator():
     admin.load({"users": []})
     assert session.auth == ("onenet", "p@ss")
     assert session.calls == [("http://rabbitmq:15672/api/definitions", {"users": []})]
+
+
+@pytest.mark.parametrize("process", [p.name for p in PROCESSES] + ["rabbitmq", "postgres", "redis"])
+def test_docker_starts_every_long_running_process_and_server_again_when_it_exits(process):
+    assert SERVICES[process]["restart"] == "unless-stopped"

@@ -1,0 +1,1 @@
+"""Fault tests: the network under a stream of work while its processes, broker and database fail."""
