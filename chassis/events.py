@@ -110,7 +110,25 @@ def declare(connection, queues):
 
 
 class ReliableQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, but a message that cannot be decoded is parked, not fatal."""
+    """nameko's queue consumer, but a message that cannot be decoded is parked, not fatal, and an
+    acknowledgement the broker can no longer take (it restarted meanwhile) is logged, not fatal.
+
+    nameko acknowledges from the worker's result handler, where an exception kills the whole
+    container; the unacknowledged delivery comes again after the broker is back, and the
+    handler's inbox makes the second delivery a no-op."""
+
+    def ack_message(self, message):
+        self._settle(super().ack_message, message, "ack")
+
+    def requeue_message(self, message):
+        self._settle(super().requeue_message, message, "requeue")
+
+    def _settle(self, settle, message, what):
+        try:
+            settle(message)
+        except Exception as exc:  # the connection died under the delivery
+            log.warning("delivery_not_settled", settle=what, queue=(message.delivery_info or {}).get("routing_key"),
+                        error=f"{type(exc).__name__}: {exc}")
 
     def run(self, _tokens=1, **kwargs):
         # Look at the stop flag every 0.1 s instead of every second: stopping is prompt.

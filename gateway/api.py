@@ -157,6 +157,18 @@ BROKER_UNREACHABLE = (OSError, KombuOperationalError, AMQPConnectionError, Recov
 UNANSWERED_REMOTE_ERRORS = frozenset({"Timeout", "RpcTimeout", "UnknownService"})
 
 
+def remote_cause(exc):
+    """The type name of what failed inside a service, for a ``RemoteError`` (the innermost one when
+    a service passes on another service's failure: ``RemoteError`` whose value starts with the
+    type, e.g. ``OperationalError FATAL: the database system is shutting down``); else None."""
+    if not isinstance(exc, RemoteError):
+        return None
+    cause, value = exc.exc_type, str(exc.value or "")
+    while cause == "RemoteError" and value:
+        cause, _, value = value.partition(" ")
+    return cause
+
+
 def error_body(status, code, message, details=None):
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
@@ -188,13 +200,13 @@ def error_of(exc):
     for error_type, status in DOMAIN_ERROR_STATUS.items():
         if isinstance(exc, error_type):
             return status, exc.code, exc.message, exc.details
-    if isinstance(exc, (UnknownService, RpcTimeout, eventlet.Timeout)) or (
-            isinstance(exc, RemoteError) and exc.exc_type in UNANSWERED_REMOTE_ERRORS):
+    cause = remote_cause(exc)
+    if isinstance(exc, (UnknownService, RpcTimeout, eventlet.Timeout)) or cause in UNANSWERED_REMOTE_ERRORS:
         return 503, "service_unavailable", "a service did not answer in time; try again shortly", {}
     if isinstance(exc, BROKER_UNREACHABLE):
         log.error("broker_unavailable", error=f"{type(exc).__name__}: {exc}")
         return 503, "service_unavailable", "the message broker cannot be reached; try again shortly", {}
-    if isinstance(exc, RemoteError) and exc.exc_type in TRANSIENT_REMOTE_ERRORS:
+    if cause in TRANSIENT_REMOTE_ERRORS:
         log.error("service_dependency_unavailable", remote_error=exc.exc_type)
         return 503, "service_unavailable", "a service cannot reach its database; try again shortly", {}
     log.error("unhandled_error", exc_info=exc)

@@ -24,16 +24,22 @@ class Database:
         return {row["key"]: row["n"] for row in self.rows(schema, query, params)}
 
 
+def parked_or_theirs(queue):
+    """Queues the drain does not wait for: dead letters and delays (counted apart), what waits on a
+    province's outbound queue (the province's to read), and replies to a caller that was killed
+    before they came (its reply queue expires; the caller retried)."""
+    return (queue.endswith((".dead-letter", ".outbound")) or ".retry." in queue
+            or queue.startswith("rpc.reply-"))
+
+
 def wait_drained(db, net, timeout=180):
-    """Until every outbox has nothing unsent and no consumer queue holds a message (what waits
-    on a province's outbound queue is the province's to read)."""
+    """Until every outbox has nothing unsent and no consumer queue holds a message."""
     deadline = time.monotonic() + timeout
     schemas = ("agencies", "enterprises", "requests", "notifications", "activities")
     while True:
         unsent = {schema: db.rows(schema, "SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL")[0]["n"]
                   for schema in schemas}
-        queues = {name: n for name, n in queue_depths(net).items()
-                  if n and not name.endswith((".dead-letter", ".outbound")) and ".retry." not in name}
+        queues = {name: n for name, n in queue_depths(net).items() if n and not parked_or_theirs(name)}
         if not any(unsent.values()) and not queues:
             return unsent, queues
         if time.monotonic() > deadline:
