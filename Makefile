@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f
 NPM        := $(shell command -v npm)
 NODE_TOOLS := $(if $(NPM),tests/toolchain/node_modules/.installed clients/typescript/node_modules/.installed)
 
-.PHONY: run test mutation token bench prepare clean
+.PHONY: run test faults mutation token bench prepare clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ run: $(STAMP)  ## every service and the gateway, with demo data, in the foregrou
 test: $(STAMP) $(NODE_TOOLS)  ## the whole suite: unit, integration and end-to-end (real RabbitMQ and PostgreSQL)
 	@infra/local-services.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+faults: $(STAMP)  ## the network under SIGKILLs and broker and database restarts; counts lost/duplicated work (private servers)
+	$(PY) -m tests.faults $(FAULTS_ARGS)
 
 mutation: $(STAMP)  ## mutation testing of the rules and auth checks: make mutation [TARGETS="lifecycle auth"] [MUTATION_ARGS=--stale]
 	$(PY) -m tests.mutation $(MUTATION_ARGS) $(TARGETS)
