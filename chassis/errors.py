@@ -5,8 +5,17 @@ and ``details`` (for example the offending field). nameko serialises an
 exception's args; registering the classes makes the gateway receive real
 instances, which it maps to one HTTP status each.
 """
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 from nameko.exceptions import deserialize_to_instance
+
+# A date or time that cannot be read says which form it must take.
+fields.Date.default_error_messages = {**fields.Date.default_error_messages,
+                                      "invalid": "Not a valid date: expected YYYY-MM-DD, e.g. 2026-03-31."}
+fields.DateTime.default_error_messages = {
+    **fields.DateTime.default_error_messages,
+    "invalid": "Not a valid date and time: expected ISO 8601, e.g. 2026-03-31T10:00:00+08:00."}
+fields.Time.default_error_messages = {**fields.Time.default_error_messages,
+                                      "invalid": "Not a valid time: expected HH:MM or HH:MM:SS."}
 
 
 class DomainError(Exception):

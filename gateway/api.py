@@ -36,7 +36,7 @@ from chassis import errors as domain_errors, idempotency
 from chassis.logs import CORRELATION_KEY, new_correlation_id
 from chassis.text import control_character_problems
 from chassis.metrics import HTTP_DURATION
-from gateway import access as access_rules
+from gateway import access as access_rules, pages
 from gateway.auth import Authenticator, InvalidToken
 from gateway.cors import CorsPolicy
 from gateway.rate_limit import RateLimit
@@ -46,6 +46,7 @@ log = structlog.get_logger(__name__)
 CORRELATION_HEADER = "X-Correlation-ID"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _IDEMPOTENCY_FORMAT = re.compile(r"^[\x21-\x7e]{1,255}$")
+CORRELATION_ENVIRON = "onenet.correlation_id"
 # No OneNet body nests deeper than a few levels; deeper ones are refused before the
 # schemas or the RPC serializer recurse over them.
 MAX_JSON_DEPTH = 32
@@ -170,10 +171,12 @@ def remote_cause(exc):
 
 
 def error_body(status, code, message, details=None):
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+    """The API's one error shape; ``correlation_id`` repeats the exchange's X-Correlation-ID."""
+    cid = structlog.contextvars.get_contextvars().get(CORRELATION_KEY, "")
+    return {"error": {"code": code, "message": message, "details": details or {}, "correlation_id": cid}}
 
 
-def _json_default(value):
+def json_default(value):
     """Decimals (money in 万元) travel as JSON numbers; dates and the rest as strings."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -181,7 +184,7 @@ def _json_default(value):
 
 
 def json_response(status, payload, headers=None):
-    return Response(json.dumps(payload, ensure_ascii=False, default=_json_default), status=status,
+    return Response(json.dumps(payload, ensure_ascii=False, default=json_default), status=status,
                     headers=headers, content_type="application/json; charset=utf-8")
 
 
@@ -234,6 +237,8 @@ class ApiWsgiApp(WsgiApp):
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         shape = error_shape_for(request.path)
+        cid = environ[CORRELATION_ENVIRON] = self.server.context_data_from_headers(request)[CORRELATION_KEY]
+        structlog.contextvars.bind_contextvars(correlation_id=cid)
         try:
             if request.method == "OPTIONS":
                 response = self._options(request, adapter)
@@ -251,6 +256,8 @@ class ApiWsgiApp(WsgiApp):
         except HTTPException as exc:
             response = json_response(exc.code, shape(
                 exc.code, exc.name.lower().replace(" ", "_"), exc.description or exc.name, {}))
+        response.headers.setdefault(CORRELATION_HEADER, cid)
+        structlog.contextvars.unbind_contextvars(CORRELATION_KEY)
         self._cors(request, response)
         return response(environ, start_response)
 
@@ -309,6 +316,37 @@ class ApiServer(WebServer):
         return {CORRELATION_KEY: cid}
 
 
+# One name for one thing across operations. Where a contract's filter still says otherwise,
+# the API offers it under the word the rest of the API uses (the field of the bodies and
+# answers); the contract's own word stays accepted, and deprecated, for one release.
+QUERY_RENAMES = {"area": "service_area", "industry": "industry_code"}
+PREFIX_PATTERN = r"^\d{2}(\d{2}){0,2}$"
+
+
+def is_region_prefix(field):
+    """Whether a filter takes a region prefix (2, 4 or 6 digits) rather than one division."""
+    checks = [getattr(check, "__name__", "") for check in field.validators]
+    patterns = [getattr(getattr(check, "regex", None), "pattern", None) for check in field.validators]
+    return (type(field).__name__ == "RegionPrefix" or "check_region_prefix" in checks
+            or PREFIX_PATTERN in patterns)
+
+
+def public_query_names(schema_cls):
+    """``{the API's name: the contract's name}`` for the filters of a query schema whose
+    contract names them otherwise (``region`` for a prefix is ``region_prefix``)."""
+    if schema_cls is None:
+        return {}
+    fields_ = schema_cls._declared_fields
+    given = {field.data_key or name for name, field in fields_.items()}
+    renamed = {}
+    for name, field in fields_.items():
+        key = field.data_key or name
+        new = QUERY_RENAMES.get(key) or ("region_prefix" if key == "region" and is_region_prefix(field) else None)
+        if new and new not in given:
+            renamed[new] = key
+    return renamed
+
+
 @dataclass
 class Call:
     """What a route's method receives: the caller, the validated body and query."""
@@ -329,7 +367,7 @@ class ApiRoute(HttpRequestHandler):
 
     def __init__(self, method, url, access, body=None, query=None, response=None, status=200,
                  summary="", tags=(), forms=False, api_key=False, media_type="application/json",
-                 idempotent=None, **kwargs):
+                 idempotent=None, emits=(), **kwargs):
         self.access = access_rules.table(access) if isinstance(access, str) else access
         self.roles, self.public = self.access.roles, self.access.public
         # Also take the body as an HTML form (application/x-www-form-urlencoded),
@@ -339,7 +377,10 @@ class ApiRoute(HttpRequestHandler):
         # Open311 GeoReport v2 clients send it.
         self.api_key = api_key
         self.body_schema, self.query_schema, self.response_schema = body, query, response
+        self.query_names = public_query_names(query)
         self.status, self.summary, self.tags = status, summary, tuple(tags)
+        # The event types a success may publish (docs/events.md), for the OpenAPI document.
+        self.emits = tuple(emits)
         # What a success answers in, for the OpenAPI document (a route answering other than
         # JSON returns its own Response).
         self.media_type = media_type
@@ -357,7 +398,7 @@ class ApiRoute(HttpRequestHandler):
         request.shallow = False
         started = time.perf_counter()
         context_data = self.server.context_data_from_headers(request)
-        cid = context_data[CORRELATION_KEY]
+        cid = context_data[CORRELATION_KEY] = request.environ.get(CORRELATION_ENVIRON, context_data[CORRELATION_KEY])
         structlog.contextvars.bind_contextvars(correlation_id=cid)
         request.onenet_budget = None
         try:
@@ -369,10 +410,14 @@ class ApiRoute(HttpRequestHandler):
             self.container.spawn_worker(self, args, kwargs, context_data=context_data,
                                         handle_result=partial(self.handle_result, done))
             result = done.wait()
+            if not isinstance(result, Response) and "next" in getattr(self.response_schema, "_declared_fields", {}):
+                result = pages.with_next_link(result, request.base_url, request.args.to_dict())
             response = result if isinstance(result, Response) else json_response(self.status, result)
         except Exception as exc:  # every failure becomes the one error shape
             response = response_for(exc, error_shape_for(self.url))
         response.headers[CORRELATION_HEADER] = cid
+        if response.status_code == 401:
+            response.headers.setdefault("WWW-Authenticate", 'Bearer realm="OneNet"')
         if request.onenet_budget is not None:
             response.headers.update(request.onenet_budget.headers())
         HTTP_DURATION.labels(self.method, self.url, str(response.status_code)).observe(
@@ -410,7 +455,8 @@ class ApiRoute(HttpRequestHandler):
             raise Unprocessable("the query parameters are invalid", refused_text)
         if self.query_schema is not None:
             try:
-                call.query = self.query_schema().load(self._without_api_key(request.args.to_dict()))
+                call.query = self.query_schema().load(self._contract_names(
+                    self._without_api_key(request.args.to_dict())))
             except ValidationError as exc:
                 raise Unprocessable("the query parameters are invalid", exc.messages) from None
         if self.body_schema is not None:
@@ -436,6 +482,14 @@ class ApiRoute(HttpRequestHandler):
             return self.server.authenticator.authenticate(credential)
         except InvalidToken as exc:
             raise Unauthenticated(str(exc)) from None
+
+    def _contract_names(self, args):
+        """The query with the API's names turned into the contract's (the API's name wins when
+        a caller sends both)."""
+        for new, old in self.query_names.items():
+            if new in args:
+                args[old] = args.pop(new)
+        return args
 
     def _without_api_key(self, values):
         return {key: value for key, value in values.items() if key != "api_key"} if self.api_key else values

@@ -1,4 +1,7 @@
-"""Pagination for every list: ``page`` and ``page_size`` with a hard maximum."""
+"""Pagination for every list: ``page`` and ``page_size`` with a hard maximum, and a ``next``
+link to the following page (null on the last)."""
+from urllib.parse import urlencode
+
 from marshmallow import Schema, fields, validate
 
 MAX_PAGE_SIZE = 100
@@ -36,11 +39,25 @@ def page_of(items, total, query):
             "total": total}
 
 
+PAGE_KEYS = frozenset({"items", "page", "page_size", "total"})
+
+
+def with_next_link(answer, url, args):
+    """A page answer with ``next``: the URL of the following page, None on the last."""
+    if not (isinstance(answer, dict) and PAGE_KEYS <= set(answer)) or "next" in answer:
+        return answer
+    more = answer["page"] * answer["page_size"] < answer["total"]
+    query = {**args, "page": answer["page"] + 1, "page_size": answer["page_size"]}
+    return dict(answer, next=f"{url}?{urlencode(query)}" if more else None)
+
+
 def page_schema(item_schema, name):
     """The OpenAPI-visible schema of one page of ``item_schema``."""
     return Schema.from_dict({
         "items": fields.List(fields.Nested(item_schema)),
         "page": fields.Integer(),
         "page_size": fields.Integer(),
-        "total": fields.Integer(),
+        "total": fields.Integer(metadata={"description": "Items on every page together"}),
+        "next": fields.Url(allow_none=True, metadata={"description": "The following page; null on the last",
+                                                      "example": "https://onenet.example.org/api/v1/laws?page=2&page_size=20"}),
     }, name=name)

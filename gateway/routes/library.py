@@ -1,20 +1,32 @@
 """Routes over the library entries: laws (/laws), experts (/experts), FAQs (/faqs),
 service products (/products) and cases (/cases), plus the library search.
 
-Laws, FAQs, products and cases are public to read; experts need a token, and
-an expert's phone and e-mail are for admins and agency staff only: everyone
-else sees the expert's name, organisation and areas and the contact route
-through the agency. Admins add and change entries inside their own region (an
+Every library is public to read, as the search that lists its entries is; an
+expert's phone and e-mail are for admins and agency staff only: everyone else
+(anonymous callers too) sees the expert's name, organisation and areas and the
+contact route through the agency. Each search hit links to its entry. Admins add and change entries inside their own region (an
 entry's region code; 000000 entries are the national admin's); an entry
 outside it answers changes like one that does not exist.
 """
+from marshmallow import fields
+
 from gateway import access, auth, pages
 from gateway.api import hidden, require_region, route
 from gateway.rpc import ServiceProxy
 from services.agencies import schemas
 
 
-SearchPage = pages.page_schema(schemas.SearchHit, "SearchPage")
+ENTRY_PATHS = {"policy": "/api/v1/policies", "law": "/api/v1/laws", "faq": "/api/v1/faqs",
+               "expert": "/api/v1/experts", "provider": "/api/v1/providers", "product": "/api/v1/products",
+               "case": "/api/v1/cases"}
+
+
+class LinkedSearchHit(schemas.SearchHit):
+    href = fields.Url(metadata={"description": "Where the entry is read, without a token (GET)",
+                                "example": "https://onenet.example.org/api/v1/faqs/7"})
+
+
+SearchPage = pages.page_schema(LinkedSearchHit, "SearchPage")
 SearchQuery = type("SearchQuery", (pages.PageQuery, schemas.SearchFilter), {})
 
 EXPERT_CONTACT_READERS = frozenset(auth.REGION_ADMINS + (auth.AGENCY_STAFF,))
@@ -36,9 +48,9 @@ CHANGE = """
 
 
 def as_seen_by(principal, kind, entry):
-    """An entry as the caller may see it: an expert's phone and e-mail only for admins and
-    agency staff; everyone else gets the contact route through the agency instead."""
-    if kind != "expert" or principal.role in EXPERT_CONTACT_READERS:
+    """An entry as the caller (None: anonymous) may see it: an expert's phone and e-mail only
+    for admins and agency staff; everyone else gets the contact route through the agency."""
+    if kind != "expert" or (principal is not None and principal.role in EXPERT_CONTACT_READERS):
         return entry
     shown = {key: value for key, value in entry.items() if key not in EXPERT_CONTACT_FIELDS}
     shown["contact_route"] = EXPERT_CONTACT_ROUTE
@@ -58,15 +70,13 @@ def entry_routes(kind, path, title, filter_schema, public_read):
            response=page_schema, tags=["library"], summary=f"{title}: list")
     def list_entries(self, call):
         found = pages.listed(call.query, self.agencies.list_entries, kind)
-        found["items"] = [as_seen_by(call.principal, kind, entry) for entry in found["items"]] \
-            if call.principal else found["items"]
+        found["items"] = [as_seen_by(call.principal, kind, entry) for entry in found["items"]]
         return found
 
     @route("GET", f"{path}/<int:entry_id>", access=read, response=spec.view, tags=["library"],
            summary=f"{title}: one")
     def get_entry(self, call, entry_id):
-        entry = self.agencies.get_entry(kind, entry_id)
-        return as_seen_by(call.principal, kind, entry) if call.principal else entry
+        return as_seen_by(call.principal, kind, self.agencies.get_entry(kind, entry_id))
 
     @route("POST", path, access=ADD, body=spec.fields, response=spec.view, status=201,
            tags=["library"], summary=f"{title}: add one in the caller's region")
@@ -96,7 +106,7 @@ class LibraryRoutes:
     list_laws, get_law, add_law, update_law = entry_routes(
         "law", "/api/v1/laws", "Laws and regulations (法律法规)", schemas.AreaRegionFilter, public_read=True)
     list_experts, get_expert, add_expert, update_expert = entry_routes(
-        "expert", "/api/v1/experts", "Experts (专家库)", schemas.ExpertFilter, public_read=False)
+        "expert", "/api/v1/experts", "Experts (专家库)", schemas.ExpertFilter, public_read=True)
     list_faqs, get_faq, add_faq, update_faq = entry_routes(
         "faq", "/api/v1/faqs", "FAQs (常见问题)", schemas.AreaRegionFilter, public_read=True)
     list_products, get_product, add_product, update_product = entry_routes(
@@ -115,4 +125,5 @@ class LibraryRoutes:
         query = call.query
         limit, offset = pages.window(query)
         found = self.agencies.search(query["q"], query.get("kind"), query.get("area"), limit, offset)
-        return pages.page_of(found["items"], found["total"], query)
+        items = [dict(hit, href=f"{call.base_url}{ENTRY_PATHS[hit['kind']]}/{hit['id']}") for hit in found["items"]]
+        return pages.page_of(items, found["total"], query)

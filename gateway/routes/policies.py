@@ -32,7 +32,10 @@ class PolicyReach(PushReach):
 
     policy_id = fields.Integer()
     within = fields.String(allow_none=True, metadata={"description": "Region prefix; null: nationwide"})
-    matching_enterprises = fields.Integer(metadata={"description": "Registered SMEs meeting the eligibility now"})
+    count = fields.Integer(metadata={"description": "Registered SMEs meeting the eligibility now (as "
+                                                    "`POST /api/v1/enterprises/criteria/count` counts them)"})
+    matching_enterprises = fields.Integer(metadata={"description": "Deprecated: the same as `count`",
+                                                    "deprecated": True})
 
 
 def reads_unpublished(principal, policy):
@@ -109,14 +112,17 @@ class PolicyRoutes:
 
     @route("POST", "/api/v1/policies/<int:policy_id>/publish", access=ISSUERS,
            response=schemas.Policy, tags=["policies"],
-           summary="Publish a draft; it is pushed to every eligible SME")
+           summary="Publish a draft: it becomes public, and the notifications service pushes a notice "
+                   "(policy_match) to every registered SME that meets its criteria (see its reach)",
+           emits=("policy.published",))
     def publish_policy(self, call, policy_id):
         self._policy_of_issuer(call, policy_id)
         return self.agencies.publish_policy(policy_id)
 
     @route("POST", "/api/v1/policies/<int:policy_id>/withdraw", access=ISSUERS,
            body=schemas.PolicyWithdrawal, response=schemas.Policy, tags=["policies"],
-           summary="Withdraw a draft or published policy, with the reason")
+           summary="Withdraw a draft or published policy, with the reason",
+           emits=("policy.withdrawn",))
     def withdraw_policy(self, call, policy_id):
         self._policy_of_issuer(call, policy_id)
         return self.agencies.withdraw_policy(policy_id, call.body["reason"])
@@ -132,7 +138,8 @@ class PolicyRoutes:
         criteria = self.agencies.policy_criteria(policy_id)
         found = in_parallel(matching=lambda: self.enterprises.count_matching(criteria, within=within),
                             pushed=lambda: self.notifications.policy_reach(policy_id, within))
-        return {"policy_id": policy["id"], "within": within, "matching_enterprises": result(found["matching"]),
+        matching = result(found["matching"])
+        return {"policy_id": policy["id"], "within": within, "count": matching, "matching_enterprises": matching,
                 **result(found["pushed"])}
 
     def _policy_of_issuer(self, call, policy_id):

@@ -1,6 +1,7 @@
 """Routes over the quality service-provider library (优质服务机构库).
 
-Any signed-in caller reads providers: name, areas, memberships, evaluations.
+Anyone reads providers, without a token too (as the library search lists them):
+name, areas, memberships, evaluations.
 Contact details, decision records and rejected applications are for the
 admins of the provider's region (and the provider itself). A provider (an
 enterprise user with the provider's USCC) registers itself and applies per
@@ -29,7 +30,9 @@ RESTRICTED_FIELDS = ("contact", "decisions")
 
 
 def keeps_record(principal, provider):
-    """Whether the caller reads the provider's whole record."""
+    """Whether the caller (None: anonymous) reads the provider's whole record."""
+    if principal is None:
+        return False
     if principal.role == auth.ENTERPRISE:
         return principal.is_enterprise(provider["uscc"])
     return principal.role in auth.REGION_ADMINS and principal.covers_region(provider["region_code"])
@@ -49,20 +52,20 @@ def as_seen_by(principal, provider):
 class ProviderRoutes:
     agencies = ServiceProxy("agencies")
 
-    @route("GET", "/api/v1/providers", access=access.callers(*auth.ROLES), query=ProviderQuery,
+    @route("GET", "/api/v1/providers", access=access.PUBLIC, query=ProviderQuery,
            response=ProviderPage, tags=["providers"],
            summary="Providers by membership state (admitted by default), area and region; rejected "
                    "applications only for admins")
     def list_providers(self, call):
         principal = call.principal
-        if call.query["state"] == "rejected" and principal.role not in auth.REGION_ADMINS:
+        if call.query["state"] == "rejected" and (principal is None or principal.role not in auth.REGION_ADMINS):
             raise Forbidden("rejected applications are for admins only", {"state": ["rejected"]})
         found = pages.listed(call.query, self.agencies.list_providers)
         found["items"] = [as_seen_by(principal, provider) for provider in found["items"]]
         return found
 
     @route("GET", "/api/v1/providers/<int:provider_id>", access="""
-               signed_in  ok  ok  ok""",
+               everyone  ok  ok  ok""",
            response=schemas.Provider, tags=["providers"],
            summary="One provider with its memberships and evaluations (contacts, decisions and "
                    "rejected applications: its region's admins and itself)")
@@ -102,14 +105,16 @@ class ProviderRoutes:
 
     @route("POST", "/api/v1/providers/<int:provider_id>/decisions", access=ITS_ADMINS,
            body=schemas.ProviderDecision, response=schemas.Provider, tags=["providers"],
-           summary="Admit, reject or exit a provider in one area, with the reason")
+           summary="Admit, reject or exit a provider in one area, with the reason",
+           emits=("provider.admitted", "provider.exited"))
     def decide_admission(self, call, provider_id):
         self._may_act_for(call.principal, provider_id)
         return self.agencies.decide_admission(provider_id, call.body, call.principal.subject)
 
     @route("POST", "/api/v1/providers/<int:provider_id>/evaluations", access=ITS_ADMINS,
            body=schemas.EvaluationInput, response=schemas.ProviderEvaluation, status=201, tags=["providers"],
-           summary="Record a quarter's evaluation; two quarters below the threshold exit the provider")
+           summary="Record a quarter's evaluation; two quarters below the threshold exit the provider",
+           emits=("provider.evaluated", "provider.exited"))
     def evaluate_provider(self, call, provider_id):
         self._may_act_for(call.principal, provider_id)
         return self.agencies.evaluate_provider(provider_id, call.body, call.principal.subject)

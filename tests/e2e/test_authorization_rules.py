@@ -12,6 +12,8 @@ from tests.stack import known_to_requests, provider_registration, registration
 XIHU, GONGSHU, NANSHAN = "330106", "330105", "440305"  # 杭州西湖区, 杭州拱墅区, 深圳南山区
 NO_ONE = {"tags": ["authorization-e2e-no-enterprise"]}
 THIS_YEAR = date.today().year
+# Answers compared word for word carry one correlation id (errors repeat it).
+SAME_CORRELATION = {"X-Correlation-ID": "compared"}
 
 
 @pytest.fixture(scope="module")
@@ -89,10 +91,10 @@ def test_a_policy_never_published_stays_private_to_its_regions_admins_whatever_i
 
     for outsider in (None, token("enterprise", new_uscc(XIHU)), token("county_admin", XIHU),
                      token("province_admin", "440000")):
-        hidden = api.get(f"/api/v1/policies/{policy_id}", outsider)
+        hidden = api.get(f"/api/v1/policies/{policy_id}", outsider, headers=SAME_CORRELATION)
         assert hidden.status_code == 404
         assert hidden.json()["error"] == {"code": "not_found", "message": f"no policy with id {policy_id}",
-                                          "details": {"policy_id": str(policy_id)}}
+                                          "details": {"policy_id": str(policy_id)}, "correlation_id": "compared"}
     listed = api.get("/api/v1/policies?state=withdrawn&page_size=100").json()
     assert policy_id not in [item["id"] for item in listed["items"]]
     assert api.get(f"/api/v1/policies/{policy_id}", admin).status_code == 200
@@ -129,18 +131,20 @@ def test_outside_its_scope_an_enterprise_answers_exactly_like_one_that_does_not_
     for method, path, body in (("PATCH", "/api/v1/enterprises/{}", {"park": "西湖科技园"}),
                                ("GET", "/api/v1/enterprises/{}", None),
                                ("GET", "/api/v1/enterprises/{}/size-class?as_of=2026-01-01", None)):
-        outside = api.request(method, path.format(uscc), xihu, json=body)
-        absent = api.request(method, path.format(unknown), xihu, json=body)
+        outside = api.request(method, path.format(uscc), xihu, json=body, headers=SAME_CORRELATION)
+        absent = api.request(method, path.format(unknown), xihu, json=body, headers=SAME_CORRELATION)
         assert (outside.status_code, absent.status_code) == (404, 404)
         assert outside.json() == {"error": {"code": "not_found", "message": f"no enterprise with uscc {uscc}",
-                                            "details": {"uscc": uscc}}}
+                                            "details": {"uscc": uscc}, "correlation_id": "compared"}}
         assert absent.text.replace(unknown, uscc) == outside.text
         assert "4403" not in outside.text.replace(uscc, "")
 
     inside = new_uscc(XIHU)
     register(api, token, inside)
-    taken_elsewhere = api.post("/api/v1/enterprises", xihu, json=registration(uscc, region_code=XIHU))
-    taken_here = api.post("/api/v1/enterprises", xihu, json=registration(inside, region_code=XIHU))
+    taken_elsewhere = api.post("/api/v1/enterprises", xihu, json=registration(uscc, region_code=XIHU),
+                               headers=SAME_CORRELATION)
+    taken_here = api.post("/api/v1/enterprises", xihu, json=registration(inside, region_code=XIHU),
+                          headers=SAME_CORRELATION)
     assert (taken_elsewhere.status_code, taken_here.status_code) == (409, 409)
     assert taken_elsewhere.text.replace(uscc, inside) == taken_here.text
     assert "4403" not in taken_elsewhere.text.replace(uscc, "")

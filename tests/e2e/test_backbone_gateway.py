@@ -16,7 +16,8 @@ SECRET_ENV = "ONENET_JWT_SECRET"
 def assert_error(answer, status, code=None):
     assert answer.status_code == status, answer.text
     error = answer.json()["error"]
-    assert set(error) == {"code", "message", "details"}
+    assert set(error) == {"code", "message", "details", "correlation_id"}
+    assert error["correlation_id"] == answer.headers["X-Correlation-ID"]
     assert error["message"]
     assert "Traceback" not in answer.text
     if code:
@@ -46,10 +47,27 @@ def bad_tokens():
 def test_bad_tokens_get_401(api, kind):
     answer = api.get("/api/v1/notifications", bad_tokens()[kind])
     assert_error(answer, 401, "unauthenticated")
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_no_token_gets_401(api):
-    assert_error(api.get("/api/v1/notifications"), 401)
+    answer = api.get("/api/v1/notifications")
+    assert_error(answer, 401)
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_error_repeats_the_correlation_id_sent_even_on_an_unknown_route(api):
+    for path in ("/api/v1/no-such-route", "/api/v1/notifications"):
+        answer = api.get(path, headers={"X-Correlation-ID": "front-end-42"})
+        assert answer.headers["X-Correlation-ID"] == "front-end-42"
+        assert answer.json()["error"]["correlation_id"] == "front-end-42"
+
+
+def test_a_date_that_cannot_be_read_says_the_form_it_must_take(api, token):
+    answer = api.get("/api/v1/enterprises/91110000600037341L/size-class?as_of=31.03.2026",
+                     token("national_admin"))
+    error = assert_error(answer, 422, "validation_failed")
+    assert "YYYY-MM-DD" in error["details"]["as_of"][0]
 
 
 def test_county_admin_cannot_register_an_enterprise_in_another_county(api, token, new_uscc):

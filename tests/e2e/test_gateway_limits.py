@@ -75,7 +75,7 @@ def fresh_budgets():
 def assert_rate_limited(answer):
     assert answer.status_code == 429, answer.text
     assert answer.json()["error"]["code"] == "rate_limited"
-    assert set(answer.json()["error"]) == {"code", "message", "details"}
+    assert set(answer.json()["error"]) == {"code", "message", "details", "correlation_id"}
     retry_after = int(answer.headers["Retry-After"])
     assert 0 < retry_after <= 24 * 3600
     assert answer.json()["error"]["details"] == {"retry_after_seconds": retry_after}

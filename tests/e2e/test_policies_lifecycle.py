@@ -39,7 +39,7 @@ def test_draft_is_private_until_published_then_public_and_withdrawn_cannot_retur
     assert policy_id in [p["id"] for p in api.get("/api/v1/policies?region=620102").json()["items"]]
     assert policy_id not in [p["id"] for p in api.get("/api/v1/policies?region=650102").json()["items"]]
     reach = api.get(f"/api/v1/policies/{policy_id}/reach", admin)
-    assert reach.status_code == 200 and reach.json()["matching_enterprises"] == 0
+    assert reach.status_code == 200 and reach.json()["count"] == reach.json()["matching_enterprises"] == 0
     assert api.post(f"/api/v1/policies/{policy_id}/withdraw", admin, json={"reason": "被新措施替代"}).status_code == 200
     again = api.post(f"/api/v1/policies/{policy_id}/publish", admin)
     assert again.status_code == 409

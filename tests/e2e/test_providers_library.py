@@ -29,7 +29,8 @@ def test_self_registered_provider_is_admitted_by_its_regions_admin_and_listed(ap
     assert [d["action"] for d in record["decisions"]] == ["applied", "admitted"]
     listed = api.get("/api/v1/providers?area=finance_talent&region=620102", token("county_admin", "620102"))
     assert provider_id in [item["id"] for item in listed.json()["items"]]
-    assert api.get("/api/v1/providers").status_code == 401
+    anonymous = api.get(f"/api/v1/providers/{provider_id}")
+    assert anonymous.status_code == 200 and "contact" not in anonymous.json() and "decisions" not in anonymous.json()
     outsider = api.post(f"/api/v1/providers/{provider_id}/decisions", token("county_admin", "650102"),
                         json={"service_area": "finance_talent", "decision": "exit", "reason": "越权"})
     assert outsider.status_code == 404

@@ -32,7 +32,7 @@ def test_every_failure_maps_to_one_status_and_the_one_error_shape(exc, status, c
     body = json.loads(response.get_data())
     assert response.status_code == status
     assert body["error"]["code"] == code
-    assert set(body["error"]) == {"code", "message", "details"}
+    assert set(body["error"]) == {"code", "message", "details", "correlation_id"}
     assert "secret internals" not in response.get_data(as_text=True)
 
 
