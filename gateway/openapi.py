@@ -1,4 +1,20 @@
-"""The OpenAPI 3 document, generated from the routes and their marshmallow schemas."""
+"""The OpenAPI 3.1 document, generated from the routes and their marshmallow schemas.
+
+apispec turns the schemas into components; the build then makes the document say
+what the server does:
+
+- every field of a schema the server answers with is ``required`` (the services
+  answer every field, null where the field is nullable), unless the field's
+  metadata says when it is absent (``x-optional``);
+- each vocabulary (service areas, levels, states, actions, size classes, tiers,
+  legal forms, debtor types, …) is one shared component, referred to wherever its
+  values are taken or given (:data:`VOCABULARIES`);
+- each operation's description says who may call it (from the route's access
+  table), what it does (the route's docstring) and which events it emits; each has
+  an example of its body and of its answer, built from the schemas' examples.
+"""
+import copy
+import functools
 import json
 import os
 import re
@@ -7,25 +23,145 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
+from chassis import errors as domain_errors
 from chassis.text import TEXT_PATTERN
-from gateway.api import IDEMPOTENCY_HEADER, ApiRoute, _json_default
+from gateway import access, api
+from gateway.api import CORRELATION_HEADER, IDEMPOTENCY_HEADER, ApiRoute
+from services.activities import schemas as activities
+from services.agencies import schemas as agencies
+from services.enterprises import schemas as enterprises
+from services.notifications import schemas as notifications
+from services.requests import schemas as requests
 
-TITLE = "OneNet API — 全国中小企业服务一张网"
+TITLE = "OneNet API"
+X_TITLE = "全国中小企业服务一张网"
 VERSION = "1.0.0"
-_PATH_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+OPENAPI_VERSION = "3.1.0"
+_PATH_PARAM = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 
 ERROR_STATUSES = {
-    "400": "Malformed request (not JSON, wrong content type)",
-    "401": "Missing, invalid or expired bearer token",
+    "400": "Malformed request (not JSON, wrong content type, nested too deep)",
+    "401": "Missing, invalid or expired bearer token (answered with `WWW-Authenticate: Bearer`); on a "
+           "public operation, a token that is sent and invalid",
     "403": "The caller's role or scope does not allow this",
-    "404": "No such object (or not visible to the caller)",
-    "409": "Conflicts with the stored state",
+    "404": "No such object (or not visible to the caller: the same answer)",
+    "409": "Conflicts with the stored state (a duplicate, an action not allowed from the state)",
     "413": "Body too large",
-    "422": "Validation failed; details name each field (`idempotency_key_reused`: an Idempotency-Key "
-           "sent again with another request)",
-    "429": "Rate limit exceeded",
-    "503": "A service did not answer in time",
+    "422": "Validation failed; `details` names each field and its problems (`idempotency_key_reused`: an "
+           "Idempotency-Key sent again with another request)",
+    "429": "Rate limit exceeded; `Retry-After` says when to try again",
+    "503": "A service did not answer in time; try again shortly",
 }
+
+# Who each role is, for the "who may call" line of every operation.
+ROLE_WORDS = {
+    "anonymous": "anyone without a token",
+    "national_admin": "national admins",
+    "province_admin": "province admins",
+    "city_admin": "city admins",
+    "county_admin": "county admins",
+    "agency_staff": "agency staff",
+    "enterprise": "enterprise users",
+    "province_system": "provincial systems",
+    "lead_firm": "lead-firm users",
+}
+OUTCOME_WORDS = {
+    access.HIDDEN: "404, as if it did not exist",
+    access.REFUSED: "403",
+}
+
+TAGS = {
+    "enterprises": "SME profiles (一企一档): registration, changes and their history, portrait, size class, "
+                   "criteria queries and imports.",
+    "requests": "Service requests (诉求): submission, the lifecycle below, ratings, revisit calls and "
+                "assessment figures.",
+    "policies": "Policies (政策): drafting, publication, withdrawal, reach and the push to matching SMEs.",
+    "notifications": "Inboxes of enterprises and agencies: notices, read marks, preferences.",
+    "webhooks": "Webhook subscriptions of enterprises and agencies, signed deliveries and their log.",
+    "agencies": "The agency hierarchy, service stations, routing and published service guides.",
+    "library": "The basic-information library: laws, experts, FAQs, service products and cases, and search.",
+    "providers": "The quality service-provider library: applications, admission, evaluation and exit.",
+    "capacity": "Agencies' capacity records: funding, premises, IT build-out, by year.",
+    "staff": "Agencies' staff, their qualifications, trainings and secondments.",
+    "scoring": "Scoring models and runs over provinces and counties, honours and nominations.",
+    "activities": "Service activities: publication, recurrence, registration, check-in and ratings.",
+    "matchmaking": "Lead firms, the supply-chain and financing need boards.",
+    "operations": "Operators' controls: the clock, holiday schedules.",
+    "open311": "Open311 GeoReport v2 over requests, for standard clients.",
+    "meta": "This document.",
+}
+
+# Vocabularies: one component each, referred to wherever the values occur. A field whose enum
+# is exactly one of these sets refers to its component; a subset stays inline (a restriction).
+VOCABULARIES = {
+    "ServiceArea": (agencies.AREAS, "Service area (服务领域): " + ", ".join(
+        f"`{code}` {name}" for code, name in agencies.SERVICE_AREAS.items())),
+    "AgencyLevel": (agencies.LEVELS, "Level of an agency in the network"),
+    "IssuerLevel": (agencies.ISSUER_LEVELS, "Level of the agency that issued a policy"),
+    "PolicyState": (agencies.POLICY_STATES, "State of a policy"),
+    "LawCategory": (agencies.LAW_CATEGORIES, "Category of a law or regulation"),
+    "MembershipState": (agencies.MEMBERSHIP_STATES, "State of a provider's membership of the library"),
+    "SearchKind": (agencies.SEARCH_KINDS, "Kind of library entry"),
+    "SizeClass": (enterprises.SIZE_CLASSES, "Size class (企业规模) under 工信部联企业〔2011〕300号"),
+    "Tier": (enterprises.TIERS, "Tier of a quality SME (优质中小企业梯度培育)"),
+    "TierLevel": (enterprises.ISSUING_LEVELS, "Level of the authority that awarded a tier"),
+    "LegalForm": (tuple(enterprises.LEGAL_FORMS), "Legal form of an enterprise"),
+    "RequestState": (requests.STATES, "State of a request; see the diagram in the `requests` tag"),
+    "RequestAction": (requests.ACTIONS, "Action a caller takes on a request; see the diagram in the "
+                                         "`requests` tag"),
+    "RequestKind": (requests.KINDS, "Kind of request: general, or arrears owed to an SME (拖欠账款)"),
+    "DebtorType": (requests.DEBTOR_TYPES, "Who owes the arrears"),
+    "NoticeKind": (tuple(notifications.KINDS), "Kind of notice"),
+    "Channel": (notifications.CHANNELS, "Channel a notice goes out by"),
+    "ActivityKind": (tuple(activities.KINDS), "Kind of service activity"),
+    "Collateral": (tuple(activities.COLLATERAL_KINDS), "Collateral offered for a financing need"),
+    "ChainOutcome": (activities.CHAIN_OUTCOMES, "Outcome of a supply-chain offer"),
+}
+
+
+# Rules the contracts enforce in Python (a function validator or a field class), stated in the
+# document as a pattern, a format of its own (for property-based clients to generate values by)
+# and an example the server accepts. Keyed by the validator's or the field class's name.
+USCC_EXAMPLE = "91110000600037341L"
+_DIVISION = {"type": "string", "pattern": "^[0-9]{6}$", "example": "110105"}
+RULES = {
+    "check_region": dict(_DIVISION, format="gb2260-division", description="A GB/T 2260 division code in use "
+                         "(6 digits)"),
+    "check_county": dict(_DIVISION, format="gb2260-county", description="A county-level GB/T 2260 division "
+                         "code in use (6 digits)"),
+    "check_region_prefix": {"pattern": "^([0-9]{2}|[0-9]{4}|[0-9]{6})$", "format": "region-prefix",
+                            "example": "1101", "description": "Region prefix: a province (2 digits), city (4) "
+                                                              "or county (6) of a known division code"},
+    "RegionPrefix": {"pattern": "^([0-9]{2}|[0-9]{4}|[0-9]{6})$", "format": "region-prefix", "example": "1101",
+                     "description": "Region prefix: a province (2 digits), city (4) or county (6) of a known "
+                                    "division code; a province's or city's full code (320000) reads as its prefix"},
+    "check_industry": {"pattern": "^[A-Ta-t]([0-9]{2}([0-9]{1,2})?)?$", "format": "gb4754", "example": "C39",
+                       "description": "GB/T 4754-2017 industry: a section letter A–T, or with its division "
+                                      "(C39), group or class"},
+    "check_profile_industry": {"pattern": "^[A-Ta-t][0-9]{2}([0-9]{1,2})?$", "format": "gb4754", "example": "C39",
+                               "description": "GB/T 4754-2017 division (C39), group or class"},
+    "check_period": {"pattern": "^[0-9]{4}(-(Q[1-4]|0[1-9]|1[0-2]))?$", "format": "period", "example": "2026-Q3",
+                     "description": "A year (2026), a quarter (2026-Q3) or a month (2026-11)"},
+    "CreditCode": {"pattern": "^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$", "format": "uscc",
+                   "example": USCC_EXAMPLE,
+                   "description": "Unified social credit code (统一社会信用代码, GB 32100): 18 characters whose "
+                                  "last is a check character (blanks, dashes and lower case are also read)"},
+}
+
+
+def stated_rules(self, field, ret=None, **kwargs):
+    """apispec attribute function: what :data:`RULES` states for ``field``."""
+    names = [type(field).__name__] + [getattr(check, "__name__", "") for check in field.validators]
+    for name in names:
+        if name in RULES:
+            rule = dict(RULES[name])
+            given = field.metadata.get("description")
+            if given:
+                rule["description"] = f"{given}. {rule['description']}" if rule["description"] not in given else given
+            if "example" in field.metadata:
+                rule.pop("example")
+            return {key: value for key, value in rule.items() if key != "type"}
+    return {}
 
 
 IDEMPOTENCY_KEY = {
@@ -42,8 +178,14 @@ IDEMPOTENCY_KEY = {
 
 class ErrorDetail(Schema):
     code = fields.String(required=True, metadata={"example": "validation_failed"})
-    message = fields.String(required=True)
-    details = fields.Dict(required=True, metadata={"description": "Per-field problems or other context"})
+    message = fields.String(required=True, metadata={"example": "the body is invalid"})
+    details = fields.Dict(required=True, metadata={
+        "description": "Per-field problems (field → list of messages) or other context, such as "
+                       "`allowed` (the actions or methods one may take instead)",
+        "example": {"region_code": ["'999999' is not a GB/T 2260 division code"]}})
+    correlation_id = fields.String(required=True, metadata={
+        "description": f"The `{CORRELATION_HEADER}` of the exchange, to quote to operators",
+        "example": "c6b7e5c2b1a94f1f"})
 
 
 class Error(Schema):
@@ -56,9 +198,19 @@ OPEN311_PREFIX = "/open311/"
 
 
 class Open311ErrorItem(Schema):
-    code = fields.Integer(required=True, metadata={"description": "The HTTP status"})
-    description = fields.String(required=True)
+    code = fields.Integer(required=True, metadata={"description": "The HTTP status", "example": 404})
+    description = fields.String(required=True, metadata={"example": "no request 12"})
 
+
+def error_codes():
+    """Every ``error.code`` the API answers with."""
+    codes = {"internal_error"}
+    pending = [api.ApiError, domain_errors.DomainError]
+    while pending:
+        cls = pending.pop()
+        codes.add(cls.code)
+        pending.extend(cls.__subclasses__())
+    return sorted(codes - {domain_errors.DomainError.code})
 
 
 def routes_of(service_cls):
@@ -70,7 +222,7 @@ def routes_of(service_cls):
 
 
 def openapi_path(url):
-    return _PATH_PARAM.sub(r"{\1}", url)
+    return _PATH_PARAM.sub(r"{\2}", url)
 
 
 def security_of(entrypoint):
@@ -82,63 +234,376 @@ def security_of(entrypoint):
     return schemes
 
 
-def operation(name, entrypoint):
+def callers_of(entrypoint):
+    """The roles that may call a route (``anonymous`` first when it is public)."""
+    table = entrypoint.access
+    return [caller for caller in access.CALLERS if caller in table]
+
+
+def who_may_call(entrypoint):
+    """The access table in words: who may call, and what they get outside their scope."""
+    table = entrypoint.access
+    callers = callers_of(entrypoint)
+    if set(callers) == set(access.CALLERS):
+        text = "**Who may call:** everyone, with or without a token."
+    else:
+        text = "**Who may call:** " + ", ".join(ROLE_WORDS.get(caller, caller) for caller in callers) + "."
+    outside = []
+    for situation, what in (("other_region", "another region's"), ("other_enterprise", "another enterprise's")):
+        for outcome, words in OUTCOME_WORDS.items():
+            who = [ROLE_WORDS.get(caller, caller) for caller in callers if table[caller][situation] == outcome]
+            if who:
+                outside.append(f"{', '.join(who)} asking for {what} object get {words}")
+    if outside:
+        text += " Outside their scope: " + "; ".join(outside) + "."
+    return text
+
+
+def _docstring(service_cls, name):
+    doc = getattr(getattr(service_cls, name, None), "__doc__", None) or ""
+    return re.sub(r"\s*\n\s*", " ", doc.strip().split("\n\n")[0].strip()) if doc.strip() else ""
+
+
+def query_parameters(entrypoint, converter):
+    """The query parameters under the API's names (:func:`gateway.api.public_query_names`), each
+    contract's own name beside it as a deprecated alias."""
+    parameters = converter.schema2parameters(entrypoint.query_schema, location="query")
+    renamed = {old: new for new, old in entrypoint.query_names.items()}
+    aliases = []
+    for parameter in parameters:
+        if parameter["name"] in renamed:
+            alias = dict(copy.deepcopy(parameter), deprecated=True,
+                         description=f"Deprecated: use `{renamed[parameter['name']]}`.")
+            parameter["name"] = renamed[parameter["name"]]
+            aliases.append(alias)
+    return parameters + aliases
+
+
+def operation(name, entrypoint, service_cls=None, converter=None):
+    events = list(getattr(entrypoint, "emits", ()) or ())
+    parts = [entrypoint.summary.rstrip(".") + "." if entrypoint.summary else "",
+             _docstring(service_cls, name) if service_cls is not None else "",
+             who_may_call(entrypoint)]
+    if entrypoint.method != "GET":
+        parts.append("**Events:** " + (", ".join(f"`{event}`" for event in events) if events
+                                       else "none.") )
     op = {
         "operationId": name,
         "summary": entrypoint.summary or name.replace("_", " "),
+        "description": "\n\n".join(part for part in parts if part),
         "tags": list(entrypoint.tags),
-        "x-roles": "public" if entrypoint.public else sorted(entrypoint.roles),
+        "x-roles": callers_of(entrypoint),
         "security": security_of(entrypoint),
         "parameters": [
-            {"in": "path", "name": param, "required": True, "schema": {"type": "string"}}
-            for param in _PATH_PARAM.findall(entrypoint.url)
+            {"in": "path", "name": param, "required": True,
+             "schema": {"type": "integer"} if converter == "int" else {"type": "string"}}
+            for converter, param in _PATH_PARAM.findall(entrypoint.url)
         ],
         "responses": {},
     }
+    if events:
+        op["x-events"] = events
     if entrypoint.idempotent:
         op["parameters"].append("IdempotencyKey")
-    if entrypoint.query_schema is not None:
+    if entrypoint.query_schema is not None and converter is not None:
+        op["parameters"] += query_parameters(entrypoint, converter)
+    elif entrypoint.query_schema is not None:
         op["parameters"].append({"in": "query", "schema": entrypoint.query_schema})
     if entrypoint.body_schema is not None:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": entrypoint.body_schema}}}
-    success = {"description": "Success"}
-    if entrypoint.response_schema is not None:
+    success = {"description": "Success", "headers": {CORRELATION_HEADER: {"$ref": "#/components/headers/CorrelationId"}}}
+    if isinstance(entrypoint.response_schema, (tuple, list)):
+        success["content"] = {"application/json": {"schema": {"anyOf": list(entrypoint.response_schema)}}}
+    elif entrypoint.response_schema is not None:
         success["content"] = {"application/json": {"schema": entrypoint.response_schema}}
     elif entrypoint.media_type != "application/json":
         success["content"] = {entrypoint.media_type: {"schema": {"type": "string"}}}
     op["responses"][str(entrypoint.status)] = success
-    error_schema = ({"type": "array", "items": "Open311Error"} if entrypoint.url.startswith(OPEN311_PREFIX)
-                    else "Error")
+    open311 = entrypoint.url.startswith(OPEN311_PREFIX)
+    error_schema = {"type": "array", "items": "Open311Error"} if open311 else "Error"
     for status, description in ERROR_STATUSES.items():
-        if entrypoint.public and not entrypoint.api_key and status in ("401", "403"):
+        if status in ("409",) and entrypoint.method == "GET":
             continue
-        op["responses"][status] = {"description": description,
-                                   "content": {"application/json": {"schema": error_schema}}}
+        answer = {"description": description,
+                  "headers": {CORRELATION_HEADER: {"$ref": "#/components/headers/CorrelationId"}},
+                  "content": {"application/json": {"schema": error_schema}}}
+        if status == "401":
+            answer["headers"]["WWW-Authenticate"] = {"$ref": "#/components/headers/WWWAuthenticate"}
+        if status == "429":
+            answer["headers"]["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
+        op["responses"][status] = answer
     return op
 
 
+@functools.lru_cache(maxsize=4)
+def served(service_cls):
+    """The document the gateway serves: built once per process (the routes do not change)."""
+    return build(service_cls)
+
+
 def build(service_cls):
-    """The OpenAPI document (a dict) for the gateway's ``/api/v1`` routes."""
-    spec = APISpec(title=TITLE, version=VERSION, openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
-                   info={"description": "The HTTP API of the national SME public-service "
-                                        "network. Errors always have the shape of `Error`; "
-                                        "`x-roles` lists who may call each operation."})
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
-                                               "bearerFormat": "JWT"})
+    """The OpenAPI document (a dict) for the gateway's ``/api/v1`` and Open311 routes."""
+    marshmallow_plugin = MarshmallowPlugin()
+    spec = APISpec(
+        title=TITLE, version=VERSION, openapi_version=OPENAPI_VERSION, plugins=[marshmallow_plugin],
+        info={"description": (
+                  f"The HTTP API of the national SME public-service network ({X_TITLE}). "
+                  "Every operation says who may call it; errors always have the shape of `Error`, whose "
+                  "`code` is one of `ErrorCode`. Send `Authorization: Bearer <JWT>`; every answer carries "
+                  f"`{CORRELATION_HEADER}` (the one sent, or a new one), and errors repeat it in "
+                  "`error.correlation_id`."),
+              "x-title": X_TITLE,
+              "contact": {"name": "OneNet maintainers", "url": "https://github.com/onenet/onenet"},
+              "license": {"name": "Proprietary", "identifier": "LicenseRef-OneNet"}},
+        servers=[{"url": "{scheme}://{host}", "description": "A OneNet gateway (`make run`: http://127.0.0.1:8000)",
+                  "variables": {"scheme": {"default": "http", "enum": ["http", "https"]},
+                                "host": {"default": "127.0.0.1:8000"}}}],
+        tags=[{"name": name, "description": _tag_description(name)} for name in TAGS])
+    marshmallow_plugin.converter.add_attribute_function(stated_rules)
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.security_scheme("api_key", {"type": "apiKey", "in": "query", "name": "api_key"})
     spec.components.parameter("IdempotencyKey", "header", IDEMPOTENCY_KEY)
     spec.components.schema("Error", schema=Error)
     spec.components.schema("Open311Error", schema=Open311ErrorItem)
+    spec.components.header("CorrelationId", {
+        "description": "Follows the exchange through every service and log line; the one sent "
+                       "(1–64 of A–Z a–z 0–9 . _ : -), or a new one", "schema": {"type": "string"}})
+    spec.components.header("WWWAuthenticate", {"description": "`Bearer` (RFC 6750)",
+                                               "schema": {"type": "string"}})
+    spec.components.header("RetryAfter", {"description": "Seconds until the caller may try again",
+                                          "schema": {"type": "integer"}})
     paths = {}
     for name, entrypoint in routes_of(service_cls):
         if entrypoint.url.startswith(("/api/", OPEN311_PREFIX)):
             paths.setdefault(openapi_path(entrypoint.url), {})[entrypoint.method.lower()] = \
-                operation(name, entrypoint)
+                operation(name, entrypoint, service_cls, marshmallow_plugin.converter)
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)
-    return state_text_pattern(spec.to_dict())
+    # Decimal bounds (money) become JSON numbers, as in every answer.
+    document = json.loads(json.dumps(spec.to_dict(), default=api.json_default))
+    _finish(document)
+    return state_text_pattern(document)
+
+
+def _tag_description(name):
+    return TAGS[name]
+
+
+# -- finishing the document -------------------------------------------------------------------
+
+def _finish(document):
+    schemas = document["components"]["schemas"]
+    schemas["ErrorCode"] = {"type": "string", "enum": error_codes(),
+                            "description": "What went wrong, for programs (the message is for people)"}
+    schemas["ErrorDetail"]["properties"]["code"] = {"$ref": "#/components/schemas/ErrorCode",
+                                                    "example": "validation_failed"}
+    _walk(document, _standard_formats)
+    answered = _components_under(document, _response_roots(document))
+    taken = _components_under(document, _request_roots(document))
+    # A schema also taken as input is echoed as given: its answers have what its input requires.
+    for name in answered - taken:
+        _require_answered_fields(schemas[name])
+    for name, schema in schemas.items():
+        _drop_markers(schema)
+    for name, (values, description) in VOCABULARIES.items():
+        schemas[name] = {"type": "string", "enum": list(values), "description": description}
+    _walk(document, _refer_to_vocabularies, skip=set(VOCABULARIES))
+    _walk(document, _name_sort_orders)
+    _examples(document)
+
+
+def _walk(node, visit, skip=frozenset(), path=()):
+    """Calls ``visit(node, path)`` on every schema-like dict of the document, depth first."""
+    if isinstance(node, dict):
+        for key, value in list(node.items()):
+            if path == ("components", "schemas") and key in skip:
+                continue
+            _walk(value, visit, skip, path + (key,))
+        visit(node, path)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _walk(value, visit, skip, path + (index,))
+
+
+def _standard_formats(node, path):
+    if node.get("format") == "url" and "type" in node:
+        node["format"] = "uri"
+
+
+def _refs_under(node, found):
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.add(ref.rsplit("/", 1)[1])
+        for value in node.values():
+            _refs_under(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _refs_under(value, found)
+    return found
+
+
+def _components_under(document, roots):
+    schemas, seen, pending = document["components"]["schemas"], set(), list(roots)
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        pending.extend(_refs_under(schemas[name], set()) - seen)
+    return seen
+
+
+def _operations(document):
+    for path, operations in document["paths"].items():
+        for method, op in operations.items():
+            yield path, method, op
+
+
+def _response_roots(document):
+    found = set()
+    for _, _, op in _operations(document):
+        _refs_under(op.get("responses", {}), found)
+    return found
+
+
+def _request_roots(document):
+    found = set()
+    for _, _, op in _operations(document):
+        _refs_under(op.get("requestBody", {}), found)
+        _refs_under(op.get("parameters", []), found)
+    return found
+
+
+def _require_answered_fields(schema):
+    """Every property of a schema the server answers with is required, unless marked
+    ``x-optional`` (absent in some answers)."""
+    properties = schema.get("properties")
+    if not properties:
+        return
+    schema["required"] = [name for name, prop in properties.items() if not prop.get("x-optional")]
+    if not schema["required"]:
+        del schema["required"]
+
+
+def _drop_markers(schema):
+    for prop in schema.get("properties", {}).values():
+        reason = prop.pop("x-optional", None)
+        if isinstance(reason, str):
+            prop["description"] = (prop.get("description", "").rstrip(".") + ". " if prop.get("description")
+                                   else "") + reason[0].upper() + reason[1:]
+
+
+def _name_sort_orders(node, path):
+    """A sort order ``-name`` is NAME_DESC (and ``name`` NAME_ASC) in generated clients, not VALUE_1."""
+    values = node.get("enum")
+    if values and all(isinstance(value, str) for value in values) and any(v.startswith("-") for v in values):
+        node["x-enum-varnames"] = [value.lstrip("-").upper() + ("_DESC" if value.startswith("-") else "_ASC")
+                                   for value in values]
+        node.setdefault("description", "Sort order: a field name ascending, `-` before it descending")
+
+
+def _vocabulary_of(values):
+    given = {value for value in values if value is not None}
+    for name, (vocabulary, _) in VOCABULARIES.items():
+        if given == set(vocabulary):
+            return name
+    return None
+
+
+def _refer_to_vocabularies(node, path):
+    if "enum" not in node or "$ref" in node or path[:2] == ("components", "headers"):
+        return
+    if len(path) >= 2 and path[-2:] == ("servers", ) or "variables" in path:
+        return
+    name = _vocabulary_of(node["enum"])
+    if name is None:
+        return
+    nullable = None in node["enum"] or (isinstance(node.get("type"), list) and "null" in node["type"])
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    kept = {key: value for key, value in node.items() if key not in ("enum", "type", "description")}
+    if node.get("description") and not node["description"].startswith(VOCABULARIES[name][1][:20]):
+        kept["description"] = node["description"]
+    node.clear()
+    node.update(kept)
+    if nullable:
+        node["anyOf"] = [ref, {"type": "null"}]
+    else:
+        node.update(ref)
+
+
+# -- examples -----------------------------------------------------------------------------------
+
+def _examples(document):
+    """An example for every body and every success answer, built from the schemas' own examples
+    (a field without one gets a value of its type, its vocabulary's first value, or its format)."""
+    schemas = document["components"]["schemas"]
+    for _, _, op in _operations(document):
+        body = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is not None and "example" not in body:
+            body["example"] = example_of(body["schema"], schemas, request=True)
+        for status, answer in op["responses"].items():
+            media = answer.get("content", {}).get("application/json")
+            if media is not None and "example" not in media and status.startswith("2"):
+                media["example"] = example_of(media["schema"], schemas)
+            elif media is not None and "example" not in media and status == "404" and "items" not in media["schema"]:
+                media["example"] = {"error": {"code": "not_found", "message": "no such object",
+                                              "details": {}, "correlation_id": "c6b7e5c2b1a94f1f"}}
+
+
+_FORMAT_EXAMPLES = {"date": "2026-03-31", "date-time": "2026-03-31T10:00:00+08:00", "uri": "https://example.org/",
+                    "email": "contact@example.org", "uuid": "3f8e1a52-5b8a-4c1e-9d55-0d8f3e0f6a11",
+                    "time": "09:00:00"}
+
+
+def example_of(schema, schemas, request=False, seen=()):
+    """A value that the OpenAPI ``schema`` accepts (refs resolved against ``schemas``; a schema met
+    again inside itself is left out)."""
+    if "example" in schema:
+        return copy.deepcopy(schema["example"])
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        return None if name in seen else example_of(schemas[name], schemas, request, seen + (name,))
+    for key in ("allOf", "anyOf", "oneOf"):
+        if key in schema:
+            choices = [choice for choice in schema[key] if choice.get("type") != "null"] or schema[key]
+            return example_of(choices[0], schemas, request, seen)
+    if "enum" in schema:
+        return next((value for value in schema["enum"] if value is not None), None)
+    if "default" in schema and schema["default"] is not None:
+        return copy.deepcopy(schema["default"])
+    kind = schema.get("type", "object")
+    if isinstance(kind, list):
+        kind = next((each for each in kind if each != "null"), "null")
+    if kind == "object":
+        properties = schema.get("properties", {})
+        if not properties and isinstance(schema.get("additionalProperties"), dict):
+            return {"key": example_of(schema["additionalProperties"], schemas, request, seen)}
+        wanted = schema.get("required", []) if request else list(properties)
+        found = {name: example_of(properties[name], schemas, request, seen) for name in properties if name in wanted}
+        return {name: value for name, value in found.items() if value is not None or name in wanted}
+    if kind == "array":
+        item = example_of(schema.get("items", {}), schemas, request, seen)
+        return [] if item is None else [item] * max(1, schema.get("minItems", 1))
+    if kind == "integer":
+        return max(schema.get("minimum", 1), 1) if schema.get("maximum", 1) >= 1 else schema.get("minimum", 0)
+    if kind == "number":
+        return max(schema.get("minimum", 1.5), 1.5) if schema.get("maximum", 1.5) >= 1.5 else schema.get("minimum", 0)
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    if schema.get("format") in _FORMAT_EXAMPLES:
+        return _FORMAT_EXAMPLES[schema["format"]]
+    if "pattern" in schema:
+        return next((candidate for candidate in _PATTERN_CANDIDATES if re.search(schema["pattern"], candidate)), None)
+    return "text"
+
+
+# Values tried, in order, on a pattern without an example of its own.
+_PATTERN_CANDIDATES = [rule["example"] for rule in RULES.values()] + [
+    "2026-Q3", "2026", "09:00", "11", "+86 10 6500 1234", "A1"]
 
 
 # Strings whose values a format, an enum or a pattern of their own already confines.
@@ -175,7 +640,7 @@ DOCUMENT_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__f
 
 def document_text(service_cls):
     """The document as committed in ``docs/openapi.json`` (what the gateway serves)."""
-    return json.dumps(build(service_cls), ensure_ascii=False, indent=1, default=_json_default) + "\n"
+    return json.dumps(build(service_cls), ensure_ascii=False, indent=1, default=api.json_default) + "\n"
 
 
 def main(argv=None):

@@ -53,7 +53,8 @@ class ActivityRoutes:
 
     @route("POST", "/api/v1/activities", access=HOSTS, body=schemas.ActivityPublication,
            response=schemas.Activity, status=201, tags=["activities"],
-           summary="Publish an activity (once or on an RFC 5545 rule, at stations); target SMEs are invited")
+           summary="Publish an activity (once or on an RFC 5545 rule, at stations); target SMEs are invited",
+           emits=("activity.published",))
     def publish_activity(self, call):
         """Agency staff publish for their own agency; admins for an agency of their region."""
         principal, agency_id = call.principal, call.body["agency_id"]
@@ -106,7 +107,8 @@ class ActivityRoutes:
 
     @route("POST", "/api/v1/occurrences/<int:occurrence_id>/registration", access=ANY_OCCURRENCE,
            response=schemas.Registration, status=201, tags=["activities"],
-           summary="Register the calling enterprise: a place while one is free, else the waitlist")
+           summary="Register the calling enterprise: a place while one is free, else the waitlist",
+           emits=("activity.registered", "activity.waitlisted"))
     def register(self, call, occurrence_id):
         return self.activities.register(occurrence_id, call.principal.scope)
 
@@ -118,7 +120,8 @@ class ActivityRoutes:
 
     @route("DELETE", "/api/v1/occurrences/<int:occurrence_id>/registration", access=ANY_OCCURRENCE,
            response=schemas.Registration, tags=["activities"],
-           summary="Cancel the calling enterprise's registration; the first waiting moves up")
+           summary="Cancel the calling enterprise's registration; the first waiting moves up",
+           emits=("activity.registration_cancelled", "activity.promoted"))
     def cancel_registration(self, call, occurrence_id):
         return self.activities.cancel_registration(occurrence_id, call.principal.scope)
 
@@ -133,14 +136,16 @@ class ActivityRoutes:
 
     @route("POST", "/api/v1/occurrences/<int:occurrence_id>/check-ins", access=HOSTS, body=schemas.CheckIn,
            response=schemas.Registration, tags=["activities"],
-           summary="Check in a registered enterprise (签到); someone not registered is a 409")
+           summary="Check in a registered enterprise (签到); someone not registered is a 409",
+           emits=("activity.checked_in",))
     def check_in(self, call, occurrence_id):
         self._hosts(call.principal, occurrence_id)
         return self.activities.check_in(occurrence_id, call.body["uscc"], call.principal.subject)
 
     @route("POST", "/api/v1/occurrences/<int:occurrence_id>/rating", access="enterprise ok - -",
            body=schemas.ActivityRatingInput, response=schemas.ActivityRating, status=201, tags=["activities"],
-           summary="Rate an occurrence the calling enterprise attended, after it ended (1–5, with a comment)")
+           summary="Rate an occurrence the calling enterprise attended, after it ended (1–5, with a comment)",
+           emits=("activity.rated",))
     def rate(self, call, occurrence_id):
         return self.activities.rate(occurrence_id, call.principal.scope, call.body)
 

@@ -49,20 +49,23 @@ class AgencyRoutes(PolicyRoutes, LibraryRoutes, ProviderRoutes, CapacityRoutes, 
                national_admin  ok  ok       -
                region_admins   ok  refused  -""",
            response=schemas.Agency, status=201, tags=["agencies"],
-           summary="Add an agency or service station in the caller's region")
+           summary="Add an agency or service station in the caller's region",
+           emits=("agency.created",))
     def create_agency(self, call):
         require_region(call.principal, call.body["region_code"], "an agency")
         return self.agencies.create_agency(call.body)
 
     @route("POST", "/api/v1/agencies/skeleton", access=access.callers(auth.NATIONAL_ADMIN), response=SkeletonLoaded,
-           tags=["agencies"], summary="Load the national skeleton from GB/T 2260 (idempotent)")
+           tags=["agencies"], summary="Load the national skeleton from GB/T 2260 (idempotent)",
+           emits=("agency.created",))
     def load_skeleton(self, call):
         """One agency per province, city and county in use today, under the national agency."""
         return self.agencies.generate_skeleton()
 
     @route("PATCH", "/api/v1/agencies/<int:agency_id>", access=ITS_ADMINS, body=schemas.AgencyChanges,
            response=schemas.Agency, tags=["agencies"],
-           summary="Change an agency of the caller's region (name, parent, areas, park, active)")
+           summary="Change an agency of the caller's region (name, parent, areas, park, active)",
+           emits=("agency.updated",))
     def update_agency(self, call, agency_id):
         if not call.principal.covers_region(self.agencies.get(agency_id)["region_code"]):
             raise hidden("agency", agency_id)

@@ -55,7 +55,8 @@ class CapacityRoutes:
     @route("PUT", "/api/v1/agencies/<int:agency_id>/capacity", access=ITS_ADMINS,
            body=schemas.CapacityRecordFields, response=schemas.CapacityRecord, tags=["capacity"],
            summary="Record a new version of the agency's capacity for a year (staff, funding, premises, "
-                   "IT, certifications, commitment and covenant); 409 once the year is closed")
+                   "IT, certifications, commitment and covenant); 409 once the year is closed",
+           emits=("capacity.recorded",))
     def record_capacity(self, call, agency_id):
         self._agency_in_scope(call.principal, agency_id)
         return self.agencies.record_capacity(agency_id, call.body, actor(call.principal))
@@ -78,7 +79,8 @@ class CapacityRoutes:
                national_admin  ok  ok       -
                province_admin  ok  refused  -""",
            response=schemas.CapacityYearClosed, tags=["capacity"],
-           summary="Close a province's year: its agencies' capacity records for it are frozen (idempotent)")
+           summary="Close a province's year: its agencies' capacity records for it are frozen (idempotent)",
+           emits=("capacity.year_closed",))
     def close_capacity_year(self, call):
         province = call.body["province"]
         if not call.principal.covers_region(province):

@@ -46,6 +46,16 @@ class EnterpriseSearchQuery(pages.PageQuery, schemas.SearchFilters):
     """Page, filters and order of ``GET /api/v1/enterprises``."""
 
 
+class EnterpriseAcknowledgement(Schema):
+    """What a writer that reads no profiles (a provincial system) gets back."""
+
+    uscc = fields.String()
+    updated_at = fields.DateTime()
+
+
+WRITTEN = (schemas.Enterprise, EnterpriseAcknowledgement)
+
+
 class SizeClassQuery(Schema):
     as_of = fields.Date(required=True, metadata={"description": "The date, e.g. a contract date"})
 
@@ -129,10 +139,11 @@ class EnterpriseRoutes:
     # -- one enterprise ---------------------------------------------------------------
 
     @route("POST", "/api/v1/enterprises", access=REGISTRARS,
-           body=schemas.EnterpriseRegistration, response=schemas.Enterprise,
+           body=schemas.EnterpriseRegistration, response=WRITTEN,
            status=201, tags=["enterprises"],
            summary="Register an SME in the caller's region (size class is computed; tiers only "
-                   "from their issuing authority)")
+                   "from their issuing authority)",
+           emits=("enterprise.registered",))
     def register_enterprise(self, call):
         """An admin (or provincial system) registers an SME inside its own region. A USCC
         already registered anywhere is the same 409, naming no region."""
@@ -162,10 +173,11 @@ class EnterpriseRoutes:
                region_admins    ok  hidden  ok
                province_system  ok  hidden  ok
                enterprise       ok  hidden  hidden""",
-           response=schemas.Enterprise, tags=["enterprises"],
+           response=WRITTEN, tags=["enterprises"],
            summary="Change a profile; an enterprise may change only its contact, park and the figures "
                    "of the last completed and the current year; a change that changes nothing is 422. "
-                   "A provincial system gets back only uscc and updated_at")
+                   "A provincial system gets back only uscc and updated_at",
+           emits=("enterprise.updated", "enterprise.tier_changed", "enterprise.size_class_changed"))
     def update_enterprise(self, call, uscc):
         """Admins change enterprises of their region (and may not move one out of it); an
         enterprise changes its own contact, park and recent figures, never its size class or
@@ -278,7 +290,8 @@ class EnterpriseRoutes:
 
     @route("POST", "/api/v1/enterprises/import", access=access.callers(*auth.REGION_ADMINS, auth.PROVINCE_SYSTEM),
            body=schemas.ImportBatch, response=schemas.ImportReport, tags=["enterprises"],
-           summary="Register many enterprises from JSON lines or CSV; bad rows are reported by line")
+           summary="Register many enterprises from JSON lines or CSV; bad rows are reported by line",
+           emits=("enterprise.registered",))
     def import_enterprises(self, call):
         """A provincial roll-out, batch by batch (each body up to the gateway's size limit).
         Rows outside the caller's region, and rows with tiers the caller does not award, are

@@ -59,7 +59,8 @@ class MatchmakingRoutes:
                national_admin  ok  ok       -
                region_admins   ok  refused  -""", body=schemas.LeadFirmRegistration,
            response=schemas.LeadFirm, status=201, tags=["matchmaking"],
-           summary="Register a lead firm (链主企业, not an SME) of the caller's region")
+           summary="Register a lead firm (链主企业, not an SME) of the caller's region",
+           emits=("lead_firm.registered",))
     def register_lead_firm(self, call):
         require_region(call.principal, call.body["region_code"], "a lead firm")
         return self.activities.register_lead_firm(call.body, call.principal.subject)
@@ -86,7 +87,8 @@ class MatchmakingRoutes:
 
     @route("POST", "/api/v1/supply-chain-needs", access=access.callers(auth.LEAD_FIRM), body=schemas.ChainNeedPosting,
            response=schemas.ChainNeed, status=201, tags=["matchmaking"],
-           summary="Post a sourcing need (链主需求): industries, what, where, quantity, deadline")
+           summary="Post a sourcing need (链主需求): industries, what, where, quantity, deadline",
+           emits=("chain_need.posted",))
     def post_chain_need(self, call):
         return self.activities.post_chain_need(int(call.principal.scope), call.body)
 
@@ -111,7 +113,8 @@ class MatchmakingRoutes:
 
     @route("POST", "/api/v1/supply-chain-needs/<int:need_id>/offers", access="enterprise ok ok ok",
            body=schemas.ChainOfferInput, response=schemas.ChainOffer, status=201, tags=["matchmaking"],
-           summary="The calling SME's interest in a need, with a short offer (409 once the need is closed)")
+           summary="The calling SME's interest in a need, with a short offer (409 once the need is closed)",
+           emits=("chain_need.offered",))
     def offer_on_chain_need(self, call, need_id):
         return self.activities.offer_on_chain_need(need_id, call.principal.scope, call.body)
 
@@ -128,20 +131,23 @@ class MatchmakingRoutes:
 
     @route("POST", "/api/v1/supply-chain-offers/<int:offer_id>/shortlist", access=NEED_OWNER,
            response=schemas.ChainOffer, tags=["matchmaking"],
-           summary="Shortlist an offer (the lead firm that posted the need)")
+           summary="Shortlist an offer (the lead firm that posted the need)",
+           emits=("chain_need.shortlisted",))
     def shortlist_offer(self, call, offer_id):
         self._offer_owner(call.principal, offer_id)
         return self.activities.shortlist_offer(offer_id)
 
     @route("POST", "/api/v1/supply-chain-offers/<int:offer_id>/outcome", access=NEED_OWNER,
            body=schemas.ChainOutcomeInput, response=schemas.ChainOffer, tags=["matchmaking"],
-           summary="Record what came of a shortlisted offer: contacted, sampled, contracted or declined")
+           summary="Record what came of a shortlisted offer: contacted, sampled, contracted or declined",
+           emits=("chain_need.outcome_recorded",))
     def record_chain_outcome(self, call, offer_id):
         self._offer_owner(call.principal, offer_id)
         return self.activities.record_chain_outcome(offer_id, call.body)
 
     @route("POST", "/api/v1/supply-chain-needs/<int:need_id>/close", access=NEED_OWNER,
-           response=schemas.ChainNeed, tags=["matchmaking"], summary="Close a need: it takes no more offers")
+           response=schemas.ChainNeed, tags=["matchmaking"], summary="Close a need: it takes no more offers",
+           emits=("chain_need.closed",))
     def close_chain_need(self, call, need_id):
         self._need_owner(call.principal, need_id)
         return self.activities.close_chain_need(need_id)
@@ -167,7 +173,8 @@ class MatchmakingRoutes:
 
     @route("POST", "/api/v1/financing-needs", access=access.callers(auth.ENTERPRISE), body=schemas.FinancingNeedPosting,
            response=schemas.FinancingNeed, status=201, tags=["matchmaking"],
-           summary="Post the calling SME's financing need (融资需求): amount, term, purpose, collateral")
+           summary="Post the calling SME's financing need (融资需求): amount, term, purpose, collateral",
+           emits=("financing_need.posted",))
     def post_financing_need(self, call):
         return self.activities.post_financing_need(call.principal.scope, call.body)
 
@@ -185,7 +192,8 @@ class MatchmakingRoutes:
 
     @route("POST", "/api/v1/financing-needs/<int:need_id>/offers", access="enterprise ok hidden ok",
            body=schemas.FinancingOfferInput, response=schemas.FinancingOffer, status=201, tags=["matchmaking"],
-           summary="A finance provider's offer on an open need of its region")
+           summary="A finance provider's offer on an open need of its region",
+           emits=("financing_need.offered",))
     def offer_financing(self, call, need_id):
         return self.activities.offer_financing(need_id, viewer_of(call.principal), call.body)
 
@@ -196,12 +204,14 @@ class MatchmakingRoutes:
 
     @route("POST", "/api/v1/financing-offers/<int:offer_id>/accept", access="enterprise ok hidden hidden",
            response=schemas.FinancingNeed, tags=["matchmaking"],
-           summary="The SME that posted the need accepts this offer; the others are not chosen")
+           summary="The SME that posted the need accepts this offer; the others are not chosen",
+           emits=("financing_need.accepted",))
     def accept_financing_offer(self, call, offer_id):
         return self.activities.accept_financing_offer(offer_id, viewer_of(call.principal))
 
     @route("POST", "/api/v1/financing-needs/<int:need_id>/outcome", access="enterprise ok hidden hidden",
            body=schemas.FundingOutcomeInput, response=schemas.FinancingNeed, tags=["matchmaking"],
-           summary="The SME records whether the accepted offer was funded, how much and when")
+           summary="The SME records whether the accepted offer was funded, how much and when",
+           emits=("financing_need.outcome_recorded",))
     def record_funding(self, call, need_id):
         return self.activities.record_funding(need_id, call.body, viewer_of(call.principal))

@@ -14,7 +14,7 @@ class MetaRoutes:
     @route("GET", "/api/v1/openapi.json", access=access.PUBLIC, tags=["meta"],
            summary="This OpenAPI document")
     def openapi_document(self, call):
-        return openapi.build(type(self))
+        return openapi.served(type(self))
 
     @route("GET", "/health/live", access=access.PUBLIC)
     def live(self, call):

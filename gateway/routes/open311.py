@@ -110,27 +110,31 @@ class Open311Receipt(Schema):
     account_id = fields.String(allow_none=True)
 
 
+WHOLE_REQUEST_ONLY = {"x-optional": "only for callers in whose scope the request lies; anyone else gets the "
+                                    "public status"}
+
+
 class Open311ServiceRequest(Schema):
-    """A request as Open311 shows it."""
+    """A request as Open311 shows it (outside the caller's scope, its public status only)."""
 
     service_request_id = fields.String()
     status = fields.String(metadata={"description": "open or closed"})
-    status_notes = fields.String()
+    status_notes = fields.String(metadata=WHOLE_REQUEST_ONLY)
     service_name = fields.String()
     service_code = fields.String()
-    description = fields.String()
+    description = fields.String(metadata=WHOLE_REQUEST_ONLY)
     agency_responsible = fields.String(allow_none=True)
-    service_notice = fields.String(allow_none=True)
+    service_notice = fields.String(allow_none=True, metadata=WHOLE_REQUEST_ONLY)
     requested_datetime = fields.String()
     updated_datetime = fields.String()
     expected_datetime = fields.String(allow_none=True)
-    address = fields.String(allow_none=True)
-    address_id = fields.String(allow_none=True)
-    zipcode = fields.String(allow_none=True)
-    lat = fields.Float(allow_none=True)
-    long = fields.Float(allow_none=True)
-    media_url = fields.String(allow_none=True)
-    jurisdiction_id = fields.String()
+    address = fields.String(allow_none=True, metadata=WHOLE_REQUEST_ONLY)
+    address_id = fields.String(allow_none=True, metadata=WHOLE_REQUEST_ONLY)
+    zipcode = fields.String(allow_none=True, metadata=WHOLE_REQUEST_ONLY)
+    lat = fields.Float(allow_none=True, metadata=WHOLE_REQUEST_ONLY)
+    long = fields.Float(allow_none=True, metadata=WHOLE_REQUEST_ONLY)
+    media_url = fields.String(allow_none=True, metadata=WHOLE_REQUEST_ONLY)
+    jurisdiction_id = fields.String(metadata=WHOLE_REQUEST_ONLY)
 
 
 class Open311Endpoint(Schema):
@@ -232,7 +236,8 @@ class Open311Routes:
     @route("POST", "/open311/v2/requests.json", access=access.callers(auth.ENTERPRISE),
            body=Open311RequestSubmission, response=Open311Receipt(many=True), status=201, forms=True,
            api_key=True, tags=["open311"],
-           summary="Open311: file a request (as the calling enterprise)")
+           summary="Open311: file a request (as the calling enterprise)",
+           emits=("request.submitted", "request.assigned"))
     def open311_file(self, call):
         data = Open311RequestSubmission().load(call.body)
         uscc = call.principal.scope

@@ -17,6 +17,11 @@ from services.activities.schemas import ActivitiesAssessment
 from services.agencies.schemas import Agency
 from services.requests import schemas
 
+# What a caller's action on a request publishes (docs/events.md): one event per action.
+TRANSITION_EVENTS = ("request.accepted", "request.started", "request.resolved", "request.transferred",
+                     "request.returned", "request.escalated", "request.withdrawn", "request.reopened",
+                     "request.closed")
+
 READERS = auth.REGION_ADMINS + (auth.AGENCY_STAFF, auth.ENTERPRISE)
 
 # Who reaches one request: the enterprise that raised it, the agency holding it (or that
@@ -65,7 +70,8 @@ class RequestRoutes:
 
     @route("POST", "/api/v1/requests", access=access.callers(auth.ENTERPRISE), body=schemas.RequestSubmission,
            response=schemas.ServiceRequest, status=201, tags=["requests"],
-           summary="Raise a request (or an arrears complaint); it is routed to an agency at once")
+           summary="Raise a request (or an arrears complaint); it is routed to an agency at once",
+           emits=("request.submitted", "request.assigned"))
     def submit_request(self, call):
         """An enterprise raises a request in its own name; the answer names the agency
         that has it and the day by which it will be answered. A request about a policy
@@ -102,21 +108,24 @@ class RequestRoutes:
            summary="Move a request on (accept, start, resolve, transfer, return, escalate, "
                    "withdraw, reopen, close); 409 lists what is allowed instead. A transfer goes "
                    "only to an active agency offering the request's area within the region of the "
-                   "holder or its parent; provider_id names an admitted provider covering the request")
+                   "holder or its parent; provider_id names an admitted provider covering the request",
+           emits=TRANSITION_EVENTS)
     def transition_request(self, call, request_id):
         return self.requests.transition(request_id, call.body, actor_of(call.principal))
 
     @route("POST", "/api/v1/requests/<request_id>/rating", access="""
                enterprise  ok  hidden  hidden""",
            body=schemas.RatingSubmission, response=schemas.ServiceRequest, status=201,
-           tags=["requests"], summary="The enterprise rates a resolution (1-5) and says if it is solved")
+           tags=["requests"], summary="The enterprise rates a resolution (1-5) and says if it is solved",
+           emits=("request.rated", "request.revisited"))
     def rate_request(self, call, request_id):
         return self.requests.rate(request_id, call.body, actor_of(call.principal))
 
     @route("POST", "/api/v1/requests/<request_id>/revisits", access="""
                agency_staff  ok  hidden  ok""",
            body=schemas.RevisitCallRecord, response=schemas.ServiceRequest, status=201,
-           tags=["requests"], summary="The holding agency records its revisit call (回访)")
+           tags=["requests"], summary="The holding agency records its revisit call (回访)",
+           emits=("request.revisited",))
     def record_revisit(self, call, request_id):
         return self.requests.record_revisit(request_id, call.body, actor_of(call.principal))
 
@@ -160,7 +169,8 @@ class RequestRoutes:
     @route("PUT", "/api/v1/holiday-schedules/<int:year>", access=access.callers(auth.NATIONAL_ADMIN),
            body=schemas.HolidaySchedule, response=schemas.HolidayScheduleLoaded, tags=["operations"],
            summary="Load the State Council's holiday schedule for a year; provisional deadlines "
-                   "are recomputed")
+                   "are recomputed",
+           emits=("holiday_schedule.loaded",))
     def load_holiday_schedule(self, call, year):
         return self.requests.load_holiday_schedule(year, call.body)
 
@@ -172,6 +182,7 @@ class RequestRoutes:
     @route("PUT", "/api/v1/clock", access=access.callers(auth.NATIONAL_ADMIN), body=schemas.ClockSetting,
            response=schemas.ClockReading, tags=["operations"],
            summary="Move the clock (test networks with clock control on); overdue requests "
-                   "are escalated at once")
+                   "are escalated at once",
+           emits=("request.escalated", "request.deadline_missed"))
     def set_clock(self, call):
         return self.requests.set_clock(call.body["offset_seconds"])

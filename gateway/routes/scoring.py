@@ -112,7 +112,8 @@ class ScoringRoutes:
     @route("POST", "/api/v1/scoring/runs", body=schemas.ScoringRunRequest, access=KEEPERS,
            response=schemas.ScoringRun, status=201, tags=["scoring"],
            summary="Run a model version over the facts as they stood at a cut-off (default now); the run "
-                   "is stored and never changed")
+                   "is stored and never changed",
+           emits=("scoring.run_completed",))
     def run_scoring(self, call):
         model_id = call.body["model_id"]
         model = self.agencies.get_scoring_model(model_id)
@@ -167,7 +168,8 @@ class ScoringRoutes:
     @route("POST", "/api/v1/nominations/<int:nomination_id>/review", access=SCOPE_ADMINS,
            body=schemas.NominationReview, response=schemas.Nomination, tags=["scoring"],
            summary="Approve or reject a nomination with the reason (the admin of the run's scope); "
-                   "approved honours show on the agency's page")
+                   "approved honours show on the agency's page",
+           emits=("honour.awarded",))
     def review_nomination(self, call, nomination_id):
         nomination = self.agencies.get_nomination(nomination_id)
         if not reads_scope(call.principal, nomination["scope"]):

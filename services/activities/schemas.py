@@ -238,7 +238,8 @@ class Activity(Schema):
     on_rest_day = fields.String()
     stations = fields.List(fields.Integer())
     created_at = ChinaDateTime()
-    occurrences = fields.List(fields.Nested(Occurrence))
+    occurrences = fields.List(fields.Nested(Occurrence), metadata={
+        "x-optional": "in an activity read by its id or just published, not in lists"})
 
 
 class OccurrenceFilter(Schema):

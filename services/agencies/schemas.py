@@ -293,6 +293,9 @@ class GuideContent(Schema):
                                   field_name="items")
 
 
+_READ_GUIDE_ONLY = "in the guide as read (GET), not in the answer to publishing it"
+
+
 class Guide(GuideContent):
     """The published guide, with what the agency's latest capacity record publishes beside the six
     publics (its service commitment and covenant, its quality certifications) and its honours."""
@@ -301,10 +304,13 @@ class Guide(GuideContent):
     agency_name = fields.String()
     version = fields.Integer()
     published_at = fields.DateTime()
-    commitment = fields.String(metadata={"description": "服务承诺 (the latest capacity record's)"})
-    covenant = fields.String(metadata={"description": "服务公约 (the latest capacity record's)"})
-    certifications = fields.List(fields.Nested(lambda: CertificationHeld()))
-    honours = fields.List(fields.Nested(lambda: Honour()), metadata={"description": "选树优秀: approved honours"})
+    commitment = fields.String(metadata={"description": "服务承诺 (the latest capacity record's)",
+                                         "x-optional": _READ_GUIDE_ONLY})
+    covenant = fields.String(metadata={"description": "服务公约 (the latest capacity record's)",
+                                       "x-optional": _READ_GUIDE_ONLY})
+    certifications = fields.List(fields.Nested(lambda: CertificationHeld()), metadata={"x-optional": _READ_GUIDE_ONLY})
+    honours = fields.List(fields.Nested(lambda: Honour()), metadata={"description": "选树优秀: approved honours",
+                                                                     "x-optional": _READ_GUIDE_ONLY})
 
 
 class GuideTimeLimits(Schema):
@@ -469,6 +475,7 @@ class LawFields(Schema):
 class Law(LawFields):
     id = fields.Integer()
     updated_at = fields.DateTime()
+    document_number = fields.String(allow_none=True, metadata={"example": "工信部企业〔2023〕213号"})
 
 
 class ExpertFields(Schema):
@@ -490,8 +497,12 @@ class ExpertFields(Schema):
 class Expert(ExpertFields):
     id = fields.Integer()
     updated_at = fields.DateTime()
+    position = fields.String(allow_none=True, metadata={"example": "研究员"})
+    phone = fields.String(allow_none=True, metadata={"x-optional": "only for admins and agency staff"})
+    email = fields.Email(allow_none=True, metadata={"x-optional": "only for admins and agency staff"})
     contact_route = fields.String(metadata={
-        "description": "How to reach the expert, for callers that do not see phone and e-mail"})
+        "description": "How to reach the expert, for callers that do not see phone and e-mail",
+        "x-optional": "only for callers that do not see phone and e-mail"})
 
 
 class ExpertFilter(Schema):
@@ -602,11 +613,16 @@ class ProviderEvaluation(Schema):
     evaluated_at = fields.DateTime()
 
 
+_READ_BY_ID = "in a provider read by its id, not in lists"
+
+
 class Provider(ProviderFields):
     id = fields.Integer()
-    memberships = fields.List(fields.Nested(ProviderMembership))
-    decisions = fields.List(fields.Nested(ProviderDecisionRecord))
-    evaluations = fields.List(fields.Nested(ProviderEvaluation))
+    contact = fields.Nested(ProviderContact, metadata={"x-optional": "only for the provider itself and admins of its region"})
+    memberships = fields.List(fields.Nested(ProviderMembership), metadata={"x-optional": _READ_BY_ID})
+    decisions = fields.List(fields.Nested(ProviderDecisionRecord), metadata={
+        "x-optional": "only for the provider itself and admins of its region"})
+    evaluations = fields.List(fields.Nested(ProviderEvaluation), metadata={"x-optional": _READ_BY_ID})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -1075,18 +1091,23 @@ class Secondment(Schema):
     recorded_at = fields.DateTime()
 
 
+_NOT_BESIDE_FIGURES = "not in the staff member shown beside performance figures"
+
+
 class StaffMember(Schema):
     id = fields.Integer()
     agency_id = fields.Integer()
-    agency_region_code = fields.String(metadata={"description": "The agency's region (for scope checks)"})
+    agency_region_code = fields.String(metadata={"description": "The agency's region (for scope checks)",
+                                                 "x-optional": _NOT_BESIDE_FIGURES})
     subject = fields.String()
     name = fields.String()
     post = fields.String()
     qualifications = fields.List(fields.String())
     active = fields.Boolean()
-    training_hours = fields.Float(metadata={"description": "Hours of every training recorded"})
-    trainings = fields.List(fields.Nested(Training))
-    secondments = fields.List(fields.Nested(Secondment))
+    training_hours = fields.Float(metadata={"description": "Hours of every training recorded",
+                                            "x-optional": _NOT_BESIDE_FIGURES})
+    trainings = fields.List(fields.Nested(Training), metadata={"x-optional": _NOT_BESIDE_FIGURES})
+    secondments = fields.List(fields.Nested(Secondment), metadata={"x-optional": _NOT_BESIDE_FIGURES})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -194,7 +194,7 @@ class EnterpriseRegistration(EnterpriseFields):
     uscc = CreditCode(required=True, metadata={
                 "description": "Unified social credit code (GB 32100), 18 characters; blanks and "
                                "dashes are dropped and letters upper-cased",
-                          "example": "91110105MA01ABCD2X"})
+                          "example": "91110105MA01ABCD26"})
 
     def on_bind_field(self, field_name, field_obj):
         if field_name in REGISTRATION_REQUIRED:
@@ -275,7 +275,7 @@ class Enterprise(EnterpriseSummary):
     """An SME's profile (一企一档) as readers see it."""
 
     contact = fields.Nested(EnterpriseContact, allow_none=True,
-                            metadata={"description": "Only for the enterprise itself and its region's admins"})
+                            metadata={"x-optional": "only for the enterprise itself and its region's admins"})
     tiers = fields.List(fields.Nested(EnterpriseTierState))
     figures = fields.List(fields.Nested(EnterpriseFigures), metadata={"description": "History by year"})
     created_at = fields.DateTime()

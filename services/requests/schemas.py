@@ -67,7 +67,7 @@ class ArrearsClaim(Schema):
                        "large_enterprise (大型企业, 91…)"})
     amount = fields.Decimal(required=True, as_string=False, places=2,
                             validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT_YUAN),
-                            metadata={"description": "Amount owed, yuan", "example": "125000.00"})
+                            metadata={"description": "Amount owed, yuan", "example": 125000.0})
     contract_date = fields.Date(required=True, metadata={
         "description": "Day the contract was made: it decides the rules that apply and the size classes "
                        "(保障中小企业款项支付条例 第三条)"})
@@ -105,10 +105,17 @@ class ArrearsClaim(Schema):
                 raise ValidationError(problem, field_name="debtor_type")
 
 
+_AS_CLAIMED = "only when the claim gave it"
+
+
 class ArrearsFacts(ArrearsClaim):
     """An arrears claim with what the rules make of it."""
 
-    amount = fields.String(metadata={"description": "Amount owed, yuan, as a decimal string"})
+    amount = fields.String(metadata={"description": "Amount owed, yuan, as a decimal string", "example": "125000.00"})
+    agreed_days = fields.Integer(allow_none=True, metadata={"x-optional": _AS_CLAIMED})
+    accepted_on = fields.Date(allow_none=True, metadata={"x-optional": _AS_CLAIMED})
+    inspection_days = fields.Integer(allow_none=True, metadata={"x-optional": _AS_CLAIMED})
+    settlement_confirmed_on = fields.Date(allow_none=True, metadata={"x-optional": _AS_CLAIMED})
 
     payment_rules = fields.String(allow_none=True, metadata={
         "description": "Version of 保障中小企业款项支付条例 governing the contract: 2025 (contracts from "
@@ -384,7 +391,8 @@ class ClockSetting(Schema):
 class ClockReading(Schema):
     now = fields.DateTime()
     offset_seconds = fields.Float()
-    escalated = fields.Integer()
+    escalated = fields.Integer(metadata={"description": "Requests the sweep escalated on moving the clock",
+                                         "x-optional": "only in the answer to setting the clock"})
 
 
 # -- event payloads ------------------------------------------------------------

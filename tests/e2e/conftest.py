@@ -7,6 +7,8 @@ for any role (``token``); each process writes its JSON log lines to a file in
 import os
 from datetime import datetime
 
+from urllib.parse import urlsplit
+
 import pytest
 import requests
 
@@ -14,21 +16,39 @@ from gateway import auth
 from infra.network import Network
 from services.requests.deadlines import CHINA_TIME
 from tests import stack
+from tests.contract import Contract
 
 
 class Api:
-    """A thin HTTP client for the gateway under test."""
+    """A thin HTTP client for the gateway under test. Every JSON answer is checked against
+    the served OpenAPI document; what departs from it is kept in ``off_contract``."""
 
     def __init__(self, base_url):
         self.base_url = base_url
         self.session = requests.Session()
+        self.contract = None
+        self.off_contract = []
 
     def request(self, method, path, token=None, headers=None, **kwargs):
         headers = dict(headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return self.session.request(method, self.base_url + path, headers=headers,
-                                    timeout=15, **kwargs)
+        answer = self.session.request(method, self.base_url + path, headers=headers,
+                                      timeout=15, **kwargs)
+        self._check(method, path, answer)
+        return answer
+
+    def _check(self, method, path, answer):
+        if not answer.headers.get("Content-Type", "").startswith("application/json"):
+            return
+        if self.contract is None:
+            self.contract = Contract(self.session.get(self.base_url + "/api/v1/openapi.json", timeout=15).json())
+        try:
+            body = answer.json()
+        except ValueError:
+            self.off_contract.append(f"{method} {path}: the body is not JSON")
+            return
+        self.off_contract.extend(self.contract.violations(method, urlsplit(path).path, answer.status_code, body))
 
     def get(self, path, token=None, **kwargs):
         return self.request("GET", path, token, **kwargs)
@@ -68,6 +88,23 @@ def agency_skeleton(network):
 @pytest.fixture(scope="session")
 def api(network):
     return Api(f"http://127.0.0.1:{os.environ['GATEWAY_PORT']}")
+
+
+@pytest.fixture(autouse=True)
+def answers_on_contract(request):
+    """Every answer a test got through ``api`` matches the OpenAPI document."""
+    if "api" not in request.fixturenames:
+        yield
+        return
+    api = request.getfixturevalue("api")
+    del api.off_contract[:]
+    yield
+    found, api.off_contract[:] = list(api.off_contract), []
+    if os.environ.get("ONENET_CONTRACT_LOG"):
+        with open(os.environ["ONENET_CONTRACT_LOG"], "a") as log:
+            log.writelines(f"{request.node.nodeid}\t{line}\n" for line in found)
+        return
+    assert not found, "answers off the OpenAPI document:\n" + "\n".join(found)
 
 
 @pytest.fixture(scope="session")

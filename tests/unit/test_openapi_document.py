@@ -1,0 +1,170 @@
+"""The OpenAPI document as the front-end teams read it: typed answers, one word per thing,
+every operation described with an example. (The end-to-end client checks every answer the
+suite gets against the same document.)"""
+import json
+
+import pytest
+from openapi_schema_validator import OAS31Validator, oas31_format_checker
+from openapi_spec_validator import validate
+from stdnum.cn import uscc
+
+from gateway import access, api, openapi
+from gateway.service import GatewayService
+
+
+@pytest.fixture(scope="module")
+def document():
+    return openapi.build(GatewayService)
+
+
+def operations(document):
+    for path, methods in document["paths"].items():
+        for method, op in methods.items():
+            yield f"{method.upper()} {path}", op
+
+
+def nodes(node, path=()):
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from nodes(value, path + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from nodes(value, path + (index,))
+
+
+def answered_components(document):
+    return openapi._components_under(document, openapi._response_roots(document))
+
+
+def test_document_is_valid_openapi_3_1_and_plain_json(document):
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+    assert json.loads(json.dumps(document)) == document
+
+
+def test_info_servers_and_tags_are_what_generators_need(document):
+    info = document["info"]
+    assert info["title"].isascii() and info["x-title"] == openapi.X_TITLE
+    assert info["contact"]["name"]
+    assert document["servers"][0]["url"]
+    declared = {tag["name"] for tag in document["tags"]}
+    used = {tag for _, op in operations(document) for tag in op["tags"]}
+    assert used <= declared
+    assert all(tag.get("description") for tag in document["tags"])
+
+
+def test_every_answered_object_states_which_fields_it_always_has(document):
+    """(A schema also taken as input is echoed as it was given: it requires what its input does.)"""
+    schemas = document["components"]["schemas"]
+    taken = openapi._components_under(document, openapi._request_roots(document))
+    without = [name for name in answered_components(document) - taken
+               if schemas[name].get("properties") and not schemas[name].get("required")]
+    assert without == []
+    assert schemas["Enterprise"]["required"] and "contact" not in schemas["Enterprise"]["required"]
+
+
+def test_nullable_is_said_the_3_1_way_without_junk_alternatives(document):
+    for path, node in nodes(document):
+        assert "nullable" not in node, path
+        for choice in node.get("anyOf", []):
+            assert choice.get("type") != "object" or "properties" in choice, path
+
+
+def test_no_nonstandard_url_format(document):
+    assert all(node.get("format") != "url" for _, node in nodes(document))
+
+
+def test_each_vocabulary_is_one_component_that_no_field_repeats_inline(document):
+    repeated = [path for path, node in nodes(document)
+                if "enum" in node and openapi._vocabulary_of(node["enum"]) is not None
+                and not (len(path) == 3 and path[:2] == ("components", "schemas"))]
+    assert repeated == []
+    refs = json.dumps(document)
+    for name in openapi.VOCABULARIES:
+        assert f'"#/components/schemas/{name}"' in refs, f"{name} is used nowhere"
+
+
+@pytest.mark.parametrize("name,schema", [("ServiceArea", "area"), ("SizeClass", "size_class")])
+def test_vocabularies_hold_the_contract_values(document, name, schema):
+    values, _ = openapi.VOCABULARIES[name]
+    assert document["components"]["schemas"][name]["enum"] == list(values)
+
+
+def test_every_operation_has_a_description_saying_who_may_call_it(document):
+    for name, op in operations(document):
+        assert "**Who may call:**" in op["description"], name
+        assert isinstance(op["x-roles"], list) and op["x-roles"], name
+        if not name.startswith("GET "):
+            assert "**Events:**" in op["description"], name
+
+
+def test_who_may_call_follows_the_access_table():
+    table = access.table("""
+        national_admin  ok  ok      ok
+        region_admins   ok  hidden  ok
+        enterprise      ok  hidden  hidden""")
+
+    class Route:
+        access = table
+
+    words = openapi.who_may_call(Route)
+    assert words.startswith("**Who may call:** national admins, province admins, city admins, county admins, "
+                            "enterprise users.")
+    assert "enterprise users asking for another enterprise's object get 404" in words
+
+
+def test_every_operation_has_examples_that_its_schemas_accept(document):
+    root = {"components": document["components"]}
+    for name, op in operations(document):
+        media = [op["requestBody"]["content"]["application/json"]] if "requestBody" in op else []
+        media += [answer["content"]["application/json"] for answer in op["responses"].values()
+                  if "application/json" in answer.get("content", {})]
+        success = [answer for status, answer in op["responses"].items() if status.startswith("2")]
+        assert any("example" in each for each in media) or not any("content" in each for each in success), name
+        for each in media:
+            if "example" in each:
+                errors = list(OAS31Validator(dict(each["schema"], **root), format_checker=oas31_format_checker)
+                              .iter_errors(each["example"]))
+                assert errors == [], f"{name}: {errors[0].message}"
+
+
+def test_every_example_in_a_schema_fits_it(document):
+    root = {"components": document["components"]}
+    for path, node in nodes(document["components"]["schemas"]):
+        if "example" in node and isinstance(node.get("type"), (str, list)):
+            example = node["example"]
+            checked = {key: value for key, value in node.items() if key != "example"}
+            errors = list(OAS31Validator(dict(checked, **root), format_checker=oas31_format_checker)
+                          .iter_errors(example))
+            assert errors == [], f"{path}: {errors[0].message}"
+
+
+def test_credit_code_examples_pass_the_servers_own_check(document):
+    examples = [node["example"] for _, node in nodes(document) if node.get("format") == "uscc" and "example" in node]
+    assert examples and all(uscc.is_valid(example) for example in examples)
+
+
+def test_rules_the_server_checks_in_code_are_stated_as_patterns(document):
+    by_format = {}
+    for _, node in nodes(document):
+        if node.get("format") in ("uscc", "gb2260-division", "gb2260-county", "region-prefix", "gb4754", "period"):
+            assert node.get("pattern"), node
+            by_format.setdefault(node["format"], 0)
+            by_format[node["format"]] += 1
+    assert set(by_format) == {"uscc", "gb2260-division", "gb2260-county", "region-prefix", "gb4754", "period"}
+
+
+def test_errors_list_their_codes_and_carry_the_correlation_id(document):
+    schemas = document["components"]["schemas"]
+    codes = schemas["ErrorCode"]["enum"]
+    for error in (api.MalformedRequest, api.Unauthenticated, api.Forbidden, api.NotFound, api.Conflict,
+                  api.Unprocessable, api.TooManyRequests, api.ServiceUnavailable):
+        assert error.code in codes
+    assert "internal_error" in codes
+    assert "correlation_id" in schemas["ErrorDetail"]["required"]
+    for name, op in operations(document):
+        if "401" in op["responses"]:
+            assert "WWW-Authenticate" in op["responses"]["401"]["headers"], name
+        for answer in op["responses"].values():
+            assert "X-Correlation-ID" in answer["headers"], name
