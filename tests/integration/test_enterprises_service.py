@@ -210,7 +210,7 @@ def test_csv_import_reads_the_header_and_reports_lines(enterprises):
                f"{rows[1]},杭州二号科技有限公司,330106,I65,12,300,someday,\n")
     report = enterprises.import_enterprises(content, "csv")
     assert report["stored"] == 1
-    assert report["rejected"] == [{"line": 3, "uscc": rows[1], "errors": {"registered_on": ["Not a valid date."]}}]
+    assert report["rejected"] == [{"line": 3, "uscc": rows[1], "errors": {"registered_on": ["Not a valid date: expected YYYY-MM-DD, e.g. 2026-03-31."]}}]
     assert enterprises.get(rows[0])["tags"] == ["出口", "数字经济"]
 
 

@@ -66,5 +66,6 @@ def test_setting_the_clock_with_clock_control_off_is_forbidden(network_without_c
     assert refused.status_code == 403
     assert refused.json()["error"] == {"code": "forbidden",
                                        "message": "the clock is not under operator control on this network",
-                                       "details": {"clock": ["CLOCK_CONTROL is off"]}}
+                                       "details": {"clock": ["CLOCK_CONTROL is off"]},
+                                       "correlation_id": refused.headers["X-Correlation-ID"]}
     assert (reading.status_code, reading.json()["offset_seconds"]) == (200, 0.0)
