@@ -43,8 +43,14 @@ PAGE_KEYS = frozenset({"items", "page", "page_size", "total"})
 
 
 def with_next_link(answer, url, args):
-    """A page answer with ``next``: the URL of the following page, None on the last."""
-    if not (isinstance(answer, dict) and PAGE_KEYS <= set(answer)) or "next" in answer:
+    """A page answer with ``next``: the URL of the following page (a keyset page's: this query
+    with ``cursor=next_cursor``), None on the last."""
+    if not isinstance(answer, dict) or "next" in answer:
+        return answer
+    if "next_cursor" in answer:
+        cursor = answer["next_cursor"]
+        return dict(answer, next=f"{url}?{urlencode({**args, 'cursor': cursor})}" if cursor else None)
+    if not PAGE_KEYS <= set(answer):
         return answer
     more = answer["page"] * answer["page_size"] < answer["total"]
     query = {**args, "page": answer["page"] + 1, "page_size": answer["page_size"]}

@@ -277,7 +277,8 @@ class EnterpriseRoutes:
     @route("GET", "/api/v1/enterprises", access=FINDERS, query=EnterpriseSearchQuery,
            response=EnterprisePage, tags=["enterprises"],
            summary="Search enterprises of the caller's area by region, industry, size class, "
-                   "tier, tag and name (substring, e.g. 专精特新)")
+                   "tier, tag and name (substring, e.g. 专精特新); in the order of sort (by default the "
+                   "name in pinyin order), then by USCC")
     def search_enterprises(self, call):
         return pages.listed(call.query, self.enterprises.search, within=self._scope(call.principal))
 

@@ -115,7 +115,8 @@ class LibraryRoutes:
         "case", "/api/v1/cases", "Service cases (服务案例)", schemas.CatalogueFilter, public_read=True)
 
     @route("GET", "/api/v1/search", access=access.PUBLIC, query=SearchQuery, response=SearchPage, tags=["library"],
-           summary="Search the libraries (policies, laws, FAQs, experts, providers, products, cases)")
+           summary="Search the libraries (policies, laws, FAQs, experts, providers, products, cases); "
+                   "entries whose title holds the words first, then the most recently updated")
     def search_library(self, call):
         """Every word of ``q`` must occur; 专精特新 is found inside longer titles and texts.
 

@@ -18,9 +18,7 @@ from services.agencies.schemas import Agency
 from services.requests import schemas
 
 # What a caller's action on a request publishes (docs/events.md): one event per action.
-TRANSITION_EVENTS = ("request.accepted", "request.started", "request.resolved", "request.transferred",
-                     "request.returned", "request.escalated", "request.withdrawn", "request.reopened",
-                     "request.closed")
+TRANSITION_EVENTS = tuple(schemas.EVENT_OF_ACTION[action] for action in schemas.ACTIONS)
 
 READERS = auth.REGION_ADMINS + (auth.AGENCY_STAFF, auth.ENTERPRISE)
 

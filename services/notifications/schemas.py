@@ -43,6 +43,12 @@ MAX_URL_LENGTH = 2000
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+# The link to the following keyset page (the gateway's, with the same filters and next_cursor).
+NEXT_LINK = {"description": "The following page (this query with cursor=next_cursor); null on the last",
+             "example": "https://onenet.example.org/api/v1/notifications?page_size=20&cursor="
+                        "MjAyNi0wMy0zMVQxMDowMDowMCswODowMHwzZjhlMWE1Mi01YjhhLTRjMWUtOWQ1NS0wZDhmM2UwZjZhMTE"}
+
+
 # -- keyset cursors ------------------------------------------------------------------------
 
 def encode_cursor(*parts):
@@ -120,6 +126,7 @@ class NoticePage(Schema):
     items = fields.List(fields.Nested(Notice))
     page_size = fields.Integer()
     next_cursor = fields.String(allow_none=True, metadata={"description": "null on the last page"})
+    next = fields.Url(allow_none=True, metadata=NEXT_LINK)
 
 
 class KindFilter(Schema):
@@ -251,6 +258,7 @@ class DeliveryPage(Schema):
     items = fields.List(fields.Nested(Delivery))
     page_size = fields.Integer()
     next_cursor = fields.String(allow_none=True)
+    next = fields.Url(allow_none=True, metadata=NEXT_LINK)
 
 
 class DeliveryQuery(Schema):
@@ -298,6 +306,7 @@ class PolicyMatches(Schema):
     items = fields.List(fields.Nested(PolicyMatch))
     page_size = fields.Integer()
     next_cursor = fields.String(allow_none=True)
+    next = fields.Url(allow_none=True, metadata=NEXT_LINK)
 
 
 class PushReach(Schema):

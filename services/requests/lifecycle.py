@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from chassis.errors import Conflict, Forbidden, ValidationFailed
 from reference import credit_codes
-from services.requests.schemas import (  # noqa: F401  (the states and actions are the contract's)
-    ACCEPTED, ACTIONS, ASSIGNED, EVENT_OF_ACTION, CLOSED, FINAL_STATES, IN_PROGRESS, OPEN_STATES, RESOLVED, REVISITED, STATES,
-    SUBMITTED, WITHDRAWN)
+from services.requests.schemas import (  # noqa: F401  (states, actions, parties and their table are the contract's)
+    ACCEPTED, ACTIONS, ADMIN, AGENCY, ASSIGNED, EVENT_OF_ACTION, CLOSED, ENTERPRISE, FINAL_STATES, IN_PROGRESS,
+    OPEN_STATES, RESOLVED, REVISITED, STATES, SUBMITTED, SYSTEM, TRANSITIONS, WITHDRAWN)
 
 AWAITING_ACCEPTANCE = frozenset({SUBMITTED, ASSIGNED})
 BEING_HANDLED = frozenset({ACCEPTED, IN_PROGRESS})
@@ -27,7 +27,6 @@ BEING_HANDLED = frozenset({ACCEPTED, IN_PROGRESS})
 HELD = frozenset({ASSIGNED, ACCEPTED, IN_PROGRESS})
 
 # Parties: who may act, from the caller's role.
-ENTERPRISE, AGENCY, ADMIN, SYSTEM = "enterprise", "agency", "admin", "system"
 PARTY_OF_ROLE = {
     "enterprise": ENTERPRISE,
     "agency_staff": AGENCY,
@@ -46,26 +45,6 @@ REASSIGNING = frozenset({"assign", "transfer", "return", "escalate"})
 NEEDS_REASON = frozenset({"transfer", "return", "escalate"})
 MAX_REOPENS = 1
 
-_HANDLING = (ASSIGNED, ACCEPTED, IN_PROGRESS)
-
-# (action, from state, to state, parties allowed)
-TRANSITIONS = (
-    ("assign", SUBMITTED, ASSIGNED, {SYSTEM}),
-    ("accept", ASSIGNED, ACCEPTED, {AGENCY}),
-    ("start", ACCEPTED, IN_PROGRESS, {AGENCY}),
-    ("resolve", ACCEPTED, RESOLVED, {AGENCY}),
-    ("resolve", IN_PROGRESS, RESOLVED, {AGENCY}),
-    ("transfer", SUBMITTED, ASSIGNED, {ADMIN}),
-    *(("transfer", state, ASSIGNED, {AGENCY, ADMIN}) for state in _HANDLING),
-    *(("return", state, ASSIGNED, {AGENCY}) for state in _HANDLING),
-    *(("escalate", state, ASSIGNED, {AGENCY, ADMIN, SYSTEM}) for state in _HANDLING),
-    ("withdraw", SUBMITTED, WITHDRAWN, {ENTERPRISE}),
-    ("withdraw", ASSIGNED, WITHDRAWN, {ENTERPRISE}),
-    ("revisit", RESOLVED, REVISITED, {ENTERPRISE, AGENCY}),
-    ("reopen", REVISITED, IN_PROGRESS, {ENTERPRISE}),
-    ("close", RESOLVED, CLOSED, {ENTERPRISE}),
-    ("close", REVISITED, CLOSED, {ENTERPRISE, AGENCY, ADMIN}),
-)
 _TABLE = {(action, source, party): target
           for action, source, target, parties in TRANSITIONS for party in parties}
 

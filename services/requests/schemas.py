@@ -25,6 +25,30 @@ FINAL_STATES = frozenset({CLOSED, WITHDRAWN})
 # Actions a caller names in ``POST /requests/{id}/transitions``.
 ACTIONS = ("accept", "start", "resolve", "transfer", "return", "escalate", "withdraw",
            "reopen", "close")
+# Parties: who may act on a request (the service names the party of each caller's role).
+ENTERPRISE, AGENCY, ADMIN, SYSTEM = "enterprise", "agency", "admin", "system"
+_HANDLING = (ASSIGNED, ACCEPTED, IN_PROGRESS)
+
+# The whole lifecycle (诉求办理流程): (action, from state, to state, parties allowed). The service
+# refuses anything else; the OpenAPI document and docs/requests.md show it as a diagram.
+TRANSITIONS = (
+    ("assign", SUBMITTED, ASSIGNED, {SYSTEM}),
+    ("accept", ASSIGNED, ACCEPTED, {AGENCY}),
+    ("start", ACCEPTED, IN_PROGRESS, {AGENCY}),
+    ("resolve", ACCEPTED, RESOLVED, {AGENCY}),
+    ("resolve", IN_PROGRESS, RESOLVED, {AGENCY}),
+    ("transfer", SUBMITTED, ASSIGNED, {ADMIN}),
+    *(("transfer", state, ASSIGNED, {AGENCY, ADMIN}) for state in _HANDLING),
+    *(("return", state, ASSIGNED, {AGENCY}) for state in _HANDLING),
+    *(("escalate", state, ASSIGNED, {AGENCY, ADMIN, SYSTEM}) for state in _HANDLING),
+    ("withdraw", SUBMITTED, WITHDRAWN, {ENTERPRISE}),
+    ("withdraw", ASSIGNED, WITHDRAWN, {ENTERPRISE}),
+    ("revisit", RESOLVED, REVISITED, {ENTERPRISE, AGENCY}),
+    ("reopen", REVISITED, IN_PROGRESS, {ENTERPRISE}),
+    ("close", RESOLVED, CLOSED, {ENTERPRISE}),
+    ("close", REVISITED, CLOSED, {ENTERPRISE, AGENCY, ADMIN}),
+)
+
 # The event each step announces (the service takes submit, assign and revisit itself).
 EVENT_OF_ACTION = {
     "submit": "request.submitted", "assign": "request.assigned", "accept": "request.accepted",

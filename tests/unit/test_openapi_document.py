@@ -2,6 +2,7 @@
 every operation described with an example. (The end-to-end client checks every answer the
 suite gets against the same document.)"""
 import json
+import os
 
 import pytest
 from openapi_schema_validator import OAS31Validator, oas31_format_checker
@@ -10,6 +11,8 @@ from stdnum.cn import uscc
 
 from gateway import access, api, openapi
 from gateway.service import GatewayService
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope="module")
@@ -145,14 +148,17 @@ def test_credit_code_examples_pass_the_servers_own_check(document):
     assert examples and all(uscc.is_valid(example) for example in examples)
 
 
+FORMATS = ("uscc", "gb2260-division", "gb2260-region", "gb2260-county", "region-prefix", "gb4754", "period", "cursor")
+
+
 def test_rules_the_server_checks_in_code_are_stated_as_patterns(document):
     by_format = {}
     for _, node in nodes(document):
-        if node.get("format") in ("uscc", "gb2260-division", "gb2260-county", "region-prefix", "gb4754", "period"):
+        if node.get("format") in FORMATS:
             assert node.get("pattern"), node
             by_format.setdefault(node["format"], 0)
             by_format[node["format"]] += 1
-    assert set(by_format) == {"uscc", "gb2260-division", "gb2260-county", "region-prefix", "gb4754", "period"}
+    assert set(by_format) == set(FORMATS)
 
 
 def test_errors_list_their_codes_and_carry_the_correlation_id(document):
@@ -168,3 +174,14 @@ def test_errors_list_their_codes_and_carry_the_correlation_id(document):
             assert "WWW-Authenticate" in op["responses"]["401"]["headers"], name
         for answer in op["responses"].values():
             assert "X-Correlation-ID" in answer["headers"], name
+
+
+def test_the_request_lifecycle_in_the_document_and_the_docs_is_the_transition_table(document):
+    from services.requests import lifecycle
+    tag = next(tag for tag in document["tags"] if tag["name"] == "requests")
+    assert openapi.lifecycle_markdown() in tag["description"]
+    for action, source, target, _ in lifecycle.TRANSITIONS:
+        assert f"    {source} --> {target}: " in tag["description"]
+        assert action in tag["description"]
+    assert openapi.write_lifecycle(os.path.join(ROOT, "docs", "requests.md"), check=True), \
+        "docs/requests.md: run python -m gateway.openapi lifecycle"
