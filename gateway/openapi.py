@@ -24,7 +24,7 @@ import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from chassis import errors as domain_errors
 from chassis.text import TEXT_PATTERN
@@ -160,7 +160,26 @@ RULES = {
 
 
 def stated_rules(self, field, ret=None, **kwargs):
-    """apispec attribute function: what :data:`RULES` states for ``field``."""
+    """apispec attribute function: what :data:`RULES` states for ``field``, exclusive bounds, and
+    that a URL is http(s)."""
+    found = _exclusive_bounds(field)
+    if isinstance(field, fields.Url):
+        found["pattern"] = "^https?://[^\\s/]+"
+    return {**found, **_rule_of(field)}
+
+
+def _exclusive_bounds(field):
+    bounds = {}
+    for check in field.validators:
+        if isinstance(check, validate.Range):
+            if check.min is not None and not check.min_inclusive:
+                bounds["exclusiveMinimum"] = float(check.min) if not isinstance(check.min, int) else check.min
+            if check.max is not None and not check.max_inclusive:
+                bounds["exclusiveMaximum"] = float(check.max) if not isinstance(check.max, int) else check.max
+    return bounds
+
+
+def _rule_of(field):
     names = [type(field).__name__] + [getattr(check, "__name__", "") for check in field.validators]
     for name in names:
         if name in RULES:
@@ -223,6 +242,10 @@ def error_codes():
     return sorted(codes - {domain_errors.DomainError.code})
 
 
+# Schema-level checks that refuse an empty body ("give at least one field").
+NON_EMPTY_CHECKS = frozenset({"_at_least_one_change", "_not_empty"})
+
+
 def routes_of(service_cls):
     """Every :class:`ApiRoute` declared on ``service_cls``, with its method name."""
     for name in sorted(dir(service_cls)):
@@ -282,7 +305,7 @@ def query_parameters(entrypoint, converter):
     aliases = []
     for parameter in parameters:
         if parameter["name"] in renamed:
-            alias = dict(copy.deepcopy(parameter), deprecated=True,
+            alias = dict(copy.deepcopy(parameter), deprecated=True, required=False,
                          description=f"Deprecated: use `{renamed[parameter['name']]}`.")
             parameter["name"] = renamed[parameter["name"]]
             aliases.append(alias)
@@ -392,6 +415,12 @@ def build(service_cls):
         spec.path(path=path, operations=operations)
     # Decimal bounds (money) become JSON numbers, as in every answer.
     document = json.loads(json.dumps(spec.to_dict(), default=api.json_default))
+    # A change (PATCH) body must change something: at least one field.
+    for _, entrypoint in routes_of(service_cls):
+        hooks = getattr(entrypoint.body_schema, "_hooks", {}).get("validates_schema", ())
+        if any(hook[0] in NON_EMPTY_CHECKS for hook in hooks):
+            name = marshmallow_plugin.schema_name_resolver(entrypoint.body_schema)
+            document["components"]["schemas"][name]["minProperties"] = 1
     _finish(document)
     return state_text_pattern(document)
 
@@ -642,6 +671,8 @@ def example_of(schema, schemas, request=False, seen=()):
         if not properties and isinstance(schema.get("additionalProperties"), dict):
             return {"key": example_of(schema["additionalProperties"], schemas, request, seen)}
         wanted = schema.get("required", []) if request else list(properties)
+        if not wanted and schema.get("minProperties"):
+            wanted = list(properties)[:schema["minProperties"]]
         found = {name: example_of(properties[name], schemas, request, seen) for name in properties if name in wanted}
         return {name: value for name, value in found.items() if value is not None or name in wanted}
     if kind == "array":
