@@ -38,7 +38,9 @@ from services.requests import schemas as requests
 
 TITLE = "OneNet API"
 X_TITLE = "全国中小企业服务一张网"
-VERSION = "1.0.0"
+# 2.0.0: OpenAPI 3.1, nullable fields said so, vocabularies as components, filters renamed (the old
+# names deprecated), every operation described.
+VERSION = "2.0.0"
 OPENAPI_VERSION = "3.1.0"
 _PATH_PARAM = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 
