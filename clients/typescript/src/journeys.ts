@@ -89,24 +89,24 @@ export async function policyReach(admin: OneNet, agencyId: number): Promise<numb
             benefits: "贷款贴息百分之五十", agency_id: agencyId,
             criteria: { region_prefixes: ["110105"], size_classes: ["small", "micro"] } },
   }));
-  const policyPath = { params: { path: { policy_id: String(draft.id) } } };
+  const policyPath = { params: { path: { policy_id: draft.id } } };
   const published = ok(await admin.POST("/api/v1/policies/{policy_id}/publish", policyPath));
   if (published.state !== "published" || published.published_at === null) {
     throw new Error(`policy ${published.id} is ${published.state}`);
   }
   const reach = ok(await admin.GET("/api/v1/policies/{policy_id}/reach", policyPath));
   const readShare = reach.notified === 0 ? 0 : reach.read / reach.notified;
-  return reach.matching_enterprises - reach.notified + readShare;
+  return reach.count - reach.notified + readShare;
 }
 
 /** (d) Anyone asks which agency answers for a county and a service area, and reads its guide. */
 export async function publicRouting(anyone: OneNet): Promise<string[]> {
   const decision = ok(await anyone.GET("/api/v1/routing", {
-    params: { query: { region: "110105", area: "finance_talent" } },
+    params: { query: { region: "110105", service_area: "finance_talent" } },
   }));
   const why = decision.explanation.map((step) => `${step.level} ${step.name}: ${step.reason}`);
   const guide = ok(await anyone.GET("/api/v1/agencies/{agency_id}/guide", {
-    params: { path: { agency_id: String(decision.agency.id) } },
+    params: { path: { agency_id: decision.agency.id } },
   }));
   const items = guide.items.map((item) => `${item.title}: accept in ${item.accept_days}, resolve in ${item.resolve_days} working days`);
   return [`${decision.agency.name} (${decision.agency.level}, v${guide.version})`, ...why, ...items,
