@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NEEDED_WITHOUT_IMPORT = {
     "setuptools": "nameko imports pkg_resources",
     "cryptography": "PyJWT needs it for RS256 tokens",
+    "pytest-timeout": "pytest.ini's timeout: a test that hangs fails with its stacks instead of holding the run",
 }
 
 
