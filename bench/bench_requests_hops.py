@@ -29,7 +29,6 @@ eventlet.monkey_patch()  # noqa: E402
 import argparse  # noqa: E402
 import collections  # noqa: E402
 import os  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -37,6 +36,9 @@ import time  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bench_enterprises import admin, rabbitmqctl  # noqa: E402  (the benches' one database and broker set-up)
 
 NAME = "onenet_bench_requests"
 SERVER = os.environ.get("ONENET_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
@@ -58,19 +60,6 @@ USCC = "91320102MA1XB0003L"
 ENTERPRISE = {"role": "enterprise", "scope": USCC, "subject": "bench"}
 SUBMISSION = {"service_area": "policy", "title": "申请政策兑现", "description": "研发费用加计扣除如何申报",
               "region_code": COUNTY}
-
-
-def admin(statement):
-    import psycopg2
-    conn = psycopg2.connect(f"{SERVER}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(statement)
-    conn.close()
-
-
-def rabbitmqctl(*args, check=True):
-    subprocess.run(["rabbitmqctl", "-q", *args], check=check, capture_output=True)
 
 
 def set_up():
