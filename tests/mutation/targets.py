@@ -179,6 +179,13 @@ EQUIVALENT = (
                'if rest.strip("0") or any(significant[i:i + 2] == "00" for i in range(0, digits, 2)):',
                'if rest.strip("0") or any(significant[i:i + 2] <= "00" for i in range(0, digits, 2)):',
                'the region is six digits by now, and no two digits sort before "00"'),
+    *(Equivalent("auth", CMP + operator, original, mutated,
+                  'the algorithm is "HS256" or "RS256" by now (the constructor refuses any other), and '
+                  '"HS256" sorts before "RS256"')
+      for operator, original, mutated in (
+          ("Eq_LtE", 'if self.algorithm == "HS256":', 'if self.algorithm <= "HS256":'),
+          ("Eq_GtE", 'if algorithm == "RS256" and not isinstance(key, dict):',
+           'if algorithm >= "RS256" and not isinstance(key, dict):'))),
     # arrears
     Equivalent("arrears", CMP + "NotEq_Gt", "if due.due != nominal:", "if due.due > nominal:",
                "first_working_day never answers a day before the one it is given"),

@@ -238,6 +238,9 @@ def test_rs256_without_keys_by_kid_stops_the_gateway_from_starting(tmp_path):
         auth.Authenticator.from_config(as_loaded({"ALGORITHM": "RS256"}))
     with pytest.raises(ValueError, match="RS256 needs its public keys by kid"):
         auth.Authenticator("RS256", "-----BEGIN PUBLIC KEY-----", "onenet", "onenet-api")
+    read_from_environment = "".join(["RS", "256"])  # built at run time, as a value from os.environ is
+    with pytest.raises(ValueError, match="RS256 needs its public keys by kid"):
+        auth.Authenticator(read_from_environment, "-----BEGIN PUBLIC KEY-----", "onenet", "onenet-api")
 
 
 @pytest.mark.parametrize("role, scope, prefix", [
@@ -350,6 +353,11 @@ def test_hs256_settings_are_read_from_config_with_onenet_defaults():
 def test_only_hs256_and_rs256_are_accepted(algorithm):
     with pytest.raises(ValueError, match=f"^unsupported JWT algorithm {algorithm}$"):
         auth.Authenticator.from_config(as_loaded({"ALGORITHM": algorithm, "SECRET": SECRET}))
+
+
+def test_an_unsupported_algorithm_is_refused_before_any_key_file_is_read(tmp_path):
+    with pytest.raises(ValueError, match="^unsupported JWT algorithm RS512$"):
+        auth.Authenticator.from_config(as_loaded({"ALGORITHM": "RS512", "JWKS_FILE": str(tmp_path / "absent.json")}))
 
 
 def test_a_principal_cannot_be_altered():
