@@ -150,7 +150,8 @@ DOMAIN_ERROR_STATUS = {
 TRANSIENT_REMOTE_ERRORS = frozenset({
     "OperationalError", "InterfaceError", "PoolExhausted",
     "ConnectionError", "ConnectionRefusedError", "ConnectionResetError", "BrokenPipeError",
-    "RecoverableConnectionError", "PublishNotConfirmed", "TimeoutError",
+    "RecoverableConnectionError", "ConnectionForced", "ConnectionAbortedError", "MessageNacked",
+    "PublishNotConfirmed", "TimeoutError",
 })
 # The gateway's own calls failing to reach the broker (it is restarting, or down).
 BROKER_UNREACHABLE = (OSError, KombuOperationalError, AMQPConnectionError, RecoverableConnectionError)

@@ -1,12 +1,23 @@
 """RPC from the gateway to the services, bounded in time.
 
 A service that does not answer within ``RPC_TIMEOUT`` seconds (or is not
-running) makes the request fail with 503 instead of hanging.
+running), or a call the broker cannot carry (it is restarting: the publish is
+refused, unconfirmed or cut off), makes the request fail with 503 instead of
+hanging or answering 500. What the service itself answered, an error included,
+passes through as it came.
 """
 import eventlet
+import structlog
+from nameko.exceptions import BadRequest, RemoteError
 from nameko.rpc import RpcProxy
 
-from gateway.api import ServiceUnavailable
+from chassis.errors import DomainError
+from gateway.api import ApiError, ServiceUnavailable
+
+log = structlog.get_logger(__name__)
+# What a service answered: its domain error, any other failure of its own (a RemoteError), or
+# nameko's refusal of the call itself (no such method, wrong arguments: a BadRequest).
+ANSWERS = (DomainError, RemoteError, BadRequest, ApiError)
 
 
 class TimedService:
@@ -22,7 +33,15 @@ class TimedService:
                 f"the {service_name} service did not answer within {timeout:g}s",
                 {"service": service_name})
             with eventlet.Timeout(timeout, unavailable):
-                return method(*args, **kwargs)
+                try:
+                    return method(*args, **kwargs)
+                except ANSWERS:
+                    raise
+                except Exception as exc:  # the call or its reply never crossed the broker
+                    log.error("rpc_not_carried", service=service_name, method=method_name,
+                              error=f"{type(exc).__name__}: {exc}")
+                    raise ServiceUnavailable(f"the {service_name} service cannot be reached; try again shortly",
+                                             {"service": service_name}) from exc
 
         return call
 

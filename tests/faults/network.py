@@ -110,6 +110,14 @@ class PrivateNetwork:
         path = os.path.join(self.log_dir, "supervisor.log")
         return open(path).read().splitlines() if os.path.exists(path) else []
 
+    def error_lines(self, process, last=20):
+        """The last ``last`` lines of a process's log that report an error (for a failing check's message)."""
+        path = os.path.join(self.log_dir, f"{process}.log")
+        if not os.path.exists(path):
+            return []
+        lines = open(path, encoding="utf-8", errors="replace").read().splitlines()
+        return [line for line in lines if "error" in line.lower()][-last:]
+
     @property
     def gateway_url(self):
         return f"http://127.0.0.1:{self.env['GATEWAY_PORT']}"

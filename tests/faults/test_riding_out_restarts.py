@@ -87,7 +87,7 @@ def assert_nothing_lost_or_doubled(net, gateway, usccs):
                                       "GROUP BY 1", (list(usccs),))
     assert compare(acked, stored) == (0, 0, 0)
     assert compare(acked, events) == (0, 0, 0)
-    assert 500 not in gateway.ledger.status_seen["registration"], gateway.ledger.status_seen
+    assert 500 not in gateway.ledger.status_seen["registration"], (gateway.ledger.status_seen, net.error_lines("gateway"))
     assert not gateway.ledger.refused["registration"], gateway.ledger.refused
 
 
@@ -101,7 +101,7 @@ def test_every_process_rides_out_a_broker_restart_and_the_gateway_answers_503_me
         net.wait_ready(timeout=120)
         time.sleep(2)
 
-    assert down.status_code == 503, down.text
+    assert down.status_code == 503, (down.text, net.error_lines("gateway"))
     assert down.json()["error"]["code"] == "service_unavailable"
     assert pids(net) == before
     assert not [line for line in net.supervisor_lines() if " exited " in line]
@@ -119,7 +119,7 @@ def test_every_process_rides_out_a_database_restart_and_the_gateway_answers_503_
         net.wait_ready(timeout=120)
         time.sleep(2)
 
-    assert down.status_code == 503, down.text
+    assert down.status_code == 503, (down.text, net.error_lines("gateway"))
     assert pids(net) == before
     assert not [line for line in net.supervisor_lines() if " exited " in line]
     assert registration_without_retry(net, gateway).status_code == 201
