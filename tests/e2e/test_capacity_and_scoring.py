@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.requests.deadlines import CHINA_TIME
 from tests.stack import (activity_body, known_to_activities, known_to_requests, new_uscc, rate_request, registration,
-                         take_action)
+                         take_action, wait_for)
 
 PROVINCE, CITY, COUNTY, NO_AGENCY, NO_STATION = "640000", "640100", "640104", "640105", "640106"
 OTHER_PROVINCE = "630000"
@@ -44,16 +44,6 @@ def agency_at(api, level, region):
 def capacity(full, part, fiscal, special=0, **more):
     return {"year": YEAR, "full_time_staff": full, "part_time_staff": part,
             "funding": {"fiscal": fiscal, "special_fund": special}, "it": {"network_connected": True}, **more}
-
-
-def wait_for(check, what, timeout=15):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            assert found, f"waited {timeout}s for {what}"
-            return found
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +104,8 @@ def ningxia(api, token, agency_skeleton):
             "course": course, "hours": hours, "held_on": "2025-04-10", "provider": "宁夏中小企业服务中心"}), 201)
 
     seed["requests"] = handle_requests(api, token, seed)
-    wait_for(lambda: ok(api.get(f"/api/v1/coverage?region={PROVINCE}&year={YEAR}", admin))["smes"] == 8,
-             "the SME register to hear of the eight SMEs")
+    assert wait_for(lambda: ok(api.get(f"/api/v1/coverage?region={PROVINCE}&year={YEAR}", admin))["smes"] == 8,
+                    timeout=15), "the SME register did not hear of the eight SMEs within 15 s"
     return seed
 
 
