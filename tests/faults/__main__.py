@@ -277,10 +277,26 @@ def main(argv=None):
             failures.append(f"only {len(faults.done)} faults were applied")
         if duration > 600:
             failures.append(f"the run took {duration:.0f}s, over 10 minutes")
+        if failures:
+            print_error_lines(net)
     for failure in failures:
         print("FAILED:", failure)
     print("faults: OK" if not failures else f"faults: {len(failures)} failure(s)")
     return 1 if failures else 0
+
+
+# What a 500 or a crash leaves in a process's log (a call that timed out during a fault is expected).
+FAILURE_MARKS = ("process_crashed", "unhandled_error")
+
+
+def print_error_lines(net):
+    """The last lines of each process's log that tell of a crash or an unhandled error."""
+    for name in net.network.children if net.network else ():
+        lines = net.error_lines(name, last=8, marks=FAILURE_MARKS)
+        if lines:
+            print(f"errors in the {name} log (last {len(lines)}):")
+            for line in lines:
+                print("  " + (line if len(line) < 1200 else line[:300] + " … " + line[-900:]))
 
 
 def report(rows, ledger, provincial, faults, unsent, busy, parked, net, exits, duration):

@@ -110,13 +110,14 @@ class PrivateNetwork:
         path = os.path.join(self.log_dir, "supervisor.log")
         return open(path).read().splitlines() if os.path.exists(path) else []
 
-    def error_lines(self, process, last=20):
-        """The last ``last`` lines of a process's log that report an error (for a failing check's message)."""
+    def error_lines(self, process, last=20, marks=("error",)):
+        """The last ``last`` lines of a process's log that hold one of ``marks`` (any case): by default
+        every line reporting an error, for a failing check's message."""
         path = os.path.join(self.log_dir, f"{process}.log")
         if not os.path.exists(path):
             return []
         lines = open(path, encoding="utf-8", errors="replace").read().splitlines()
-        return [line for line in lines if "error" in line.lower()][-last:]
+        return [line for line in lines if any(mark in line.lower() for mark in marks)][-last:]
 
     @property
     def gateway_url(self):
