@@ -62,19 +62,21 @@ SUBMISSION = {"service_area": "policy", "title": "申请政策兑现", "descript
               "region_code": COUNTY}
 
 
-def set_up():
-    admin(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
-    rabbitmqctl("delete_vhost", NAME, check=False)
-    rabbitmqctl("add_vhost", NAME)
-    rabbitmqctl("set_permissions", "-p", NAME, "guest", ".*", ".*", ".*")
-    os.environ.update(ENV)
+def set_up(name=NAME, env=ENV):
+    """An empty database and vhost ``name``, prepared as ``make run`` prepares its own (the
+    gateway benchmark's too)."""
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    rabbitmqctl("delete_vhost", name, check=False)
+    rabbitmqctl("add_vhost", name)
+    rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    os.environ.update(env)
     from infra import network
     network.prepare()
 
 
-def tear_down():
-    admin(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
-    rabbitmqctl("delete_vhost", NAME, check=False)
+def tear_down(name=NAME):
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    rabbitmqctl("delete_vhost", name, check=False)
 
 
 def wait_until(check, timeout, every=0.2):
@@ -87,10 +89,10 @@ def wait_until(check, timeout, every=0.2):
     raise RuntimeError("timed out waiting")
 
 
-def copy_complete(total):
+def copy_complete(total, database_url=DATABASE_URL):
     """True once the requests service has copied ``total`` agencies (always, before it kept a copy)."""
     import psycopg2
-    conn = psycopg2.connect(DATABASE_URL)
+    conn = psycopg2.connect(database_url)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT to_regclass('requests.agency') IS NOT NULL")
@@ -127,19 +129,18 @@ COUNTS = Counts()
 
 def instrument():
     """Count at the psycopg2 cursor every service uses and at nameko's RPC proxy."""
-    import psycopg2.extras
     from nameko.extensions import DependencyProvider
     from nameko.rpc import MethodProxy
 
     from chassis import db
 
-    class CountingCursor(psycopg2.extras.RealDictCursor):
+    class CountingCursor(db.CountedCursor):
         def execute(self, query, vars=None):
             if COUNTS.worker():
                 COUNTS.statements[COUNTS.worker()] += 1
             return super().execute(query, vars)
 
-    db.psycopg2.extras.RealDictCursor = CountingCursor   # what chassis.db.Transaction opens
+    db.CountedCursor = CountingCursor   # what chassis.db.Transaction opens
     original_call = MethodProxy.__call__
 
     def counted_call(self, *args, **kwargs):

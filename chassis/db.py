@@ -16,10 +16,23 @@ import psycopg2
 import psycopg2.extras
 from eventlet.queue import LightQueue, Empty
 from nameko.extensions import DependencyProvider, SharedExtension
+from prometheus_client import Counter
 from psycogreen.eventlet import patch_psycopg
 
 patch_psycopg()
 psycopg2.extras.register_uuid()
+
+DB_STATEMENTS = Counter(
+    "onenet_db_statements_total", "SQL statements the process sent to PostgreSQL in its transactions.")
+
+
+class CountedCursor(psycopg2.extras.RealDictCursor):
+    """The cursor of every :class:`Transaction`: rows as dicts, each statement counted
+    (``onenet_db_statements_total``: statements per request, beside the RPC calls)."""
+
+    def execute(self, query, vars=None):
+        DB_STATEMENTS.inc()
+        return super().execute(query, vars)
 
 
 class PoolExhausted(RuntimeError):
@@ -139,7 +152,7 @@ class Transaction:
 
     def __init__(self, conn):
         self.conn = conn
-        self.cursor = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+        self.cursor = conn.cursor(cursor_factory=CountedCursor)
         self._after_commit = []
 
     def execute(self, sql, params=None):
