@@ -15,11 +15,26 @@ the whole container: a broker restarting at that moment (``ECONNREFUSED``) would
 the process down. Here a reply that cannot be sent is logged and dropped instead; the
 caller's timeout answers for it (the gateway's 503), and a retry with the same
 idempotency key gets the answer that was stored with the write.
+
+RPC calls and replies go without publisher confirms (``RPC_CONFIRMS``, off by default):
+the caller's timeout already covers a call or a reply the broker lost, as it covers a
+replica that died with the call, and a confirm costs a round trip to the broker on every
+call and every reply (``bench/bench_gateway.py``). Events keep theirs: they leave through
+the outbox, whose relay waits for the broker's confirms (:mod:`chassis.confirms`).
+Without a confirm nameko cannot tell a call to a service nobody declared
+(``UnknownService``); OneNet's services' RPC queues are declared by ``prepare`` and
+outlive their consumers, so such a call was never answered by ``UnknownService`` but by
+the caller's timeout (the gateway's 503) anyway, and the same timeout answers a call to a
+name nobody declared. Use :class:`RpcProxy` of this module, not nameko's, to call a service.
 """
+from functools import partial
+
 import structlog
 from kombu import Queue
 from nameko import rpc as nameko_rpc
-from nameko.amqp.publish import get_connection
+from nameko.amqp.publish import Publisher, get_connection
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY, SERIALIZER_CONFIG_KEY)
 
 from chassis.errors import DomainError
 from chassis.idempotency import honours_keys
@@ -51,12 +66,59 @@ def declare_queues(amqp_uri, service_classes):
     return [queue.name for queue in queues]
 
 
+def uses_confirms(config):
+    """Whether RPC calls and replies wait for the broker's publisher confirm (``RPC_CONFIRMS``)."""
+    value = config.get("RPC_CONFIRMS", False)
+    if isinstance(value, str):
+        return value.strip().lower() in ("on", "true", "yes", "1")
+    return bool(value)
+
+
+class RpcPublisher(Publisher):
+    """nameko's publisher of calls and replies; without confirms it does not ask the broker to
+    return an unroutable call either (``mandatory``), which only a confirm would have reported."""
+
+    def publish(self, payload, **kwargs):
+        if not self.use_confirms:
+            kwargs["mandatory"] = False
+        return super().publish(payload, **kwargs)
+
+
+class MethodProxy(nameko_rpc.MethodProxy):
+    publisher_cls = RpcPublisher
+
+
+class ServiceProxy(nameko_rpc.ServiceProxy):
+    def __getattr__(self, name):
+        return MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener, **self.options)
+
+
+class RpcProxy(nameko_rpc.RpcProxy):
+    """``self.<service>.<method>(...)`` as nameko's, with confirms as ``RPC_CONFIRMS`` says."""
+
+    def get_dependency(self, worker_ctx):
+        options = {"use_confirms": uses_confirms(self.container.config), **self.options}
+        return ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, **options)
+
+
 class RpcConsumer(nameko_rpc.RpcConsumer):
-    """nameko's RPC consumer, declaring the service's queue with OneNet's durable queue arguments."""
+    """nameko's RPC consumer, declaring the service's queue with OneNet's durable queue arguments
+    and replying with confirms as ``RPC_CONFIRMS`` says."""
 
     def setup(self):
         super().setup()
         self.queue.queue_arguments = rpc_queue(self.container.service_name, self.container.config).queue_arguments
+
+    def handle_result(self, message, result, exc_info):
+        config = self.container.config
+        responder = nameko_rpc.Responder(
+            config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        responder.publisher_cls = partial(RpcPublisher, use_confirms=uses_confirms(config))
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
 
 
 class Rpc(nameko_rpc.Rpc):

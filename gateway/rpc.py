@@ -9,9 +9,9 @@ passes through as it came.
 import eventlet
 import structlog
 from nameko.exceptions import BadRequest, RemoteError
-from nameko.rpc import RpcProxy
 
 from chassis.errors import DomainError
+from chassis.rpc import RpcProxy
 from gateway.api import ApiError, ServiceUnavailable
 
 log = structlog.get_logger(__name__)

@@ -13,11 +13,10 @@ from datetime import datetime, timezone
 import eventlet
 import structlog
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 
 from chassis.errors import NotFound, loaded as load
 from chassis.events import PermanentFailure, handles
-from chassis.rpc import rpc
+from chassis.rpc import RpcProxy, rpc
 from reference.china_time import today
 from services.agencies import capacity, capacity_store, coverage, honours, schemas, scoring, sme_register, staff
 from services.agencies.scoring_gauges import ScoringGauges

@@ -12,7 +12,6 @@ import eventlet
 import structlog
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 
 from chassis.db import Database
 from chassis.errors import Conflict, NotFound, ValidationFailed, loaded as load
@@ -20,7 +19,7 @@ from chassis.events import PermanentFailure, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
-from chassis.rpc import rpc
+from chassis.rpc import RpcProxy, rpc
 from chassis.timers import every
 from services.activities.schemas import ActivityPublished
 from services.agencies.schemas import AgencyAnnounced, PolicyClosed, PolicyPublished, ProviderAdmitted, \

@@ -15,7 +15,6 @@ import eventlet
 import eventlet.semaphore
 import structlog
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 
 from chassis import periods
 
@@ -27,7 +26,7 @@ from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.outbox import Outbox
 from chassis.provinces import APPLIED, ingests
-from chassis.rpc import rpc
+from chassis.rpc import RpcProxy, rpc
 from chassis.timers import every
 from reference import credit_codes
 
