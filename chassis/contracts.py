@@ -1,5 +1,18 @@
 """What every service's contract (its marshmallow schemas) shares."""
+import functools
+
 from marshmallow import Schema, ValidationError, validates_schema
+
+
+@functools.lru_cache(maxsize=None)
+def schema_instance(schema_cls, many=False):
+    """The process's one instance of ``schema_cls`` (``many``: of lists), built on first use.
+
+    Building a schema copies every declared field, which cost more than the load or dump
+    itself on the hot paths (a request's submission, a profile read); an instance keeps no
+    state between calls (options that vary, such as ``unknown``, are given to the call), so
+    every worker may use the same one."""
+    return schema_cls(many=many)
 
 
 class Changes(Schema):

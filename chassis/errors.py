@@ -8,6 +8,8 @@ instances, which it maps to one HTTP status each.
 from marshmallow import ValidationError, fields
 from nameko.exceptions import deserialize_to_instance
 
+from chassis.contracts import schema_instance
+
 # A date or time that cannot be read says which form it must take.
 fields.Date.default_error_messages = {**fields.Date.default_error_messages,
                                       "invalid": "Not a valid date: expected YYYY-MM-DD, e.g. 2026-03-31."}
@@ -57,7 +59,7 @@ def loaded(schema_cls, data, what):
     """``data`` loaded by ``schema_cls``, or ``ValidationFailed`` naming each bad field (the answer
     a service gives for input that breaks its contract)."""
     try:
-        return schema_cls().load(data or {})
+        return schema_instance(schema_cls).load(data or {})
     except ValidationError as exc:
         raise ValidationFailed(f"the {what} is invalid", exc.messages) from None
 

@@ -24,6 +24,7 @@ from nameko.amqp.publish import Publisher, get_connection
 from nameko.messaging import Consumer, QueueConsumer
 
 from chassis import envelope
+from chassis.contracts import schema_instance
 from chassis.logs import CORRELATION_KEY
 from chassis.metrics import DEAD_LETTERED, EVENT_RETRIED
 from chassis.queues import DurableQueues, declare_or_migrate
@@ -51,7 +52,7 @@ def contract_payload(schema_cls, event):
     """An event's payload read with its owner's contract (fields it does not know left out); a
     payload that breaks the contract can never be handled, so it is parked at once."""
     try:
-        return schema_cls().load(event["payload"], unknown="exclude")
+        return schema_instance(schema_cls).load(event["payload"], unknown="exclude")
     except ValidationError as exc:
         raise PermanentFailure(f"{event['type']} payload breaks its contract: {exc.messages}") from None
 

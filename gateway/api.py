@@ -33,6 +33,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from chassis import errors as domain_errors, idempotency
+from chassis.contracts import schema_instance
 from chassis.logs import CORRELATION_KEY, new_correlation_id
 from chassis.text import control_character_problems
 from chassis.metrics import HTTP_DURATION
@@ -456,7 +457,7 @@ class ApiRoute(HttpRequestHandler):
             raise Unprocessable("the query parameters are invalid", refused_text)
         if self.query_schema is not None:
             try:
-                call.query = self.query_schema().load(self._contract_names(
+                call.query = schema_instance(self.query_schema).load(self._contract_names(
                     self._without_api_key(request.args.to_dict())))
             except ValidationError as exc:
                 raise Unprocessable("the query parameters are invalid", exc.messages) from None
@@ -544,7 +545,7 @@ class ApiRoute(HttpRequestHandler):
         if refused_text:
             raise Unprocessable("the body is invalid", refused_text)
         try:
-            self.body_schema().load(body)
+            schema_instance(self.body_schema).load(body)
         except ValidationError as exc:
             raise Unprocessable("the body is invalid", exc.messages) from None
         return body

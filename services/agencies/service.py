@@ -20,6 +20,7 @@ from datetime import datetime
 import structlog
 from marshmallow import ValidationError
 
+from chassis.contracts import schema_instance
 from chassis.db import Database
 from chassis.events import PermanentFailure, handles
 from chassis.inbox import Inbox
@@ -159,7 +160,7 @@ class AgenciesService(CapacityAndScoring):
         """Publish a draft: it reaches SMEs through ``policy.published`` (政策直享)."""
         row = self._in_transaction(policy_library.publish, self.outbox, policy_id, china_time.today())
         log.info("policy_published", policy_id=policy_id, region_code=row["region_code"])
-        return schemas.Policy().dump(row)
+        return schema_instance(schemas.Policy).dump(row)
 
     @rpc
     def withdraw_policy(self, policy_id, reason):
@@ -276,7 +277,7 @@ class AgenciesService(CapacityAndScoring):
     def record_rating(self, event):
         """An enterprise rated a request a provider worked on: it counts toward that provider's satisfaction."""
         try:
-            rating = providers.rating_from_event(RequestRated().load(event["payload"]))
+            rating = providers.rating_from_event(schema_instance(RequestRated).load(event["payload"]))
         except (ValidationError, ValueError) as exc:
             raise PermanentFailure(f"request.rated payload unusable: {exc}") from None
         rated_on = china_time.local_day(datetime.fromisoformat(event["occurred_at"]))

@@ -2,6 +2,7 @@
 import structlog
 from marshmallow import ValidationError, fields
 
+from chassis.contracts import schema_instance
 from chassis.db import Database
 from chassis.errors import Forbidden, NotFound, ValidationFailed, loaded as load
 from chassis.inbox import Inbox
@@ -73,14 +74,14 @@ class EnterprisesService:
                             aggregate_id=profile["uscc"])
         log.info("enterprise_registered", uscc=profile["uscc"], region_code=profile["region_code"],
                  size_class=profile["size_class"])
-        return schemas.Enterprise().dump(domain.view(profile, on))
+        return schema_instance(schemas.Enterprise).dump(domain.view(profile, on))
 
     @rpc
     def get(self, uscc):
         """One enterprise's profile by USCC, contact data included; ``NotFound`` if there is none."""
         with self.db.transaction() as tx:
             profile = self._profile(tx, uscc)
-        return schemas.Enterprise().dump(domain.view(profile, domain.today()))
+        return schema_instance(schemas.Enterprise).dump(domain.view(profile, domain.today()))
 
     @rpc
     def update(self, uscc, change, within=None, actor=None):
@@ -118,7 +119,7 @@ class EnterprisesService:
             store.add_change(tx, profile["uscc"], actor or INTERNAL_ACTOR, data.get("reason"), changed)
             self._announce_changes(tx, stored, profile, changed, on, (actor or INTERNAL_ACTOR)["role"])
         log.info("enterprise_updated", uscc=profile["uscc"], changed=sorted(changed))
-        return schemas.Enterprise().dump(domain.view(profile, on))
+        return schema_instance(schemas.Enterprise).dump(domain.view(profile, on))
 
     @rpc
     def history(self, uscc, limit=20, offset=0):
@@ -127,7 +128,7 @@ class EnterprisesService:
         with self.db.transaction() as tx:
             profile = self._profile(tx, uscc)
             rows, total = store.changes(tx, profile["uscc"], limit, offset)
-        return {"items": schemas.ProfileChange(many=True).dump(rows), "total": total}
+        return {"items": schema_instance(schemas.ProfileChange, many=True).dump(rows), "total": total}
 
     def _announce_changes(self, tx, stored, profile, changed, on, decided_by):
         announcements.announce_changes(tx, self.outbox, stored, profile, changed, on, decided_by)
@@ -151,7 +152,8 @@ class EnterprisesService:
         with self.db.transaction() as tx:
             profile = self._profile(tx, uscc)
         answer = domain.size_class_as_of(profile, day)
-        return schemas.SizeClassAsOf().dump(dict(answer, uscc=profile["uscc"], region_code=profile["region_code"]))
+        return schema_instance(schemas.SizeClassAsOf).dump(
+            dict(answer, uscc=profile["uscc"], region_code=profile["region_code"]))
 
     # -- which enterprises --------------------------------------------------------------
 
@@ -166,7 +168,7 @@ class EnterprisesService:
         with self.db.transaction() as tx:
             rows, total = store.search(tx, criteria_rules.from_search(data), data.get("name"),
                                        data["sort"], limit, offset, domain.today(), load_within(within))
-        return {"items": schemas.EnterpriseSummary(many=True).dump(rows), "total": total}
+        return {"items": schema_instance(schemas.EnterpriseSummary, many=True).dump(rows), "total": total}
 
     @rpc
     def count_matching(self, criteria, within=None):
@@ -212,7 +214,7 @@ class EnterprisesService:
         loaded, problems = {}, {}
         for key, each in criteria_by_id.items():
             try:
-                loaded[key] = schemas.Criteria().load(each)
+                loaded[key] = schema_instance(schemas.Criteria).load(each)
             except ValidationError as exc:
                 problems[str(key)] = exc.messages
         if problems:

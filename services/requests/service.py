@@ -18,6 +18,7 @@ from nameko.dependency_providers import Config
 
 from chassis import periods
 
+from chassis.contracts import schema_instance
 from chassis.db import Database
 from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed, loaded as load
 from chassis.events import contract_payload, handles
@@ -90,7 +91,7 @@ class RequestsService:
         with self.db.transaction() as tx:
             today = self._today(tx)
             rows, total = store.list_requests(tx, visible, filters, today, limit, offset)
-        return {"items": schemas.ServiceRequestSummary(many=True).dump(
+        return {"items": schema_instance(schemas.ServiceRequestSummary, many=True).dump(
             [read_model.present(row, today) for row in rows]), "total": total}
 
     @rpc
@@ -99,7 +100,7 @@ class RequestsService:
         with self.db.transaction() as tx:
             today = self._today(tx)
             rows, total = store.queue(tx, int(agency_id), today, limit, offset)
-        return {"items": schemas.ServiceRequestSummary(many=True).dump(
+        return {"items": schema_instance(schemas.ServiceRequestSummary, many=True).dump(
             [read_model.present(row, today) for row in rows]), "total": total}
 
     @rpc
@@ -108,7 +109,7 @@ class RequestsService:
         query = load(schemas.AssessmentQuery, {"region": region, "period": period}, "assessment query")
         with self.db.transaction() as tx:
             figures = assessment.for_region(tx, query["region"], assessment.parse_period(query["period"]))
-        return schemas.Assessment().dump(figures)
+        return schema_instance(schemas.Assessment).dump(figures)
 
     @rpc
     def region_figures(self, prefix, period, cutoff=None):
@@ -127,7 +128,7 @@ class RequestsService:
             raise ValidationFailed(str(exc), {"period" if "period" in str(exc) else "cutoff": [str(exc)]}) from None
         with self.db.transaction() as tx:
             rows = assessment.for_all_regions(tx, span, prefix, moment)
-        return schemas.Assessment(many=True).dump(rows)
+        return schema_instance(schemas.Assessment, many=True).dump(rows)
 
     @rpc
     def staff_performance(self, agency_id, subjects, period):
@@ -142,7 +143,7 @@ class RequestsService:
                                         deadlines.moment_of(span.end), None) if subjects else {}
         cases = [performance.case_of(*record) for record in records.values()]
         figures = performance.staff_figures(cases, int(agency_id), subjects, span)
-        return schemas.StaffPerformance(many=True).dump([
+        return schema_instance(schemas.StaffPerformance, many=True).dump([
             {**figures[subject], "agency_id": int(agency_id), "period": span.name,
              "period_start": span.start, "period_end": span.last_day} for subject in subjects])
 
@@ -379,7 +380,7 @@ class RequestsService:
             raise ValidationFailed(str(exc), {"holidays": [str(exc)]}) from None
         with self.db.transaction() as tx:
             store.replace_holiday_year(tx, year_schedule, names, data["source"])
-            self.outbox.add(tx, "holiday_schedule.loaded", schemas.HolidayScheduleAnnounced().dump(
+            self.outbox.add(tx, "holiday_schedule.loaded", schema_instance(schemas.HolidayScheduleAnnounced).dump(
                 {"year": year, "holidays": sorted(year_schedule.holidays),
                  "workdays": sorted(year_schedule.workdays), "source": data["source"]}), aggregate_id=year)
             calendar = store.load_calendar(tx)
@@ -457,7 +458,7 @@ class RequestsService:
                 return None
         try:
             with eventlet.Timeout(float(self.config.get("AGENCY_SNAPSHOT_TIMEOUT", 60))):
-                snapshot = AgencySnapshot().load(self.agencies.agency_snapshot())
+                snapshot = schema_instance(AgencySnapshot).load(self.agencies.agency_snapshot())
         except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 (not answering yet, whatever the reason)
             log.warning("agency_snapshot_unavailable", error=type(exc).__name__)
             return None
@@ -501,4 +502,4 @@ class RequestsService:
         calendar = store.load_calendar(tx) if row.get("arrears") else None
         request = read_model.present(row, today, store.history(tx, row["id"]),
                                      store.ratings(tx, row["id"]), store.revisits(tx, row["id"]), calendar)
-        return schemas.ServiceRequest().dump(request)
+        return schema_instance(schemas.ServiceRequest).dump(request)
