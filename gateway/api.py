@@ -40,6 +40,7 @@ from chassis.metrics import HTTP_DURATION
 from gateway import access as access_rules, pages
 from gateway.auth import Authenticator, InvalidToken
 from gateway.cors import CorsPolicy
+from gateway.public_cache import PublicCache, entity_tag
 from gateway.rate_limit import RateLimit
 
 log = structlog.get_logger(__name__)
@@ -303,6 +304,7 @@ class ApiServer(WebServer):
         self.rate_limit = RateLimit.from_config(config)
         self.max_body_bytes = int(config.get("MAX_BODY_BYTES", 1_048_576))
         self.cors = CorsPolicy.from_setting(config.get("CORS_ORIGINS", ""))
+        self.public_cache = PublicCache.from_config(config)
 
     def get_wsgi_app(self):
         return ApiWsgiApp(self)
@@ -369,7 +371,7 @@ class ApiRoute(HttpRequestHandler):
 
     def __init__(self, method, url, access, body=None, query=None, response=None, status=200,
                  summary="", tags=(), forms=False, api_key=False, media_type="application/json",
-                 idempotent=None, emits=(), **kwargs):
+                 idempotent=None, emits=(), cached=False, **kwargs):
         self.access = access_rules.table(access) if isinstance(access, str) else access
         self.roles, self.public = self.access.roles, self.access.public
         # Also take the body as an HTML form (application/x-www-form-urlencoded),
@@ -388,6 +390,9 @@ class ApiRoute(HttpRequestHandler):
         self.media_type = media_type
         # Takes an Idempotency-Key (every POST but those that only compute an answer).
         self.idempotent = method == "POST" if idempotent is None else idempotent
+        # A public GET whose answer is the same for every caller, kept by the gateway for a few
+        # seconds and answered with an ETag (:mod:`gateway.public_cache`).
+        self.cached = cached
         super().__init__(method, url, **kwargs)
 
     def get_url_rule(self):
@@ -405,18 +410,15 @@ class ApiRoute(HttpRequestHandler):
         request.onenet_budget = None
         try:
             request.onenet_call = self._prepare(request, cid)
-            context_data.update(request.onenet_call.idempotency)
-            args, kwargs = self.get_entrypoint_parameters(request)
-            self.check_signature(args, kwargs)
-            done = eventlet.event.Event()
-            self.container.spawn_worker(self, args, kwargs, context_data=context_data,
-                                        handle_result=partial(self.handle_result, done))
-            result = done.wait()
-            if not isinstance(result, Response) and "next" in getattr(self.response_schema, "_declared_fields", {}):
-                result = pages.with_next_link(result, request.base_url, request.args.to_dict())
-            response = result if isinstance(result, Response) else json_response(self.status, result)
+            kept = self.server.public_cache.get(request.url) if self.cached else None
+            if kept is not None:
+                response = self.server.public_cache.answer(request, *kept)
+            else:
+                response = self._answer(request, context_data)
         except Exception as exc:  # every failure becomes the one error shape
             response = response_for(exc, error_shape_for(self.url))
+        if self.method != "GET" and response.status_code < 300:
+            self.server.public_cache.clear()   # the caller reads its own write
         response.headers[CORRELATION_HEADER] = cid
         if response.status_code == 401:
             response.headers.setdefault("WWW-Authenticate", 'Bearer realm="OneNet"')
@@ -427,6 +429,25 @@ class ApiRoute(HttpRequestHandler):
         log.info("http_request", method=self.method, route=self.url, path=request.path,
                  status=response.status_code)
         structlog.contextvars.unbind_contextvars(CORRELATION_KEY)
+        return response
+
+    def _answer(self, request, context_data):
+        """Run the route's method as a nameko worker; its answer as a response."""
+        context_data.update(request.onenet_call.idempotency)
+        args, kwargs = self.get_entrypoint_parameters(request)
+        self.check_signature(args, kwargs)
+        done = eventlet.event.Event()
+        self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                    handle_result=partial(self.handle_result, done))
+        result = done.wait()
+        if not isinstance(result, Response) and "next" in getattr(self.response_schema, "_declared_fields", {}):
+            result = pages.with_next_link(result, request.base_url, request.args.to_dict())
+        response = result if isinstance(result, Response) else json_response(self.status, result)
+        if self.cached and response.status_code == 200:
+            body = response.get_data()
+            tag = entity_tag(body)
+            self.server.public_cache.put(request.url, body, tag, response.content_type)
+            response = self.server.public_cache.answer(request, body, tag, response.content_type)
         return response
 
     def _prepare(self, request, cid):

@@ -81,7 +81,7 @@ class AgencyRoutes(PolicyRoutes, LibraryRoutes, ProviderRoutes, CapacityRoutes, 
         return parent
 
     @route("GET", "/api/v1/agencies/<int:agency_id>/guide", access=ANYONE_READS, response=schemas.Guide,
-           tags=["agencies"], summary="The agency's service guide (六公开)")
+           tags=["agencies"], summary="The agency's service guide (六公开)", cached=True)
     def get_guide(self, call, agency_id):
         return self.agencies.get_guide(agency_id)
 
@@ -102,7 +102,8 @@ class AgencyRoutes(PolicyRoutes, LibraryRoutes, ProviderRoutes, CapacityRoutes, 
         return self.agencies.publish_guide(agency_id, call.body, principal.subject)
 
     @route("GET", "/api/v1/routing", access=access.PUBLIC, query=schemas.RoutingQuery, response=schemas.RoutingDecision,
-           tags=["agencies"], summary="Which agency answers for a region, park and service area, and why")
+           tags=["agencies"], summary="Which agency answers for a region, park and service area, and why",
+           cached=True)
     def route_request(self, call):
         query = call.query
         return self.agencies.route(query["region"], query["area"], query.get("park"))

@@ -50,7 +50,8 @@ class PolicyRoutes:
     notifications = ServiceProxy("notifications")
 
     @route("GET", "/api/v1/policies", access=access.PUBLIC, query=PolicyQuery, response=PolicyPage,
-           tags=["policies"], summary="Policies (published by default; or expired, withdrawn after publication)")
+           tags=["policies"], summary="Policies (published by default; or expired, withdrawn after publication)",
+           cached=True)
     def list_policies(self, call):
         query = dict(call.query)
         limit, offset = pages.window(query)

@@ -87,3 +87,22 @@ def test_agency_staff_publish_their_own_guide_which_everyone_may_read(api, token
     refused = api.request("PUT", f"/api/v1/agencies/{wuhua['id']}/guide", staff, json=bad)
     assert refused.status_code == 422 and "accept_days" in str(refused.json()["error"]["details"])
     assert api.get(f"/api/v1/agencies/{wuhua['id']}/guide").json()["version"] == guide["version"]
+
+
+def test_public_reads_carry_an_etag_and_a_write_through_the_gateway_shows_at_once(api, token, skeleton):
+    routing = "/api/v1/routing?region=530102&area=policy"
+    first = api.get(routing)
+    assert first.status_code == 200 and first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "public, max-age=5"
+    again = api.get(routing, headers={"If-None-Match": first.headers["ETag"]})
+    assert (again.status_code, again.content, again.headers["ETag"]) == (304, b"", first.headers["ETag"])
+    assert api.get(routing, headers={"If-None-Match": '"other"'}).json() == first.json()
+
+    wuhua = county_agency(api, "530102")
+    staff = token("agency_staff", str(wuhua["id"]))
+    assert api.request("PUT", f"/api/v1/agencies/{wuhua['id']}/guide", staff, json=SERVICE_GUIDE).status_code == 200
+    kept = api.get(f"/api/v1/agencies/{wuhua['id']}/guide").json()
+    changed = {**SERVICE_GUIDE, "contact": {**SERVICE_GUIDE["contact"], "phone": "0871-11111111"}}
+    assert api.request("PUT", f"/api/v1/agencies/{wuhua['id']}/guide", staff, json=changed).status_code == 200
+    read = api.get(f"/api/v1/agencies/{wuhua['id']}/guide").json()
+    assert (read["version"], read["contact"]["phone"]) == (kept["version"] + 1, "0871-11111111")
