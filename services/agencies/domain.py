@@ -9,13 +9,13 @@ is an equality lookup on at most four prefixes.
 from chassis import provinces
 from chassis.errors import Conflict, ValidationFailed
 from reference import regions
-from services.agencies import schemas
+from services.agencies.contract import routing
 from services.agencies.schemas import AREAS, LEVELS, NATIONWIDE, AgencyAnnounced
 
 # One instance of each event schema: making one costs about ten dumps.
 _AGENCY_ANNOUNCED = AgencyAnnounced()
 
-LEVEL_DEPTH = {level: schemas.depth_of(level) for level in LEVELS}
+LEVEL_DEPTH = {level: routing.depth_of(level) for level in LEVELS}
 
 # The areas an agency offers unless it says otherwise. International
 # co-operation (国际交流合作) is organised from city level up, so a county's
@@ -42,8 +42,8 @@ def is_city_slot(division):
     return division.level == regions.CITY and division.name in CITY_SLOT_NAMES
 
 
-coverage_prefix = schemas.coverage_prefix
-covering_prefixes = schemas.covering_prefixes
+coverage_prefix = routing.coverage_prefix
+covering_prefixes = routing.covering_prefixes
 
 
 def covers(prefix, region_code):

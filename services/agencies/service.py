@@ -8,7 +8,7 @@ and the library search. The gateway and the enterprises service (policies for
 a portrait) call it over RPC; the requests service keeps its own copy of the
 hierarchy and the guides' time limits from ``agency.*`` and ``guide.published``
 (filled once from :meth:`AgenciesService.agency_snapshot`) and routes over it
-with the same rule (``route_among`` in :mod:`services.agencies.schemas`).
+with the same rule (``route_among`` in :mod:`services.agencies.contract.routing`).
 
 The class is the nameko adapter only: each entrypoint opens a transaction and
 calls a use case of :mod:`services.agencies.use_cases`, one module per

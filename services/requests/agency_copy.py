@@ -3,13 +3,13 @@
 The agencies service owns both; this copy follows its ``agency.created``,
 ``agency.updated`` and ``guide.published`` events (through the inbox) and is
 filled once from its snapshot, so that routing (``route_among`` of the agencies'
-contract, the same rule the agencies service applies), deadlines and escalation read only
-this service's schema. A change older than the one copied never overwrites it:
+contract, :mod:`services.agencies.contract.routing`, the same rule the agencies
+service applies), deadlines and escalation read only this service's schema. A change older than the one copied never overwrites it:
 agencies by the time of the change, guides by version.
 """
 from psycopg2.extras import execute_values
 
-from services.agencies.schemas import coverage_prefix, covering_prefixes, depth_of
+from services.agencies.contract.routing import coverage_prefix, covering_prefixes, depth_of
 
 AGENCY_FIELDS = ("id", "name", "level", "region_code", "region_prefix", "depth", "parent_id", "park",
                  "service_areas", "active", "changed_at")

@@ -155,7 +155,7 @@ class RequestsService:
 
         Emits ``request.submitted`` and, when an agency is found,
         ``request.assigned``.  Routing applies the agencies' rule
-        (:mod:`services.agencies.routing`) to this service's copy of the
+        (:mod:`services.agencies.contract.routing`) to this service's copy of the
         hierarchy. Without an agency (none covers the region and service area)
         the request stays submitted and the scheduler routes it later.
         """

@@ -1,11 +1,12 @@
 """Submission (诉求提交): a new request is filed, routed and assigned in one transaction.
 
-Routing applies the agencies' rule (``route_among`` in their contract) to the
-requests service's copy of the hierarchy, so no other service is asked.
+Routing applies the agencies' rule (``route_among`` in their contract,
+:mod:`services.agencies.contract.routing`) to the requests service's copy of the
+hierarchy, so no other service is asked.
 """
 import structlog
 
-from services.agencies.schemas import route_among
+from services.agencies.contract.routing import route_among
 from services.requests import changes, lifecycle, ports as shared
 from services.requests.read_model import ARREARS_DATES
 

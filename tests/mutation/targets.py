@@ -28,6 +28,7 @@ TARGETS = {
                         ("tests/unit/test_deadlines.py", "tests/unit/test_request_records.py")),
     "workdays": Target("reference/workdays.py", ("tests/unit/test_deadlines.py", "tests/unit/test_request_records.py")),
     "arrears": Target("services/requests/arrears.py", ("tests/unit/test_arrears.py",)),
+    "routing": Target("services/agencies/contract/routing.py", ("tests/unit/test_routing.py",)),
     "providers": Target("services/agencies/providers.py", ("tests/unit/test_providers.py",)),
     "auth": Target("gateway/auth.py", ("tests/unit/test_gateway_auth.py", "tests/unit/test_lead_firm_token.py")),
 }
@@ -198,6 +199,14 @@ EQUIVALENT = (
                  "RULES has two versions, so RULES[1] is RULES[-1], the first one")
       for operator, index in (("core/ReplaceUnaryOperator_USub_UAdd", "+1"),
                               ("core/ReplaceUnaryOperator_Delete_USub", "1"))),
+    # routing (the agencies' contract)
+    Equivalent("routing", "core/ReplaceUnaryOperator_USub_Invert",
+               'for agency in sorted(candidates, key=lambda agency: (-agency["depth"], agency["id"])):',
+               'for agency in sorted(candidates, key=lambda agency: (~agency["depth"], agency["id"])):',
+               "~depth is -depth - 1: the same order of candidates"),
+    Equivalent("routing", CMP + "Eq_Is", "if level == regions.COUNTY:", "if level is regions.COUNTY:",
+               "regions.level_of answers one of the module's own constants (PROVINCE, CITY, COUNTY), the very "
+               "object compared with, so ``is`` and ``==`` agree"),
     # providers
     Equivalent("providers", "core/ReplaceBinaryOperator_Sub_Mod",
                "return end.year - start.year - ((end.month, end.day) < (start.month, start.day))",

@@ -1,7 +1,8 @@
 """The dependencies point one way: domain → its own contract → chassis and reference.
 
-A service's ``schemas.py`` is its contract (RPC and event schemas, their
-constants, rules both sides apply). The gateway and the other services import
+A service's contract is its ``schemas.py`` (RPC and event schemas, their
+constants) and the modules of its ``contract`` package (the rules both sides
+apply to their own copies of the data, such as the agencies' routing rule). The gateway and the other services import
 contracts only; a contract imports no domain code; the chassis and the reference
 package import no service. Checked twice: every import statement in the source
 (also those inside functions), and the modules each process really loads.
@@ -43,8 +44,10 @@ def sources(*packages):
 
 
 def is_contract(name):
+    """``services.<name>.schemas``, or ``services.<name>.contract`` and the modules under it."""
     parts = name.split(".")
-    return len(parts) == 3 and parts[0] == "services" and parts[2] == "schemas"
+    return (len(parts) >= 3 and parts[0] == "services"
+            and (parts[2] == "contract" or len(parts) == 3 and parts[2] == "schemas"))
 
 
 def service_of(name):
@@ -83,11 +86,16 @@ def test_the_rule_catches_what_it_forbids():
     assert foreign("gateway.routes.library", "services.agencies.library")
     assert foreign("services.requests.schemas", "services.requests.lifecycle")
     assert foreign("services.requests.service", "services.agencies.routing")
+    assert foreign("services.agencies.contract.routing", "services.agencies.domain")
+    assert foreign("services.requests.submission", "services.agencies.schemas_routing")
+    assert foreign("services.requests.submission", "services.agencies.use_cases.hierarchy")
     assert foreign("chassis.outbox", "services.requests.schemas")
     assert foreign("reference.regions", "chassis.db")
     assert not foreign("services.requests.lifecycle", "services.requests.schemas")
     assert not foreign("services.notifications.domain", "services.enterprises.schemas")
     assert not foreign("gateway.routes.requests", "services.requests.schemas")
+    assert not foreign("services.requests.submission", "services.agencies.contract.routing")
+    assert not foreign("services.agencies.contract.routing", "services.agencies.schemas")
 
 
 def loaded_by(processes):

@@ -7,7 +7,7 @@ import pytest
 
 from reference import workdays
 from chassis.errors import Conflict, NotFound, ValidationFailed
-from services.agencies import schemas as routing
+from services.agencies.contract import routing
 from services.requests import escalation, submission, transition
 from services.requests.deadlines import CHINA_TIME
 from services.requests.ports import Ports

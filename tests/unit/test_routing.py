@@ -1,5 +1,7 @@
 """Routing: the deepest covering agency offering the area answers; the rest is explained."""
-from services.agencies import schemas as routing
+import pytest
+
+from services.agencies.contract import routing
 
 ALL = ["policy", "finance_talent", "international", "rights"]
 
@@ -70,3 +72,31 @@ def test_the_explanation_names_the_place_and_the_area_of_each_step():
 def test_the_whole_country_is_told_by_its_code_however_the_code_was_made():
     assert routing.covering_prefixes("".join(("000", "000"))) == [""]
     assert routing.covering_prefixes("".join(("320", "102"))) == ["", "32", "3201", "320102"]
+
+
+@pytest.mark.parametrize("region_code, prefixes", [
+    ("000000", [""]),
+    ("320000", ["", "32"]),
+    ("320100", ["", "32", "3201"]),
+    ("320102", ["", "32", "3201", "320102"]),
+    ("441900", ["", "44", "4419"]),
+])
+def test_the_agencies_that_may_serve_a_place_run_from_the_whole_country_down_to_its_county(region_code, prefixes):
+    assert routing.covering_prefixes(region_code) == prefixes
+
+
+@pytest.mark.parametrize("region_code, prefix", [
+    ("000000", ""), ("320000", "32"), ("320100", "3201"), ("320102", "320102"), ("441900", "4419")])
+def test_an_agency_covers_the_code_prefix_of_its_level(region_code, prefix):
+    assert routing.coverage_prefix(region_code) == prefix
+
+
+def test_depth_runs_from_the_national_agency_at_0_to_a_station_at_4():
+    assert [routing.depth_of(level) for level in ("national", "province", "city", "county", "station")] == [
+        0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("region_code", ["", "00000", "0", "32010"])
+def test_a_code_that_is_not_six_digits_is_refused_rather_than_taken_for_the_whole_country(region_code):
+    with pytest.raises(ValueError):
+        routing.covering_prefixes(region_code)

@@ -1,6 +1,7 @@
 """The agency hierarchy and service stations, routing, and each agency's service guide (六公开)."""
 from chassis.errors import NotFound, ValidationFailed, found, loaded as load
 from services.agencies import capacity, capacity_store, domain, honours, schemas, skeleton, store
+from services.agencies.contract import routing
 
 
 def agency(tx, agency_id, lock=False):
@@ -58,7 +59,7 @@ def route(tx, region_code, service_area, park=None):
     query = load(schemas.RoutingQuery, {"region": region_code, "area": service_area,
                                         **({"park": park} if park else {})}, "routing query")
     candidates = store.route_candidates(tx, domain.covering_prefixes(query["region"]), park)
-    chosen, explanation = schemas.route_among(candidates, service_area, region_code, park)
+    chosen, explanation = routing.route_among(candidates, service_area, region_code, park)
     if chosen is None:
         raise NotFound(f"no agency covers {region_code} in {service_area}",
                        {"region": region_code, "area": service_area, "explanation": explanation})
