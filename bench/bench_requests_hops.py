@@ -3,7 +3,8 @@
 Creates its own database and RabbitMQ vhost (``onenet_bench_requests``), applies the
 migrations, loads the national agency skeleton (≈3,200 agencies) and prints:
 
-* per submission, per acceptance and per escalation by hand: the RPC calls the
+* per submission, per acceptance, per escalation by hand and per acceptance naming
+  the provider that does the work (at the agency escalated to): the RPC calls the
   requests service makes to other services (hops), and the SQL statements run by
   every worker that takes part (the requests service's and those of the services it
   calls), counted at the psycopg2 cursor, with the agencies and requests services
@@ -60,6 +61,9 @@ USCC = "91320102MA1XB0003L"
 ENTERPRISE = {"role": "enterprise", "scope": USCC, "subject": "bench"}
 SUBMISSION = {"service_area": "policy", "title": "申请政策兑现", "description": "研发费用加计扣除如何申报",
               "region_code": COUNTY}
+PROVIDER = {"name": "南京玄武企业服务有限公司", "uscc": "91320102MA1XB0005T", "region_code": "320100",
+            "established_on": "2016-05-01", "served_enterprises": 40,
+            "qualifications": [{"name": "代理记账许可证", "number": "DLJZ-32-001", "issuer": "南京市财政局"}]}
 
 
 def set_up(name=NAME, env=ENV):
@@ -190,8 +194,11 @@ def count_hops(calls):
             steps = {"submit": lambda _: created.append(services.requests.submit(USCC, SUBMISSION, ENTERPRISE))}
             steps["accept"] = lambda n: services.requests.transition(
                 created[n]["id"], {"action": "accept"}, staff(created[n]["agency_id"]))
-            steps["escalate"] = lambda n: services.requests.transition(
-                created[n]["id"], {"action": "escalate", "reason": "需上级统筹"}, staff(created[n]["agency_id"]))
+            steps["escalate"] = lambda n: created.__setitem__(n, services.requests.transition(
+                created[n]["id"], {"action": "escalate", "reason": "需上级统筹"}, staff(created[n]["agency_id"])))
+            provider_id = admitted_provider(services)
+            steps["accept+provider"] = lambda n: services.requests.transition(
+                created[n]["id"], {"action": "accept", "provider_id": provider_id}, staff(created[n]["agency_id"]))
             for name, step in steps.items():
                 COUNTS.reset()
                 started = time.perf_counter()
@@ -207,6 +214,27 @@ def count_hops(calls):
         for container in containers:
             container.stop()
     return figures
+
+
+def admitted_provider(services):
+    """A provider admitted in the submissions' area, once a step may name it (the requests service
+    may learn of it from the agencies' events)."""
+    from chassis.errors import ValidationFailed
+
+    provider = services.agencies.register_provider(PROVIDER)
+    services.agencies.apply_for_admission(provider["id"], SUBMISSION["service_area"], "bench")
+    services.agencies.decide_admission(provider["id"], {"service_area": SUBMISSION["service_area"],
+                                                        "decision": "admit", "reason": "材料齐全"}, "bench")
+    probe = services.requests.submit(USCC, SUBMISSION, ENTERPRISE)
+
+    def named():
+        try:
+            return services.requests.transition(probe["id"], {"action": "accept", "provider_id": provider["id"]},
+                                                staff(probe["agency_id"]))
+        except ValidationFailed:
+            return None
+    wait_until(named, 30)
+    return provider["id"]
 
 
 def staff(agency_id):
@@ -284,7 +312,7 @@ def main():
         figures = count_hops(args.calls)
         print(f"per call, over {args.calls} calls each (agencies and requests in this process):")
         for name, (hops, statements, own, ms, calls, others) in figures.items():
-            print(f"  {name:9s} RPC hops {hops:4.1f}  SQL statements {statements:5.1f} "
+            print(f"  {name:15s} RPC hops {hops:4.1f}  SQL statements {statements:5.1f} "
                   f"(requests' own {own:5.1f})  {ms:6.1f} ms  calls {calls or '{}'}  other workers {others or '{}'}")
         posted, post_failed, read, read_failed = throughput(args.seconds, args.clients)
         print(f"POST /api/v1/requests: {posted:.1f} per second (failed: {post_failed or 'none'}) "

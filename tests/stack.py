@@ -240,6 +240,14 @@ def known_to_requests(agency_id, timeout=30.0, **columns):
     assert found, f"the requests service has not copied agency {agency_id} {columns or ''}"
 
 
+def admission_known_to_requests(provider_id, service_area, timeout=30.0):
+    """Wait until the requests service's copy of the providers holds the provider admitted in
+    ``service_area``: a step naming it is checked against that copy. Fails when it does not."""
+    found = wait_for(lambda: sql("requests", "SELECT 1 FROM provider_admission WHERE provider_id = %s "
+                                             "AND service_area = %s AND admitted", (provider_id, service_area)), timeout)
+    assert found, f"the requests service has not copied provider {provider_id}'s admission in {service_area}"
+
+
 def skeleton_known_to_requests(total, timeout=120.0):
     """Wait until the requests service has copied the national skeleton (``total`` agencies); behind
     its 3,212 ``agency.created`` it may take its time."""

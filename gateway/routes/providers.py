@@ -77,7 +77,7 @@ class ProviderRoutes:
                region_admins   ok  refused  -
                enterprise      ok  -        refused""",
            body=schemas.ProviderFields, response=schemas.Provider, status=201, tags=["providers"],
-           summary="Register a provider (itself, or one in the admin's region)")
+           summary="Register a provider (itself, or one in the admin's region)", emits=("provider.registered",))
     def register_provider(self, call):
         principal = call.principal
         if principal.role == auth.ENTERPRISE:
@@ -89,7 +89,7 @@ class ProviderRoutes:
 
     @route("PATCH", "/api/v1/providers/<int:provider_id>", access=PROVIDER_OR_ITS_ADMINS,
            body=schemas.ProviderChanges, response=schemas.Provider, tags=["providers"],
-           summary="Change a provider's profile")
+           summary="Change a provider's profile", emits=("provider.updated",))
     def update_provider(self, call, provider_id):
         self._may_act_for(call.principal, provider_id)
         if "region_code" in call.body and call.principal.role != auth.ENTERPRISE:

@@ -1,4 +1,6 @@
 """SQL for the quality service-provider library."""
+from datetime import datetime
+
 from services.agencies import domain
 from services.agencies.store import get, insert, page, update
 
@@ -16,6 +18,23 @@ def update_provider(tx, provider_id, values):
 
 def get_provider(tx, provider_id, lock=False):
     return get(tx, "provider", provider_id, lock)
+
+
+def all_providers(tx):
+    """Every provider with the time of its last change and its memberships (the snapshot a copy of
+    the admissions starts from): ``[{"provider_id", "name", "uscc", "region_code", "updated_at",
+    "memberships": [{"service_area", "state", "since"}]}]``."""
+    providers = tx.all("""
+        SELECT p.id AS provider_id, p.name, p.uscc, p.region_code, p.updated_at,
+               coalesce(json_agg(json_build_object('service_area', m.service_area, 'state', m.state,
+                                                   'since', m.since) ORDER BY m.service_area)
+                        FILTER (WHERE m.provider_id IS NOT NULL), '[]') AS memberships
+        FROM provider p LEFT JOIN provider_membership m ON m.provider_id = p.id
+        GROUP BY p.id ORDER BY p.id""")
+    for provider in providers:   # JSON carries the times as text
+        for membership in provider["memberships"]:
+            membership["since"] = datetime.fromisoformat(membership["since"])
+    return providers
 
 
 def provider_record(tx, provider):

@@ -284,12 +284,13 @@ class AgencyOnRecord(AgencyAnnounced):
 
 
 class AgencySnapshot(Schema):
-    """The whole hierarchy and every guide's time limits, as they are now: what a service that
-    keeps a copy of them (the requests service) fills it from on its first start; the
-    ``agency.*`` and ``guide.published`` events keep it current afterwards."""
+    """The whole hierarchy, every guide's time limits and every provider's memberships, as they are
+    now: what a service that keeps a copy of them (the requests service) fills it from on its first
+    start; the ``agency.*``, ``guide.published`` and ``provider.*`` events keep it current afterwards."""
 
     agencies = fields.List(fields.Nested(AgencyOnRecord), required=True)
     guides = fields.List(fields.Nested(GuidePublished), required=True)
+    providers = fields.List(fields.Nested(lambda: ProviderOnRecord()), load_default=list)
 
 
 # -- basic information library: policies ------------------------------------
@@ -603,6 +604,30 @@ class ProviderFilter(Schema):
     state = fields.String(validate=validate.OneOf(MEMBERSHIP_STATES), load_default="admitted",
                           metadata={"description": "Membership state in some area (in ``area`` when given)"})
     uscc = CreditCode(metadata={"description": "Find one provider by its USCC, any state"})
+
+
+class ProviderAnnounced(Schema):
+    """Payload of ``provider.registered`` and ``provider.updated``: who the provider is and where."""
+
+    provider_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    uscc = fields.String(required=True)
+    region_code = fields.String(required=True)
+
+
+class ProviderAreaOnRecord(Schema):
+    """A provider's membership in one service area in :class:`AgencySnapshot`, with its time."""
+
+    service_area = fields.String(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(MEMBERSHIP_STATES))
+    since = fields.DateTime(required=True)
+
+
+class ProviderOnRecord(ProviderAnnounced):
+    """A provider in :class:`AgencySnapshot`, with the time of its last change and its memberships."""
+
+    updated_at = fields.DateTime(required=True)
+    memberships = fields.List(fields.Nested(ProviderAreaOnRecord), required=True)
 
 
 class ProviderAdmitted(Schema):
@@ -1411,6 +1436,8 @@ EVENTS = {
     "policy.published": PolicyPublished,
     "policy.withdrawn": PolicyClosed,
     "policy.expired": PolicyClosed,
+    "provider.registered": ProviderAnnounced,
+    "provider.updated": ProviderAnnounced,
     "provider.admitted": ProviderAdmitted,
     "provider.exited": ProviderExited,
     "provider.evaluated": ProviderEvaluated,

@@ -225,13 +225,14 @@ class AgenciesService(CapacityAndScoring):
 
     @rpc
     def register_provider(self, data):
-        """Record a market service provider; it then applies for admission per area."""
-        return self._in_transaction(provider_library.register, data)
+        """Record a market service provider; it then applies for admission per area.
+        Emits ``provider.registered``."""
+        return self._in_transaction(provider_library.register, self.outbox, data)
 
     @rpc
     def update_provider(self, provider_id, changes):
-        """Change a provider's record; its credit code cannot change."""
-        return self._in_transaction(provider_library.update, provider_id, changes)
+        """Change a provider's record; its credit code cannot change. Emits ``provider.updated``."""
+        return self._in_transaction(provider_library.update, self.outbox, provider_id, changes)
 
     @rpc
     def get_provider(self, provider_id):

@@ -1,11 +1,14 @@
-"""SQL over the requests service's copy of the agency hierarchy and the guides' time limits.
+"""SQL over the requests service's copy of the agency hierarchy, the guides' time limits and the
+providers' admissions.
 
-The agencies service owns both; this copy follows its ``agency.created``,
-``agency.updated`` and ``guide.published`` events (through the inbox) and is
-filled once from its snapshot, so that routing (``route_among`` of the agencies'
-contract, :mod:`services.agencies.contract.routing`, the same rule the agencies
-service applies), deadlines and escalation read only this service's schema. A change older than the one copied never overwrites it:
-agencies by the time of the change, guides by version.
+The agencies service owns them all; this copy follows its ``agency.created``,
+``agency.updated``, ``guide.published`` and ``provider.*`` events (through the
+inbox) and is filled once from its snapshot, so that routing (``route_among`` of
+the agencies' contract, :mod:`services.agencies.contract.routing`, the same rule
+the agencies service applies), deadlines, escalation and the provider a step
+names read only this service's schema. A change older than the one copied never
+overwrites it: agencies, providers and admissions by the time of the change,
+guides by version.
 """
 from psycopg2.extras import execute_values
 
@@ -51,8 +54,37 @@ def copy_guide(tx, guide):
     return True
 
 
-def snapshot_taken(tx):
-    return tx.one("SELECT taken_at FROM agency_snapshot") is not None
+def copy_provider(tx, provider, changed_at):
+    """Copy where a provider is (a :class:`ProviderAnnounced` payload, or an admission's) unless a
+    later change of it is copied already."""
+    tx.execute("INSERT INTO provider (id, region_code, changed_at) VALUES (%s, %s, %s) "
+               "ON CONFLICT (id) DO UPDATE SET region_code = EXCLUDED.region_code, changed_at = EXCLUDED.changed_at "
+               "WHERE provider.changed_at <= EXCLUDED.changed_at",
+               (provider["provider_id"], provider["region_code"], changed_at))
+
+
+def copy_admissions(tx, stamped):
+    """Copy ``(provider_id, service_area, admitted, changed_at)`` tuples, each unless a later change of
+    that membership is copied already."""
+    if not stamped:
+        return
+    execute_values(tx.cursor, "INSERT INTO provider_admission (provider_id, service_area, admitted, changed_at) "
+                   "VALUES %s ON CONFLICT (provider_id, service_area) DO UPDATE SET "
+                   "admitted = EXCLUDED.admitted, changed_at = EXCLUDED.changed_at "
+                   "WHERE provider_admission.changed_at <= EXCLUDED.changed_at", list(stamped))
+
+
+def copy_admission(tx, change, admitted, changed_at):
+    """Copy a ``provider.admitted`` (``admitted``) or ``provider.exited`` payload: where the provider
+    is, and its membership in the area."""
+    copy_provider(tx, change, changed_at)
+    copy_admissions(tx, [(change["provider_id"], change["service_area"], admitted, changed_at)])
+
+
+def snapshot_size(tx):
+    """How many agencies the snapshot the copy was filled from held; None until it has been."""
+    row = tx.one("SELECT agencies FROM agency_snapshot")
+    return row and row["agencies"]
 
 
 def fill(tx, snapshot):
@@ -61,6 +93,10 @@ def fill(tx, snapshot):
     copy_agencies(tx, [(agency, agency["updated_at"]) for agency in snapshot["agencies"]])
     for guide in snapshot["guides"]:
         copy_guide(tx, guide)
+    for provider in snapshot["providers"]:
+        copy_provider(tx, provider, provider["updated_at"])
+        copy_admissions(tx, [(provider["provider_id"], membership["service_area"], membership["state"] == "admitted",
+                              membership["since"]) for membership in provider["memberships"]])
     tx.execute("INSERT INTO agency_snapshot (agencies, guides) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                (len(snapshot["agencies"]), len(snapshot["guides"])))
     return len(snapshot["agencies"]), len(snapshot["guides"])
@@ -99,6 +135,16 @@ def parents(tx, agency_ids):
         elif row["id"] is not None:
             found[child] = row
     return found
+
+
+def provider(tx, provider_id):
+    """``{"id", "region_code", "memberships": [{"service_area", "state": "admitted"}]}`` (the areas it is
+    admitted in), or None when no provider with that id is known."""
+    return tx.one("SELECT p.id, p.region_code, coalesce(json_agg(json_build_object("
+                  "'service_area', a.service_area, 'state', 'admitted') ORDER BY a.service_area) "
+                  "FILTER (WHERE a.admitted), '[]') AS memberships FROM provider p "
+                  "LEFT JOIN provider_admission a ON a.provider_id = p.id WHERE p.id = %s GROUP BY p.id",
+                  (provider_id,))
 
 
 def time_limits(tx, pairs):

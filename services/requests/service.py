@@ -31,9 +31,10 @@ from chassis.rpc import RpcProxy, rpc
 from chassis.timers import every
 from reference import credit_codes
 
-from services.agencies.schemas import AgencyAnnounced, AgencySnapshot, GuidePublished
+from services.agencies.schemas import (AgencyAnnounced, AgencySnapshot, GuidePublished, ProviderAdmitted,
+                                       ProviderAnnounced, ProviderExited)
 from services.requests import (agency_copy, arrears, assessment, changes, deadlines, escalation, lifecycle,
-                               performance, ports as shared, provincial, read_model, recipients, schemas, store,
+                               performance, ports as shared, provincial, read_model, schemas, store,
                                visibility)
 from services.requests import submission as submissions, transition as transitions
 from services.requests.clock import Clock
@@ -215,11 +216,6 @@ class RequestsService:
         body = load(schemas.TransitionRequest, transition, "transition")
         action, reason = body["action"], (body.get("reason") or "").strip() or None
         provider_id = body.get("provider_id")
-        if provider_id is not None and action in ("accept", "start", "resolve"):
-            with self.db.transaction() as tx:   # a refused step is told before a provider
-                row = self._visible_row(tx, request_id, actor)
-                lifecycle.step(row, action, actor, reason)
-            self._check_provider(provider_id, row)
         with self.db.transaction() as tx:
             row = self._visible_row(tx, request_id, actor, lock=True)
             after, now = transitions.take_step(tx, self.clock, self.ports, row, body, actor, reason, provider_id)
@@ -258,15 +254,6 @@ class RequestsService:
             actor = provincial.transition_actor(event, row)
             provincial.rejecting(transitions.take_step, tx, self.clock, self.ports, row, data, actor, reason)
         return APPLIED
-
-    def _check_provider(self, provider_id, row):
-        """The provider named on the request must be admitted where the request is (422 if not)."""
-        try:
-            provider = self._agencies("get_provider", provider_id)
-        except NotFound:
-            raise ValidationFailed(f"no provider with id {provider_id}",
-                                   {"provider_id": ["no such provider"]}) from None
-        recipients.check_provider(provider, row)
 
     # -- revisit and rating ---------------------------------------------------------
 
@@ -413,7 +400,7 @@ class RequestsService:
         swept = self._sweep()
         return {**self.clock_reading(), "escalated": swept["escalated"]}
 
-    # -- the copy of the agency hierarchy and the guides' time limits ---------------------
+    # -- the copy of the agency hierarchy, the guides' time limits and providers' admissions ---
 
     @handles("agency.created", "agency.updated")
     def copy_agency(self, event):
@@ -438,6 +425,22 @@ class RequestsService:
             finally:
                 self.db.release()   # the connection goes back before the slot does
 
+    @handles("provider.registered", "provider.updated")
+    def copy_provider(self, event):
+        """A provider was registered or changed: where it is, for the steps that name it."""
+        provider = contract_payload(ProviderAnnounced, event)
+        changed_at = datetime.fromisoformat(event["occurred_at"])
+        self._copy_once(event, lambda tx: agency_copy.copy_provider(tx, provider, changed_at))
+
+    @handles("provider.admitted", "provider.exited")
+    def copy_admission(self, event):
+        """A provider was admitted in a service area or left it: which steps may name it."""
+        schema = ProviderAdmitted if event["type"] == "provider.admitted" else ProviderExited
+        change = contract_payload(schema, event)
+        changed_at = datetime.fromisoformat(event["occurred_at"])
+        self._copy_once(event, lambda tx: agency_copy.copy_admission(
+            tx, change, event["type"] == "provider.admitted", changed_at))
+
     @rpc
     def agency_copy_status(self):
         """How much of the agency hierarchy this service has copied (operators, and the demo loader,
@@ -447,15 +450,18 @@ class RequestsService:
         taken = copied["snapshot_taken_at"]
         return {**copied, "snapshot_taken_at": taken.isoformat() if taken else None}
 
-    @every("AGENCY_SNAPSHOT_INTERVAL", 5, eager=True)
+    @every("AGENCY_SNAPSHOT_INTERVAL", 5, eager=True, until=lambda copied: copied is not None)
     def fill_agency_copy(self):
         """Until it has been done once: fill the copy from the agencies service's snapshot, so a
         deployment whose agencies existed before this copy did knows them all. Tried again every
         ``AGENCY_SNAPSHOT_INTERVAL`` seconds while the agencies service does not answer within
-        ``AGENCY_SNAPSHOT_TIMEOUT`` seconds (the whole hierarchy is a large answer)."""
+        ``AGENCY_SNAPSHOT_TIMEOUT`` seconds (the whole hierarchy is a large answer); the timer
+        stops at the first answer that is not None: the number of agencies in the snapshot,
+        taken now or before (the events keep the copy current from then on)."""
         with self.db.transaction() as tx:
-            if agency_copy.snapshot_taken(tx):
-                return None
+            taken = agency_copy.snapshot_size(tx)
+        if taken is not None:
+            return taken
         try:
             with eventlet.Timeout(float(self.config.get("AGENCY_SNAPSHOT_TIMEOUT", 60))):
                 snapshot = schema_instance(AgencySnapshot).load(self.agencies.agency_snapshot())
@@ -468,11 +474,6 @@ class RequestsService:
         return agencies
 
     # -- plumbing --------------------------------------------------------------
-
-    def _agencies(self, method, *args):
-        timeout = float(self.config.get("AGENCIES_TIMEOUT", 5))
-        with eventlet.Timeout(timeout):
-            return getattr(self.agencies, method)(*args)
 
     @property
     def ports(self):

@@ -1,11 +1,16 @@
 """Transitions (受理, 办结, 转办, 退回, 提级 ...): a caller moves a request on, in one transaction.
 
 The agency a transfer, return or escalation hands the request to, and its
-guide's time limits, come from the requests service's copy of the hierarchy.
+guide's time limits, come from the requests service's copy of the hierarchy; the
+provider an acceptance, start or resolution names, from its copy of the
+providers' admissions.
 """
 from chassis.errors import Conflict, NotFound, ValidationFailed
 from services.requests import changes, deadlines, lifecycle, ports as shared, recipients
 from services.requests.gauges import ESCALATIONS
+
+# The steps that may name the provider doing the work.
+PROVIDER_STEPS = ("accept", "start", "resolve")
 
 
 def take_step(tx, clock, ports, current, body, actor, reason, provider_id=None):
@@ -18,6 +23,8 @@ def take_step(tx, clock, ports, current, body, actor, reason, provider_id=None):
     comes after its deadline.
     """
     step = lifecycle.step(current, body["action"], actor, reason)
+    if provider_id is not None and step.action in PROVIDER_STEPS:   # a refused step is told first
+        check_provider(tx, ports, provider_id, current)
     handover = None
     if step.reassigns:
         previous = (ports.requests.previous_holder(tx, current["id"], current["agency_id"])
@@ -59,6 +66,14 @@ def handover_for(tx, ports, row, step, body, previous):
             raise Conflict("the national agency has no parent agency to hand the request to",
                            {"action": [f"{step.action} is not possible at national level"]})
     return shared.handover(tx, ports, agency, row["service_area"])
+
+
+def check_provider(tx, ports, provider_id, row):
+    """The provider named on the request must be admitted where the request is (422 if not)."""
+    provider = ports.agencies.provider(tx, provider_id)
+    if provider is None:
+        raise ValidationFailed(f"no provider with id {provider_id}", {"provider_id": ["no such provider"]})
+    recipients.check_provider(provider, row)
 
 
 def known_agency(tx, ports, agency_id):

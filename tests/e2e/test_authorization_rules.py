@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.stack import known_to_requests, provider_registration, registration
+from tests.stack import admission_known_to_requests, known_to_requests, provider_registration, registration
 
 XIHU, GONGSHU, NANSHAN = "330106", "330105", "440305"  # 杭州西湖区, 杭州拱墅区, 深圳南山区
 NO_ONE = {"tags": ["authorization-e2e-no-enterprise"]}
@@ -243,6 +243,7 @@ def admitted_provider(api, token, new_uscc, region, area):
     decided = api.post(f"/api/v1/providers/{provider_id}/decisions", token("county_admin", region),
                        json={"service_area": area, "decision": "admit", "reason": "材料齐全"})
     assert decided.status_code == 200, decided.text
+    admission_known_to_requests(provider_id, area)   # a step naming it is checked against that copy
     return provider_id, uscc
 
 

@@ -18,7 +18,7 @@ from services.agencies.service import AgenciesService
 from services.enterprises.service import EnterprisesService
 from services.requests import deadlines
 from services.requests.service import RequestsService
-from tests.stack import new_uscc, race_in_processes, wait_for
+from tests.stack import admission_known_to_requests, new_uscc, race_in_processes, wait_for
 
 AMQP = {"AMQP_URI": os.environ["ONENET_AMQP_URI"]}
 COUNTY = "320102"  # 南京市玄武区
@@ -182,7 +182,8 @@ def test_illegal_transition_lists_what_is_allowed(services):
 
 
 def admitted_provider(area="policy", region=COUNTY):
-    """A quality service provider admitted in ``area``, registered in ``region``."""
+    """A quality service provider admitted in ``area``, registered in ``region``, once the requests
+    service's copy of the admissions holds it (a step naming it is checked against that copy)."""
     with ServiceRpcProxy("agencies", AMQP) as agencies:
         provider = agencies.register_provider({
             "name": "南京玄武企业服务有限公司", "uscc": new_uscc(region), "region_code": region,
@@ -191,6 +192,7 @@ def admitted_provider(area="policy", region=COUNTY):
         agencies.apply_for_admission(provider["id"], area, "provider")
         agencies.decide_admission(provider["id"], {"service_area": area, "decision": "admit", "reason": "材料齐全"},
                                   "admin")
+    admission_known_to_requests(provider["id"], area)
     return provider["id"]
 
 
@@ -402,11 +404,18 @@ def time_limits_of(request_id):
 
 
 def test_a_copy_started_empty_is_filled_from_the_agencies_snapshot(services):
-    """An existing deployment: agencies that were there before the copy are known after one snapshot."""
+    """An existing deployment: agencies that were there before the copy are known after one snapshot.
+    Once the copy is filled, the timer that fills it has stopped: no more polling."""
+    timer, = [entrypoint for entrypoint in services["requests"].entrypoints
+              if entrypoint.method_name == "fill_agency_copy"]
+    assert wait_for(lambda: timer.gt.dead, 10), "the snapshot timer still runs after the copy was filled"
+    provider_id = admitted_provider()
     with db() as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM agency")
         before = cur.fetchone()[0]
         cur.execute("DELETE FROM agency WHERE level = 'county' AND region_code LIKE '6501%%'")
+        cur.execute("DELETE FROM provider_admission")
+        cur.execute("DELETE FROM provider")
         cur.execute("DELETE FROM agency_snapshot")
     with entrypoint_hook(services["requests"], "fill_agency_copy") as fill:
         filled = fill()
@@ -417,13 +426,17 @@ def test_a_copy_started_empty_is_filled_from_the_agencies_snapshot(services):
         assert cur.fetchone()[0] == filled   # every agency of the snapshot, the deleted ones again
         cur.execute("SELECT agencies FROM agency_snapshot")
         assert cur.fetchone() == (filled,)
-    assert filled >= before and again is None
+        cur.execute("SELECT p.region_code, a.service_area, a.admitted FROM provider p "
+                    "JOIN provider_admission a ON a.provider_id = p.id WHERE p.id = %s", (provider_id,))
+        assert cur.fetchall() == [(COUNTY, "policy", True)]
+    assert filled >= before and again == filled
 
 
 def test_requests_are_submitted_moved_on_and_swept_with_the_agencies_service_stopped(services):
-    """Routing, deadlines, transfer, return and escalation read the requests service's own copy:
-    none of them waits for the agencies service."""
+    """Routing, deadlines, transfer, return, the provider an acceptance names and escalation read the
+    requests service's own copy: none of them waits for the agencies service."""
     xuanwu, qinhuai = agency_of("county", "320102"), agency_of("county", "320104")
+    provider_id = admitted_provider()
     services["agencies"].stop()
     try:
         with ServiceRpcProxy("requests", AMQP) as rpc:
@@ -432,7 +445,8 @@ def test_requests_are_submitted_moved_on_and_swept_with_the_agencies_service_sto
                                                          "reason": "属秦淮区管辖"}, staff(xuanwu["id"]))
             returned = rpc.transition(created["id"], {"action": "return", "reason": "不属本区管辖"},
                                       staff(qinhuai["id"]))
-            accepted = rpc.transition(created["id"], {"action": "accept"}, staff(xuanwu["id"]))
+            accepted = rpc.transition(created["id"], {"action": "accept", "provider_id": provider_id},
+                                      staff(xuanwu["id"]))
             late = rpc.submit(USCC, submission(), enterprise())
             move_clock_to(date.fromisoformat(late["accept_by"]) + timedelta(days=1))
             swept = rpc.sweep()
@@ -444,6 +458,6 @@ def test_requests_are_submitted_moved_on_and_swept_with_the_agencies_service_sto
     assert (created["state"], created["agency_id"]) == ("assigned", xuanwu["id"])
     assert "玄武区中小企业服务中心: deepest agency covering" in created["history"][1]["reason"]
     assert transferred["agency_id"] == qinhuai["id"] and returned["agency_id"] == xuanwu["id"]
-    assert accepted["state"] == "accepted"
+    assert (accepted["state"], accepted["provider_id"]) == ("accepted", provider_id)
     assert swept["escalated"] >= 1
     assert (escalated["agency_name"], escalated["escalation_count"]) == ("南京市中小企业服务中心", 1)

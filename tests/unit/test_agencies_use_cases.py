@@ -68,6 +68,15 @@ class FakeTables:
     def get_provider(self, tx, provider_id, lock=False):
         return self.providers.get(provider_id)
 
+    def insert_provider(self, tx, values):
+        row = {**values, "id": max(self.providers, default=0) + 1}
+        self.providers[row["id"]] = row
+        return row
+
+    def update_provider(self, tx, provider_id, values):
+        self.providers[provider_id] = {**self.providers[provider_id], **values}
+        return self.providers[provider_id]
+
     def membership_state(self, tx, provider_id, area):
         return self.memberships.get((provider_id, area))
 
@@ -247,3 +256,29 @@ def test_a_quarter_is_evaluated_once(tables):
         provider_library.evaluate(None, FakeOutbox(), 4, {
             "service_area": "finance_talent", "period": "2026-Q2", "capability": 90, "management": 90,
             "service_quality": 90}, "evaluator", TODAY)
+
+
+def test_a_registered_provider_is_announced_with_where_it_is(tables):
+    outbox = FakeOutbox()
+    registered = provider_library.register(None, outbox, {
+        "name": "苏州某咨询有限公司", "uscc": "91320505ma1xya123p", "region_code": "320505",
+        "established_on": "2020-01-01", "served_enterprises": 50})
+    assert outbox.events == [("provider.registered", {"provider_id": registered["id"], "name": "苏州某咨询有限公司",
+                                                      "uscc": "91320505MA1XYA123P", "region_code": "320505"},
+                              registered["id"])]
+
+
+def test_a_provider_that_moves_is_announced_where_it_is_now(tables):
+    provider(tables)
+    outbox = FakeOutbox()
+    provider_library.update(None, outbox, 4, {"region_code": "320506"})
+    assert outbox.events == [("provider.updated", {"provider_id": 4, "name": "苏州某咨询有限公司",
+                                                   "uscc": "91320505MA1XYZ1234", "region_code": "320506"}, 4)]
+
+
+def test_a_provider_whose_credit_code_would_change_is_refused_and_nothing_is_announced(tables):
+    provider(tables)
+    outbox = FakeOutbox()
+    with pytest.raises(ValidationFailed):
+        provider_library.update(None, outbox, 4, {"uscc": "91320505MA1XYZ1250"})
+    assert outbox.events == []

@@ -83,7 +83,8 @@ REPLY = accounts._REPLY_KEY
 @pytest.mark.parametrize("service_path, rpc_write, rpc_read, events_write, events_read", [
     ("services.requests.service:RequestsService",
      rf"^(agencies\.[A-Za-z0-9_]+|enterprises\.[A-Za-z0-9_]+|{REPLY})$", rf"^(requests\.\*|{REPLY})$",
-     r"^(request\.[a-z_]+|holiday_schedule\.[a-z_]+)$", r"^(agency\.created|agency\.updated|guide\.published)$"),
+     r"^(request\.[a-z_]+|holiday_schedule\.[a-z_]+)$", r"^(agency\.created|agency\.updated|guide\.published|"
+     r"provider\.admitted|provider\.exited|provider\.registered|provider\.updated)$"),
     ("services.notifications.service:NotificationsService",
      rf"^(enterprises\.[A-Za-z0-9_]+|{REPLY})$", rf"^(notifications\.\*|{REPLY})$", "^$",
      "^(" + "|".join(name.replace(".", r"\.") for name in (

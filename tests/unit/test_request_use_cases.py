@@ -28,11 +28,20 @@ class FakeClock:
 
 
 class FakeAgencies:
-    """The copy of the hierarchy: agencies by id and guides' time limits by (agency, area)."""
+    """The copy of the hierarchy: agencies by id, guides' time limits by (agency, area), and
+    providers by id with the areas they are admitted in."""
 
-    def __init__(self, *agencies, guides=None):
+    def __init__(self, *agencies, guides=None, providers=None):
         self.rows = {agency["id"]: agency for agency in agencies}
         self.guides = dict(guides or {})
+        self.providers = dict(providers or {})   # id: (region_code, admitted areas)
+
+    def provider(self, tx, provider_id):
+        if provider_id not in self.providers:
+            return None
+        region_code, areas = self.providers[provider_id]
+        return {"id": provider_id, "region_code": region_code,
+                "memberships": [{"service_area": area, "state": "admitted"} for area in areas]}
 
     def route_candidates(self, tx, region_code, park):
         prefixes = routing.covering_prefixes(region_code)
@@ -157,7 +166,9 @@ def world():
     class World:
         clock = FakeClock(MONDAY)
         agencies = FakeAgencies(NATIONAL, JIANGSU, NANJING, XUANWU, QINHUAI, SUZHOU,
-                                guides={(4, "policy"): {"accept_days": 4, "resolve_days": 12}})
+                                guides={(4, "policy"): {"accept_days": 4, "resolve_days": 12}},
+                                providers={7: ("320100", ("policy",)), 8: ("320500", ("policy",)),
+                                           9: ("320102", ("rights",))})
         requests = FakeRequests()
         outbox = FakeOutbox()
         ports = Ports(requests=requests, agencies=agencies, outbox=outbox)
@@ -169,7 +180,7 @@ def world():
         def step(self, row, action, actor, **body):
             current = dict(self.requests.rows[row["id"]])
             return transition.take_step(TX, self.clock, self.ports, current, {"action": action, **body},
-                                        actor, body.get("reason"))[0]
+                                        actor, body.get("reason"), body.get("provider_id"))[0]
 
     return World()
 
@@ -254,3 +265,35 @@ def test_a_step_on_a_request_whose_holder_the_copy_does_not_know_is_not_found(wo
     with pytest.raises(NotFound):
         world.step(row, "escalate", staff(4), reason="需上级统筹")
     assert world.step(row, "accept", staff(4))["state"] == "accepted"   # no agency needed
+
+
+def test_a_step_names_a_provider_admitted_in_the_area_whose_region_covers_the_request(world):
+    row = world.submit()
+    accepted = world.step(row, "accept", staff(4), provider_id=7)   # 南京市: covers 玄武区
+    assert (accepted["state"], accepted["provider_id"]) == ("accepted", 7)
+
+
+@pytest.mark.parametrize("provider_id, problem", [
+    (8, "provider 8 (320500) does not cover the region 320102 of the request"),
+    (9, "provider 9 is not admitted in the service area policy"),
+    (99, "no such provider"),
+])
+def test_a_provider_outside_the_request_or_its_area_or_unknown_is_refused_and_changes_nothing(
+        world, provider_id, problem):
+    row = world.submit()
+    with pytest.raises(ValidationFailed) as refused:
+        world.step(row, "accept", staff(4), provider_id=provider_id)
+    assert refused.value.details == {"provider_id": [problem]}
+    assert world.requests.rows[row["id"]]["state"] == "assigned" and len(world.requests.history) == 2
+
+
+def test_a_refused_step_is_told_before_the_provider_it_names(world):
+    row = world.submit()
+    with pytest.raises(Conflict):
+        world.step(row, "resolve", staff(4), provider_id=99)
+
+
+def test_a_provider_is_recorded_only_on_accept_start_and_resolve(world):
+    row = world.submit()
+    transferred = world.step(row, "transfer", staff(4), target_agency_id=5, reason="属秦淮区管辖", provider_id=99)
+    assert (transferred["agency_id"], transferred["provider_id"]) == (5, None)

@@ -1,6 +1,6 @@
 """The agency hierarchy and service stations, routing, and each agency's service guide (六公开)."""
 from chassis.errors import NotFound, ValidationFailed, found, loaded as load
-from services.agencies import capacity, capacity_store, domain, honours, schemas, skeleton, store
+from services.agencies import capacity, capacity_store, domain, honours, provider_store, schemas, skeleton, store
 from services.agencies.contract import routing
 
 
@@ -101,9 +101,11 @@ def publish_guide(tx, outbox, agency_id, content, actor):
 
 
 def snapshot(tx):
-    """Every agency and every guide's time limits as they are now (:class:`schemas.AgencySnapshot`)."""
+    """Every agency, every guide's time limits and every provider's memberships as they are now
+    (:class:`schemas.AgencySnapshot`)."""
     return schemas.AgencySnapshot().dump({"agencies": store.all_agencies(tx),
-                                          "guides": store.all_guide_time_limits(tx)})
+                                          "guides": store.all_guide_time_limits(tx),
+                                          "providers": provider_store.all_providers(tx)})
 
 
 def guide_time_limits(tx, agency_id, service_area):

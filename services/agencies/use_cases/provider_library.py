@@ -4,6 +4,9 @@ from chassis.errors import Conflict, ValidationFailed, found, loaded as load
 from chassis.events import PermanentFailure
 from services.agencies import provider_store, providers, schemas, store
 
+# One instance of each event schema: making one costs about ten dumps.
+_PROVIDER_ANNOUNCED = schemas.ProviderAnnounced()
+
 
 def provider(tx, provider_id, lock=False):
     """The provider, or ``NotFound``."""
@@ -20,15 +23,24 @@ def _reindex(tx, row):
                       providers.search_document(row, provider_store.admitted_areas(tx, row["id"])))
 
 
-def register(tx, data):
+def announced(row):
+    """Payload of ``provider.registered`` and ``provider.updated``."""
+    return _PROVIDER_ANNOUNCED.dump({"provider_id": row["id"], "name": row["name"], "uscc": row["uscc"],
+                                     "region_code": row["region_code"]})
+
+
+def register(tx, outbox, data):
+    """Record a provider; emits ``provider.registered``."""
     data = load(schemas.ProviderFields, data, "provider")
     data["uscc"] = data["uscc"].upper()
     row = provider_store.insert_provider(tx, data)
     store.index_entry(tx, "provider", row["id"], providers.search_document(row, []))
+    outbox.add(tx, "provider.registered", announced(row), aggregate_id=row["id"])
     return view(tx, row)
 
 
-def update(tx, provider_id, changes):
+def update(tx, outbox, provider_id, changes):
+    """Change a provider's record (never its credit code); emits ``provider.updated``."""
     changes = load(schemas.ProviderChanges, changes, "provider change")
     current = provider(tx, provider_id, lock=True)
     if changes.get("uscc", current["uscc"]).upper() != current["uscc"]:
@@ -36,6 +48,7 @@ def update(tx, provider_id, changes):
         raise ValidationFailed(message, {"uscc": [message]})
     row = provider_store.update_provider(tx, provider_id, changes)
     _reindex(tx, row)
+    outbox.add(tx, "provider.updated", announced(row), aggregate_id=row["id"])
     return view(tx, row)
 
 
