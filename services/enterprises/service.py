@@ -1,10 +1,14 @@
-"""The enterprises service: the SME database (中小企业数据库), one file per enterprise (一企一档)."""
+"""The enterprises service: the SME database (中小企业数据库), one file per enterprise (一企一档).
+
+The class is the nameko adapter: each entrypoint opens a transaction and calls a use case of
+:mod:`services.enterprises.use_cases` (one enterprise's file, a provincial roll-out, expired awards).
+"""
 import structlog
 from marshmallow import ValidationError, fields
 
 from chassis.contracts import schema_instance
 from chassis.db import Database
-from chassis.errors import Forbidden, NotFound, ValidationFailed, loaded as load
+from chassis.errors import ValidationFailed, loaded as load
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
@@ -14,14 +18,14 @@ from chassis.rpc import rpc
 from chassis.timers import every
 from reference import credit_codes
 from services.enterprises import criteria as criteria_rules
-from services.enterprises import announcements, authority, domain, imports, provincial, schemas, store
+from services.enterprises import domain, provincial, schemas, store
+from services.enterprises.use_cases import bulk, profiles, tiers
 
 log = structlog.get_logger(__name__)
 
 MAX_USCC_PAGE = 10_000
 MAX_SEARCH_PAGE = 1000
 MAX_HISTORY_PAGE = 100
-INTERNAL_ACTOR = {"role": "system", "subject": "internal"}
 TIER_SWEEP_SECONDS = 3600
 
 
@@ -49,10 +53,7 @@ class EnterprisesService:
     inbox = Inbox()
 
     def _profile(self, tx, uscc, lock=False):
-        profile = store.load_profile(tx, normal_uscc(uscc), lock=lock)
-        if profile is None:
-            raise NotFound(f"no enterprise with uscc {uscc}", {"uscc": uscc})
-        return profile
+        return profiles.profile(tx, uscc, lock)
 
     # -- the file of one enterprise ---------------------------------------------------
 
@@ -64,14 +65,10 @@ class EnterprisesService:
         (the same answer wherever the enterprise is registered). Tiers it is
         registered with must be the ``actor``'s to award.
         """
-        data = load(schemas.EnterpriseRegistration, registration, "enterprise registration")
         on = domain.today()
-        profile = domain.new_profile(data, on)
-        authority.check_awards(actor, [], profile["tiers"])
+        new = profiles.new_registration(registration, actor, on)
         with self.db.transaction() as tx:
-            store.insert_profile(tx, profile, on)
-            self.outbox.add(tx, "enterprise.registered", domain.registered_event(profile, on),
-                            aggregate_id=profile["uscc"])
+            profile = profiles.register(tx, self.outbox, new, on)
         log.info("enterprise_registered", uscc=profile["uscc"], region_code=profile["region_code"],
                  size_class=profile["size_class"])
         return schema_instance(schemas.Enterprise).dump(domain.view(profile, on))
@@ -102,22 +99,7 @@ class EnterprisesService:
         scope = load_within(within)
         on = domain.today()
         with self.db.transaction() as tx:
-            stored = self._profile(tx, uscc, lock=True)
-            if scope and not stored["region_code"].startswith(scope):
-                raise NotFound(f"no enterprise with uscc {uscc}", {"uscc": uscc})
-            if scope and not data.get("region_code", scope).startswith(scope):
-                raise Forbidden(f"region {data['region_code']} is outside your region {scope}",
-                                {"region_code": [f"outside your region {scope}"]})
-            authority.check_figures_year(actor, stored, data, on)
-            profile, changed = domain.apply_change(stored, data, on)
-            if not changed:
-                raise ValidationFailed("the change changes nothing: every field sent has that value already",
-                                       {name: ["unchanged"] for name in data if name != "reason"})
-            if "tiers" in changed:
-                authority.check_awards(actor, stored["tiers"], profile["tiers"])
-            store.save_profile(tx, profile, changed, on)
-            store.add_change(tx, profile["uscc"], actor or INTERNAL_ACTOR, data.get("reason"), changed)
-            self._announce_changes(tx, stored, profile, changed, on, (actor or INTERNAL_ACTOR)["role"])
+            profile, changed = profiles.update(tx, self.outbox, uscc, data, scope, actor, on)
         log.info("enterprise_updated", uscc=profile["uscc"], changed=sorted(changed))
         return schema_instance(schemas.Enterprise).dump(domain.view(profile, on))
 
@@ -129,9 +111,6 @@ class EnterprisesService:
             profile = self._profile(tx, uscc)
             rows, total = store.changes(tx, profile["uscc"], limit, offset)
         return {"items": schema_instance(schemas.ProfileChange, many=True).dump(rows), "total": total}
-
-    def _announce_changes(self, tx, stored, profile, changed, on, decided_by):
-        announcements.announce_changes(tx, self.outbox, stored, profile, changed, on, decided_by)
 
     @rpc
     def portrait(self, uscc):
@@ -238,22 +217,12 @@ class EnterprisesService:
         """
         load(schemas.ImportBatch, {"format": format, "content": content}, "import")
         on = domain.today()
-        profiles, rejected, received = imports.profiles_from(content, format, on, load_within(within))
-        if actor is not None:
-            refused = {line: problems for line, profile in profiles
-                       if (problems := authority.award_problems(actor["role"], [], profile["tiers"]))}
-            rejected += [{"line": line, "uscc": profile["uscc"], "errors": {"tiers": refused[line]}}
-                         for line, profile in profiles if line in refused]
-            profiles = [(line, profile) for line, profile in profiles if line not in refused]
+        rows, rejected, received = bulk.read_rows(content, format, load_within(within), actor, on)
         stored = set()
-        if profiles:
+        if rows:
             with self.db.transaction() as tx:
-                stored = store.import_profiles(tx, [profile for _, profile in profiles], on)
-                self.outbox.add_many(tx, "enterprise.registered", [
-                    (domain.registered_event(profile, on), profile["uscc"])
-                    for _, profile in profiles if profile["uscc"] in stored])
-        rejected += [{"line": line, "uscc": profile["uscc"], "errors": {"uscc": ["already registered"]}}
-                     for line, profile in profiles if profile["uscc"] not in stored]
+                stored, taken = bulk.store_rows(tx, self.outbox, rows, on)
+            rejected += taken
         rejected.sort(key=lambda rejection: rejection["line"])
         log.info("enterprises_imported", received=received, stored=len(stored), rejected=len(rejected))
         return {"received": received, "stored": len(stored), "rejected": rejected}
@@ -279,19 +248,9 @@ class EnterprisesService:
         on, announced = domain.today(), 0
         while True:
             with self.db.transaction() as tx:
-                expired = store.claim_expired_tiers(tx, on)
-                found = store.tiers_and_regions(tx, expired) if expired else {}
-                items = []
-                for uscc, (region_code, tiers) in found.items():
-                    after = domain.active_tiers(tiers, on)
-                    before = sorted(set(after) | expired[uscc])
-                    if before != after:
-                        event = domain.tier_changed_event({"uscc": uscc, "region_code": region_code},
-                                                          before, after, "expired", "system")
-                        items.append((event, uscc))
-                self.outbox.add_many(tx, "enterprise.tier_changed", items)
-            announced += len(items)
-            if not expired:
+                claimed, batch = tiers.announce_expired(tx, self.outbox, on)
+            announced += batch
+            if not claimed:
                 break
         if announced:
             log.info("tier_expiries_announced", enterprises=announced)
