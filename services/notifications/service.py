@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 
 from chassis.db import Database
-from chassis.errors import Conflict, NotFound, ValidationFailed, loaded as load
+from chassis.errors import ValidationFailed, loaded as load
 from chassis.events import PermanentFailure, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
@@ -26,6 +26,7 @@ from services.agencies.schemas import AgencyAnnounced, PolicyClosed, PolicyPubli
     ProviderEvaluated, ProviderExited
 from services.enterprises.schemas import EnterpriseRegistered
 from services.notifications import announcements, dispatch, domain, push, schemas, store, webhooks
+from services.notifications.use_cases import notices, preferences as recipient_preferences, reach, subscriptions
 from services.notifications.dispatch import DeliveryDispatcher
 from services.notifications.figures import NOTICES_WRITTEN
 from services.requests.schemas import DeadlineMissed, RequestTransitioned
@@ -210,77 +211,53 @@ class NotificationsService:
             log.info("revisit_reminders_written", reminders=written)
         return written
 
-    # -- the inbox ---------------------------------------------------------------------------------------
+    # -- the inbox (use_cases/notices.py) -----------------------------------------------------------------
 
     @rpc
     def inbox_page(self, recipients, query):
         """One page of the caller's notices, newest first (keyset): ``{"items", "page_size", "next_cursor"}``."""
         query = load(schemas.InboxQuery, query, "inbox query")
-        after = schemas.inbox_position(query["cursor"]) if query.get("cursor") else None
+        recipients = recipients_of(recipients)
         with self.db.transaction() as tx:
-            items = store.inbox_page(tx, recipients_of(recipients), query.get("kind"), query.get("unread"),
-                                     after, query["page_size"] + 1)
-        more = len(items) > query["page_size"]
-        items = items[:query["page_size"]]
-        cursor = schemas.encode_cursor(items[-1]["created_at"].isoformat(), items[-1]["id"]) if more else None
-        return {"items": schemas.Notice(many=True).dump(items), "page_size": query["page_size"],
-                "next_cursor": cursor}
+            return notices.page(tx, recipients, query)
 
     @rpc
     def unread_count(self, recipients):
+        recipients = recipients_of(recipients)
         with self.db.transaction() as tx:
-            by_kind = store.unread_counts(tx, recipients_of(recipients))
-        return {"unread": sum(by_kind.values()), "by_kind": by_kind}
+            return notices.unread(tx, recipients)
 
     @rpc
     def mark_read(self, recipients, notice_id):
         """Mark one of the caller's notices read; ``NotFound`` for any other (or no such) notice."""
-        try:
-            key = str(uuid.UUID(str(notice_id)))
-        except ValueError:
-            key = None  # not a notice id: no such notice
+        recipients = recipients_of(recipients)
         with self.db.transaction() as tx:
-            notice = store.mark_read(tx, recipients_of(recipients), key) if key else None
-        if notice is None:
-            raise NotFound(f"no notice with id {notice_id}", {"notice_id": str(notice_id)})
-        return schemas.Notice().dump(notice)
+            return notices.mark_read(tx, recipients, notice_id)
 
     @rpc
     def mark_all_read(self, recipients, kind=None):
         kind = load(schemas.KindFilter, {"kind": kind} if kind else {}, "filter").get("kind")
+        recipients = recipients_of(recipients)
         with self.db.transaction() as tx:
-            return {"marked": store.mark_all_read(tx, recipients_of(recipients), kind)}
+            return notices.mark_all_read(tx, recipients, kind)
 
-    # -- preferences -------------------------------------------------------------------------------------
+    # -- preferences (use_cases/preferences.py) ----------------------------------------------------------
 
     @rpc
     def get_preferences(self, recipient):
         recipient = recipients_of([recipient])[0]
         with self.db.transaction() as tx:
-            channels, setting = store.preferences(tx, recipient)
-        return self._preferences_view(channels, setting)
+            return recipient_preferences.preferences(tx, recipient)
 
     @rpc
     def set_preferences(self, recipient, preferences):
         """Replace a recipient's preferences; unknown kinds or channels are refused, nothing changes."""
         recipient = recipients_of([recipient])[0]
         data = load(schemas.Preferences, preferences, "preferences")
-        channels = {kind: domain.channels_for({kind: chosen}, kind) for kind, chosen in data["channels"].items()}
         with self.db.transaction() as tx:
-            store.replace_preferences(tx, recipient, channels, data.get("email"), data.get("quiet_hours"))
-            channels, setting = store.preferences(tx, recipient)
-        return self._preferences_view(channels, setting)
+            return recipient_preferences.replace(tx, recipient, data)
 
-    def _preferences_view(self, channels, setting):
-        setting = setting or {}
-        quiet = None
-        if setting.get("quiet_start") is not None:
-            quiet = {"start": setting["quiet_start"].strftime("%H:%M"), "end": setting["quiet_end"].strftime("%H:%M"),
-                     "time_zone": setting["time_zone"]}
-        return {"channels": {kind: domain.channels_for(channels, kind) for kind in schemas.KINDS},
-                "email": setting.get("email"), "quiet_hours": quiet}
-
-    # -- webhooks -----------------------------------------------------------------------------------------
+    # -- webhooks (use_cases/subscriptions.py) -------------------------------------------------------------
 
     def _rules(self):
         return webhooks.DestinationRules.from_config(self.config)
@@ -298,43 +275,30 @@ class NotificationsService:
             webhooks.resolve(data["url"], self._rules())
         except webhooks.RefusedDestination as exc:
             raise ValidationFailed(f"the webhook URL is refused: {exc}", {"url": [str(exc)]}) from None
-        secret = webhooks.new_secret()
         with self.db.transaction() as tx:
-            if store.count_subscriptions(tx, recipient) >= schemas.MAX_SUBSCRIPTIONS:
-                raise Conflict(f"at most {schemas.MAX_SUBSCRIPTIONS} webhook subscriptions per recipient",
-                               {"url": ["delete a subscription first"]})
-            row = store.add_subscription(tx, recipient, str(owner_subject), data["url"], secret, data["description"])
-        log.info("webhook_subscribed", subscription_id=row["id"], recipient_kind=recipient[0])
-        return schemas.WebhookCreated().dump({**row, "secret": secret})
+            created = subscriptions.subscribe(tx, recipient, owner_subject, data, webhooks.new_secret())
+        log.info("webhook_subscribed", subscription_id=created["id"], recipient_kind=recipient[0])
+        return created
 
     @rpc
     def list_webhooks(self, recipient):
+        recipient = recipients_of([recipient])[0]
         with self.db.transaction() as tx:
-            rows = store.subscriptions(tx, recipients_of([recipient])[0])
-        return {"items": schemas.WebhookSubscription(many=True).dump(rows)}
-
-    def _subscription(self, tx, recipient, subscription_id, lock=False, with_secret=False):
-        row = None
-        if str(subscription_id).isdigit():
-            row = store.subscription(tx, int(subscription_id), recipients_of([recipient])[0], lock, with_secret)
-        if row is None:
-            raise NotFound(f"no webhook subscription with id {subscription_id}",
-                           {"subscription_id": str(subscription_id)})
-        return row
+            return subscriptions.listed(tx, recipient)
 
     @rpc
     def delete_webhook(self, recipient, subscription_id):
         """End a subscription; its deliveries not yet made are cancelled (the log stays)."""
+        recipient = recipients_of([recipient])[0]
         with self.db.transaction() as tx:
-            row = self._subscription(tx, recipient, subscription_id, lock=True)
-            store.delete_subscription(tx, row["id"])
-        return {"id": row["id"], "state": "deleted"}
+            return subscriptions.delete(tx, recipient, subscription_id)
 
     @rpc
     def ping_webhook(self, recipient, subscription_id):
         """Send a signed test request now; a paused subscription that answers resumes."""
+        recipient = recipients_of([recipient])[0]
         with self.db.transaction() as tx:
-            row = self._subscription(tx, recipient, subscription_id, with_secret=True)
+            row = subscriptions.subscription(tx, recipient, subscription_id, with_secret=True)
         settings = self.deliveries.settings
         message_id = f"ping_{row['id']}_{uuid.uuid4().hex[:12]}"
         answer = dispatch.send_webhook(settings, row["url"], row["secret"], message_id, dispatch.ping_body(row["id"]))
@@ -351,39 +315,25 @@ class NotificationsService:
     def webhook_deliveries(self, recipient, subscription_id, query):
         """The delivery log of one subscription, newest first, every attempt included."""
         query = load(schemas.DeliveryQuery, query, "delivery query")
-        after = int(schemas.decode_cursor(query["cursor"], 1)[0]) if query.get("cursor") else None
+        recipient = recipients_of([recipient])[0]
         with self.db.transaction() as tx:
-            row = self._subscription(tx, recipient, subscription_id)
-            items = store.deliveries_of(tx, row["id"], after, query["page_size"] + 1)
-        more = len(items) > query["page_size"]
-        items = items[:query["page_size"]]
-        return {"items": schemas.Delivery(many=True).dump(items), "page_size": query["page_size"],
-                "next_cursor": schemas.encode_cursor(items[-1]["id"]) if more else None}
+            return subscriptions.deliveries(tx, recipient, subscription_id, query)
 
-    # -- push results -------------------------------------------------------------------------------------
+    # -- push results (use_cases/reach.py) -----------------------------------------------------------------
 
     @rpc
     def policy_matches(self, policy_id, within, query):
         """Who a policy was pushed to within ``within`` (a region prefix; None: everywhere)."""
         query = load(schemas.MatchQuery, query, "matches query")
-        after = schemas.decode_cursor(query["cursor"], 1)[0] if query.get("cursor") else None
         with self.db.transaction() as tx:
-            items = store.policy_matches(tx, int(policy_id), within, after, query["page_size"] + 1)
-            reach = store.policy_reach(tx, int(policy_id), within)
-            progress = store.push_state(tx, "policy", int(policy_id)) or {}
-        more = len(items) > query["page_size"]
-        items = items[:query["page_size"]]
-        return schemas.PolicyMatches().dump({
-            "policy_id": int(policy_id), "within": within, "count": reach["notified"], "push": progress,
-            "items": items, "page_size": query["page_size"],
-            "next_cursor": schemas.encode_cursor(items[-1]["uscc"]) if more else None})
+            return reach.policy_matches(tx, int(policy_id), within, query)
 
     @rpc
     def policy_reach(self, policy_id, within):
         """应知尽知: of the enterprises within ``within`` a policy was pushed to, how many read it
         and how many then raised a request about it."""
         with self.db.transaction() as tx:
-            return schemas.PushReach().dump(store.policy_reach(tx, int(policy_id), within))
+            return reach.policy_reach(tx, int(policy_id), within)
 
     @rpc
     def delivery_backlog(self):

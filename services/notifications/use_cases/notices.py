@@ -1,0 +1,37 @@
+"""A recipient's inbox: its notices a page at a time (keyset), unread counts, marking read."""
+import uuid
+
+from chassis.errors import NotFound
+from services.notifications import schemas, store
+
+
+def page(tx, recipients, query):
+    """One page of the notices of ``recipients`` (a caller's identities), newest first, for a loaded
+    :class:`schemas.InboxQuery`: ``{"items", "page_size", "next_cursor"}``."""
+    after = schemas.inbox_position(query["cursor"]) if query.get("cursor") else None
+    items = store.inbox_page(tx, recipients, query.get("kind"), query.get("unread"), after, query["page_size"] + 1)
+    more = len(items) > query["page_size"]
+    items = items[:query["page_size"]]
+    cursor = schemas.encode_cursor(items[-1]["created_at"].isoformat(), items[-1]["id"]) if more else None
+    return {"items": schemas.Notice(many=True).dump(items), "page_size": query["page_size"], "next_cursor": cursor}
+
+
+def unread(tx, recipients):
+    by_kind = store.unread_counts(tx, recipients)
+    return {"unread": sum(by_kind.values()), "by_kind": by_kind}
+
+
+def mark_read(tx, recipients, notice_id):
+    """Mark one of the notices of ``recipients`` read; ``NotFound`` for any other (or no such) notice."""
+    try:
+        key = str(uuid.UUID(str(notice_id)))
+    except ValueError:
+        key = None  # not a notice id: no such notice
+    notice = store.mark_read(tx, recipients, key) if key else None
+    if notice is None:
+        raise NotFound(f"no notice with id {notice_id}", {"notice_id": str(notice_id)})
+    return schemas.Notice().dump(notice)
+
+
+def mark_all_read(tx, recipients, kind):
+    return {"marked": store.mark_all_read(tx, recipients, kind)}
