@@ -371,7 +371,7 @@ class ApiRoute(HttpRequestHandler):
 
     def __init__(self, method, url, access, body=None, query=None, response=None, status=200,
                  summary="", tags=(), forms=False, api_key=False, media_type="application/json",
-                 idempotent=None, emits=(), cached=False, **kwargs):
+                 idempotent=None, emits=(), cached=False, order=None, **kwargs):
         self.access = access_rules.table(access) if isinstance(access, str) else access
         self.roles, self.public = self.access.roles, self.access.public
         # Also take the body as an HTML form (application/x-www-form-urlencoded),
@@ -385,6 +385,8 @@ class ApiRoute(HttpRequestHandler):
         self.status, self.summary, self.tags = status, summary, tuple(tags)
         # The event types a success may publish (docs/events.md), for the OpenAPI document.
         self.emits = tuple(emits)
+        # For a list: the order of its items, in words (the OpenAPI document states it).
+        self.order = order
         # What a success answers in, for the OpenAPI document (a route answering other than
         # JSON returns its own Response).
         self.media_type = media_type

@@ -10,8 +10,9 @@ what the server does:
   legal forms, debtor types, …) is one shared component, referred to wherever its
   values are taken or given (:data:`VOCABULARIES`);
 - each operation's description says who may call it (from the route's access
-  table), what it does (the route's docstring) and which events it emits; each has
-  an example of its body and of its answer, built from the schemas' examples;
+  table), what it does (the route's docstring), the order of the items of a list (the
+  route's ``order``, also ``x-order``) and which events it emits; each has an example
+  of its body and of its answer, built from the schemas' examples;
 - the ``requests`` tag carries the request lifecycle: a state diagram and a table of
   who may take which action, generated from the transition table (``python -m
   gateway.openapi lifecycle`` writes the same into docs/requests.md).
@@ -149,11 +150,8 @@ RULES = {
                                "description": "GB/T 4754-2017 division (C39), group or class"},
     "check_period": {"pattern": "^[0-9]{4}(-(Q[1-4]|0[1-9]|1[0-2]))?$", "format": "period", "example": "2026-Q3",
                      "description": "A year (2026), a quarter (2026-Q3) or a month (2026-11)"},
-    "check_inbox_cursor": {"pattern": "^[A-Za-z0-9_=-]+$", "format": "cursor",
-                           "example": "MjAyNi0wMy0zMVQxMDowMDowMCswODowMHwzZjhlMWE1Mi01YjhhLTRjMWUtOWQ1NS0wZDhmM2UwZjZhMTE",
-                           "description": "Opaque: the next_cursor of the page before (anything else is 422)"},
-    "check_match_cursor": {"pattern": "^[A-Za-z0-9_=-]+$", "format": "cursor", "example": "OTExMTAwMDA2MDAwMzczNDFM",
-                           "description": "Opaque: the next_cursor of the page before (anything else is 422)"},
+    "check_cursor": {"pattern": "^[A-Za-z0-9_=-]+$", "format": "cursor",
+                     "example": notifications.INBOX_CURSOR_EXAMPLE, "description": "Opaque"},
     "CreditCode": {"pattern": "^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$", "format": "uscc",
                    "example": USCC_EXAMPLE,
                    "description": "Unified social credit code (统一社会信用代码, GB 32100): 18 characters whose "
@@ -314,10 +312,16 @@ def query_parameters(entrypoint, converter):
     return parameters + aliases
 
 
+KEYSET_PAGES = ("**Pages:** keyset: follow `next`, or send `next_cursor` as `cursor` with "
+                "the same filters; a cursor that was changed, or is sent with other filters, is 422 on `cursor`.")
+
+
 def operation(name, entrypoint, service_cls=None, converter=None):
     events = list(getattr(entrypoint, "emits", ()) or ())
     parts = [entrypoint.summary.rstrip(".") + "." if entrypoint.summary else "",
              _docstring(service_cls, name) if service_cls is not None else "",
+             f"**Order:** {entrypoint.order.rstrip('.')}." if entrypoint.order else "",
+             KEYSET_PAGES if "cursor" in getattr(entrypoint.query_schema, "_declared_fields", {}) else "",
              who_may_call(entrypoint)]
     if entrypoint.method != "GET":
         parts.append("**Events:** " + (", ".join(f"`{event}`" for event in events) if events
@@ -338,6 +342,8 @@ def operation(name, entrypoint, service_cls=None, converter=None):
     }
     if events:
         op["x-events"] = events
+    if entrypoint.order:
+        op["x-order"] = entrypoint.order
     if entrypoint.idempotent:
         op["parameters"].append("IdempotencyKey")
     if entrypoint.query_schema is not None and converter is not None:

@@ -46,6 +46,24 @@ answers 404, exactly like one that does not exist
 """
 
 
+LISTS = """## Lists
+
+Every list states the order of its items (the operation's `x-order`, and its description), in
+the table below. Lists come in pages of `page_size` items (20 by default, at most 100):
+
+- `page` and `page_size`, with `total` (the items on every page together): for admin tables
+  that show the count and jump to a page;
+- keyset pages, on the large lists (enterprises, requests, notices, library search; a
+  policy's recipients and a webhook's deliveries too): every page answers `next_cursor` and
+  `next`, the link to the following page (this query with `cursor=next_cursor`), null on the
+  last. Follow `next`, or send `next_cursor` as `cursor` with the same filters: a walk to the
+  end lists every item once, though items are added meanwhile, and the hundredth page costs
+  what the first does. The cursor is opaque; one that was changed, or is sent with other
+  filters or to another list, is a 422 `validation_failed` on `cursor`. A list with both
+  takes `page` or `cursor`, not both; its `page` counts the pages walked.
+"""
+
+
 def document():
     """The OpenAPI document as the gateway serves it."""
     from gateway import openapi
@@ -84,6 +102,13 @@ def _query(operation):
     return ", ".join(f"`{name}`" for name in names)
 
 
+def _paging(operation):
+    names = {parameter.get("name") for parameter in operation.get("parameters", ()) if isinstance(parameter, dict)}
+    if "cursor" in names:
+        return "keyset, or `page`" if "page" in names else "keyset"
+    return "`page`" if "page" in names else "all at once"
+
+
 def _cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -105,6 +130,11 @@ def rendered(spec=None):
                         key=lambda role: (list(ROLE_MEANING).index(role) if role in ROLE_MEANING else 99, role))
     lines += ["## Roles", "", "| role | who |", "|---|---|"]
     lines += [f"| `{role}` | {ROLE_MEANING.get(role, '')} |" for role in roles_seen]
+    lines.append("")
+    lines += [LISTS, "| method | path | order | pages |", "|---|---|---|---|"]
+    for _, path, method, operation in sorted(operations, key=lambda entry: (entry[1], METHODS.index(entry[2]))):
+        if "x-order" in operation:
+            lines.append(f"| {method.upper()} | `{_cell(path)}` | {_cell(operation['x-order'])} | {_paging(operation)} |")
     lines.append("")
     tags = sorted({tag for tag, *_ in operations})
     lines += ["## Contents", ""] + [f"- [{tag}](#{tag.lower().replace(' ', '-')})" for tag in tags] + [""]

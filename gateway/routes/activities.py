@@ -72,7 +72,8 @@ class ActivityRoutes:
         return self.activities.publish_activity(call.body, principal.subject)
 
     @route("GET", "/api/v1/activities", access=access.PUBLIC, query=ActivityQuery, response=ActivityPage,
-           tags=["activities"], summary="Published activities, newest first (by agency, kind, region)")
+           tags=["activities"], summary="Published activities, newest first (by agency, kind, region)",
+           order="newest first (the most recently created activity first)")
     def list_activities(self, call):
         return pages.listed(call.query, self.activities.list_activities)
 
@@ -82,7 +83,8 @@ class ActivityRoutes:
         return self.activities.get_activity(activity_id)
 
     @route("GET", "/api/v1/occurrences", access=access.PUBLIC, query=ActivityQuery, response=OccurrencePage,
-           tags=["activities"], summary="The calendar: occurrences earliest first (by agency, kind, region, days)")
+           tags=["activities"], summary="The calendar: occurrences earliest first (by agency, kind, region, days)",
+           order="earliest start first, then by occurrence id")
     def list_occurrences(self, call):
         return pages.listed(call.query, self.activities.calendar)
 
@@ -127,7 +129,8 @@ class ActivityRoutes:
 
     @route("GET", "/api/v1/occurrences/<int:occurrence_id>/registrations", access=HOSTS,
            query=RegistrationQuery, response=RegistrationPage, tags=["activities"],
-           summary="Who registered and who waits, in order (holding or publishing agency, admins of the place)")
+           summary="Who registered and who waits, in order (holding or publishing agency, admins of the place)",
+           order="in the order the enterprises registered (the waiting list's order)")
     def list_registrations(self, call, occurrence_id):
         self._hosts(call.principal, occurrence_id)
         limit, offset = pages.window(call.query)

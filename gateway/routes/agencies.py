@@ -36,7 +36,9 @@ class AgencyRoutes(PolicyRoutes, LibraryRoutes, ProviderRoutes, CapacityRoutes, 
     agencies = ServiceProxy("agencies")
 
     @route("GET", "/api/v1/agencies", access=access.PUBLIC, query=AgencyQuery, response=AgencyPage,
-           tags=["agencies"], summary="The agency network: agencies and service stations")
+           tags=["agencies"], summary="The agency network: agencies and service stations",
+           order="by depth in the hierarchy (the national agency first), then by division code, "
+                 "then by id")
     def list_agencies(self, call):
         return pages.listed(call.query, self.agencies.list_agencies)
 
@@ -81,7 +83,8 @@ class AgencyRoutes(PolicyRoutes, LibraryRoutes, ProviderRoutes, CapacityRoutes, 
         return parent
 
     @route("GET", "/api/v1/agencies/<int:agency_id>/guide", access=ANYONE_READS, response=schemas.Guide,
-           tags=["agencies"], summary="The agency's service guide (六公开)", cached=True)
+           tags=["agencies"], summary="The agency's service guide (六公开)", cached=True,
+           order="the guide's items in the order the agency published them")
     def get_guide(self, call, agency_id):
         return self.agencies.get_guide(agency_id)
 

@@ -70,7 +70,8 @@ class CapacityRoutes:
 
     @route("GET", "/api/v1/agencies/<int:agency_id>/capacity/versions", access=ITS_ADMINS_AND_STAFF,
            query=schemas.CapacityYearQuery, response=schemas.CapacityVersions, tags=["capacity"],
-           summary="Every version of the agency's capacity record for a year, newest first")
+           summary="Every version of the agency's capacity record for a year, newest first",
+           order="newest version first")
     def capacity_versions(self, call, agency_id):
         self._agency_in_scope(call.principal, agency_id)
         return {"items": self.agencies.capacity_versions(agency_id, call.query["year"])}
@@ -100,7 +101,8 @@ class CapacityRoutes:
     # -- staff -----------------------------------------------------------------------------
 
     @route("GET", "/api/v1/agencies/<int:agency_id>/staff", access=ITS_ADMINS_AND_STAFF, query=StaffQuery,
-           response=StaffPage, tags=["staff"], summary="The agency's staff roster, by name")
+           response=StaffPage, tags=["staff"], summary="The agency's staff roster, by name",
+           order="by name, then by id")
     def list_staff(self, call, agency_id):
         self._agency_in_scope(call.principal, agency_id)
         return pages.listed(call.query, self.agencies.list_staff, agency_id)
@@ -152,7 +154,8 @@ class CapacityRoutes:
 
     @route("GET", "/api/v1/agencies/<int:agency_id>/performance", access=ITS_ADMINS, query=PerformanceQuery,
            response=MemberPerformancePage, tags=["staff"],
-           summary="绩效考评: every staff member's figures for a period, from the request history")
+           summary="绩效考评: every staff member's figures for a period, from the request history",
+           order="by staff member's name, then by id")
     def agency_performance(self, call, agency_id):
         self._agency_in_scope(call.principal, agency_id)
         limit, offset = pages.window(call.query)

@@ -12,6 +12,7 @@ import structlog
 from marshmallow import Schema, fields
 from nameko.exceptions import MethodNotFound
 
+from chassis import keyset
 from reference import credit_codes, regions
 from gateway import access, auth, pages
 from gateway.api import ApiError, Forbidden, hidden, require_region, route
@@ -38,12 +39,18 @@ REGISTRARS = """
     region_admins    ok  refused  -
     province_system  ok  refused  -"""
 
-EnterprisePage = pages.page_schema(schemas.EnterpriseSummary, "EnterprisePage")
+EnterprisePage = pages.keyset_page_schema(
+    schemas.EnterpriseSummary, "EnterprisePage",
+    "https://onenet.example.org/api/v1/enterprises?region_prefix=3201&page_size=20&cursor=" + keyset.encode_position(
+        "enterprises:name", ["南京示例科技有限公司", "91320102MA1XXXXX0L"], {"region_prefix": "3201", "sort": "name"}, 2))
 ProfileHistoryPage = pages.page_schema(schemas.ProfileChange, "ProfileHistoryPage")
 
 
-class EnterpriseSearchQuery(pages.PageQuery, schemas.SearchFilters):
-    """Page, filters and order of ``GET /api/v1/enterprises``."""
+class EnterpriseSearchQuery(pages.KeysetPageQuery, schemas.SearchFilters):
+    """Page (by number or cursor), filters and order of ``GET /api/v1/enterprises``."""
+
+    cursor = keyset.cursor_field(example=keyset.encode_position(
+        "enterprises:name", ["北京示例科技有限公司", "91110105MA01A00012"], {"sort": "name"}, 2))
 
 
 class EnterpriseAcknowledgement(Schema):
@@ -202,7 +209,8 @@ class EnterpriseRoutes:
                region_admins   ok  hidden  ok
                enterprise      ok  hidden  hidden""",
            response=ProfileHistoryPage, tags=["enterprises"],
-           summary="The profile's history: every change with who made it, when and why")
+           summary="The profile's history: every change with who made it, when and why",
+           order="newest change first")
     def enterprise_history(self, call, uscc):
         uscc = credit_codes.compact(uscc)
         limit, offset = pages.window(call.query)
@@ -278,9 +286,11 @@ class EnterpriseRoutes:
            response=EnterprisePage, tags=["enterprises"],
            summary="Search enterprises of the caller's area by region, industry, size class, "
                    "tier, tag and name (substring, e.g. 专精特新); in the order of sort (by default the "
-                   "name in pinyin order), then by USCC")
+                   "name in pinyin order), then by USCC",
+           order="by `sort` (by default the name in pinyin order), then by USCC: in the same direction "
+                 "for names, ascending otherwise; dates never set come last")
     def search_enterprises(self, call):
-        return pages.listed(call.query, self.enterprises.search, within=self._scope(call.principal))
+        return pages.keyset_listed(call.query, self.enterprises.search, within=self._scope(call.principal))
 
     @route("POST", "/api/v1/enterprises/criteria/count", idempotent=False, access=FINDERS, body=schemas.Criteria,
            response=schemas.MatchCount, tags=["enterprises"],

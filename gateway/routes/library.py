@@ -10,6 +10,7 @@ outside it answers changes like one that does not exist.
 """
 from marshmallow import fields
 
+from chassis import keyset
 from gateway import access, auth, pages
 from gateway.api import hidden, require_region, route
 from gateway.rpc import ServiceProxy
@@ -26,8 +27,18 @@ class LinkedSearchHit(schemas.SearchHit):
                                 "example": "https://onenet.example.org/api/v1/faqs/7"})
 
 
-SearchPage = pages.page_schema(LinkedSearchHit, "SearchPage")
-SearchQuery = type("SearchQuery", (pages.PageQuery, schemas.SearchFilter), {})
+SearchPage = pages.keyset_page_schema(
+    LinkedSearchHit, "SearchPage", "https://onenet.example.org/api/v1/search?q=%E4%B8%93%E7%B2%BE%E7%89%B9%E6%96%B0"
+    "&page_size=20&cursor=" + keyset.encode_position("search", [True, "2026-03-31T10:00:00+08:00", "policy", 12],
+                                                     {"q": "专精特新"}, 2))
+
+
+class SearchQuery(pages.KeysetPageQuery, schemas.SearchFilter):
+    """Words, filters and page (by number or cursor) of ``GET /api/v1/search``."""
+
+    cursor = keyset.cursor_field(example=keyset.encode_position(
+        "search", [True, "2026-03-31T10:00:00+08:00", "policy", 12], {"q": "专精特新"}, 2))
+
 
 EXPERT_CONTACT_READERS = frozenset(auth.REGION_ADMINS + (auth.AGENCY_STAFF,))
 EXPERT_CONTACT_FIELDS = ("phone", "email")
@@ -67,7 +78,8 @@ def entry_routes(kind, path, title, filter_schema, public_read):
     page_schema = pages.page_schema(spec.view, f"{spec.view.__name__}Page")
 
     @route("GET", path, access=listing, query=query,
-           response=page_schema, tags=["library"], summary=f"{title}: list")
+           response=page_schema, tags=["library"], summary=f"{title}: list",
+           order="most recently updated first, then by id (descending)")
     def list_entries(self, call):
         found = pages.listed(call.query, self.agencies.list_entries, kind)
         found["items"] = [as_seen_by(call.principal, kind, entry) for entry in found["items"]]
@@ -116,7 +128,9 @@ class LibraryRoutes:
 
     @route("GET", "/api/v1/search", access=access.PUBLIC, query=SearchQuery, response=SearchPage, tags=["library"],
            summary="Search the libraries (policies, laws, FAQs, experts, providers, products, cases); "
-                   "entries whose title holds the words first, then the most recently updated")
+                   "entries whose title holds the words first, then the most recently updated",
+           order="entries whose title holds every word first, then the most recently updated, then by "
+                 "kind and id")
     def search_library(self, call):
         """Every word of ``q`` must occur; 专精特新 is found inside longer titles and texts.
 
@@ -125,6 +139,7 @@ class LibraryRoutes:
         """
         query = call.query
         limit, offset = pages.window(query)
-        found = self.agencies.search(query["q"], query.get("kind"), query.get("area"), limit, offset)
+        found = self.agencies.search(query["q"], query.get("kind"), query.get("area"), limit, offset,
+                                     query.get("cursor"))
         items = [dict(hit, href=f"{call.base_url}{ENTRY_PATHS[hit['kind']]}/{hit['id']}") for hit in found["items"]]
-        return pages.page_of(items, found["total"], query)
+        return pages.keyset_page_of(found, query, items)

@@ -66,7 +66,8 @@ class MatchmakingRoutes:
         return self.activities.register_lead_firm(call.body, call.principal.subject)
 
     @route("GET", "/api/v1/lead-firms", access=access.callers(*auth.REGION_ADMINS), query=pages.PageQuery, response=LeadFirmPage,
-           tags=["matchmaking"], summary="Lead firms of the caller's region")
+           tags=["matchmaking"], summary="Lead firms of the caller's region",
+           order="in the order they were registered (oldest first)")
     def list_lead_firms(self, call):
         limit, offset = pages.window(call.query)
         found = self.activities.list_lead_firms(call.principal.region_prefix or "", limit, offset)
@@ -93,7 +94,8 @@ class MatchmakingRoutes:
         return self.activities.post_chain_need(int(call.principal.scope), call.body)
 
     @route("GET", "/api/v1/supply-chain-needs", access=access.callers(*BOARD_READERS), query=NeedQuery, response=ChainNeedPage,
-           tags=["matchmaking"], summary="Supply-chain needs (open by default); a lead firm sees its own")
+           tags=["matchmaking"], summary="Supply-chain needs (open by default); a lead firm sees its own",
+           order="newest first")
     def list_chain_needs(self, call):
         own = int(call.principal.scope) if call.principal.role == auth.LEAD_FIRM else None
         return pages.listed(call.query, self.activities.list_chain_needs, lead_firm_id=own)
@@ -106,7 +108,8 @@ class MatchmakingRoutes:
 
     @route("GET", "/api/v1/supply-chain-needs/<int:need_id>/suggestions", access=NEED_KEEPERS,
            response=schemas.Suggestions, tags=["matchmaking"],
-           summary="SMEs OneNet suggests for the need, each with its reasons")
+           summary="SMEs OneNet suggests for the need, each with its reasons",
+           order="best fit first (size class and tiers the need asks for), then by USCC")
     def suggest_suppliers(self, call, need_id):
         self._need_keeper(call.principal, need_id)
         return self.activities.suggest_suppliers(need_id)
@@ -120,7 +123,8 @@ class MatchmakingRoutes:
 
     @route("GET", "/api/v1/supply-chain-needs/<int:need_id>/offers", access=NEED_KEEPERS + """
                enterprise      ok  ok       ok""", query=pages.PageQuery, response=ChainOfferPage, tags=["matchmaking"],
-           summary="Offers on a need: the lead firm that posted it and its region's admins; an SME its own")
+           summary="Offers on a need: the lead firm that posted it and its region's admins; an SME its own",
+           order="in the order they were made (oldest first)")
     def list_chain_offers(self, call, need_id):
         limit, offset = pages.window(call.query)
         only = call.principal.scope if call.principal.role == auth.ENTERPRISE else None
@@ -181,7 +185,8 @@ class MatchmakingRoutes:
     @route("GET", "/api/v1/financing-needs", access=access.callers(*FINANCE_PARTIES), query=FinancingQuery,
            response=FinancingNeedPage, tags=["matchmaking"],
            summary="Financing needs the caller sees: its own; open ones of its region for a finance provider; "
-                   "its region's for admins")
+                   "its region's for admins",
+           order="newest first")
     def list_financing_needs(self, call):
         return pages.listed(call.query, self.activities.list_financing_needs, viewer_of(call.principal))
 
@@ -198,7 +203,8 @@ class MatchmakingRoutes:
         return self.activities.offer_financing(need_id, viewer_of(call.principal), call.body)
 
     @route("GET", "/api/v1/financing-needs/<int:need_id>/offers", access=FINANCING_VIEW, response=FinancingOffers,
-           tags=["matchmaking"], summary="Offers on a need: all for its SME and admins, its own for a provider")
+           tags=["matchmaking"], summary="Offers on a need: all for its SME and admins, its own for a provider",
+           order="in the order they were made (oldest first)")
     def list_financing_offers(self, call, need_id):
         return self.activities.financing_offers(need_id, viewer_of(call.principal))
 

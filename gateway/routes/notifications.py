@@ -95,7 +95,8 @@ class NotificationRoutes:
 
     @route("GET", "/api/v1/notifications", access=INBOX_OWNERS, query=schemas.InboxQuery,
            response=schemas.NoticePage, tags=["notifications"],
-           summary="The caller's inbox, newest first, by kind and read state; keyset pages (next_cursor)")
+           summary="The caller's inbox, newest first, by kind and read state; keyset pages (next_cursor)",
+           order="newest first, then by notice id (descending)")
     def list_notifications(self, call):
         return self.notifications.inbox_page(recipients_of(call.principal), call.query)
 
@@ -136,7 +137,8 @@ class NotificationRoutes:
                                                     call.body)
 
     @route("GET", "/api/v1/webhooks", access=INBOX_OWNERS, response=schemas.WebhookList, tags=["webhooks"],
-           summary="The caller's webhook subscriptions (secrets are never shown again)")
+           summary="The caller's webhook subscriptions (secrets are never shown again)",
+           order="in the order they were made (oldest first)")
     def list_webhooks(self, call):
         return self.notifications.list_webhooks(recipient_of(call.principal))
 
@@ -152,7 +154,8 @@ class NotificationRoutes:
 
     @route("GET", "/api/v1/webhooks/<subscription_id>/deliveries", access=OWN_ONLY,
            query=schemas.DeliveryQuery, response=schemas.DeliveryPage, tags=["webhooks"],
-           summary="The delivery log of a subscription: every attempt, status, last error, next try")
+           summary="The delivery log of a subscription: every attempt, status, last error, next try",
+           order="newest first")
     def webhook_deliveries(self, call, subscription_id):
         return self.notifications.webhook_deliveries(recipient_of(call.principal), subscription_id, call.query)
 
@@ -171,7 +174,8 @@ class NotificationRoutes:
     @route("GET", "/api/v1/policies/<int:policy_id>/matches", access=PUSH_RESULTS, query=schemas.MatchQuery,
            response=schemas.PolicyMatches, tags=["policies"],
            summary="Who the policy was pushed to within the caller's region: count, and keyset pages of "
-                   "enterprises with the state of each delivery")
+                   "enterprises with the state of each delivery",
+           order="by USCC")
     def policy_matches(self, call, policy_id):
         policy = self._published_policy(policy_id)
         if not overlaps(call.principal, policy["region_code"]):

@@ -226,7 +226,8 @@ class Open311Routes:
                                "formats": ["application/json"]}]}
 
     @route("GET", "/open311/v2/services.json", access=access.PUBLIC, response=Open311Service(many=True),
-           tags=["open311"], summary="Open311: the service areas requests can be filed under")
+           tags=["open311"], summary="Open311: the service areas requests can be filed under",
+           order="in the order of the service areas (the `ServiceArea` vocabulary)")
     def open311_services(self, call):
         return [{"service_code": code, "service_name": AREA_NAMES[code],
                  "description": DESCRIPTIONS.get(code, AREA_NAMES[code]), "metadata": False,
@@ -257,7 +258,8 @@ class Open311Routes:
     @route("GET", "/open311/v2/requests.json", access=access.PUBLIC, query=Open311RequestQuery,
            response=Open311ServiceRequest(many=True), api_key=True, tags=["open311"],
            summary="Open311: requests by id (anyone: their public status) or, with an api_key, "
-                   "those within the caller's scope (newest first, up to 100)")
+                   "those within the caller's scope (newest first, up to 100)",
+           order="with `service_request_id`, in the order of the ids given; otherwise newest first")
     def open311_requests(self, call):
         query, principal = call.query, call.principal
         if query.get("service_request_id"):
@@ -294,7 +296,8 @@ class Open311Routes:
                everyone  ok  ok  ok""",
            response=Open311ServiceRequest(many=True), api_key=True, tags=["open311"],
            summary="Open311: one request (as a one-element list); without a token, or outside the "
-                   "caller's scope, its public status only")
+                   "caller's scope, its public status only",
+           order="one element")
     def open311_request(self, call, request_id):
         return [self._as_seen_by(call.principal, request_id)]
 

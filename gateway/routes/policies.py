@@ -51,7 +51,7 @@ class PolicyRoutes:
 
     @route("GET", "/api/v1/policies", access=access.PUBLIC, query=PolicyQuery, response=PolicyPage,
            tags=["policies"], summary="Policies (published by default; or expired, withdrawn after publication)",
-           cached=True)
+           cached=True, order="most recently issued first, then by id (descending)")
     def list_policies(self, call):
         query = dict(call.query)
         limit, offset = pages.window(query)
@@ -63,7 +63,8 @@ class PolicyRoutes:
     @route("GET", "/api/v1/policies/drafts", access=access.callers(*auth.REGION_ADMINS), query=DraftQuery,
            response=PolicyPage, tags=["policies"],
            summary="Policies never published (drafts, and drafts withdrawn) whose scope lies in the "
-                   "caller's region")
+                   "caller's region",
+           order="most recently issued first, then by id (descending)")
     def list_policy_drafts(self, call):
         limit, offset = pages.window(call.query)
         within = "" if call.principal.role == auth.NATIONAL_ADMIN else call.principal.region_prefix

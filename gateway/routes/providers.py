@@ -55,7 +55,8 @@ class ProviderRoutes:
     @route("GET", "/api/v1/providers", access=access.PUBLIC, query=ProviderQuery,
            response=ProviderPage, tags=["providers"],
            summary="Providers by membership state (admitted by default), area and region; rejected "
-                   "applications only for admins")
+                   "applications only for admins",
+           order="by name, then by id")
     def list_providers(self, call):
         principal = call.principal
         if call.query["state"] == "rejected" and (principal is None or principal.role not in auth.REGION_ADMINS):

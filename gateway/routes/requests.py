@@ -9,6 +9,7 @@ a request outside one's scope answers exactly like one that does not exist
 """
 from marshmallow import Schema, fields
 
+from chassis import keyset
 from chassis.errors import NotFound as NoSuchRecord
 from gateway import access, auth, pages
 from gateway.api import Forbidden, Unprocessable, hidden, route
@@ -30,11 +31,17 @@ REQUEST_READERS = """
     agency_staff    ok  hidden  ok
     enterprise      ok  hidden  hidden"""
 
-ServiceRequestPage = pages.page_schema(schemas.ServiceRequestSummary, "ServiceRequestPage")
+ServiceRequestPage = pages.keyset_page_schema(
+    schemas.ServiceRequestSummary, "ServiceRequestPage",
+    "https://onenet.example.org/api/v1/requests?state=submitted&page_size=20&cursor=" + keyset.encode_position(
+        "requests", ["2026-03-31T10:00:00+08:00", "3f8e1a52-5b8a-4c1e-9d55-0d8f3e0f6a11"], {"state": "submitted"}, 2))
 
 
-class RequestListQuery(pages.PageQuery, schemas.RequestFilter):
-    """Page and filters of ``GET /api/v1/requests``."""
+class RequestListQuery(pages.KeysetPageQuery, schemas.RequestFilter):
+    """Page (by number or cursor) and filters of ``GET /api/v1/requests``."""
+
+    cursor = keyset.cursor_field(example=keyset.encode_position(
+        "requests", ["2026-03-31T10:00:00+08:00", "3f8e1a52-5b8a-4c1e-9d55-0d8f3e0f6a11"], {}, 2))
 
 
 class RegionAssessment(schemas.Assessment):
@@ -86,15 +93,14 @@ class RequestRoutes:
 
     @route("GET", "/api/v1/requests", access=access.callers(*READERS), query=RequestListQuery,
            response=ServiceRequestPage, tags=["requests"],
-           summary="Requests within the caller's scope, newest first, filtered")
+           summary="Requests within the caller's scope, newest first, filtered",
+           order="newest first (by submission time), then by id")
     def list_requests(self, call):
-        limit, offset = pages.window(call.query)
-        filters = pages.filters_of(call.query)
+        query = dict(call.query)
         for key in ("submitted_from", "submitted_to"):
-            if key in filters:
-                filters[key] = filters[key].isoformat()
-        found = self.requests.list(actor_of(call.principal), filters, limit, offset)
-        return pages.page_of(found["items"], found["total"], call.query)
+            if key in query:
+                query[key] = query[key].isoformat()
+        return pages.keyset_listed(query, self.requests.list, actor_of(call.principal))
 
     @route("GET", "/api/v1/requests/<request_id>", access=REQUEST_READERS, response=schemas.ServiceRequest,
            tags=["requests"], summary="One request with its history, ratings and revisit calls")
@@ -151,7 +157,9 @@ class RequestRoutes:
                region_admins   ok  hidden  -
                agency_staff    ok  hidden  -""",
            query=pages.PageQuery, response=AgencyQueue, tags=["requests"],
-           summary="An agency's work queue: its open requests, overdue first")
+           summary="An agency's work queue: its open requests, overdue first",
+           order="overdue first, then by the nearest deadline (to accept or to resolve), then oldest "
+                 "submitted first")
     def agency_queue(self, call, agency_id):
         principal = call.principal
         if principal.role == auth.AGENCY_STAFF and principal.scope != str(agency_id):

@@ -80,7 +80,8 @@ class ScoringRoutes:
 
     @route("GET", "/api/v1/scoring/indicators", access=access.callers(*auth.REGION_ADMINS),
            response=schemas.IndicatorCatalogue, tags=["scoring"],
-           summary="The fixed catalogue of indicators a scoring model chooses from")
+           summary="The fixed catalogue of indicators a scoring model chooses from",
+           order="the catalogue's fixed order")
     def scoring_indicators(self, call):
         return self.agencies.scoring_indicators()
 
@@ -96,7 +97,8 @@ class ScoringRoutes:
 
     @route("GET", "/api/v1/scoring/models", access=access.callers(*auth.REGION_ADMINS),
            query=schemas.ScoringModelQuery, response=schemas.ScoringModels, tags=["scoring"],
-           summary="Every version of a scope's scoring model for a year, newest first")
+           summary="Every version of a scope's scoring model for a year, newest first",
+           order="newest version first")
     def scoring_models(self, call):
         self._require_reader(call.principal, call.query["scope"])
         return self.agencies.scoring_models(call.query["scope"], call.query["year"])
@@ -124,7 +126,8 @@ class ScoringRoutes:
 
     @route("GET", "/api/v1/scoring/runs", access=access.callers(*auth.REGION_ADMINS),
            query=ScoringRunListQuery, response=ScoringRunPage, tags=["scoring"],
-           summary="A scope's scoring runs (of a year), newest first")
+           summary="A scope's scoring runs (of a year), newest first",
+           order="newest first")
     def scoring_runs(self, call):
         self._require_reader(call.principal, call.query["scope"])
         return pages.listed(call.query, self.agencies.scoring_runs)
@@ -158,7 +161,8 @@ class ScoringRoutes:
         return self.agencies.nominate(run_id, call.body, call.principal.subject)
 
     @route("GET", "/api/v1/scoring/runs/<int:run_id>/nominations", access=READERS, query=pages.PageQuery,
-           response=NominationPage, tags=["scoring"], summary="The nominations made from a run, in order")
+           response=NominationPage, tags=["scoring"], summary="The nominations made from a run, in order",
+           order="in the order they were made")
     def run_nominations(self, call, run_id):
         self._run(call.principal, run_id)
         limit, offset = pages.window(call.query)
@@ -181,7 +185,8 @@ class ScoringRoutes:
 
     @route("GET", "/api/v1/agencies/<int:agency_id>/honours", access="""
                everyone  ok  ok  -""",
-           response=schemas.Honours, tags=["scoring"], summary="The agency's approved honours (选树优秀)")
+           response=schemas.Honours, tags=["scoring"], summary="The agency's approved honours (选树优秀)",
+           order="most recently decided first")
     def agency_honours(self, call, agency_id):
         return self.agencies.honours(agency_id)
 

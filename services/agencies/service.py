@@ -217,9 +217,10 @@ class AgenciesService(CapacityAndScoring):
         return self._in_transaction(entry_library.list_entries, kind, filters, limit, offset)
 
     @rpc
-    def search(self, q, kind=None, area=None, limit=20, offset=0):
-        """Find library entries containing every word of ``q`` (Chinese or not), title hits first."""
-        return self._in_transaction(entry_library.search, q, kind, area, limit, offset)
+    def search(self, q, kind=None, area=None, limit=20, offset=0, cursor=None):
+        """Find library entries containing every word of ``q`` (Chinese or not), title hits first,
+        then the most recently updated; a page starts at ``offset`` or after ``cursor`` (keyset)."""
+        return self._in_transaction(entry_library.search, q, kind, area, limit, offset, cursor)
 
     # -- the provider library (provider_library.py) --------------------------------
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import psycopg2
 import psycopg2.extras
 
+from chassis import keyset
 from chassis.errors import Conflict, ValidationFailed
 
 JSON_COLUMNS = frozenset({"criteria", "contact", "qualifications", "supervision", "process", "certifications",
@@ -259,8 +260,18 @@ def index_visibility(tx, kind, ref_ids, visible):
                "WHERE kind = %s AND ref_id = ANY(%s)", (visible, kind, list(ref_ids)))
 
 
-def search(tx, terms, kind, area, limit, offset):
-    """Visible entries containing every term (as a substring), title hits first.
+def search_order(terms):
+    """The order of search hits for ``terms``: entries whose title holds every term first, then
+    the most recently updated, then by kind and id."""
+    title_hits = " AND ".join(f"title ILIKE %(p{number})s" for number in range(len(terms)))
+    return keyset.Order("search", keyset.Key(f"({title_hits})", "title_hit", keyset.BOOLEAN, descending=True),
+                        keyset.Key("updated_at", "updated_at", keyset.TIMESTAMP, descending=True),
+                        keyset.Key("kind", "kind"), keyset.Key("ref_id", "id", keyset.INTEGER))
+
+
+def search(tx, terms, kind, area, limit, offset, after=None):
+    """Visible entries containing every term (as a substring), in :func:`search_order`, from
+    ``offset`` or after the position ``after`` (keyset), and their total.
 
     Each term is matched through the GIN index on the entries' character
     bigrams (``grams @> bigrams(term)``) and then checked exactly with ILIKE,
@@ -277,21 +288,26 @@ def search(tx, terms, kind, area, limit, offset):
     if area:
         conditions.append("%(area)s = ANY(service_areas)")
         params["area"] = area
-    title_hits = " AND ".join(f"title ILIKE %(p{number})s" for number in range(len(terms)))
+    order = search_order(terms)
     params["first"] = terms[0]
+    where = " AND ".join(conditions)
+    counted = "count(*) OVER ()" if after is None else "0"
+    if after is not None:
+        where += " AND " + order.after(after, params)
+        params["offset"] = 0
     rows = tx.all(f"""
         SELECT kind, ref_id AS id, title,
                substr(body, greatest(strpos(lower(body), lower(%(first)s)) - 30, 1), 120) AS snippet,
-               service_areas[1] AS service_area, region_code,
-               count(*) OVER () AS total_rows
-        FROM search_entry WHERE {' AND '.join(conditions)}
-        ORDER BY ({title_hits}) DESC, updated_at DESC, kind, ref_id
+               service_areas[1] AS service_area, region_code, updated_at, {order.keys[0].sql} AS title_hit,
+               {counted} AS total_rows
+        FROM search_entry WHERE {where}
+        ORDER BY {order.order_by()}
         LIMIT %(limit)s OFFSET %(offset)s""", params)
-    if rows:
+    if rows and after is None:
         total = rows[0]["total_rows"]
     else:
         total = tx.one(f"SELECT count(*) AS n FROM search_entry WHERE {' AND '.join(conditions)}", params)["n"] \
-            if offset else 0
+            if offset or after is not None else 0
     for row in rows:
         del row["total_rows"]
     return rows, total

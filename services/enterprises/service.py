@@ -6,6 +6,7 @@ The class is the nameko adapter: each entrypoint opens a transaction and calls a
 import structlog
 from marshmallow import ValidationError, fields
 
+from chassis import keyset
 from chassis.contracts import schema_instance
 from chassis.db import Database
 from chassis.errors import ValidationFailed, loaded as load
@@ -137,17 +138,24 @@ class EnterprisesService:
     # -- which enterprises --------------------------------------------------------------
 
     @rpc
-    def search(self, filters, limit=20, offset=0, within=None):
-        """One page of enterprises by region, industry, size class, tier, tag and name substring.
+    def search(self, filters, limit=20, offset=0, within=None, cursor=None):
+        """One page of enterprises by region, industry, size class, tier, tag and name substring,
+        in the order of ``sort``, then by USCC.
 
-        ``{"items", "total"}``; ``within`` limits it to the caller's region prefix.
+        ``{"items", "total", "page", "next_cursor"}``; ``within`` limits it to the caller's region
+        prefix. A page starts at ``offset``, or after the row ``cursor`` names (keyset): the
+        ``next_cursor`` of the page before, given out for the same filters.
         """
         data = load(schemas.SearchFilters, filters, "search")
         limit, offset = max(1, min(int(limit), MAX_SEARCH_PAGE)), max(0, int(offset))
+        order = store.ORDERS[data["sort"]]
+        start = keyset.decode(cursor, order, data) if cursor else keyset.Start(page=offset // limit + 1)
         with self.db.transaction() as tx:
-            rows, total = store.search(tx, criteria_rules.from_search(data), data.get("name"),
-                                       data["sort"], limit, offset, domain.today(), load_within(within))
-        return {"items": schema_instance(schemas.EnterpriseSummary, many=True).dump(rows), "total": total}
+            rows, total = store.search(tx, criteria_rules.from_search(data), data.get("name"), order,
+                                       limit + 1, offset, domain.today(), load_within(within), start.position)
+        rows, next_cursor = keyset.page_of(order, rows, limit, data, start)
+        return {"items": schema_instance(schemas.EnterpriseSummary, many=True).dump(rows), "total": total,
+                "page": start.page, "next_cursor": next_cursor}
 
     @rpc
     def count_matching(self, criteria, within=None):

@@ -5,6 +5,7 @@ import json
 import psycopg2
 from psycopg2.extras import Json, execute_values
 
+from chassis import keyset
 from chassis.errors import Conflict
 from services.enterprises import criteria as criteria_rules
 from services.enterprises import domain
@@ -17,18 +18,28 @@ FIGURE_COLUMNS = domain.FIGURE_FIELDS
 TIER_COLUMNS = ("tier", "certificate_no", "level", "awarded_on", "expires_on")
 SUMMARY_COLUMNS = tuple(c for c in ENTERPRISE_COLUMNS if c != "contact")
 
-SORT_ORDER = {
-    "name": 'e.name COLLATE "zh-x-icu", e.uscc',
-    "-name": 'e.name COLLATE "zh-x-icu" DESC, e.uscc DESC',
-    "uscc": "e.uscc",
-    "registered_on": "e.registered_on NULLS LAST, e.uscc",
-    "-registered_on": "e.registered_on DESC NULLS LAST, e.uscc",
-    "employees": "e.employees, e.uscc",
-    "-employees": "e.employees DESC, e.uscc",
-    "revenue": "e.revenue, e.uscc",
-    "-revenue": "e.revenue DESC, e.uscc",
-    "created_at": "e.created_at, e.uscc",
-    "-created_at": "e.created_at DESC, e.uscc",
+# The orders of the enterprise search, by ``sort``; each ends on the USCC, so it is total.
+_USCC = keyset.Key("e.uscc", "uscc")
+_NAME = 'e.name COLLATE "zh-x-icu"'
+ORDERS = {
+    "name": keyset.Order("enterprises:name", keyset.Key(_NAME, "name"), _USCC),
+    "-name": keyset.Order("enterprises:-name", keyset.Key(_NAME, "name", descending=True),
+                          keyset.Key("e.uscc", "uscc", descending=True)),
+    "uscc": keyset.Order("enterprises:uscc", _USCC),
+    "registered_on": keyset.Order("enterprises:registered_on",
+                                  keyset.Key("e.registered_on", "registered_on", keyset.DATE, nullable=True), _USCC),
+    "-registered_on": keyset.Order("enterprises:-registered_on", keyset.Key(
+        "e.registered_on", "registered_on", keyset.DATE, descending=True, nullable=True), _USCC),
+    "employees": keyset.Order("enterprises:employees", keyset.Key("e.employees", "employees", keyset.INTEGER), _USCC),
+    "-employees": keyset.Order("enterprises:-employees",
+                               keyset.Key("e.employees", "employees", keyset.INTEGER, descending=True), _USCC),
+    "revenue": keyset.Order("enterprises:revenue", keyset.Key("e.revenue", "revenue", keyset.NUMERIC), _USCC),
+    "-revenue": keyset.Order("enterprises:-revenue",
+                             keyset.Key("e.revenue", "revenue", keyset.NUMERIC, descending=True), _USCC),
+    "created_at": keyset.Order("enterprises:created_at",
+                               keyset.Key("e.created_at", "created_at", keyset.TIMESTAMP), _USCC),
+    "-created_at": keyset.Order("enterprises:-created_at",
+                                keyset.Key("e.created_at", "created_at", keyset.TIMESTAMP, descending=True), _USCC),
 }
 
 ACTIVE_TIERS = ("ARRAY(SELECT DISTINCT t.tier FROM enterprise_tier t WHERE t.uscc = e.uscc "
@@ -233,16 +244,21 @@ def like_pattern(text):
     return f"%{escaped}%"
 
 
-def search(tx, criteria, name, sort, limit, offset, on, within=None):
-    """``(rows, total)``: one page of enterprises meeting ``criteria`` whose name contains ``name``."""
+def search(tx, criteria, name, order, limit, offset, on, within=None, after=None):
+    """``(rows, total)``: up to ``limit`` enterprises meeting ``criteria`` whose name contains
+    ``name``, in ``order`` (one of :data:`ORDERS`), from ``offset`` or after the position
+    ``after`` (keyset)."""
     where, params = predicate(criteria, on, within)
     if name:
         where += " AND e.name ILIKE %s"
         params.append(like_pattern(name))
     total = tx.one(f"SELECT count(*) AS n FROM enterprise e WHERE {where}", params)["n"]
+    if after is not None:
+        where += " AND " + order.after(after, params)
+        offset = 0
     columns = ", ".join(f"e.{c}" for c in SUMMARY_COLUMNS)
-    rows = tx.all(f"SELECT {columns}, {ACTIVE_TIERS} FROM enterprise e WHERE {where} "
-                  f"ORDER BY {SORT_ORDER[sort]} LIMIT %s OFFSET %s",
+    rows = tx.all(f"SELECT {columns}, e.created_at, {ACTIVE_TIERS} FROM enterprise e WHERE {where} "
+                  f"ORDER BY {order.order_by()} LIMIT %s OFFSET %s",
                   [on, on] + params + [limit, offset])
     return rows, total
 

@@ -5,12 +5,11 @@ the answer through. Recipients are an enterprise (``enterprise``, by USCC), an
 agency (``agency``, by id: its staff share the agency's inbox) or one person
 (``user``, by token subject).
 """
-import base64
-import binascii
 import re
-from datetime import datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from chassis import keyset
 
 ENTERPRISE, AGENCY, USER = "enterprise", "agency", "user"
 RECIPIENT_KINDS = (ENTERPRISE, AGENCY, USER)
@@ -43,52 +42,16 @@ MAX_URL_LENGTH = 2000
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+# -- keyset lists (chassis.keyset): their names, which their cursors remember ---------------
+
+INBOX_LIST, MATCHES_LIST, DELIVERIES_LIST = "notices", "policy_matches", "webhook_deliveries"
+# The cursor of an inbox's second page, unfiltered.
+INBOX_CURSOR_EXAMPLE = keyset.encode_position(
+    INBOX_LIST, ["2026-03-31T10:00:00+08:00", "3f8e1a52-5b8a-4c1e-9d55-0d8f3e0f6a11"], {}, 2)
+
 # The link to the following keyset page (the gateway's, with the same filters and next_cursor).
 NEXT_LINK = {"description": "The following page (this query with cursor=next_cursor); null on the last",
-             "example": "https://onenet.example.org/api/v1/notifications?page_size=20&cursor="
-                        "MjAyNi0wMy0zMVQxMDowMDowMCswODowMHwzZjhlMWE1Mi01YjhhLTRjMWUtOWQ1NS0wZDhmM2UwZjZhMTE"}
-
-
-# -- keyset cursors ------------------------------------------------------------------------
-
-def encode_cursor(*parts):
-    """An opaque cursor for the position after the last item of a page."""
-    text = "|".join(str(part) for part in parts)
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor, count):
-    """The ``count`` parts of a cursor made by :func:`encode_cursor`; ValueError if it is not one."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValueError("not a cursor this API gave out") from None
-    parts = text.split("|")
-    if len(parts) != count or not all(parts):
-        raise ValueError("not a cursor this API gave out")
-    return parts
-
-
-def inbox_position(cursor):
-    """``(created_at, notice id)`` of an inbox cursor; ValueError if malformed."""
-    created_at, notice_id = decode_cursor(cursor, 2)
-    if not re.fullmatch(r"[0-9a-f-]{36}", notice_id):
-        raise ValueError("not a cursor this API gave out")
-    return datetime.fromisoformat(created_at), notice_id
-
-
-def check_inbox_cursor(value):
-    try:
-        inbox_position(value)
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
-
-
-def check_match_cursor(value):
-    try:
-        decode_cursor(value, 1)
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
+             "example": "https://onenet.example.org/api/v1/notifications?page_size=20&cursor=" + INBOX_CURSOR_EXAMPLE}
 
 
 # -- inbox ---------------------------------------------------------------------------------
@@ -119,7 +82,7 @@ class InboxQuery(Schema):
     kind = fields.String(validate=validate.OneOf(tuple(KINDS)))
     unread = fields.Boolean(metadata={"description": "true: unread only; false: read only"})
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-    cursor = fields.String(validate=check_inbox_cursor)
+    cursor = keyset.cursor_field(example=INBOX_CURSOR_EXAMPLE)
 
 
 class NoticePage(Schema):
@@ -263,7 +226,7 @@ class DeliveryPage(Schema):
 
 class DeliveryQuery(Schema):
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-    cursor = fields.String(validate=check_match_cursor)
+    cursor = keyset.cursor_field(example=keyset.encode_position(DELIVERIES_LIST, [41], {}, 2))
 
 
 # -- policy push results ------------------------------------------------------------------------
@@ -287,7 +250,7 @@ class PolicyMatch(Schema):
 
 class MatchQuery(Schema):
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-    cursor = fields.String(validate=check_match_cursor)
+    cursor = keyset.cursor_field(example=keyset.encode_position(MATCHES_LIST, ["91110000600037341L"], {}, 2))
 
 
 class PushProgress(Schema):

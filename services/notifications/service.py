@@ -215,7 +215,8 @@ class NotificationsService:
 
     @rpc
     def inbox_page(self, recipients, query):
-        """One page of the caller's notices, newest first (keyset): ``{"items", "page_size", "next_cursor"}``."""
+        """One page of the caller's notices, newest first (keyset): ``{"items", "page_size", "next_cursor"}``.
+        A cursor is good for the kind and read state it was given out for."""
         query = load(schemas.InboxQuery, query, "inbox query")
         recipients = recipients_of(recipients)
         with self.db.transaction() as tx:
@@ -313,7 +314,7 @@ class NotificationsService:
 
     @rpc
     def webhook_deliveries(self, recipient, subscription_id, query):
-        """The delivery log of one subscription, newest first, every attempt included."""
+        """The delivery log of one subscription, newest first, every attempt included (keyset pages)."""
         query = load(schemas.DeliveryQuery, query, "delivery query")
         recipient = recipients_of([recipient])[0]
         with self.db.transaction() as tx:
@@ -323,7 +324,8 @@ class NotificationsService:
 
     @rpc
     def policy_matches(self, policy_id, within, query):
-        """Who a policy was pushed to within ``within`` (a region prefix; None: everywhere)."""
+        """Who a policy was pushed to within ``within`` (a region prefix; None: everywhere), by
+        USCC (keyset pages)."""
         query = load(schemas.MatchQuery, query, "matches query")
         with self.db.transaction() as tx:
             return reach.policy_matches(tx, int(policy_id), within, query)

@@ -9,7 +9,15 @@ webhook subscriptions call for.
 import json
 from datetime import datetime
 
-from services.notifications.schemas import EMAIL, WEBHOOK
+from chassis import keyset
+from services.notifications.schemas import DELIVERIES_LIST, EMAIL, INBOX_LIST, MATCHES_LIST, WEBHOOK
+
+# The orders of the keyset lists: the inbox newest first; a policy's recipients by USCC; a
+# subscription's deliveries newest first.
+INBOX_ORDER = keyset.Order(INBOX_LIST, keyset.Key("n.created_at", "created_at", keyset.TIMESTAMP, descending=True),
+                           keyset.Key("n.id", "id", keyset.UUID, descending=True))
+MATCHES_ORDER = keyset.Order(MATCHES_LIST, keyset.Key("n.recipient_id", "uscc"))
+DELIVERIES_ORDER = keyset.Order(DELIVERIES_LIST, keyset.Key("d.id", "id", keyset.INTEGER, descending=True))
 
 NOTICE_COLUMNS = ("recipient_kind", "recipient_id", "kind", "title", "body", "about_type", "about_id",
                   "region_code")
@@ -122,8 +130,8 @@ def present(row):
 
 
 def inbox_page(tx, recipients, kind, unread, after, limit):
-    """One page of notices, newest first, after the keyset position ``after``
-    (``(created_at, id)`` or None)."""
+    """One page of notices in :data:`INBOX_ORDER`, after the keyset position ``after`` (or from
+    the first)."""
     params = []
     where = [_recipients(recipients, params)]
     if kind:
@@ -132,10 +140,9 @@ def inbox_page(tx, recipients, kind, unread, after, limit):
     if unread is not None:
         where.append("n.read_at IS NULL" if unread else "n.read_at IS NOT NULL")
     if after:
-        where.append("(n.created_at, n.id) < (%s, %s::uuid)")
-        params += list(after)
+        where.append(INBOX_ORDER.after(after, params))
     rows = tx.all(f"SELECT {NOTICE_VIEW} WHERE {' AND '.join(where)} "
-                  "ORDER BY n.created_at DESC, n.id DESC LIMIT %s", params + [limit])
+                  f"ORDER BY {INBOX_ORDER.order_by()} LIMIT %s", params + [limit])
     return [present(row) for row in rows]
 
 
@@ -321,13 +328,12 @@ def policy_matches(tx, policy_id, within, after, limit):
         where += " AND n.region_code LIKE %s"
         params.append(within + "%")
     if after:
-        where += " AND n.recipient_id > %s"
-        params.append(after)
+        where += " AND " + MATCHES_ORDER.after(after, params)
     rows = tx.all(
         "SELECT n.recipient_id AS uscc, n.region_code, n.created_at AS notified_at, n.read_at, n.requested_at, "
         "  coalesce((SELECT json_agg(json_build_object('channel', d.channel, 'state', d.state, "
         "    'attempts', d.attempts) ORDER BY d.id) FROM delivery d WHERE d.notice_id = n.id), '[]') AS deliveries "
-        f"FROM notice n WHERE {where} ORDER BY n.recipient_id LIMIT %s", params + [limit])
+        f"FROM notice n WHERE {where} ORDER BY {MATCHES_ORDER.order_by()} LIMIT %s", params + [limit])
     for row in rows:
         row["deliveries"] = [{"channel": "in_app", "state": "delivered", "attempts": 1}] + list(row["deliveries"])
     return rows
@@ -430,15 +436,15 @@ def deliveries_of(tx, subscription_id, after, limit):
     params = [subscription_id]
     where = "d.subscription_id = %s"
     if after:
-        where += " AND d.id < %s"
-        params.append(after)
+        where += " AND " + DELIVERIES_ORDER.after(after, params)
     rows = tx.all(
         "SELECT d.id, d.notice_id, n.kind, d.channel, d.state, d.attempts, d.last_status, d.last_error, "
         "  CASE WHEN d.state = 'pending' THEN d.next_attempt_at END AS next_attempt_at, d.delivered_at, "
         "  d.created_at, coalesce((SELECT json_agg(json_build_object('attempt', a.attempt, 'at', a.at, "
         "    'outcome', a.outcome, 'status', a.status, 'error', a.error, 'duration_ms', a.duration_ms) "
         "    ORDER BY a.attempt) FROM delivery_attempt a WHERE a.delivery_id = d.id), '[]') AS attempt_log "
-        f"FROM delivery d JOIN notice n ON n.id = d.notice_id WHERE {where} ORDER BY d.id DESC LIMIT %s",
+        f"FROM delivery d JOIN notice n ON n.id = d.notice_id WHERE {where} "
+        f"ORDER BY {DELIVERIES_ORDER.order_by()} LIMIT %s",
         params + [limit])
     for row in rows:
         for attempt in row["attempt_log"]:

@@ -16,7 +16,7 @@ import eventlet.semaphore
 import structlog
 from nameko.dependency_providers import Config
 
-from chassis import periods
+from chassis import keyset, periods
 
 from chassis.contracts import schema_instance
 from chassis.db import Database
@@ -85,15 +85,23 @@ class RequestsService:
         return full
 
     @rpc
-    def list(self, actor, filters, limit, offset):
-        """One page of the requests ``actor`` sees (:mod:`visibility`), newest first: ``{"items", "total"}``."""
+    def list(self, actor, filters, limit, offset, cursor=None):
+        """One page of the requests ``actor`` sees (:mod:`visibility`), newest first, then by id:
+        ``{"items", "total", "page", "next_cursor"}``. A page starts at ``offset``, or after the
+        request ``cursor`` names (keyset): the ``next_cursor`` of the page before, given out for
+        the same filters."""
         filters = load(schemas.RequestFilter, filters, "filter")
+        order = store.LIST_ORDER
+        start = keyset.decode(cursor, order, filters) if cursor else keyset.Start(page=offset // max(limit, 1) + 1)
         visible = visibility.scope_of(actor)
         with self.db.transaction() as tx:
             today = self._today(tx)
-            rows, total = store.list_requests(tx, visible, filters, today, limit, offset)
+            rows, total = store.list_requests(tx, visible, filters, today, limit + 1, 0 if cursor else offset,
+                                              start.position)
+        rows, next_cursor = keyset.page_of(order, rows, limit, filters, start)
         return {"items": schema_instance(schemas.ServiceRequestSummary, many=True).dump(
-            [read_model.present(row, today) for row in rows]), "total": total}
+            [read_model.present(row, today) for row in rows]), "total": total, "page": start.page,
+            "next_cursor": next_cursor}
 
     @rpc
     def queue(self, agency_id, limit, offset):

@@ -3,6 +3,7 @@ import json
 
 from psycopg2.extras import Json, execute_values
 
+from chassis import keyset
 from reference import workdays
 from services.requests import deadlines, lifecycle
 
@@ -132,8 +133,14 @@ _CURRENT_DEADLINE = (f"CASE WHEN r.state IN {_AWAITING} THEN r.accept_by "
                      f"WHEN r.state IN {_HANDLED} THEN r.resolve_by END")
 
 
-def list_requests(tx, visible, filters, today, limit, offset):
-    """One page of requests the caller may see, newest first, and the total."""
+# The order of a list of requests: newest first, then by id.
+LIST_ORDER = keyset.Order("requests", keyset.Key("r.submitted_at", "submitted_at", keyset.TIMESTAMP, descending=True),
+                          keyset.Key("r.id", "id", keyset.UUID))
+
+
+def list_requests(tx, visible, filters, today, limit, offset, after=None):
+    """One page of requests the caller may see, newest first (:data:`LIST_ORDER`), and the
+    total: from ``offset``, or after the position ``after`` (keyset)."""
     scope_sql, params = _visibility(visible)
     clauses = [scope_sql]
     params["today"] = today
@@ -155,8 +162,12 @@ def list_requests(tx, visible, filters, today, limit, offset):
         clauses.append("r.submitted_at < %(submitted_to)s + interval '1 day'")
         params["submitted_to"] = deadlines.moment_of(filters["submitted_to"])
     where = " AND ".join(clauses)
-    return tx.page("r.*", f"service_request r WHERE {where}", params,
-                   "r.submitted_at DESC, r.id", limit, offset)
+    if after is None:
+        return tx.page("r.*", f"service_request r WHERE {where}", params, LIST_ORDER.order_by(), limit, offset)
+    total = tx.one(f"SELECT count(*) AS n FROM service_request r WHERE {where}", params)["n"]
+    rows = tx.all(f"SELECT r.* FROM service_request r WHERE {where} AND {LIST_ORDER.after(after, params)} "
+                  f"ORDER BY {LIST_ORDER.order_by()} LIMIT %(page_limit)s", {**params, "page_limit": limit})
+    return rows, total
 
 
 def queue(tx, agency_id, today, limit, offset):

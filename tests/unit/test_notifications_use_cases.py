@@ -30,7 +30,8 @@ class FakeStore:
 
     def inbox_page(self, tx, recipients, kind, unread, after, limit):
         mine = sorted((n for n in self.notices if n["recipient"] in recipients
-                       and (after is None or (n["created_at"], n["id"]) < (after[0], after[1]))),
+                       and (after is None
+                            or (n["created_at"], n["id"]) < (datetime.fromisoformat(after[0]), after[1]))),
                       key=lambda n: (n["created_at"], n["id"]), reverse=True)
         return mine[:limit]
 
@@ -81,7 +82,7 @@ class FakeStore:
     def policy_matches(self, tx, policy_id, within, after, limit):
         usccs = [f"9132010{n}MA1XB0003L" for n in range(5)]
         return [{"uscc": uscc, "region_code": "320102", "read": False, "requested": False}
-                for uscc in usccs if after is None or uscc > after][:limit]
+                for uscc in usccs if after is None or uscc > after[0]][:limit]
 
     def policy_reach(self, tx, policy_id, within):
         return {"policy_id": policy_id, "within": within, "notified": 5, "read": 2, "requested": 1}

@@ -102,6 +102,38 @@ def test_every_operation_has_a_description_saying_who_may_call_it(document):
             assert "**Events:**" in op["description"], name
 
 
+def _answers_a_list(op, schemas):
+    for status, answer in op["responses"].items():
+        schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+        if status.startswith("2") and "$ref" in schema:
+            schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+        if status.startswith("2") and (schema.get("type") == "array" or "items" in schema.get("properties", {})):
+            return True
+    return False
+
+
+def test_every_list_states_the_order_of_its_items(document):
+    lists = [(name, op) for name, op in operations(document)
+             if name.startswith("GET ") and _answers_a_list(op, document["components"]["schemas"])]
+    assert len(lists) >= 35
+    for name, op in lists:
+        assert op.get("x-order") and f"**Order:** {op['x-order'].rstrip('.')}." in op["description"], name
+
+
+def test_keyset_lists_say_how_to_walk_them(document):
+    for name, op in operations(document):
+        cursor = [p for p in op["parameters"] if isinstance(p, dict) and p.get("name") == "cursor"]
+        assert bool(cursor) == (openapi.KEYSET_PAGES in op["description"]), name
+        if cursor:
+            answer = document["components"]["schemas"][
+                op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+            assert {"next", "next_cursor", "items"} <= set(answer["properties"]), name
+            assert cursor[0]["schema"]["format"] == "cursor" and "example" in cursor[0]["schema"], name
+    keyset_paths = {name for name, op in operations(document) if openapi.KEYSET_PAGES in op["description"]}
+    assert {"GET /api/v1/enterprises", "GET /api/v1/requests", "GET /api/v1/notifications",
+            "GET /api/v1/search"} <= keyset_paths
+
+
 def test_who_may_call_follows_the_access_table():
     table = access.table("""
         national_admin  ok  ok      ok

@@ -1,5 +1,6 @@
 """Laws, experts, FAQs, service products and cases (the kinds of :mod:`services.agencies.library`),
 and the search over the whole library."""
+from chassis import keyset
 from chassis.errors import found, loaded as load
 from services.agencies import library, library_store, schemas, store
 
@@ -36,10 +37,16 @@ def list_entries(tx, kind, filters, limit, offset):
     return {"items": spec.view(many=True).dump(rows), "total": total}
 
 
-def search(tx, q, kind=None, area=None, limit=20, offset=0):
-    """Entries containing every word of ``q`` (at most five words), title hits first."""
+def search(tx, q, kind=None, area=None, limit=20, offset=0, cursor=None):
+    """Entries containing every word of ``q`` (at most five words), title hits first, then the
+    most recently updated, then by kind and id: ``{"items", "total", "page", "next_cursor"}``.
+    A page starts at ``offset``, or after the hit ``cursor`` names (keyset)."""
     query = load(schemas.SearchFilter, {"q": q, **({"kind": kind} if kind else {}),
                                         **({"area": area} if area else {})}, "search")
     terms = list(dict.fromkeys(query["q"].split()))[:5]
-    rows, total = store.search(tx, terms, kind, area, limit, offset)
-    return {"items": schemas.SearchHit(many=True).dump(rows), "total": total}
+    order = store.search_order(terms)
+    start = keyset.decode(cursor, order, query) if cursor else keyset.Start(page=offset // max(limit, 1) + 1)
+    rows, total = store.search(tx, terms, kind, area, limit + 1, 0 if cursor else offset, start.position)
+    rows, next_cursor = keyset.page_of(order, rows, limit, query, start)
+    return {"items": schemas.SearchHit(many=True).dump(rows), "total": total, "page": start.page,
+            "next_cursor": next_cursor}

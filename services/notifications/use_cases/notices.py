@@ -1,18 +1,21 @@
 """A recipient's inbox: its notices a page at a time (keyset), unread counts, marking read."""
 import uuid
 
+from chassis import keyset
 from chassis.errors import NotFound
 from services.notifications import schemas, store
+from services.notifications.store import INBOX_ORDER
 
 
 def page(tx, recipients, query):
     """One page of the notices of ``recipients`` (a caller's identities), newest first, for a loaded
-    :class:`schemas.InboxQuery`: ``{"items", "page_size", "next_cursor"}``."""
-    after = schemas.inbox_position(query["cursor"]) if query.get("cursor") else None
-    items = store.inbox_page(tx, recipients, query.get("kind"), query.get("unread"), after, query["page_size"] + 1)
-    more = len(items) > query["page_size"]
-    items = items[:query["page_size"]]
-    cursor = schemas.encode_cursor(items[-1]["created_at"].isoformat(), items[-1]["id"]) if more else None
+    :class:`schemas.InboxQuery`: ``{"items", "page_size", "next_cursor"}``. A cursor is good for the
+    kind and read state it was given out for."""
+    filters = {"kind": query.get("kind"), "unread": query.get("unread")}
+    start = keyset.decode(query.get("cursor"), INBOX_ORDER, filters)
+    items = store.inbox_page(tx, recipients, query.get("kind"), query.get("unread"), start.position,
+                             query["page_size"] + 1)
+    items, cursor = keyset.page_of(INBOX_ORDER, items, query["page_size"], filters, start)
     return {"items": schemas.Notice(many=True).dump(items), "page_size": query["page_size"], "next_cursor": cursor}
 
 

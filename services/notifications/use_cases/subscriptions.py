@@ -1,8 +1,10 @@
 """A recipient's webhook subscriptions and their delivery log. Whether a URL may be delivered to
 (:func:`services.notifications.webhooks.resolve`, a DNS look-up) and a test request (a network call)
 are the entrypoints', made outside any transaction."""
+from chassis import keyset
 from chassis.errors import Conflict, NotFound
 from services.notifications import schemas, store
+from services.notifications.store import DELIVERIES_ORDER
 
 
 def subscribe(tx, recipient, owner_subject, data, secret):
@@ -39,10 +41,10 @@ def delete(tx, recipient, subscription_id):
 
 def deliveries(tx, recipient, subscription_id, query):
     """The delivery log of one subscription, newest first, for a loaded :class:`schemas.DeliveryQuery`."""
-    after = int(schemas.decode_cursor(query["cursor"], 1)[0]) if query.get("cursor") else None
+    filters = {"subscription_id": str(subscription_id)}
+    start = keyset.decode(query.get("cursor"), DELIVERIES_ORDER, filters)
     row = subscription(tx, recipient, subscription_id)
-    items = store.deliveries_of(tx, row["id"], after, query["page_size"] + 1)
-    more = len(items) > query["page_size"]
-    items = items[:query["page_size"]]
+    items = store.deliveries_of(tx, row["id"], start.position, query["page_size"] + 1)
+    items, cursor = keyset.page_of(DELIVERIES_ORDER, items, query["page_size"], filters, start)
     return {"items": schemas.Delivery(many=True).dump(items), "page_size": query["page_size"],
-            "next_cursor": schemas.encode_cursor(items[-1]["id"]) if more else None}
+            "next_cursor": cursor}
