@@ -12,14 +12,13 @@ from email.header import decode_header, make_header
 from zoneinfo import ZoneInfo
 
 import eventlet
-import pika
 import pytest
 from eventlet import wsgi
 from standardwebhooks import Webhook
 
 from chassis.errors import ValidationFailed
 from services.notifications.service import NotificationsService
-from tests.stack import SmtpServer, new_event, new_uscc, publish, rpc, sql, wait_for
+from tests.stack import SmtpServer, new_event, new_uscc, publish, purge_backlog, rpc, sql, wait_for
 
 CONFIG = os.path.join("services", "notifications", "config.yml")
 
@@ -58,17 +57,11 @@ class Receiver:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def no_agency_backlog(prepared_stack):
+def no_backlog(prepared_stack):
     """The agencies modules before this one announce thousands of agencies (the skeleton's
-    agency.created); each notifications container here would work through that backlog before
-    it stops. This module's deliveries owe nothing to them, so it starts with the queue empty."""
-    connection = pika.BlockingConnection(pika.URLParameters(os.environ["ONENET_AMQP_URI"]))
-    try:
-        connection.channel().queue_purge("notifications.record_agency")
-    except pika.exceptions.ChannelClosedByBroker:
-        pass  # not declared yet: nothing waits in it
-    finally:
-        connection.close()
+    agency.created), which each notifications container here would work through before it stops;
+    this module's deliveries owe nothing to them."""
+    purge_backlog(NotificationsService)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import os
 
 import eventlet
 import psycopg2.extras
+import pytest
 from kombu import Connection, Queue
 
 from chassis import outbox
@@ -11,13 +12,20 @@ from chassis.confirms import ConfirmingPublisher
 from chassis.db import transaction
 from chassis.events import EVENTS_EXCHANGE
 from services.notifications.service import NotificationsService
-from tests.stack import connect as connect_to, new_event, new_uscc, publish, sql, wait_for
+from tests.stack import connect as connect_to, new_event, new_uscc, publish, purge_backlog, sql, wait_for
 
 CONFIG = os.path.join("services", "notifications", "config.yml")
 
 
 def connect(schema):
     return connect_to(schema, cursor_factory=psycopg2.extras.RealDictCursor)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_backlog(prepared_stack):
+    """The notifications service here handles one delivery at a time: events earlier modules left
+    in its queues (each a policy match or an agency to record) would come before this module's."""
+    purge_backlog(NotificationsService)
 
 
 def start_notifications(container_for):
