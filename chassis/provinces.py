@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache, partial
 
-import eventlet
 import structlog
 from kombu import Exchange, Queue
 from marshmallow import Schema, ValidationError, fields, validate
@@ -39,8 +38,8 @@ from nameko.extensions import DependencyProvider
 from psycopg2.extras import execute_values
 
 from chassis import envelope
-from chassis.events import (H_ERROR, H_ORIGINAL_ROUTING_KEY, REDELIVERY_EXCHANGE, PermanentFailure,
-                            ReliableEventHandler, ReliableQueueConsumer)
+from chassis.events import (DEFAULT_BATCH, H_ERROR, H_ORIGINAL_ROUTING_KEY, REDELIVERY_EXCHANGE,
+                            PermanentFailure, ReliableEventHandler, ReliableQueueConsumer)
 from chassis.logs import CORRELATION_KEY
 from chassis.metrics import (PROVINCE_APPLIED, PROVINCE_DUPLICATES, PROVINCE_FORWARDED, PROVINCE_LAG,
                              PROVINCE_RECEIVED, PROVINCE_REJECTED, PROVINCE_STALE)
@@ -327,9 +326,6 @@ class ProvincialQueueConsumer(ReliableQueueConsumer):
         return int(self.container.config.get("PROVINCIAL_PREFETCH", 2 * DEFAULT_BATCH))
 
 
-DEFAULT_BATCH = 500
-
-
 class ProvincialEventHandler(ReliableEventHandler):
     """Entrypoint: the owning service's consumer of one provincial event type.
 
@@ -350,11 +346,11 @@ class ProvincialEventHandler(ReliableEventHandler):
 
     exchange = INBOUND_EXCHANGE
     queue_consumer = ProvincialQueueConsumer()
+    batch_size_setting, batch_wait_setting = "PROVINCIAL_BATCH_SIZE", "PROVINCIAL_BATCH_WAIT"
 
     def __init__(self, contract, batch=False, **kwargs):
         self.contract = contract
-        self.batch = batch
-        super().__init__(contract.type, **kwargs)
+        super().__init__(contract.type, batch=batch, **kwargs)
 
     @property
     def binding_keys(self):
@@ -362,11 +358,7 @@ class ProvincialEventHandler(ReliableEventHandler):
 
     def setup(self):
         super().setup()
-        config = self.container.config
-        self.user_prefix = str(config.get("PROVINCE_USER_PREFIX") or "")
-        self.batch_size = int(config.get("PROVINCIAL_BATCH_SIZE", DEFAULT_BATCH)) if self.batch else 1
-        self.batch_wait = float(config.get("PROVINCIAL_BATCH_WAIT", 0.02))
-        self._gathered, self._timer = [], None
+        self.user_prefix = str(self.container.config.get("PROVINCE_USER_PREFIX") or "")
         for code in province_codes():  # every province has a series, so silence shows
             PROVINCE_RECEIVED.labels(code, self.contract.type)
 
@@ -393,41 +385,14 @@ class ProvincialEventHandler(ReliableEventHandler):
         PROVINCE_LAG.labels(event.province).observe(
             max(0.0, (datetime.now(timezone.utc) - event.occurred_at).total_seconds()))
         headers.setdefault(f"nameko.{CORRELATION_KEY}", event.correlation_id)
-        if not self.batch:
-            self._spawn((event,), message, partial(self.handle_result, message), [message])
+        if self.batch:
+            self.gather(event, message)
             return
-        self._gathered.append((event, message))
-        if len(self._gathered) >= self.batch_size:
-            self._flush()
-        elif self._timer is None:
-            self._timer = eventlet.spawn_after(self.batch_wait, self._flush)
-
-    def _flush(self):
-        """Hand the events gathered so far to one worker."""
-        if self._timer is not None:
-            self._timer.cancel()  # a no-op when the timer itself is flushing
-            self._timer = None
-        gathered, self._gathered = self._gathered, []
-        if gathered:
-            self._spawn(([event for event, _ in gathered],), gathered[0][1],
-                        partial(self._batch_handled, gathered), [message for _, message in gathered])
-
-    def _spawn(self, args, first, handle_result, messages):
         try:
-            self.container.spawn_worker(self, args, {}, context_data=self.unpack_message_headers(first),
-                                        handle_result=handle_result)
+            self.container.spawn_worker(self, (event,), {}, context_data=self.unpack_message_headers(message),
+                                        handle_result=partial(self.handle_result, message))
         except ContainerBeingKilled:
-            for message in messages:
-                self.queue_consumer.requeue_message(message)
-
-    def _batch_handled(self, gathered, worker_ctx, result=None, exc_info=None):
-        for index, (event, message) in enumerate(gathered):
-            outcome = None if exc_info is not None else result[index]
-            if isinstance(outcome, Exception):
-                self.handle_message_processed(message, None, (type(outcome), outcome, None))
-            else:
-                self.handle_message_processed(message, outcome, exc_info)
-        return result, exc_info
+            self.queue_consumer.requeue_message(message)
 
     def park_undecodable(self, message, exc):
         self._reject(message, Rejected(MALFORMED, f"message body could not be decoded: {exc}"))

@@ -38,6 +38,17 @@ def copy_agencies(tx, stamped):
         [_agency_row(agency, changed_at) for agency, changed_at in stamped], page_size=1000)
 
 
+def latest(stamped):
+    """Of several ``(agency, changed_at)`` pairs for one agency, the latest (one statement may
+    change a row once)."""
+    found = {}
+    for agency, changed_at in stamped:
+        kept = found.get(agency["id"])
+        if kept is None or kept[1] <= changed_at:
+            found[agency["id"]] = (agency, changed_at)
+    return list(found.values())
+
+
 def copy_guide(tx, guide):
     """Copy a guide's time limits (a :class:`GuidePublished` payload) unless a later version is copied."""
     newer = tx.one("INSERT INTO guide_copy (agency_id, version) VALUES (%(agency_id)s, %(version)s) "

@@ -21,7 +21,7 @@ from chassis import keyset, periods
 from chassis.contracts import schema_instance
 from chassis.db import Database
 from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed, loaded as load
-from chassis.events import contract_payload, handles
+from chassis.events import PermanentFailure, contract_payload, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
@@ -410,26 +410,41 @@ class RequestsService:
 
     # -- the copy of the agency hierarchy, the guides' time limits and providers' admissions ---
 
-    @handles("agency.created", "agency.updated")
-    def copy_agency(self, event):
-        """An agency or station was added or changed: the copy routing and escalation read follows."""
-        agency = contract_payload(AgencyAnnounced, event)
-        changed_at = datetime.fromisoformat(event["occurred_at"])
-        self._copy_once(event, lambda tx: agency_copy.copy_agencies(tx, [(agency, changed_at)]))
+    @handles("agency.created", "agency.updated", batch=True)
+    def copy_agency(self, events):
+        """Agencies or stations were added or changed: the copy routing and escalation read follows.
+        Taken in batches (a new hierarchy announces its 3,212 agencies at once), each event once;
+        one whose payload breaks the contract is parked alone."""
+        outcomes, stamped = [], {}
+        for event in events:
+            try:
+                agency = contract_payload(AgencyAnnounced, event)
+            except PermanentFailure as exc:
+                outcomes.append(exc)
+                continue
+            outcomes.append(None)
+            stamped[event["event_id"]] = (agency, datetime.fromisoformat(event["occurred_at"]))
+        fresh = [event for event in events if event["event_id"] in stamped]
+        self._copy_once(fresh, lambda tx, first: agency_copy.copy_agencies(
+            tx, agency_copy.latest([stamped[event_id] for event_id in first])))
+        return outcomes
 
     @handles("guide.published")
     def copy_guide(self, event):
         """An agency published its service guide: later deadlines count by its time limits."""
         guide = contract_payload(GuidePublished, event)
-        self._copy_once(event, lambda tx: agency_copy.copy_guide(tx, guide))
+        self._copy_once([event], lambda tx, first: agency_copy.copy_guide(tx, guide))
 
-    def _copy_once(self, event, effect):
-        """Apply ``effect`` to the copy unless the event was applied before, within a copy slot."""
+    def _copy_once(self, events, effect):
+        """Apply ``effect(tx, ids)`` to the copy for the ``events`` not applied before, within a copy slot."""
+        if not events:
+            return
         with COPY_SLOTS:
             try:
                 with self.db.transaction() as tx:
-                    if self.inbox.first_delivery(tx, event):
-                        effect(tx)
+                    first = self.inbox.first_deliveries(tx, events)
+                    if first:
+                        effect(tx, [event["event_id"] for event in events if event["event_id"] in first])
             finally:
                 self.db.release()   # the connection goes back before the slot does
 

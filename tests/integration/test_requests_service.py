@@ -1,4 +1,5 @@
 """The requests service on the real broker and database, with the agencies service beside it."""
+import json
 import os
 import uuid
 import time
@@ -18,7 +19,8 @@ from services.agencies.service import AgenciesService
 from services.enterprises.service import EnterprisesService
 from services.requests import deadlines
 from services.requests.service import RequestsService
-from tests.stack import admission_known_to_requests, new_uscc, race_in_processes, wait_for
+from tests.stack import (admission_known_to_requests, depth, drain, new_event, new_uscc, publish, race_in_processes,
+                         wait_for)
 
 AMQP = {"AMQP_URI": os.environ["ONENET_AMQP_URI"]}
 COUNTY = "320102"  # 南京市玄武区
@@ -430,6 +432,37 @@ def test_a_copy_started_empty_is_filled_from_the_agencies_snapshot(services):
                     "JOIN provider_admission a ON a.provider_id = p.id WHERE p.id = %s", (provider_id,))
         assert cur.fetchall() == [(COUNTY, "policy", True)]
     assert filled >= before and again == filled
+
+
+def test_a_burst_of_agency_events_is_copied_a_batch_at_a_time_each_once_and_a_broken_one_parked_alone(services):
+    """A new hierarchy announces thousands of agencies at once: the copy takes them in batches, an
+    event delivered twice has one effect, an agency changed twice in a burst keeps its latest
+    change, and an event whose payload breaks the contract is parked without the others."""
+    first_id = 90_000_000 + uuid.uuid4().int % 1_000_000 * 10
+    park = f"批量园{uuid.uuid4().hex[:6]}"
+    created = [new_event("agency.created", {"id": first_id + n, "name": f"{park}服务站{n}", "level": "station",
+                                            "region_code": "320102", "park": f"{park}{n}", "active": False,
+                                            "service_areas": ["policy"]}) for n in range(600)]
+    renamed = new_event("agency.updated", {**created[0]["payload"], "name": f"{park}服务站改名", "changed": ["name"]})
+    broken = new_event("agency.created", {"id": first_id + 600, "level": "station", "region_code": "320102"})
+    try:
+        for event in created[:300] + [created[5], broken, renamed] + created[300:]:
+            publish(event)
+        assert copied(lambda cur: cur.execute("SELECT count(*) FROM agency WHERE id BETWEEN %s AND %s",
+                                              (first_id, first_id + 600)) or cur.fetchone() == (600,), timeout=60)
+        assert wait_for(lambda: depth("requests.copy_agency.dead-letter") == 1, timeout=30)
+        with db() as conn, conn.cursor() as cur:
+            cur.execute("SELECT name FROM agency WHERE id = %s", (first_id,))
+            assert cur.fetchone() == (f"{park}服务站改名",)
+            cur.execute("SELECT count(*) FROM inbox WHERE event_id = ANY(%s::uuid[])",
+                        ([event["event_id"] for event in created + [renamed, broken]],))
+            assert cur.fetchone() == (601,)
+        ((headers, body),) = drain("requests.copy_agency.dead-letter")
+        assert json.loads(body)["event_id"] == broken["event_id"]
+        assert "breaks its contract" in headers["x-onenet-error"]
+    finally:
+        with db() as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM agency WHERE id BETWEEN %s AND %s", (first_id, first_id + 600))
 
 
 def test_requests_are_submitted_moved_on_and_swept_with_the_agencies_service_stopped(services):
