@@ -4,13 +4,14 @@
 bar on stderr and the time each part took:
 
 1. the generated SMEs at national scale (:mod:`infra.demo_data.national`), written in bulk
-   with their consumers' read models (:mod:`infra.demo_data.bulk`);
+   with their consumers' read models (:mod:`infra.demo_data.bulk`) by a process of their own,
+   while the next parts, which do not need them, go on;
 2. the hand-written showcase, through the services (:data:`infra.demo_data.ORDER`): the agency
    skeleton of every province, city and county, libraries, three dozen SMEs, four requests;
 3. the national extras through the services, many calls at once: park stations, service
-   guides, providers with their products and cases, requests in every state (raised on the
-   days they belong to), and a few hundred policies, each pushed to the SMEs it fits (the
-   push goes on for a while after the loader is done).
+   guides, providers with their products and cases; then, once the SMEs are in, requests in
+   every state (raised on the days they belong to) beside a few hundred policies, each pushed
+   to the SMEs it fits (the push goes on for a while after the loader is done).
 
 Then it prints what it added, the gateway URL and ready-made tokens. Loading twice adds nothing.
 ``make run`` runs it with ``--size default``; ``make run DEMO=large`` for benchmarks.
@@ -21,8 +22,10 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()  # noqa: E402
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import importlib  # noqa: E402
 import os  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from datetime import date  # noqa: E402
@@ -34,12 +37,14 @@ from tqdm import tqdm  # noqa: E402
 
 from chassis import config as process_config  # noqa: E402
 from gateway import auth  # noqa: E402
-from infra.demo_data import ORDER, agencies as demo_agencies, bulk, national  # noqa: E402
+from infra.demo_data import ORDER, agencies as demo_agencies, national  # noqa: E402
+from infra.demo_data.bulk import schemas  # noqa: E402,F401  (the services' schemas, for callers)
 from infra.demo_data import requests as demo_requests  # noqa: E402
 from infra.demo_data.enterprises import ENTERPRISES  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARALLEL_CALLS = 8
+BULK_PROCESSES = 2   # the bulk SMEs: Python's checks and PostgreSQL's inserts on both cores
 
 
 class Network:
@@ -51,6 +56,7 @@ class Network:
         self.idle = LightQueue()
         self.size = size
         self.progress = progress
+        self.lines = set()   # the progress bars' lines in use
 
     def __enter__(self):
         for proxy in self.proxies:
@@ -75,59 +81,113 @@ class Network:
         items = list(items)
         pool = eventlet.GreenPool(self.size)
         answers = []
-        with tqdm(total=len(items), desc=what, unit="", file=sys.stderr, leave=False,
-                  disable=not self.progress or not items) as bar:
-            for answer in pool.imap(lambda item: self.call(lambda services: function(services, item)), items):
-                answers.append(answer)
-                bar.update(1)
+        line = min(set(range(len(self.lines) + 1)) - self.lines)  # two maps at once: a bar each
+        self.lines.add(line)
+        try:
+            with tqdm(total=len(items), desc=what, unit="", file=sys.stderr, leave=False, position=line,
+                      disable=not self.progress or not items) as bar:
+                for answer in pool.imap(lambda item: self.call(lambda services: function(services, item)), items):
+                    answers.append(answer)
+                    bar.update(1)
+        finally:
+            self.lines.discard(line)
         return answers
 
 
-def schemas():
-    """The schema of each service whose tables the bulk part writes."""
-    return {name: process_config.load(os.path.join(ROOT, f"services/{name}/config.yml"))["DB_SCHEMA"]
-            for name in ("enterprises", "agencies", "activities")}
+class BulkLoad:
+    """The bulk SMEs (:mod:`infra.demo_data.bulk`), loaded by processes of their own (``processes``
+    of them, each taking every n-th batch) beside the calls to the services, which do not need
+    them, with a progress bar of their own."""
+
+    def __init__(self, database_url, size, total, progress, processes=BULK_PROCESSES):
+        env = {**os.environ, "ONENET_DEMO_DATABASE_URL": database_url,
+               "PYTHONPATH": os.pathsep.join(filter(None, (ROOT, os.environ.get("PYTHONPATH"))))}
+        self.started = time.monotonic()
+        self.children = [subprocess.Popen([sys.executable, "-m", "infra.demo_data.bulk", size, str(k), str(processes)],
+                                          cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+                         for k in range(processes)]
+        self.bar = tqdm(total=total, desc="SMEs (bulk)", unit=" SMEs", file=sys.stderr, leave=False,
+                        disable=not progress, position=1)
+        self.stored, self.seconds = [None] * processes, None
+        self.readers = [eventlet.spawn(self._read, k, child) for k, child in enumerate(self.children)]
+
+    def _read(self, k, child):
+        for line in child.stdout:
+            what, _, count = line.strip().partition(" ")
+            if what == "loaded":
+                self.bar.update(int(count))
+            elif what == "stored":
+                self.stored[k] = int(count)
+        child.wait()
+
+    def wait(self):
+        """How many SMEs were new; fails when the load did."""
+        for reader in self.readers:
+            reader.wait()
+        self.seconds = time.monotonic() - self.started
+        self.bar.close()
+        failed = [child.returncode for child in self.children if child.returncode != 0]
+        if failed or None in self.stored:
+            raise RuntimeError(f"the bulk SMEs did not load (exit {failed})")
+        return sum(self.stored)
+
+    def stop(self):
+        for child in self.children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
 
 
 def load(amqp_uri, database_url, size="default", wait=30, parallel=PARALLEL_CALLS, progress=True, report=print):
     """Load the demo at ``size`` (a key of :data:`national.SCALES`) into the network on ``amqp_uri``
     whose database is ``database_url`` (the administrator's: the bulk part writes the services'
-    schemas); ``report(line)`` is told the time each part took. Returns what was added, by part."""
+    schemas); ``report(line)`` is told the time each part took. Returns what was added, by part.
+
+    The bulk SMEs load in a process of their own while the agencies, stations, guides and
+    providers go through the services; the requests and policies, which need the SMEs, wait for them."""
     scale, on = national.SCALES[size], date.today()
     timings, loaded = {}, {}
     started = time.monotonic()
 
-    smes = list(national.enterprises(scale, on))
-    with tqdm(total=len(smes), desc="SMEs (bulk)", unit=" SMEs", file=sys.stderr, leave=False,
-              disable=not progress) as bar:
-        loaded["SMEs (bulk)"] = bulk.load_enterprises(database_url, schemas(), smes, on, progress=bar.update)
-    timings["SMEs (bulk)"] = time.monotonic() - started
+    @contextlib.contextmanager
+    def part(name):
+        begun = time.monotonic()
+        yield
+        timings[name] = time.monotonic() - begun
+        if progress:
+            tqdm.write(f"demo: {name} {timings[name]:.1f} s", file=sys.stderr)
 
+    smes = BulkLoad(database_url, size, scale.enterprises, progress)
     deadline = time.monotonic() + wait
-    with Network(amqp_uri, size=parallel, progress=progress) as network:
-        for name in ORDER:
-            begun = time.monotonic()
-            module = importlib.import_module(f"infra.demo_data.{name}")
-            while True:
-                try:
-                    loaded[name] = network.call(module.load)
-                    break
-                except UnknownService:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(1)
-            timings[name] = time.monotonic() - begun
-        begun = time.monotonic()
-        loaded.update(demo_agencies.load_network(network, scale))
-        timings["stations, guides, providers"] = time.monotonic() - begun
-        begun = time.monotonic()
-        loaded["requests (national)"] = demo_requests.load_national(network, scale, smes)
-        timings["requests (national)"] = time.monotonic() - begun
-        # Last: each published policy is pushed to the SMEs it fits, which goes on in the
-        # background after the loader is done.
-        begun = time.monotonic()
-        loaded["policies"] = demo_agencies.load_policies(network, scale, on)
-        timings["policies"] = time.monotonic() - begun
+    try:
+        with Network(amqp_uri, size=parallel, progress=progress) as network:
+            for name in ORDER:
+                with part(name):
+                    module = importlib.import_module(f"infra.demo_data.{name}")
+                    while True:
+                        try:
+                            loaded[name] = network.call(module.load)
+                            break
+                        except UnknownService:
+                            if time.monotonic() > deadline:
+                                raise
+                            time.sleep(1)
+            with part("stations, guides, providers"):
+                loaded.update(demo_agencies.load_network(network, scale))
+            with part("waiting for the bulk SMEs"):
+                registered = list(national.enterprises(scale, on))  # who raises the requests
+                loaded["SMEs (bulk)"] = smes.wait()
+            timings["SMEs (bulk, beside the above)"] = smes.seconds
+            # The requests (the requests service) and the policies (the agencies service; each
+            # published one is pushed to the SMEs it fits, which goes on in the background after
+            # the loader is done) need nothing of each other: side by side.
+            with part("requests (national) beside the policies"):
+                requests = eventlet.spawn(demo_requests.load_national, network, scale, registered)
+                with part("policies"):
+                    loaded["policies"] = demo_agencies.load_policies(network, scale, on)
+                loaded["requests (national)"] = requests.wait()
+    finally:
+        smes.stop()
     timings["total"] = time.monotonic() - started
     report("demo data loaded in " + ", ".join(f"{part} {seconds:.1f} s" for part, seconds in timings.items()))
     return loaded

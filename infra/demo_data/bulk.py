@@ -16,17 +16,31 @@ enterprises service lacks. No outbox row is written: the events are not sent, be
 effects are already in place; no welcome notice is written either (these SMEs were on the
 network before this run). An SME already on record is left as it is, so loading twice adds
 nothing.
+
+``python -m infra.demo_data.bulk <size> [<k> <n>]`` loads the SMEs of a scale (every n-th batch
+from the k-th) into the database named by ``ONENET_DEMO_DATABASE_URL``, saying ``loaded <count>``
+after each batch and ``stored <count>`` at the end: :mod:`infra.demo` runs two of them beside the
+calls to the services, which do not need the SMEs.
 """
-from datetime import datetime, timezone
+import os
+import sys
+from datetime import date, datetime, timezone
 
 import psycopg2
 
-from chassis import db
+from chassis import config as process_config, db
 from services.activities import store as activities_store
 from services.agencies import capacity_store, sme_register
 from services.enterprises import domain, imports, store as enterprises_store
 
 BATCH = 5000
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def schemas():
+    """The schema of each service whose tables the bulk load writes."""
+    return {name: process_config.load(os.path.join(ROOT, f"services/{name}/config.yml"))["DB_SCHEMA"]
+            for name in ("enterprises", "agencies", "activities")}
 
 
 def batches(rows, size=BATCH):
@@ -40,17 +54,21 @@ def batches(rows, size=BATCH):
         yield batch
 
 
-def load_enterprises(database_url, schemas, rows, on, progress=None):
+def load_enterprises(database_url, schemas, rows, on, progress=None, share=(0, 1)):
     """Store the registrations ``rows`` and feed the read models; returns how many were new.
 
     ``schemas``: the schema of each service (``{"enterprises": ..., "agencies": ...,
-    "activities": ...}``); ``progress(count)`` is told after each batch.
+    "activities": ...}``); ``progress(count)`` is told after each batch. ``share`` ``(k, n)``:
+    only every n-th batch from the k-th, for one of n processes loading ``rows`` side by side.
     """
     import json
     stored_total = 0
+    mine, processes = share
     conn = psycopg2.connect(database_url, connect_timeout=5, application_name="onenet-demo")
     try:
-        for batch in batches(rows):
+        for number, batch in enumerate(batches(rows)):
+            if number % processes != mine:
+                continue
             content = "\n".join(json.dumps(row, ensure_ascii=False) for row in batch)
             profiles, rejected, _ = imports.profiles_from(content, "jsonl", on)
             if rejected:
@@ -76,3 +94,24 @@ def load_enterprises(database_url, schemas, rows, on, progress=None):
     finally:
         conn.close()
     return stored_total
+
+
+def main(argv=None):
+    """Load the SMEs of scale ``argv[0]`` (the ``argv[1]``-th share of ``argv[2]``, by default all of
+    them), reporting on stdout (see the module's docstring)."""
+    from infra.demo_data import national
+    size, *share = (argv or sys.argv[1:])
+    on = date.today()
+
+    def progress(count):
+        print(f"loaded {count}", flush=True)
+
+    stored = load_enterprises(os.environ["ONENET_DEMO_DATABASE_URL"], schemas(),
+                              national.enterprises(national.SCALES[size], on), on, progress=progress,
+                              share=tuple(map(int, share)) if share else (0, 1))
+    print(f"stored {stored}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
