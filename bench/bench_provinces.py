@@ -36,7 +36,7 @@ import pika  # noqa: E402
 import psycopg2  # noqa: E402
 from stdnum.cn import uscc as uscc_standard  # noqa: E402
 
-NAME = "onenet_bench_provinces"
+NAME = os.environ.get("ONENET_BENCH_NAME", "onenet_bench_provinces")  # its database, vhost and user prefix
 SERVER = os.environ.get("ONENET_BENCH_SERVER_URL", "postgresql://postgres@127.0.0.1:5432")
 DATABASE_URL = f"{SERVER}/{NAME}"
 BROKER = os.environ.get("ONENET_BENCH_BROKER", "guest:guest@127.0.0.1:5672")
