@@ -5,7 +5,6 @@ that applies the event's effect; a redelivered event finds its row and the
 handler returns without a second effect.
 """
 from nameko.extensions import DependencyProvider
-from psycopg2.extras import execute_values
 
 
 def first_delivery(tx, consumer, event):
@@ -27,10 +26,9 @@ def first_deliveries(tx, consumer, events):
     """The ids of ``events`` that ``consumer`` sees for the first time (all recorded in ``tx``): a batch."""
     if not events:
         return set()
-    rows = execute_values(
-        tx.cursor, "INSERT INTO inbox (consumer, event_id, event_type) VALUES %s ON CONFLICT DO NOTHING "
-                   "RETURNING event_id", [(consumer, event["event_id"], event["type"]) for event in events],
-        page_size=1000, fetch=True)
+    rows = tx.all("INSERT INTO inbox (consumer, event_id, event_type) "
+                  "SELECT %s, * FROM unnest(%s::uuid[], %s::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
+                  (consumer, [event["event_id"] for event in events], [event["type"] for event in events]))
     return {str(row["event_id"]) for row in rows}
 
 

@@ -17,7 +17,6 @@ declare, so what leaves a service is what the event catalogue says.
 import json
 
 import eventlet
-import psycopg2.extras
 import structlog
 from kombu import Connection
 
@@ -45,14 +44,18 @@ def add(tx, event, aggregate_id):
 
 
 def add_many(tx, events_with_ids):
-    """Write many ``(envelope, aggregate_id)`` pairs to the outbox in one statement."""
-    psycopg2.extras.execute_values(
-        tx.cursor,
-        "INSERT INTO outbox (event_id, event_type, aggregate_id, envelope) VALUES %s",
-        [(event["event_id"], event["type"], str(aggregate_id),
-          json.dumps(event, ensure_ascii=False, default=str))
-         for event, aggregate_id in events_with_ids],
-        page_size=1000)
+    """Write many ``(envelope, aggregate_id)`` pairs to the outbox in one statement (one array per
+    column: psycopg2 quotes arrays in C, row tuples in Python)."""
+    events_with_ids = list(events_with_ids)
+    if not events_with_ids:
+        return
+    tx.execute(
+        "INSERT INTO outbox (event_id, event_type, aggregate_id, envelope) "
+        "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::jsonb[])",
+        ([event["event_id"] for event, _ in events_with_ids],
+         [event["type"] for event, _ in events_with_ids],
+         [str(aggregate_id) for _, aggregate_id in events_with_ids],
+         [json.dumps(event, ensure_ascii=False, default=str) for event, _ in events_with_ids]))
 
 
 def publish_pending(conn, publisher, batch_size=BATCH_SIZE, exchange=EVENTS_EXCHANGE):
@@ -65,18 +68,20 @@ def publish_pending(conn, publisher, batch_size=BATCH_SIZE, exchange=EVENTS_EXCH
         turn = tx.one("SELECT pg_try_advisory_xact_lock(hashtext('onenet.outbox.' || current_schema())) AS mine")
         if not turn["mine"]:
             return None
+        # The envelope as PostgreSQL writes it out (JSON text), not read into Python and written
+        # again: a relay publishing tens of thousands of events spends its time there otherwise.
         rows = tx.all(
-            "SELECT id, event_type, envelope FROM outbox WHERE sent_at IS NULL "
-            "ORDER BY id LIMIT %s", (batch_size,))
+            "SELECT id, event_type, event_id::text AS event_id, envelope::text AS body, "
+            "envelope->>'correlation_id' AS correlation_id, envelope->>'source' AS source "
+            "FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT %s", (batch_size,))
         for row in rows:
-            event = row["envelope"]
             publisher.publish(
-                json.dumps(event, ensure_ascii=False).encode("utf-8"),
+                row["body"].encode("utf-8"),
                 exchange=exchange, routing_key=row["event_type"],
                 content_type="application/json", content_encoding="utf-8",
-                delivery_mode=2, message_id=event["event_id"],
-                headers={f"nameko.{CORRELATION_KEY}": event["correlation_id"],
-                         "x-onenet-source": event["source"]})
+                delivery_mode=2, message_id=row["event_id"],
+                headers={f"nameko.{CORRELATION_KEY}": row["correlation_id"],
+                         "x-onenet-source": row["source"]})
         publisher.wait()
         if rows:
             tx.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)",

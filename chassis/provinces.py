@@ -35,7 +35,6 @@ from marshmallow import Schema, ValidationError, fields, validate
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import DependencyProvider
-from psycopg2.extras import execute_values
 
 from chassis import envelope
 from chassis.events import (DEFAULT_BATCH, H_ERROR, H_ORIGINAL_ROUTING_KEY, REDELIVERY_EXCHANGE,
@@ -295,16 +294,16 @@ def claim_versions(tx, claims):
     entity: the set of ``(province, entity, key)`` claimed (newer than any before)."""
     if not claims:
         return set()
-    rows = execute_values(
-        tx.cursor,
-        "INSERT INTO provincial_version AS v (province, entity, entity_key, source_version, event_id) VALUES %s "
+    rows = sorted((event.province, entity, str(key), int(version), event.event_id)
+                  for event, entity, key, version in claims)
+    claimed = tx.all(
+        "INSERT INTO provincial_version AS v (province, entity, entity_key, source_version, event_id) "
+        "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::uuid[]) "
         "ON CONFLICT (province, entity, entity_key) DO UPDATE SET source_version = EXCLUDED.source_version, "
         "event_id = EXCLUDED.event_id, updated_at = now() WHERE v.source_version < EXCLUDED.source_version "
         "RETURNING province, entity, entity_key",
-        sorted((event.province, entity, str(key), int(version), event.event_id)
-               for event, entity, key, version in claims),
-        template="(%s, %s, %s, %s, %s::uuid)", page_size=1000, fetch=True)
-    return {(row["province"], row["entity"], row["entity_key"]) for row in rows}
+        tuple(list(column) for column in zip(*rows)))
+    return {(row["province"], row["entity"], row["entity_key"]) for row in claimed}
 
 
 def seen_version(tx, event, entity, key, source_version):

@@ -81,3 +81,21 @@ def test_minted_enterprise_token_carries_the_compact_uscc():
 def test_registration_authority_and_kind_are_the_first_two_characters(code, kind, name):
     assert credit_codes.kind_of(code) == kind
     assert credit_codes.kind_name(kind) == name
+
+
+@pytest.mark.parametrize("code", [
+    COMPACT, "91110000600037341K", "91110000600037341I", "9111000060003734IL", "9111OOOO600037341L",
+    "91110000600037341", "91110000600037341LL", "911100006000373410", *WRITTEN_FORMS, "", "ABCDEFGHJKLMNPQRTU",
+])
+def test_a_code_already_compact_is_judged_as_stdnum_judges_it(code):
+    """The compact form skips stdnum's cleaning; the verdict and its reason stay stdnum's."""
+    from stdnum.cn import uscc as standard
+    try:
+        expected = standard.validate(standard.compact(code))
+    except Exception as exc:  # noqa: BLE001 (stdnum's ValidationError subclasses)
+        expected = f"not a valid unified social credit code: {exc}"
+    try:
+        found = credit_codes.validate(code)
+    except ValueError as exc:
+        found = str(exc)
+    assert found == expected
