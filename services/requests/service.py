@@ -453,7 +453,7 @@ class RequestsService:
         """A provider was registered or changed: where it is, for the steps that name it."""
         provider = contract_payload(ProviderAnnounced, event)
         changed_at = datetime.fromisoformat(event["occurred_at"])
-        self._copy_once(event, lambda tx: agency_copy.copy_provider(tx, provider, changed_at))
+        self._copy_once([event], lambda tx, first: agency_copy.copy_provider(tx, provider, changed_at))
 
     @handles("provider.admitted", "provider.exited")
     def copy_admission(self, event):
@@ -461,7 +461,7 @@ class RequestsService:
         schema = ProviderAdmitted if event["type"] == "provider.admitted" else ProviderExited
         change = contract_payload(schema, event)
         changed_at = datetime.fromisoformat(event["occurred_at"])
-        self._copy_once(event, lambda tx: agency_copy.copy_admission(
+        self._copy_once([event], lambda tx, first: agency_copy.copy_admission(
             tx, change, event["type"] == "provider.admitted", changed_at))
 
     @rpc
