@@ -111,16 +111,20 @@ def drain(queue_name):
             taken.append((message.headers or {}, body if isinstance(body, bytes) else body.encode()))
 
 
-def purge_backlog(service_cls):
-    """Empty every event queue ``service_cls`` consumes. A module whose containers owe nothing to
-    what earlier modules published starts with this: a container works through its whole backlog
-    (thousands of agency.created after the agencies modules) before it stops."""
+def purge_backlog(service_cls, keeping=()):
+    """Empty the event queues ``service_cls`` consumes, but those of the handlers named in ``keeping``
+    (the copies it keeps of other services' data, which later modules read). A module whose containers
+    owe nothing to what earlier modules published starts with this: a container works through its
+    whole backlog before it stops, and one that handles one event at a time waits behind it."""
     from amqp.exceptions import NotFound
     from kombu import Connection
 
-    from chassis.events import reliable_handlers
+    from chassis.events import queue_name as queue_of, reliable_handlers
+    kept = {queue_of(service_cls.name, method) for method in keeping}
     with Connection(amqp_uri()) as conn:
         for queue_name, _ in reliable_handlers(service_cls):
+            if queue_name in kept:
+                continue
             channel = conn.channel()
             try:
                 channel.queue_purge(queue_name)

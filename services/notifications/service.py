@@ -169,13 +169,26 @@ class NotificationsService:
 
     # -- agencies, requests, providers --------------------------------------------------------------
 
-    @handles("agency.created", "agency.updated")
-    def record_agency(self, event):
-        """Keep the agency hierarchy (who is whose parent) that escalation notices need."""
-        payload = payload_of(event, AgencyAnnounced)
-        with self.db.transaction() as tx:
-            if self.inbox.first_delivery(tx, event):
-                store.upsert_agency(tx, payload)
+    @handles("agency.created", "agency.updated", batch=True)
+    def record_agency(self, events):
+        """Keep the agency hierarchy (who is whose parent, and its names) that notices need. Taken in
+        batches (a new hierarchy announces its 3,212 agencies at once), each event once, in the order
+        delivered; one whose payload breaks the contract is parked alone."""
+        outcomes, payloads = [], {}
+        for event in events:
+            try:
+                payloads[event["event_id"]] = payload_of(event, AgencyAnnounced)
+                outcomes.append(None)
+            except PermanentFailure as exc:
+                outcomes.append(exc)
+        fresh = [event for event in events if event["event_id"] in payloads]
+        if fresh:
+            with self.db.transaction() as tx:
+                first = self.inbox.first_deliveries(tx, fresh)
+                for event in fresh:
+                    if event["event_id"] in first:
+                        store.upsert_agency(tx, payloads[event["event_id"]])
+        return outcomes
 
     @handles(*REQUEST_EVENTS)
     def tell_request_parties(self, event):

@@ -25,7 +25,7 @@ def connect(schema):
 def no_backlog(prepared_stack):
     """The notifications service here handles one delivery at a time: events earlier modules left
     in its queues (each a policy match or an agency to record) would come before this module's."""
-    purge_backlog(NotificationsService)
+    purge_backlog(NotificationsService, keeping=("record_agency",))
 
 
 def start_notifications(container_for):
