@@ -4,7 +4,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-PERIOD_FORMAT = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
+# Years 1900-2099: the network reports on no other (and year 0 or 9999 would leave the calendar).
+PERIOD_FORMAT = re.compile(r"^(?P<year>(?:19|20)\d{2})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
 
 
 @dataclass(frozen=True)

@@ -554,7 +554,7 @@ class ApiRoute(HttpRequestHandler):
             body = self._form(request)
         else:
             try:
-                body = json.loads(self._raw_body(request))
+                body = json.loads(self._raw_body(request), parse_float=json_number)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise MalformedRequest(f"the body is not valid JSON: {exc}") from None
             except RecursionError:  # the parser's own guard, far below what it would take to crash
@@ -589,6 +589,14 @@ def idempotency_context(key, principal, method, path, query, body):
         idempotency.KEY: hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest(),
         idempotency.FINGERPRINT: hashlib.sha256(asked.encode()).hexdigest(),
     }
+
+
+def json_number(text):
+    """A JSON number with a fraction or an exponent: an ``int`` when its value is whole (``2026.0``,
+    ``1e3``), since JSON has one number type and JSON Schema's ``integer`` is any whole number;
+    else a ``float``."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 def nesting_depth(value):

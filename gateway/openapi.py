@@ -25,7 +25,7 @@ import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from chassis import errors as domain_errors
 from chassis.text import TEXT_PATTERN
@@ -40,8 +40,10 @@ from services.requests import schemas as requests
 TITLE = "OneNet API"
 X_TITLE = "全国中小企业服务一张网"
 # 2.0.0: OpenAPI 3.1, nullable fields said so, vocabularies as components, filters renamed (the old
-# names deprecated), every operation described.
-VERSION = "2.0.0"
+# names deprecated), every operation described. 2.1.0: rules the server already checked stated (keys
+# of free objects, conditions between fields, typed criteria, periods of 1900-2099, least amounts,
+# province codes, holiday years); periods outside 1900-2099, which could fail with a 500, are a 422.
+VERSION = "2.1.0"
 OPENAPI_VERSION = "3.1.0"
 _PATH_PARAM = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 
@@ -135,6 +137,8 @@ RULES = {
                            "(6 digits), or 000000 for the whole country"),
     "check_known_region": dict(_DIVISION, format="gb2260-region", description="A known GB/T 2260 province, city "
                                "or county code (6 digits)"),
+    "check_province_or_nation": {"pattern": "^[0-9]{2}0000$", "format": "gb2260-province", "example": "330000",
+                                 "description": "A province's GB/T 2260 code, or 000000 for the whole country"},
     "check_county": dict(_DIVISION, format="gb2260-county", description="A county-level GB/T 2260 division "
                          "code in use (6 digits)"),
     "check_region_prefix": {"pattern": "^([0-9]{2}|[0-9]{4}|[0-9]{6})$", "format": "region-prefix",
@@ -148,14 +152,27 @@ RULES = {
                                       "(C39), group or class"},
     "check_profile_industry": {"pattern": "^[A-Ta-t][0-9]{2}([0-9]{1,2})?$", "format": "gb4754", "example": "C39",
                                "description": "GB/T 4754-2017 division (C39), group or class"},
-    "check_period": {"pattern": "^[0-9]{4}(-(Q[1-4]|0[1-9]|1[0-2]))?$", "format": "period", "example": "2026-Q3",
-                     "description": "A year (2026), a quarter (2026-Q3) or a month (2026-11)"},
+    "check_period": {"pattern": "^(19|20)[0-9]{2}(-(Q[1-4]|0[1-9]|1[0-2]))?$", "format": "period",
+                     "example": "2026-Q3", "description": "A year (2026), a quarter (2026-Q3) or a month (2026-11), "
+                                                          "of the years 1900–2099"},
     "check_cursor": {"pattern": "^[A-Za-z0-9_=-]+$", "format": "cursor",
                      "example": notifications.INBOX_CURSOR_EXAMPLE, "description": "Opaque"},
+    "check_time_zone": {"pattern": "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$", "format": "time-zone",
+                        "example": "Asia/Shanghai", "description": "A time zone of the IANA database"},
+    # A tag is read with its surrounding blanks removed: some character must not be a blank.
+    "Tag": {"pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*"
+                       "[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$",
+            "example": "专精特新", "description": "A label (标签) of 1–50 characters, not all blanks"},
     "CreditCode": {"pattern": "^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$", "format": "uscc",
                    "example": USCC_EXAMPLE,
                    "description": "Unified social credit code (统一社会信用代码, GB 32100): 18 characters whose "
                                   "last is a check character (blanks, dashes and lower case are also read)"},
+}
+
+
+# Path parameters checked beyond their type, by name.
+PATH_PARAMETER_RULES = {
+    "year": {"minimum": requests.HOLIDAY_YEARS[0], "maximum": requests.HOLIDAY_YEARS[1]},
 }
 
 
@@ -165,6 +182,12 @@ def stated_rules(self, field, ret=None, **kwargs):
     found = _exclusive_bounds(field)
     if isinstance(field, fields.Url):
         found["pattern"] = "^https?://[^\\s/]+"
+    key_choices = [check.choices for check in getattr(getattr(field, "key_field", None), "validators", ())
+                   if isinstance(check, validate.OneOf)]
+    if key_choices:
+        found["propertyNames"] = {"enum": list(key_choices[0])}
+    if field.metadata.get("x-schema"):
+        found["x-schema"] = field.metadata["x-schema"]
     return {**found, **_rule_of(field)}
 
 
@@ -172,7 +195,12 @@ def _exclusive_bounds(field):
     bounds = {}
     for check in field.validators:
         if isinstance(check, validate.Range):
-            if check.min is not None and not check.min_inclusive:
+            places = getattr(field, "places", None) if isinstance(field, fields.Decimal) else None
+            if check.min is not None and not check.min_inclusive and places is not None:
+                # Rounded to its places before the check: the least amount is one unit of the last place.
+                unit = float(places) if not isinstance(places, int) else 10.0 ** -places
+                bounds["minimum"] = float(check.min) + unit
+            elif check.min is not None and not check.min_inclusive:
                 bounds["exclusiveMinimum"] = float(check.min) if not isinstance(check.min, int) else check.min
             if check.max is not None and not check.max_inclusive:
                 bounds["exclusiveMaximum"] = float(check.max) if not isinstance(check.max, int) else check.max
@@ -242,8 +270,75 @@ def error_codes():
     return sorted(codes - {domain_errors.DomainError.code})
 
 
-# Schema-level checks that refuse an empty body ("give at least one field").
-NON_EMPTY_CHECKS = frozenset({"_at_least_one_change", "_not_empty"})
+# Schema-level checks (a contract's ``validates_schema`` hooks, by name) that JSON Schema can state:
+# each gives what its schema must add, from the marshmallow schema. Checks that compare two values
+# (an end after its start, a minimum under its maximum) are said in the fields' descriptions only.
+def _some_change(schema):
+    """``chassis.contracts.Changes``: at least one field, and with a field that is no change (a
+    reason) one more."""
+    stated = {"minProperties": 1}
+    if len(schema.not_changes) == 1:
+        [aside] = schema.not_changes
+        stated.update({"if": {"required": [aside]}, "then": {"minProperties": 2}})
+    return stated
+
+
+def _when(condition, then, otherwise=None):
+    rule = {"if": condition, "then": then}
+    if otherwise is not None:
+        rule["else"] = otherwise
+    return rule
+
+
+def _is(field, value):
+    return {"properties": {field: {"const": value}}, "required": [field]}
+
+
+def _absent_or_null(field):
+    return {"properties": {field: {"type": "null"}}}
+
+
+# Conditions are written as if/then (not as alternatives with anyOf), which client generators
+# leave aside: the body keeps its one model.
+SCHEMA_CHECKS = {
+    "_at_least_one_change": _some_change,
+    "_not_empty": lambda schema: {"minProperties": 1},
+    "_some_channel": lambda schema: {"minProperties": 1},
+    "_where_and_when": lambda schema: _when(_absent_or_null("venue"), {
+        "required": ["online_url"], "properties": {"online_url": {"type": "string"}}}),
+    "_funded_needs_amount_and_day": lambda schema: _when(_is("funded", True), {"required": ["amount", "funded_on"]}),
+    "_staff": lambda schema: _when(_is("kind", "staff"), {"required": ["staff_id"],
+                                                          "properties": {"staff_id": {"type": "integer"}}},
+                                   {"properties": {"staff_id": {"type": "null"}}}),
+    "_station_park": lambda schema: _when(_is("level", "station"), {"required": ["park"]},
+                                          {"not": {"required": ["park"]}}),
+    "_area": lambda schema: _when(_absent_or_null("arrears"), {"required": ["service_area"]},
+                                  {"properties": {"service_area": {"const": "rights"}}}),
+    # GB 32100: a debtor's credit code starts with its kind (11 机关, 12 事业单位, 91 企业).
+    "_debtor_kind": lambda schema: {"allOf": [
+        _when(_is("debtor_type", kind), {"properties": {"debtor_uscc": {"pattern": f"^{digits}"}}})
+        for kind, digits in requests.DEBTOR_KINDS.items()]},
+    "SecondmentFields._consistent": lambda schema: _when(_is("kind", "enterprise"), {"required": ["uscc"]},
+                                                         {"not": {"required": ["uscc"]}}),
+}
+
+
+def _stated_schema_checks(schema):
+    """The JSON Schema that states ``schema``'s checks of :data:`SCHEMA_CHECKS` (``{}``: none):
+    keywords merged, and more than one condition each a part of ``allOf``."""
+    stated, parts = {}, []
+    for hook in getattr(schema, "_hooks", {}).get("validates_schema", ()):
+        rule = SCHEMA_CHECKS.get(f"{type(schema).__name__}.{hook[0]}") or SCHEMA_CHECKS.get(hook[0])
+        fragment = rule(schema) if rule is not None else {}
+        part = {key: value for key, value in fragment.items() if key in ("if", "then", "else", "anyOf")}
+        stated.update({key: value for key, value in fragment.items() if key not in part})
+        if part and part not in parts:
+            parts.append(part)
+    if len(parts) == 1:
+        stated.update(parts[0])
+    elif parts:
+        stated["allOf"] = parts
+    return stated
 
 
 def routes_of(service_cls):
@@ -335,7 +430,8 @@ def operation(name, entrypoint, service_cls=None, converter=None):
         "security": security_of(entrypoint),
         "parameters": [
             {"in": "path", "name": param, "required": True,
-             "schema": {"type": "integer"} if converter == "int" else {"type": "string"}}
+             "schema": dict({"type": "integer"} if converter == "int" else {"type": "string"},
+                            **PATH_PARAMETER_RULES.get(param, {}))}
             for converter, param in _PATH_PARAM.findall(entrypoint.url)
         ],
         "responses": {},
@@ -423,12 +519,15 @@ def build(service_cls):
         spec.path(path=path, operations=operations)
     # Decimal bounds (money) become JSON numbers, as in every answer.
     document = json.loads(json.dumps(spec.to_dict(), default=api.json_default))
-    # A change (PATCH) body must change something: at least one field.
-    for _, entrypoint in routes_of(service_cls):
-        hooks = getattr(entrypoint.body_schema, "_hooks", {}).get("validates_schema", ())
-        if any(hook[0] in NON_EMPTY_CHECKS for hook in hooks):
-            name = marshmallow_plugin.schema_name_resolver(entrypoint.body_schema)
-            document["components"]["schemas"][name]["minProperties"] = 1
+    # What each schema's own checks require of a body (a change changes something, …).
+    for key, name in marshmallow_plugin.converter.refs.items():
+        schema = key[0]()
+        stated = _stated_schema_checks(schema)
+        if schema.unknown == EXCLUDE:
+            # Fields it does not know are taken and left aside (an Open311 client's own fields).
+            stated["additionalProperties"] = {"type": ["string", "number", "boolean", "null"]}
+        if stated and name in document["components"]["schemas"]:
+            document["components"]["schemas"][name].update(stated)
     _finish(document)
     return state_text_pattern(document)
 
@@ -497,6 +596,7 @@ def _finish(document):
     schemas["ErrorDetail"]["properties"]["code"] = {"$ref": "#/components/schemas/ErrorCode",
                                                     "example": "validation_failed"}
     _walk(document, _standard_formats)
+    _walk(document, _typed_objects)
     answered = _components_under(document, _response_roots(document))
     taken = _components_under(document, _request_roots(document))
     # A schema also taken as input is echoed as given: its answers have what its input requires.
@@ -522,6 +622,16 @@ def _walk(node, visit, skip=frozenset(), path=()):
     elif isinstance(node, list):
         for index, value in enumerate(node):
             _walk(value, visit, skip, path + (index,))
+
+
+def _typed_objects(node, path):
+    """A free object that a contract checks against a schema of its own (``x-schema``: a policy's
+    criteria are a ``Criteria``) refers to that schema."""
+    name = node.pop("x-schema", None)
+    if name is not None:
+        kept = {key: node[key] for key in ("description", "example") if key in node}
+        node.clear()
+        node.update(kept, **{"$ref": f"#/components/schemas/{name}"})
 
 
 def _standard_formats(node, path):
@@ -664,7 +774,7 @@ def example_of(schema, schemas, request=False, seen=()):
         name = schema["$ref"].rsplit("/", 1)[1]
         return None if name in seen else example_of(schemas[name], schemas, request, seen + (name,))
     for key in ("allOf", "anyOf", "oneOf"):
-        if key in schema:
+        if key in schema and "properties" not in schema:
             choices = [choice for choice in schema[key] if choice.get("type") != "null"] or schema[key]
             return example_of(choices[0], schemas, request, seen)
     if "enum" in schema:
@@ -678,10 +788,20 @@ def example_of(schema, schemas, request=False, seen=()):
         properties = schema.get("properties", {})
         if not properties and isinstance(schema.get("additionalProperties"), dict):
             return {"key": example_of(schema["additionalProperties"], schemas, request, seen)}
-        wanted = schema.get("required", []) if request else list(properties)
+        wanted = list(schema.get("required", [])) if request else list(properties)
+        # The schema's own checks (stated as alternatives and conditions) want their fields too.
+        wanted += schema.get("anyOf", [{}])[0].get("required", [])
+        for part in schema.get("allOf", []):
+            wanted += part.get("anyOf", [{}])[0].get("required", [])
         if not wanted and schema.get("minProperties"):
             wanted = list(properties)[:schema["minProperties"]]
         found = {name: example_of(properties[name], schemas, request, seen) for name in properties if name in wanted}
+        for part in [schema] + schema.get("allOf", []):
+            condition = part.get("if", {}).get("properties", {})
+            if condition and all(found.get(name) == rule.get("const") for name, rule in condition.items()):
+                found.update({name: example_of(properties[name], schemas, request, seen)
+                              for name in part["then"].get("required", []) if name not in found})
+                wanted += part["then"].get("required", [])
         return {name: value for name, value in found.items() if value is not None or name in wanted}
     if kind == "array":
         item = example_of(schema.get("items", {}), schemas, request, seen)
@@ -715,8 +835,9 @@ _ANSWERS_ONLY = ("Error", "ErrorDetail", "Open311Error")
 
 
 def state_text_pattern(node):
-    """Every other string of the document says what the gateway enforces for all text
-    (:mod:`chassis.text`): no control characters. Returns ``node``, changed in place."""
+    """Every other string of the document, and every key an object takes freely, says what the
+    gateway enforces for all text (:mod:`chassis.text`): no control characters. Returns ``node``,
+    changed in place."""
     schemas = node.get("components", {}).get("schemas", {})
     skipped = {id(schemas[name]) for name in _ANSWERS_ONLY if name in schemas}
     pending = [node]
@@ -729,6 +850,11 @@ def state_text_pattern(node):
             if (kinds == "string" or (isinstance(kinds, list) and "string" in kinds)) and \
                     not any(key in item for key in _CONFINED):
                 item["pattern"] = TEXT_PATTERN
+            # An object that takes keys of the caller's choosing: the keys are text too.
+            if (kinds == "object" or (isinstance(kinds, list) and "object" in kinds)) and \
+                    item.get("additionalProperties", "properties" not in item) not in (False, None) and \
+                    "propertyNames" not in item:
+                item["propertyNames"] = {"pattern": TEXT_PATTERN}
             pending.extend(value for key, value in item.items() if key not in ("example", "examples", "default"))
         elif isinstance(item, list):
             pending.extend(item)

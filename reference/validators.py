@@ -22,6 +22,13 @@ def check_division(value):
         raise ValidationError(f"region code {value} is a summary code, not a division")
 
 
+def check_province_or_nation(value):
+    """A province's code (``330000``), or ``000000`` for the whole country."""
+    check_division(value)
+    if value != NATIONWIDE and regions.level_of(value) != regions.PROVINCE:
+        raise ValidationError(f"{value} is not a province's code (330000) or 000000 for the whole country")
+
+
 def check_known_region(value):
     """A known province, city or county code (6 digits), in use or retired (old records keep theirs)."""
     if not (isinstance(value, str) and len(value) == 6 and value.isdigit() and regions.is_known(value)):

@@ -102,7 +102,7 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(items):
-    """Run unit tests first, then integration, then end-to-end.
+    """Run unit tests first, then integration, then end-to-end, then the fuzz run.
 
     Integration tests start single service containers; the end-to-end network,
     started once for the rest of the run, would otherwise compete with them
@@ -112,4 +112,6 @@ def pytest_collection_modifyitems(items):
         parts = item.nodeid.split("/")
         return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else 0
 
-    items.sort(key=layer)
+    # A run that writes generated data through every operation comes last of all: nothing after it
+    # meets its enterprises, policies and agencies.
+    items.sort(key=lambda item: (item.get_closest_marker("fuzz") is not None, layer(item)))

@@ -19,7 +19,13 @@ class Contract:
         self._operations = []
         for path, operations in document["paths"].items():
             parts = _TEMPLATE_PARAM.split(path)
-            pattern = re.compile("^" + "".join(re.escape(part) if index % 2 == 0 else "[^/]+"
+            # An integer parameter (<int:…> in the route) matches digits only, as the gateway's routing does.
+            integers = {parameter["name"] for operation in operations.values()
+                        for parameter in operation.get("parameters", [])
+                        if isinstance(parameter, dict) and parameter.get("in") == "path"
+                        and parameter.get("schema", {}).get("type") == "integer"}
+            pattern = re.compile("^" + "".join(re.escape(part) if index % 2 == 0 else
+                                               "-?[0-9]+" if part in integers else "[^/]+"
                                                for index, part in enumerate(parts)) + "/?$")
             for method, operation in operations.items():
                 self._operations.append((pattern, path.count("{"), method.upper(), operation))

@@ -75,7 +75,7 @@ class ActivityRoutes:
            tags=["activities"], summary="Published activities, newest first (by agency, kind, region)",
            order="newest first (the most recently created activity first)")
     def list_activities(self, call):
-        return pages.listed(call.query, self.activities.list_activities)
+        return pages.listed(call.query, self._filtered(self.activities.list_activities))
 
     @route("GET", "/api/v1/activities/<int:activity_id>", access=PUBLIC_OBJECT, response=schemas.Activity,
            tags=["activities"], summary="One activity with every dated occurrence")
@@ -86,7 +86,12 @@ class ActivityRoutes:
            tags=["activities"], summary="The calendar: occurrences earliest first (by agency, kind, region, days)",
            order="earliest start first, then by occurrence id")
     def list_occurrences(self, call):
-        return pages.listed(call.query, self.activities.calendar)
+        return pages.listed(call.query, self._filtered(self.activities.calendar))
+
+    @staticmethod
+    def _filtered(fetch):
+        """``fetch`` given the filters as the contract reads them (``from``, ``to`` as ISO days)."""
+        return lambda filters, limit, offset: fetch(schemas.OccurrenceFilter().dump(filters), limit, offset)
 
     @route("GET", "/api/v1/occurrences/<int:occurrence_id>", access=PUBLIC_OBJECT, response=schemas.Occurrence,
            tags=["activities"], summary="One occurrence with its places taken and waiting")

@@ -22,6 +22,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from chassis.errors import NotFound as DomainNotFound
 from reference import credit_codes
+from reference.validators import check_region_prefix
 from gateway import access, auth
 from gateway.api import ERROR_SHAPES, Forbidden, Unauthenticated, Unprocessable, route
 from gateway.routes.requests import READERS, actor_of
@@ -165,7 +166,8 @@ class Open311RequestQuery(Schema):
     start_date = fields.DateTime()
     end_date = fields.DateTime()
     status = fields.String(validate=validate.OneOf(("open", "closed")))
-    jurisdiction_id = fields.String()
+    jurisdiction_id = fields.String(validate=check_region_prefix, metadata={
+        "description": "Requests raised in this region: a province (2 digits), city (4) or county (6)"})
 
 
 def expected_datetime(resolve_by):

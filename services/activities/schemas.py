@@ -147,7 +147,7 @@ class ActivityPublication(Schema):
     registration_closes_at = china_time(required=True)
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_CAPACITY),
                               metadata={"description": "Places per occurrence; further registrations wait"})
-    criteria = fields.Dict(load_default=dict, metadata={
+    criteria = fields.Dict(load_default=dict, metadata={"x-schema": "Criteria",
         "description": "Target enterprises: a Criteria object of the enterprises service, as policies carry "
                        "it; they receive an invitation. Without region_prefixes: the agency's region"})
     partners = fields.List(fields.Nested(Partner), load_default=list, validate=validate.Length(max=50))
@@ -232,7 +232,8 @@ class Activity(Schema):
     venue = fields.String(allow_none=True)
     online_url = fields.String(allow_none=True)
     capacity = fields.Integer()
-    criteria = fields.Dict(metadata={"description": "Target enterprises (Criteria), narrowed to the agency's region"})
+    criteria = fields.Dict(metadata={"x-schema": "Criteria",
+                                     "description": "Target enterprises (Criteria), narrowed to the agency's region"})
     partners = fields.List(fields.Nested(Partner))
     recurrence = fields.String(allow_none=True)
     on_rest_day = fields.String()

@@ -12,7 +12,8 @@ from marshmallow import Schema, ValidationError, fields, missing, validate, vali
 from chassis.contracts import Changes
 from chassis.provinces import ProvincialEventType
 from reference import regions
-from reference.validators import NATIONWIDE, check_division as check_region, check_industry  # noqa: F401
+from reference.validators import (NATIONWIDE, check_division as check_region, check_industry,  # noqa: F401
+                                  check_province_or_nation)
 from reference.credit_codes import CreditCode
 from services.enterprises.schemas import SIZE_CLASSES, TIERS, Criteria, source_version
 
@@ -309,7 +310,7 @@ class PolicyFields(Schema):
     service_area = area_field(required=True)
     benefits = fields.String(required=True, validate=validate.Length(min=2, max=5000))
     full_text = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
-    criteria = fields.Dict(load_default=dict, metadata={
+    criteria = fields.Dict(load_default=dict, metadata={"x-schema": "Criteria",
         "description": "Eligibility: a Criteria object of the enterprises service (region_prefixes, "
                        "industry_codes, size_classes, tiers, employees_min/max, revenue_min/max, "
                        "rd_ratio_min, registered_years_min, tags)"})
@@ -347,7 +348,8 @@ class Policy(Schema):
     service_area = fields.String()
     benefits = fields.String()
     full_text = fields.String()
-    criteria = fields.Dict(metadata={"description": "Eligibility in the enterprises service's Criteria shape"})
+    criteria = fields.Dict(metadata={"x-schema": "Criteria",
+                                     "description": "Eligibility in the enterprises service's Criteria shape"})
     state = fields.String(validate=validate.OneOf(POLICY_STATES))
     published_at = fields.DateTime(allow_none=True)
     withdrawn_reason = fields.String(allow_none=True)
@@ -917,15 +919,10 @@ class CapacityYearQuery(Schema):
 class CapacityYearClosing(Schema):
     """Close a province's year: its agencies' capacity records for it are frozen."""
 
-    province = fields.String(required=True, validate=check_region,
+    province = fields.String(required=True, validate=check_province_or_nation,
                              metadata={"description": "The province's code (330000), or 000000 for the "
                                                       "national agency's own record", "example": "330000"})
     year = year_field(required=True)
-
-    @validates("province")
-    def _a_province(self, value, **kwargs):
-        if value != NATIONWIDE and regions.level_of(value) != regions.PROVINCE:
-            raise ValidationError(f"{value} is not a province's code")
 
 
 class CapacityYearClosed(Schema):
@@ -1129,17 +1126,12 @@ class IndicatorChoice(Schema):
 class ScoringModelFields(Schema):
     """A scoring model: which catalogue indicators count, with what weight and target."""
 
-    scope = fields.String(required=True, validate=check_region, metadata={
+    scope = fields.String(required=True, validate=check_province_or_nation, metadata={
         "description": "A province's code for its model of its counties, 000000 for the national "
                        "model of provinces", "example": "330000"})
     year = year_field(required=True)
     indicators = fields.List(fields.Nested(IndicatorChoice), required=True,
                              validate=validate.Length(min=1, max=len(INDICATORS)))
-
-    @validates("scope")
-    def _a_scope(self, value, **kwargs):
-        if value != NATIONWIDE and regions.level_of(value) != regions.PROVINCE:
-            raise ValidationError("a scoring model is a province's (330000) or the national one (000000)")
 
     @validates_schema
     def _weights(self, data, **kwargs):

@@ -7,7 +7,7 @@ agency (``agency``, by id: its staff share the agency's inbox) or one person
 """
 import re
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from chassis import keyset
 
@@ -52,6 +52,15 @@ INBOX_CURSOR_EXAMPLE = keyset.encode_position(
 # The link to the following keyset page (the gateway's, with the same filters and next_cursor).
 NEXT_LINK = {"description": "The following page (this query with cursor=next_cursor); null on the last",
              "example": "https://onenet.example.org/api/v1/notifications?page_size=20&cursor=" + INBOX_CURSOR_EXAMPLE}
+
+
+def check_time_zone(value):
+    """A time zone of the IANA database (``Asia/Shanghai``)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"unknown time zone {value!r}") from None
 
 
 # -- inbox ---------------------------------------------------------------------------------
@@ -114,15 +123,8 @@ class QuietHours(Schema):
                           metadata={"example": "22:00"})
     end = fields.String(required=True, validate=validate.Regexp(_TIME, error="expected HH:MM"),
                         metadata={"example": "07:30"})
-    time_zone = fields.String(load_default="Asia/Shanghai", metadata={"example": "Asia/Shanghai"})
-
-    @validates("time_zone")
-    def _zone(self, value, **kwargs):
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"unknown time zone {value!r}") from None
+    time_zone = fields.String(load_default="Asia/Shanghai", validate=check_time_zone,
+                              metadata={"example": "Asia/Shanghai"})
 
     @validates_schema
     def _span(self, data, **kwargs):

@@ -88,7 +88,7 @@ class ArrearsClaim(Schema):
     debtor_uscc = CreditCode(required=True, metadata={"description": "The debtor's unified social credit code"})
     debtor_type = fields.String(required=True, validate=validate.OneOf(DEBTOR_TYPES), metadata={
         "description": "government (机关, credit code 11…), public_institution (事业单位, 12…) or "
-                       "large_enterprise (大型企业, 91…)"})
+                       "large_enterprise (大型企业, 91…)", "example": LARGE_ENTERPRISE})
     amount = fields.Decimal(required=True, as_string=False, places=2,
                             validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT_YUAN),
                             metadata={"description": "Amount owed, yuan", "example": 125000.0})
@@ -379,6 +379,10 @@ class HolidayRange(Schema):
     name = fields.String(load_default="", validate=validate.Length(max=50), metadata={"example": "春节"})
     first = fields.Date(required=True)
     last = fields.Date(required=True)
+
+
+# The years a holiday schedule may be loaded for (the path's year).
+HOLIDAY_YEARS = (2000, 2100)
 
 
 class HolidaySchedule(Schema):

@@ -362,8 +362,14 @@ class RequestsService:
         working-day calendar.
         """
         data = load(schemas.HolidaySchedule, schedule, "holiday schedule")
-        if not (isinstance(year, int) and 2000 <= year <= 2100):
-            raise ValidationFailed("year must be between 2000 and 2100", {"year": ["out of range"]})
+        first, last = schemas.HOLIDAY_YEARS
+        if not (isinstance(year, int) and first <= year <= last):
+            raise ValidationFailed(f"year must be between {first} and {last}", {"year": ["out of range"]})
+        outside = [held for held in data["holidays"] if {held["first"].year, held["last"].year} != {year}]
+        if outside:
+            # Refused before its days are counted: a range over centuries would hold the service.
+            message = f"{outside[0]['first'].isoformat()}..{outside[0]['last'].isoformat()} is not in {year}"
+            raise ValidationFailed(message, {"holidays": [message]})
         names = {}
         try:
             holidays = deadlines.expand_ranges([(r["first"], r["last"]) for r in data["holidays"]])

@@ -10,7 +10,8 @@ def policy_matches(tx, policy_id, within, query):
     start = keyset.decode(query.get("cursor"), MATCHES_ORDER, filters)
     items = store.policy_matches(tx, policy_id, within, start.position, query["page_size"] + 1)
     reach = store.policy_reach(tx, policy_id, within)
-    progress = store.push_state(tx, "policy", policy_id) or {}
+    # A policy never pushed answers its progress as the document says: every field, null.
+    progress = store.push_state(tx, "policy", policy_id) or {"state": None, "started_at": None, "finished_at": None}
     items, cursor = keyset.page_of(MATCHES_ORDER, items, query["page_size"], filters, start)
     return schemas.PolicyMatches().dump({
         "policy_id": policy_id, "within": within, "count": reach["notified"], "push": progress,
