@@ -12,17 +12,6 @@ def agency(id, level, region_code, parent_id=None, **extra):
             "park": None, "service_areas": list(AREAS), "active": True, **extra}
 
 
-@pytest.mark.parametrize("region_code, prefixes", [
-    ("000000", [""]),
-    ("320000", ["", "32"]),
-    ("320100", ["", "32", "3201"]),
-    ("320102", ["", "32", "3201", "320102"]),
-    ("441900", ["", "44", "4419"]),
-])
-def test_covering_prefixes_run_from_the_whole_country_down(region_code, prefixes):
-    assert domain.covering_prefixes(region_code) == prefixes
-
-
 @pytest.mark.parametrize("level, region_code, problem", [
     ("province", "320000", None),
     ("province", "320100", "is a city code"),
