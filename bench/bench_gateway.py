@@ -13,7 +13,10 @@ echo's requests per second in the same run (the mean of its runs just before and
 the path: the machine's other load drifts), the ratio to it and the target; the RPC calls served by the services (hops) and
 the SQL statements run by every process, per request (from the processes' own metrics:
 ``onenet_rpc_duration_seconds_count``, ``onenet_db_statements_total``; less what they
-do by themselves, watched idle for a few seconds before each path).
+do by themselves, watched idle for a few seconds before each path), and the CPU milliseconds
+per request of each process and of the PostgreSQL backends serving the bench's database, summed,
+beside the echo's CPU milliseconds per call (``/proc/<pid>/stat``; their ratio does not move with
+the machine's other load as requests per second do).
 
 The bench's own traffic is not held back by the rate limit: it runs its gateway with a
 limit of its own (``ONENET_RATE_LIMIT``, the setting every deployment has), not with an
@@ -206,6 +209,73 @@ def scrape(ports):
     return totals
 
 
+# -- CPU time ------------------------------------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """User and system CPU seconds process ``pid`` has used (``/proc/<pid>/stat``), 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rpartition(")")[2].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS   # utime and stime, the stat's 14th and 15th fields
+
+
+def database_backends():
+    """The pids of PostgreSQL's backends serving the bench's database (the server is shared: others' are
+    left out), less the one answering this question."""
+    import psycopg2
+    conn = psycopg2.connect(DATABASE_URL)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (NAME,))
+            return [pid for pid, in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def cpu_snapshot(processes):
+    """``{(group, pid): CPU seconds}`` of ``processes`` (``{group: pid}``) and of the database's backends
+    (group ``postgres``)."""
+    taken = {(group, pid): cpu_seconds(pid) for group, pid in processes.items()}
+    taken.update({("postgres", pid): cpu_seconds(pid) for pid in database_backends()})
+    return taken
+
+
+def cpu_spent(before, after):
+    """``{group: CPU seconds}`` between two snapshots; a process that appeared in between counts from 0."""
+    spent = collections.Counter()
+    for (group, pid), seconds in after.items():
+        spent[group] += max(0.0, seconds - before.get((group, pid), 0.0))
+    return spent
+
+
+@dataclasses.dataclass
+class Cpu:
+    """CPU milliseconds per request of each process group a path used, and per call of the echo."""
+
+    path: dict     # group → ms per request, less what the group does idle
+    echo: dict     # echo's side (http, rpc) → ms per call
+
+    @property
+    def path_total(self):
+        return sum(self.path.values())
+
+    @property
+    def echo_total(self):
+        return sum(self.echo.values())
+
+    def line(self):
+        groups = ", ".join(f"{group} {ms:.2f}" for group, ms in sorted(self.path.items(), key=lambda kv: -kv[1]))
+        echo = ", ".join(f"{side} {ms:.2f}" for side, ms in self.echo.items())
+        ratio = self.echo_total / self.path_total if self.path_total else 0.0
+        return (f"      CPU ms per request: {groups}; total {self.path_total:.2f}; echo {self.echo_total:.2f} "
+                f"a call ({echo}); echo/path {ratio:.2f}")
+
+
 # -- profiling -----------------------------------------------------------------------------------
 
 # What a sample is spent on: the innermost frame of its stack that names one of these kinds
@@ -294,6 +364,7 @@ class Bench:
         env = {**os.environ, **ENV, "ONENET_RPC_CONFIRMS": args.rpc_confirms}
         self.network = Network(env=env, log_dir=self.log_dir)
         self.echo = []
+        self.echo_sides = {}
         self.ops_ports = dict(OPS_PORTS)
 
     def start(self):
@@ -306,6 +377,7 @@ class Bench:
         self.echo = [subprocess.Popen([*echo, "rpc", AMQP_URI], stdout=out, stderr=subprocess.STDOUT),
                      subprocess.Popen([*echo, "http", AMQP_URI, str(ECHO_PORT)], stdout=out,
                                       stderr=subprocess.STDOUT)]
+        self.echo_sides = {"echo http": self.echo[1].pid, "echo rpc": self.echo[0].pid}
         wait_until(lambda: self._echo_answers(), 60)
 
     def _echo_answers(self):
@@ -397,12 +469,20 @@ class Bench:
         """One path against the echo, in turns (echo, path, echo, … echo) of ``--seconds`` /
         ``--rounds`` each, so that both see the same drift of the machine's other load:
         ``(path's Figures, echo's Figures, RPC hops and SQL statements per request, where the
-        time went when profiling)``."""
+        time went when profiling, Cpu)``.
+
+        CPU time is read from ``/proc`` for the network's processes, the echo's two and the
+        PostgreSQL backends of the bench's database (the broker and Redis, shared with whatever
+        else runs on the machine, are left out); the network's and the backends' idle time is
+        taken off as for the statements."""
         args = self.args
         turn = max(2, round(args.seconds / args.rounds))
+        network = {name: child.pid for name, child in self.network.children.items()}
         idle = scrape(self.ops_ports.values())   # what the processes do by themselves (relays, timers)
+        idle_cpu = cpu_snapshot(network)
         time.sleep(IDLE_SECONDS)
         before = scrape(self.ops_ports.values())
+        before_cpu = cpu_snapshot({**network, **self.echo_sides})
         started = time.monotonic()
         profiles = None
         if args.profile:
@@ -416,12 +496,18 @@ class Bench:
                 runs.append(self._round_robin(path, gateways, turn))
             echoes.append(self.echo_figures(turn))
         after = scrape(self.ops_ports.values())
+        after_cpu = cpu_snapshot({**network, **self.echo_sides})
         background = (time.monotonic() - started) / IDLE_SECONDS
         served = max(1.0, after["http"] - before["http"])
         hops = (after["rpc"] - before["rpc"] - background * (before["rpc"] - idle["rpc"])) / served
         statements = (after["sql"] - before["sql"] - background * (before["sql"] - idle["sql"])) / served
         report = profile_report(profiles) if profiles else None
-        return combined(runs), combined(echoes), hops, statements, report
+        spent, resting = cpu_spent(before_cpu, after_cpu), cpu_spent(idle_cpu, before_cpu)
+        calls = max(1, sum(echo.requests for echo in echoes))
+        cpu = Cpu({group: max(0.0, spent[group] - background * resting[group]) * 1000 / served
+                   for group in (*network, "postgres")},
+                  {side.split()[1]: spent[side] * 1000 / calls for side in self.echo_sides})
+        return combined(runs), combined(echoes), hops, statements, report, cpu
 
     def _round_robin(self, path, gateways, seconds):
         """``gateways`` gateways, the connections dealt out among them in turn: summed figures."""
@@ -493,9 +579,10 @@ def main():
               "at the start", flush=True)
         rates = []
         for path in paths:
-            figures, echo, hops, statements, report = bench.measure(path)
+            figures, echo, hops, statements, report, cpu = bench.measure(path)
             rates.append(echo.rate)
             print(row(path.name, figures, echo.rate, path.target, hops, statements), flush=True)
+            print(cpu.line(), flush=True)
             if report:
                 print(report, flush=True)
         print(f"  echo (bare nameko): {min(rates):.1f} to {max(rates):.1f} req/s beside the paths; load average "
