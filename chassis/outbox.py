@@ -2,8 +2,9 @@
 
 A service announces a change by adding the event to its ``outbox`` table in the
 same transaction as the change (``self.outbox.add(tx, ...)``). The relay, a
-greenthread in every replica, publishes unsent rows in id order with publisher
-confirms and marks them sent. Replicas take turns through a transaction-level
+greenthread in every replica, marks the oldest unsent rows sent, publishes them in
+id order with publisher confirms and commits the marks once the broker has
+confirmed them, one statement a batch. Replicas take turns through a transaction-level
 advisory lock, so rows go out one batch at a time in commit order (hence in
 order per aggregate). A process killed between commit and publish leaves the row
 unsent; whichever replica runs next publishes it. A process killed between
@@ -58,22 +59,38 @@ def add_many(tx, events_with_ids):
          [json.dumps(event, ensure_ascii=False, default=str) for event, _ in events_with_ids]))
 
 
+# One statement a relay pass: take the relay turn (a transaction-level advisory lock, so replicas
+# take turns), and, holding it, mark the oldest unsent rows sent and return them to publish. The
+# marks commit only after the broker has confirmed every row: a pass that fails, or a process that
+# dies, before the commit leaves them unsent. ``sent_at IS NULL`` is checked again on the row
+# itself, so that a row another replica marked after this statement's snapshot is left to it.
+# One row with ``mine`` false answers a pass that is not this replica's turn; one with ``mine``
+# true and no ``id``, a turn with nothing to send.
+TAKE_TURN_AND_MARK = (
+    "WITH turn AS MATERIALIZED ("
+    "  SELECT pg_try_advisory_xact_lock(hashtext('onenet.outbox.' || current_schema())) AS mine), "
+    "marked AS ("
+    "  UPDATE outbox SET sent_at = now() WHERE sent_at IS NULL AND id IN ("
+    "    SELECT id FROM outbox WHERE sent_at IS NULL AND (SELECT mine FROM turn) ORDER BY id LIMIT %s) "
+    "  RETURNING id, event_type, event_id::text AS event_id, envelope::text AS body, "
+    "    envelope->>'correlation_id' AS correlation_id, envelope->>'source' AS source) "
+    "SELECT turn.mine, marked.* FROM turn LEFT JOIN marked ON true ORDER BY marked.id")
+
+
 def publish_pending(conn, publisher, batch_size=BATCH_SIZE, exchange=EVENTS_EXCHANGE):
-    """Publish one batch of unsent rows, wait for the broker's confirms, mark them sent.
+    """Publish one batch of unsent rows in id order, wait for the broker's confirms, and commit
+    their marks (:data:`TAKE_TURN_AND_MARK`).
 
     ``publisher`` is a :class:`chassis.confirms.ConfirmingPublisher`. Returns how
     many rows went out, or ``None`` when another replica holds the relay turn.
     """
     with transaction(conn) as tx:
-        turn = tx.one("SELECT pg_try_advisory_xact_lock(hashtext('onenet.outbox.' || current_schema())) AS mine")
-        if not turn["mine"]:
-            return None
         # The envelope as PostgreSQL writes it out (JSON text), not read into Python and written
         # again: a relay publishing tens of thousands of events spends its time there otherwise.
-        rows = tx.all(
-            "SELECT id, event_type, event_id::text AS event_id, envelope::text AS body, "
-            "envelope->>'correlation_id' AS correlation_id, envelope->>'source' AS source "
-            "FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT %s", (batch_size,))
+        rows = tx.all(TAKE_TURN_AND_MARK, (batch_size,))
+        if not rows[0]["mine"]:
+            return None
+        rows = [row for row in rows if row["id"] is not None]
         for row in rows:
             publisher.publish(
                 row["body"].encode("utf-8"),
@@ -83,9 +100,6 @@ def publish_pending(conn, publisher, batch_size=BATCH_SIZE, exchange=EVENTS_EXCH
                 headers={f"nameko.{CORRELATION_KEY}": row["correlation_id"],
                          "x-onenet-source": row["source"]})
         publisher.wait()
-        if rows:
-            tx.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)",
-                       ([row["id"] for row in rows],))
         return len(rows)
 
 
@@ -208,7 +222,9 @@ class Outbox(WokenLoop):
                     published = publish_pending(conn, publisher)
                     if published:
                         OUTBOX_PUBLISHED.labels(service).inc(published)
-                    count, age = backlog(conn)
+                    # A turn that sent less than a full batch left nothing unsent behind it; only
+                    # another replica's turn, or a full batch, needs the backlog counted.
+                    count, age = backlog(conn) if published is None or published >= BATCH_SIZE else (0, 0.0)
                     OUTBOX_BACKLOG.labels(service).set(count)
                     OUTBOX_OLDEST.labels(service).set(age)
                     ticks += 1
@@ -222,8 +238,9 @@ class Outbox(WokenLoop):
                 broker, publisher = None, None
                 eventlet.sleep(1)
                 continue
-            if published:
+            if published is not None and published >= BATCH_SIZE:
                 continue  # a full batch may mean more is waiting
+            # Rows committed during the pass woke the relay already: the wait returns at once.
             self.wait_for_wake(self.poll_interval)
         if broker is not None:
             broker.release()

@@ -85,6 +85,65 @@ def test_event_published_again_after_a_crash_before_marking_sent_has_one_effect(
     conn.close()
 
 
+class UnconfirmedPublisher:
+    """A broker that takes the messages and never confirms them."""
+
+    def __init__(self):
+        self.published = []
+
+    def publish(self, body, **options):
+        self.published.append(body)
+
+    def wait(self):
+        raise TimeoutError("no confirm from the broker")
+
+
+def unsent(conn, event):
+    with transaction(conn) as tx:
+        return tx.one("SELECT sent_at IS NULL AS unsent FROM outbox WHERE event_id = %s",
+                      (event["event_id"],))["unsent"]
+
+
+def test_rows_the_broker_did_not_confirm_stay_unsent(prepared_stack):
+    """The relay marks its batch sent in the statement that takes it; the marks commit only once the
+    broker has confirmed every row, so an unconfirmed batch is published again by the next pass."""
+    conn = connect("enterprises")
+    event = new_event("test.unconfirmed", {"n": 1})
+    with transaction(conn) as tx:
+        outbox.add(tx, event, aggregate_id="unconfirmed")
+    publisher = UnconfirmedPublisher()
+    with pytest.raises(TimeoutError):
+        outbox.publish_pending(conn, publisher)
+    assert any(event["event_id"].encode() in body for body in publisher.published)
+    assert unsent(conn, event)
+    with Connection(os.environ["ONENET_AMQP_URI"]) as broker:
+        while outbox.publish_pending(conn, ConfirmingPublisher(broker)):
+            pass
+    assert not unsent(conn, event)
+    conn.close()
+
+
+def test_a_relay_without_the_turn_publishes_nothing(prepared_stack):
+    """While another replica holds the relay turn, a pass answers None and leaves every row unsent."""
+    conn, other = connect("enterprises"), connect("enterprises")
+    event = new_event("test.turn", {"n": 1})
+    with transaction(conn) as tx:
+        outbox.add(tx, event, aggregate_id="turn")
+    with transaction(other) as held:
+        assert held.one("SELECT pg_try_advisory_xact_lock(hashtext('onenet.outbox.' || current_schema())) "
+                        "AS mine")["mine"]
+        publisher = UnconfirmedPublisher()
+        assert outbox.publish_pending(conn, publisher) is None
+        assert publisher.published == []
+        assert unsent(conn, event)
+    with Connection(os.environ["ONENET_AMQP_URI"]) as broker:
+        while outbox.publish_pending(conn, ConfirmingPublisher(broker)):
+            pass
+    assert not unsent(conn, event)
+    conn.close()
+    other.close()
+
+
 def test_relay_publishes_in_commit_order_and_leaves_nothing_unsent(prepared_stack):
     conn = connect("enterprises")
     with Connection(os.environ["ONENET_AMQP_URI"]) as broker:
