@@ -44,19 +44,23 @@ def add(tx, event, aggregate_id):
          json.dumps(event, ensure_ascii=False, default=str)))
 
 
+def _columns(events_with_ids):
+    """The outbox columns of ``(envelope, aggregate_id)`` pairs, one array each (psycopg2 quotes
+    arrays in C, row tuples in Python)."""
+    return ([event["event_id"] for event, _ in events_with_ids],
+            [event["type"] for event, _ in events_with_ids],
+            [str(aggregate_id) for _, aggregate_id in events_with_ids],
+            [json.dumps(event, ensure_ascii=False, default=str) for event, _ in events_with_ids])
+
+
 def add_many(tx, events_with_ids):
-    """Write many ``(envelope, aggregate_id)`` pairs to the outbox in one statement (one array per
-    column: psycopg2 quotes arrays in C, row tuples in Python)."""
+    """Write many ``(envelope, aggregate_id)`` pairs to the outbox in one statement."""
     events_with_ids = list(events_with_ids)
     if not events_with_ids:
         return
     tx.execute(
         "INSERT INTO outbox (event_id, event_type, aggregate_id, envelope) "
-        "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::jsonb[])",
-        ([event["event_id"] for event, _ in events_with_ids],
-         [event["type"] for event, _ in events_with_ids],
-         [str(aggregate_id) for _, aggregate_id in events_with_ids],
-         [json.dumps(event, ensure_ascii=False, default=str) for event, _ in events_with_ids]))
+        "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::jsonb[])", _columns(events_with_ids))
 
 
 # One statement a relay pass: take the relay turn (a transaction-level advisory lock, so replicas
@@ -164,6 +168,29 @@ class OutboxWriter:
         add(tx, event, aggregate_id)
         tx.after_commit(self._wake)
         return event
+
+    def add_all(self, tx, events):
+        """Record several events, each ``(event_type, payload, aggregate_id)``, of any types, in one
+        statement (one change announced by more than one event); they are published after commit,
+        in this order."""
+        made = self._made(tx, events)
+        if made:
+            add_many(tx, made)
+        return [event for event, _ in made]
+
+    def _made(self, tx, events):
+        """The envelopes of ``events`` with their aggregate ids, checked against the contract; the
+        relay is woken once ``tx`` commits."""
+        events = list(events)
+        if self.contract is not None:
+            for event_type, payload, _ in events:
+                self.contract.check(event_type, (payload,))
+        correlation_id = self.correlation_id or new_correlation_id()
+        made = [(envelope.make(event_type, payload, source=self.source, correlation_id=correlation_id), aggregate_id)
+                for event_type, payload, aggregate_id in events]
+        if made:
+            tx.after_commit(self._wake)
+        return made
 
     def add_many(self, tx, event_type, items, version=1):
         """Record one ``event_type`` event per ``(payload, aggregate_id)`` of ``items`` (bulk paths);

@@ -121,11 +121,19 @@ def status(tx):
 
 # -- what requests read -------------------------------------------------------------
 
-def route_candidates(tx, region_code, park):
-    """Agencies whose coverage includes the place (stations only in ``park``)."""
-    return tx.all("SELECT * FROM agency WHERE region_prefix = ANY(%(prefixes)s) "
-                  "AND (level <> 'station' OR park = %(park)s)",
-                  {"prefixes": covering_prefixes(region_code), "park": park})
+def route_candidates(tx, region_code, park, service_area):
+    """Agencies whose coverage includes the place (stations only in ``park``), each with
+    ``guide_limits``: the time limits its guide commits to in ``service_area`` (``{"accept_days",
+    "resolve_days"}``, as :func:`time_limits` answers them), or None."""
+    rows = tx.all("SELECT a.*, t.accept_days AS guide_accept_days, t.resolve_days AS guide_resolve_days "
+                  "FROM agency a LEFT JOIN guide_time_limit t ON t.agency_id = a.id AND t.service_area = %(area)s "
+                  "WHERE a.region_prefix = ANY(%(prefixes)s) AND (a.level <> 'station' OR a.park = %(park)s)",
+                  {"prefixes": covering_prefixes(region_code), "park": park, "area": service_area})
+    for row in rows:
+        accept_days, resolve_days = row.pop("guide_accept_days"), row.pop("guide_resolve_days")
+        row["guide_limits"] = (None if accept_days is None else
+                               {"accept_days": accept_days, "resolve_days": resolve_days})
+    return rows
 
 
 def agency(tx, agency_id):

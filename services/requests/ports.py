@@ -29,11 +29,26 @@ def handover(tx, ports, agency, service_area):
     return changes.Handover(agency, deadlines.time_limits(guide, service_area))
 
 
+def handover_to_candidate(candidate, service_area):
+    """A routing candidate (read with its ``guide_limits``) taking a request in ``service_area``."""
+    agency = {key: value for key, value in candidate.items() if key != "guide_limits"}
+    return changes.Handover(agency, deadlines.time_limits(candidate["guide_limits"], service_area))
+
+
 def record(tx, ports, after, entry):
     """Append the history entry and emit its ``request.<transition>`` event."""
     ports.requests.add_history(tx, [entry])
     ports.outbox.add(tx, lifecycle.EVENT_OF_ACTION[entry["action"]],
                      changes.transition_event(after, entry), aggregate_id=after["id"])
+
+
+def record_all(tx, ports, steps):
+    """Append the history entries of several ``(request after, entry)`` steps in one statement and
+    emit their events in another; the entries as stored."""
+    stored = ports.requests.add_history(tx, [entry for _, entry in steps])
+    ports.outbox.add_all(tx, [(lifecycle.EVENT_OF_ACTION[entry["action"]], changes.transition_event(after, entry),
+                               after["id"]) for after, entry in steps])
+    return stored
 
 
 def record_breaches(tx, ports, rows, keys, now):

@@ -180,11 +180,12 @@ class RequestsService:
             self._check_complaint(uscc, data["arrears"])
         service_area = data.get("service_area") or "rights"
         with self.db.transaction() as tx:
-            row, now = submissions.submit(tx, self.clock, self.ports, uscc, {**data, "service_area": service_area},
-                                         actor)
-            full = self._full(tx, row, deadlines.local_day(now))
-        log.info("request_submitted", request_id=str(row["id"]), agency_id=row["agency_id"])
-        return full
+            filed = submissions.submit(tx, self.clock, self.ports, uscc, {**data, "service_area": service_area},
+                                       actor)
+            calendar = store.load_calendar(tx) if filed.row.get("arrears") else None
+        log.info("request_submitted", request_id=str(filed.row["id"]), agency_id=filed.row["agency_id"])
+        # A new request has no ratings nor revisits yet, and its history is what was just written.
+        return self._present(filed.row, deadlines.local_day(filed.now), filed.history, [], [], calendar)
 
     def _check_complaint(self, uscc, claim):
         """Who may complain (保障中小企业款项支付条例 第三条): an SME on the contract date, about a
@@ -244,8 +245,8 @@ class RequestsService:
             if claimed:
                 return claimed
             if store.request_of_origin(tx, event.province, event.payload["request_ref"]) is None:
-                row, _ = submissions.submit(tx, self.clock, self.ports, uscc, data, actor,
-                                           (event.province, event.payload["request_ref"]))
+                row = submissions.submit(tx, self.clock, self.ports, uscc, data, actor,
+                                         (event.province, event.payload["request_ref"])).row
                 log.info("provincial_request_filed", request_id=str(row["id"]), province=event.province)
         return APPLIED
 
@@ -530,6 +531,10 @@ class RequestsService:
 
     def _full(self, tx, row, today):
         calendar = store.load_calendar(tx) if row.get("arrears") else None
-        request = read_model.present(row, today, store.history(tx, row["id"]),
-                                     store.ratings(tx, row["id"]), store.revisits(tx, row["id"]), calendar)
+        return self._present(row, today, store.history(tx, row["id"]), store.ratings(tx, row["id"]),
+                             store.revisits(tx, row["id"]), calendar)
+
+    @staticmethod
+    def _present(row, today, history, ratings, revisits, calendar):
+        request = read_model.present(row, today, history, ratings, revisits, calendar)
         return schema_instance(schemas.ServiceRequest).dump(request)

@@ -67,11 +67,12 @@ def update_request(tx, request_id, changes):
 
 
 def add_history(tx, entries):
-    execute_values(
+    """Append history entries in one statement; the rows as stored, in the entries' order."""
+    return execute_values(
         tx.cursor,
-        f"INSERT INTO request_history ({', '.join(HISTORY_COLUMNS)}) VALUES %s",
+        f"INSERT INTO request_history ({', '.join(HISTORY_COLUMNS)}) VALUES %s RETURNING *",
         [tuple(str(entry[c]) if c == "request_id" else entry.get(c) for c in HISTORY_COLUMNS)
-         for entry in entries])
+         for entry in entries], fetch=True)
 
 
 def history(tx, request_id):

@@ -43,9 +43,10 @@ class FakeAgencies:
         return {"id": provider_id, "region_code": region_code,
                 "memberships": [{"service_area": area, "state": "admitted"} for area in areas]}
 
-    def route_candidates(self, tx, region_code, park):
+    def route_candidates(self, tx, region_code, park, service_area):
         prefixes = routing.covering_prefixes(region_code)
-        return [dict(agency) for agency in self.rows.values() if agency["region_prefix"] in prefixes
+        return [{**agency, "guide_limits": self.guides.get((agency["id"], service_area))}
+                for agency in self.rows.values() if agency["region_prefix"] in prefixes
                 and (agency["level"] != "station" or agency["park"] == park)]
 
     def agency(self, tx, agency_id):
@@ -84,7 +85,9 @@ class FakeRequests:
         return dict(self.rows[request_id])
 
     def add_history(self, tx, entries):
-        self.history.extend(entries)
+        stored = [{**entry, "id": len(self.history) + n + 1} for n, entry in enumerate(entries)]
+        self.history.extend(stored)
+        return stored
 
     def load_calendar(self, tx):
         return workdays.calendar_of(())
@@ -137,6 +140,10 @@ class FakeOutbox:
     def add(self, tx, event_type, payload, aggregate_id=None):
         self.events.append((event_type, payload))
 
+    def add_all(self, tx, events):
+        for event_type, payload, aggregate_id in events:
+            self.add(tx, event_type, payload, aggregate_id)
+
     def types(self):
         return [event_type for event_type, _ in self.events]
 
@@ -175,7 +182,7 @@ def world():
 
         def submit(self, region_code="320102", area="policy"):
             data = {"service_area": area, "title": "申请政策兑现", "description": "", "region_code": region_code}
-            return submission.submit(TX, self.clock, self.ports, ENTERPRISE["scope"], data, ENTERPRISE)[0]
+            return submission.submit(TX, self.clock, self.ports, ENTERPRISE["scope"], data, ENTERPRISE).row
 
         def step(self, row, action, actor, **body):
             current = dict(self.requests.rows[row["id"]])
