@@ -63,6 +63,19 @@ def add_many(tx, events_with_ids):
         "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::jsonb[])", _columns(events_with_ids))
 
 
+def rows_part(events_with_ids, when=None):
+    """``(sql, params)``: the outbox rows of ``(envelope, aggregate_id)`` pairs as a data-modifying
+    CTE, ``outbox_rows AS (INSERT INTO outbox …)``, for a statement of the caller's own, so that a
+    change and its events are written in one statement. Its parameters are named ``outbox_*``
+    (the statement's others must be named too); ``when``, a SQL condition over the statement's
+    other CTEs, writes the rows only where it holds (that the change was written)."""
+    ids, types, aggregates, envelopes = _columns(events_with_ids)
+    return ("outbox_rows AS (INSERT INTO outbox (event_id, event_type, aggregate_id, envelope) "
+            "SELECT * FROM unnest(%(outbox_ids)s::uuid[], %(outbox_types)s::text[], %(outbox_aggregates)s::text[], "
+            "%(outbox_envelopes)s::jsonb[])" + (f" WHERE {when}" if when else "") + ")",
+            {"outbox_ids": ids, "outbox_types": types, "outbox_aggregates": aggregates, "outbox_envelopes": envelopes})
+
+
 # One statement a relay pass: take the relay turn (a transaction-level advisory lock, so replicas
 # take turns), and, holding it, mark the oldest unsent rows sent and return them to publish. The
 # marks commit only after the broker has confirmed every row: a pass that fails, or a process that
@@ -177,6 +190,12 @@ class OutboxWriter:
         if made:
             add_many(tx, made)
         return [event for event, _ in made]
+
+    def part(self, tx, events, when=None):
+        """Several events, each ``(event_type, payload, aggregate_id)``, as a CTE of a statement the
+        caller runs in ``tx`` (:func:`rows_part`: ``(sql, params)``), written with its change in that
+        one statement; they are published after commit, in this order."""
+        return rows_part(self._made(tx, events), when)
 
     def _made(self, tx, events):
         """The envelopes of ``events`` with their aggregate ids, checked against the contract; the

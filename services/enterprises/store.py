@@ -2,7 +2,6 @@
 import io
 import json
 
-import psycopg2
 from psycopg2.extras import Json, execute_values
 
 from chassis import keyset
@@ -54,21 +53,40 @@ def _enterprise_values(profile):
 
 # -- one profile ---------------------------------------------------------------------
 
-def insert_profile(tx, profile, on):
-    """Store a new profile with its figures and tiers; ``Conflict`` if the USCC is taken."""
-    try:
-        tx.execute("SAVEPOINT register")
-        stamps = tx.one(
-            f"INSERT INTO enterprise ({', '.join(ENTERPRISE_COLUMNS)}) "
-            f"VALUES ({', '.join(['%s'] * len(ENTERPRISE_COLUMNS))}) RETURNING created_at, updated_at",
-            _enterprise_values(profile))
-    except psycopg2.errors.UniqueViolation:
-        tx.execute("ROLLBACK TO SAVEPOINT register")
+_FIGURE_TYPES = {"employees": "integer", "revenue": "numeric", "total_assets": "numeric", "rd_expense": "numeric",
+                 "ip_class1_count": "integer"}
+
+
+def insert_profile(tx, profile, on, announce=None):
+    """Store a new profile with its figures and tiers, and ``announce`` (``(sql, params)`` of a CTE
+    written with it, its events: :meth:`chassis.outbox.OutboxWriter.part`, written only if the
+    profile is), in one statement; ``Conflict`` if the USCC is taken."""
+    years = sorted(profile["figures"])
+    params = {f"e_{column}": value for column, value in zip(ENTERPRISE_COLUMNS, _enterprise_values(profile))}
+    params["years"] = years
+    params.update({f"f_{column}": [profile["figures"][year].get(column) for year in years]
+                   for column in FIGURE_COLUMNS})
+    tiers = profile["tiers"]
+    params.update({f"t_{column}": [record[column] for record in tiers] for column in TIER_COLUMNS})
+    params["t_announced"] = [record["expires_on"] < on for record in tiers]
+    parts = [
+        f"added AS (INSERT INTO enterprise ({', '.join(ENTERPRISE_COLUMNS)}) "
+        f"VALUES ({', '.join(f'%(e_{column})s' for column in ENTERPRISE_COLUMNS)}) "
+        "ON CONFLICT (uscc) DO NOTHING RETURNING uscc, created_at, updated_at)",
+        f"figures AS (INSERT INTO enterprise_figures (uscc, year, {', '.join(FIGURE_COLUMNS)}) "
+        "SELECT added.uscc, f.* FROM added, unnest(%(years)s::smallint[], "
+        + ", ".join(f"%(f_{column})s::{_FIGURE_TYPES[column]}[]" for column in FIGURE_COLUMNS) + ") AS f)",
+        f"tiers AS (INSERT INTO enterprise_tier (uscc, {', '.join(TIER_COLUMNS)}, expiry_announced) "
+        "SELECT added.uscc, t.* FROM added, unnest(%(t_tier)s::text[], %(t_certificate_no)s::text[], "
+        "%(t_level)s::text[], %(t_awarded_on)s::date[], %(t_expires_on)s::date[], %(t_announced)s::boolean[]) AS t)",
+    ]
+    if announce is not None:
+        parts.append(announce[0])
+        params.update(announce[1])
+    stamps = tx.one("WITH " + ", ".join(parts) + " SELECT created_at, updated_at FROM added", params)
+    if stamps is None:
         raise Conflict(f"an enterprise with uscc {profile['uscc']} is already registered",
-                       {"uscc": ["already registered"]}) from None
-    for year in profile["figures"]:
-        save_figures(tx, profile["uscc"], year, profile["figures"][year])
-    replace_tiers(tx, profile["uscc"], profile["tiers"], on)
+                       {"uscc": ["already registered"]})
     profile.update(stamps)
     return profile
 

@@ -24,8 +24,20 @@ class FakeOutbox:
         for payload, aggregate_id, *rest in items:
             self.add(tx, event_type, payload, aggregate_id)
 
+    def part(self, tx, events, when=None):
+        """Events written by the store's own statement, only if it writes its change."""
+        return FakePart(self, events)
+
     def types(self):
         return [event_type for event_type, _, _ in self.events]
+
+
+class FakePart:
+    def __init__(self, outbox, events):
+        self.outbox, self.events = outbox, list(events)
+
+    def written(self):
+        self.outbox.events.extend(self.events)
 
 
 class FakeStore:
@@ -34,10 +46,12 @@ class FakeStore:
     def __init__(self):
         self.profiles, self.history, self.claimable = {}, [], {}
 
-    def insert_profile(self, tx, profile, on):
+    def insert_profile(self, tx, profile, on, announce=None):
         if profile["uscc"] in self.profiles:
             raise Conflict(f"uscc {profile['uscc']} is already registered", {"uscc": ["already registered"]})
         self.profiles[profile["uscc"]] = copy.deepcopy(profile)
+        if announce is not None:
+            announce.written()
 
     def load_profile(self, tx, uscc, lock=False):
         return copy.deepcopy(self.profiles.get(uscc))

@@ -25,8 +25,9 @@ def new_registration(registration, actor, on):
 
 def register(tx, outbox, new, on):
     """Store a :func:`new_registration`; a taken USCC is a ``Conflict``. Emits ``enterprise.registered``."""
-    store.insert_profile(tx, new, on)
-    outbox.add(tx, "enterprise.registered", domain.registered_event(new, on), aggregate_id=new["uscc"])
+    announce = outbox.part(tx, [("enterprise.registered", domain.registered_event(new, on), new["uscc"])],
+                           when="EXISTS (SELECT 1 FROM added)")
+    store.insert_profile(tx, new, on, announce)
     return new
 
 
