@@ -32,6 +32,18 @@ def first_deliveries(tx, consumer, events):
     return {str(row["event_id"]) for row in rows}
 
 
+def first_seen(tx, consumer, events):
+    """Of ``events`` (a batch), those ``consumer`` sees for the first time, in their order, an event
+    delivered twice in the batch once (all recorded in ``tx``)."""
+    first = first_deliveries(tx, consumer, events)
+    fresh = []
+    for event in events:
+        if event["event_id"] in first:
+            first.discard(event["event_id"])
+            fresh.append(event)
+    return fresh
+
+
 class InboxGate:
     def __init__(self, consumer):
         self.consumer = consumer
@@ -44,6 +56,9 @@ class InboxGate:
 
     def first_deliveries(self, tx, events):
         return first_deliveries(tx, self.consumer, events)
+
+    def first_seen(self, tx, events):
+        return first_seen(tx, self.consumer, events)
 
 
 class Inbox(DependencyProvider):

@@ -228,10 +228,12 @@ class CapacityAndScoring:
 
     # -- the SME register (enterprise events) ---------------------------------------------
 
-    @handles("enterprise.registered")
-    def register_sme(self, event):
-        """A new enterprise on record: where it is, its park and size class."""
-        self._record_sme(event)
+    @handles("enterprise.registered", batch=True)
+    def register_sme(self, events):
+        """New enterprises on record: where each is, its park and size class. Taken in batches (each
+        event once, in the order delivered, the batch's facts in one statement; one whose payload
+        is unusable is parked alone)."""
+        return self._record_smes(events)
 
     @handles("enterprise.updated")
     def update_sme(self, event):
@@ -244,13 +246,26 @@ class CapacityAndScoring:
         self._record_sme(event)
 
     def _record_sme(self, event):
-        try:
-            facts = sme_register.facts_of(event)
-        except sme_register.Unusable as exc:
-            raise PermanentFailure(str(exc)) from None
-        with self.db.transaction() as tx:
-            if self.inbox.first_delivery(tx, event):
-                capacity_store.add_sme_facts(tx, facts)
+        outcome, = self._record_smes([event])
+        if outcome is not None:
+            raise outcome
+
+    def _record_smes(self, events):
+        """Record the facts of ``events``, each once: for each, None or the :class:`PermanentFailure`
+        that parks it."""
+        outcomes, facts = [], {}
+        for event in events:
+            try:
+                facts[event["event_id"]] = sme_register.facts_of(event)
+                outcomes.append(None)
+            except sme_register.Unusable as exc:
+                outcomes.append(PermanentFailure(str(exc)))
+        usable = [event for event in events if event["event_id"] in facts]
+        if usable:
+            with self.db.transaction() as tx:
+                capacity_store.add_sme_facts(tx, [fact for event in self.inbox.first_seen(tx, usable)
+                                                  for fact in facts[event["event_id"]]])
+        return outcomes
 
     # -- plumbing ------------------------------------------------------------------------
 

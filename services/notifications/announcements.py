@@ -13,7 +13,7 @@ from services.notifications.figures import NOTICES_WRITTEN
 SETTLES_REVISIT = ("revisit", "reopen", "close", "withdraw")
 
 
-def _write(tx, notices, source_key):
+def _write(tx, notices, source_key=None):
     written = store.add_notices(tx, notices, source_key)
     for kind, count in written["kinds"].items():
         NOTICES_WRITTEN.labels(kind).inc(count)
@@ -23,13 +23,26 @@ def _write(tx, notices, source_key):
 def request_event(tx, event):
     """``request.*``: tell the enterprise, the holding agency and the parent agency what they
     need to know; keep the revisit watch; note requests raised about a policy."""
+    return request_events(tx, [event])
+
+
+def request_events(tx, events):
+    """:func:`request_event` for several events, in their order: the agencies they name read once
+    and every notice written in one statement, each under its event's source key."""
+    agencies = store.agencies(tx, [event["payload"].get("agency_id") for event in events])
+    notices = []
+    for event in events:
+        source_key = store.event_source_key(event)
+        notices += [{**notice, "source_key": source_key} for notice in _request_notices(tx, event, agencies)]
+    return _write(tx, notices)
+
+
+def _request_notices(tx, event, agencies):
+    """The notices one ``request.*`` event makes, after its own records (revisit watch, policy)."""
     payload, event_type = event["payload"], event["type"]
-    source_key = store.event_source_key(event)
     if event_type == "request.deadline_missed":
-        notice = domain.deadline_missed_notice(payload, store.agencies(tx, [payload["agency_id"]]))
-        if notice is None:
-            return {"notices": 0, "deliveries": 0, "kinds": {}}
-        return _write(tx, [notice], source_key)
+        notice = domain.deadline_missed_notice(payload, agencies)
+        return [] if notice is None else [notice]
     action = payload.get("action")
     at = datetime.fromisoformat(str(payload["at"]))
     if event_type == "request.submitted" and payload.get("policy_id"):
@@ -38,8 +51,7 @@ def request_event(tx, event):
         store.watch_resolution(tx, payload["request_id"], payload.get("agency_id"), payload["uscc"], at)
     elif action in SETTLES_REVISIT:
         store.settle_resolution(tx, payload["request_id"], at)
-    notices = domain.request_notices(payload, store.agencies(tx, [payload.get("agency_id")]))
-    return _write(tx, notices, source_key)
+    return domain.request_notices(payload, agencies)
 
 
 def provider_event(tx, event):

@@ -53,6 +53,20 @@ def payload_of(event, schema):
     return event["payload"]
 
 
+def usable_payloads(events, schema_of):
+    """``(outcomes, payloads)`` of a batch: for each event in order None, or the
+    :class:`PermanentFailure` that parks it alone; and ``{event_id: payload}`` of those whose payload
+    keeps its contract (``schema_of(event)``)."""
+    outcomes, payloads = [], {}
+    for event in events:
+        try:
+            payloads[event["event_id"]] = payload_of(event, schema_of(event))
+            outcomes.append(None)
+        except PermanentFailure as exc:
+            outcomes.append(exc)
+    return outcomes, payloads
+
+
 def recipients_of(recipients):
     """The caller's recipient identities as the gateway passes them, checked."""
     try:
@@ -94,17 +108,24 @@ class NotificationsService:
 
     # -- enterprises ------------------------------------------------------------------------
 
-    @handles("enterprise.registered")
-    def welcome_enterprise(self, event):
-        """A newly registered SME finds a welcome notice in its inbox."""
-        payload = payload_of(event, EnterpriseRegistered)
-        with self.db.transaction() as tx:
-            if not self.inbox.first_delivery(tx, event):
-                log.info("event_already_handled", event_id=event["event_id"])
-                return
-            self._write(tx, store.add_notices(tx, [domain.welcome_notice(payload)], store.event_source_key(event)))
-        NOTICES_WRITTEN.labels("welcome").inc()
-        log.info("welcome_notice_written", uscc=payload["uscc"], event_id=event["event_id"])
+    @handles("enterprise.registered", batch=True)
+    def welcome_enterprise(self, events):
+        """A newly registered SME finds a welcome notice in its inbox. Taken in batches: each event
+        once, in the order delivered, the batch's notices in one statement; one whose payload breaks
+        the contract is parked alone."""
+        outcomes, payloads = usable_payloads(events, lambda event: EnterpriseRegistered)
+        usable = [event for event in events if event["event_id"] in payloads]
+        if usable:
+            with self.db.transaction() as tx:
+                fresh = self.inbox.first_seen(tx, usable)
+                self._write(tx, store.add_notices(tx, [
+                    {**domain.welcome_notice(payloads[event["event_id"]]), "source_key": store.event_source_key(event)}
+                    for event in fresh]))
+            NOTICES_WRITTEN.labels("welcome").inc(len(fresh))
+            for event in fresh:
+                log.info("welcome_notice_written", uscc=payloads[event["event_id"]]["uscc"], event_id=event["event_id"],
+                         correlation_id=event["correlation_id"])
+        return outcomes
 
     @handles(*ENTERPRISE_CHANGES)
     def match_enterprise(self, event):
@@ -174,13 +195,7 @@ class NotificationsService:
         """Keep the agency hierarchy (who is whose parent, and its names) that notices need. Taken in
         batches (a new hierarchy announces its 3,212 agencies at once), each event once, in the order
         delivered; one whose payload breaks the contract is parked alone."""
-        outcomes, payloads = [], {}
-        for event in events:
-            try:
-                payloads[event["event_id"]] = payload_of(event, AgencyAnnounced)
-                outcomes.append(None)
-            except PermanentFailure as exc:
-                outcomes.append(exc)
+        outcomes, payloads = usable_payloads(events, lambda event: AgencyAnnounced)
         fresh = [event for event in events if event["event_id"] in payloads]
         if fresh:
             with self.db.transaction() as tx:
@@ -190,15 +205,18 @@ class NotificationsService:
                         store.upsert_agency(tx, payloads[event["event_id"]])
         return outcomes
 
-    @handles(*REQUEST_EVENTS)
-    def tell_request_parties(self, event):
+    @handles(*REQUEST_EVENTS, batch=True)
+    def tell_request_parties(self, events):
         """诉求直办: the enterprise, the holding agency and the parent agency hear of the steps
-        that concern them."""
-        payload_of(event, DeadlineMissed if event["type"] == "request.deadline_missed" else RequestTransitioned)
-        with self.db.transaction() as tx:
-            if not self.inbox.first_delivery(tx, event):
-                return
-            self._write(tx, announcements.request_event(tx, event))
+        that concern them. Taken in batches: each event once, in the order delivered, the batch's
+        notices in one statement; one whose payload breaks the contract is parked alone."""
+        outcomes, payloads = usable_payloads(
+            events, lambda event: DeadlineMissed if event["type"] == "request.deadline_missed" else RequestTransitioned)
+        usable = [event for event in events if event["event_id"] in payloads]
+        if usable:
+            with self.db.transaction() as tx:
+                self._write(tx, announcements.request_events(tx, self.inbox.first_seen(tx, usable)))
+        return outcomes
 
     @handles(*PROVIDER_EVENTS)
     def tell_provider(self, event):

@@ -55,24 +55,25 @@ SELECT (SELECT count(*) FROM inserted) AS notices,
           (SELECT kind, count(*) AS n FROM inserted GROUP BY kind) counted) AS kinds"""
 
 
-def add_notices(tx, notices, source_key):
-    """Write ``notices`` (dicts of :data:`NOTICE_COLUMNS`) from one source, with their
-    deliveries; ``{"notices", "deliveries"}`` newly written."""
+def add_notices(tx, notices, source_key=None):
+    """Write ``notices`` (dicts of :data:`NOTICE_COLUMNS`) from one source (``source_key``), or each
+    from its own (its ``source_key``: the notices of several events), with their deliveries;
+    ``{"notices", "deliveries", "kinds"}`` newly written."""
     if not notices:
         return {"notices": 0, "deliveries": 0, "kinds": {}}
     arrays = {column: [each.get(column) for each in notices] for column in NOTICE_COLUMNS}
+    arrays["source_key"] = [source_key or each["source_key"] for each in notices]
     return dict(tx.one(
         "WITH batch AS (SELECT * FROM unnest(%(recipient_kind)s::text[], %(recipient_id)s::text[], "
         "  %(kind)s::text[], %(title)s::text[], %(body)s::text[], %(about_type)s::text[], "
-        "  %(about_id)s::text[], %(region_code)s::text[]) "
-        "  AS b(recipient_kind, recipient_id, kind, title, body, about_type, about_id, region_code)), "
+        "  %(about_id)s::text[], %(region_code)s::text[], %(source_key)s::text[]) "
+        "  AS b(recipient_kind, recipient_id, kind, title, body, about_type, about_id, region_code, source_key)), "
         "inserted AS (INSERT INTO notice (recipient_kind, recipient_id, kind, title, body, about_type, "
         "  about_id, region_code, source_key) "
         "  SELECT recipient_kind, recipient_id, kind, title, body, about_type, about_id, region_code, "
-        "  %(source_key)s FROM batch "
+        "  source_key FROM batch "
         "  ON CONFLICT (recipient_kind, recipient_id, source_key) DO NOTHING "
-        "  RETURNING id, recipient_kind, recipient_id, kind), " + FAN_OUT,
-        {**arrays, "source_key": source_key}))
+        "  RETURNING id, recipient_kind, recipient_id, kind), " + FAN_OUT, arrays))
 
 
 def add_pushed_notices(tx, pushed, usccs, region_codes):
