@@ -13,7 +13,8 @@ echo's requests per second in the same run (the mean of its runs just before and
 the path: the machine's other load drifts), the ratio to it and the target; the RPC calls served by the services (hops) and
 the SQL statements run by every process, per request (from the processes' own metrics:
 ``onenet_rpc_duration_seconds_count``, ``onenet_db_statements_total``; less what they
-do by themselves, watched idle for a few seconds before each path), and the CPU milliseconds
+do by themselves, watched idle for a few seconds before each path; the consumers' queues are
+let drain before that watch and before the path's figures are read), and the CPU milliseconds
 per request of each process and of the PostgreSQL backends serving the bench's database, summed,
 beside the echo's CPU milliseconds per call (``/proc/<pid>/stat``; their ratio does not move with
 the machine's other load as requests per second do).
@@ -190,6 +191,23 @@ def wrk(url, path, seconds, clients):
 # Seconds the processes are watched idle before each path: the RPC calls and statements they make
 # by themselves (outbox relays polling, timers) are taken off the path's.
 IDLE_SECONDS = 5
+
+
+def waiting_messages():
+    """Messages waiting in the bench's vhost (ready or being handled), parked ones left out: the
+    events the consumers have still to handle."""
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", NAME, "name", "messages",
+                             "--no-table-headers"], capture_output=True, text=True, check=True).stdout
+    return sum(int(count) for name, count in (line.split() for line in listed.splitlines() if line.strip())
+               if not name.endswith(".dead-letter"))
+
+
+def settle(timeout=120):
+    """Wait until the consumers have handled every event sent so far (a path's events are counted
+    with it, and the next path's idle watch is idle)."""
+    deadline = time.monotonic() + timeout
+    while waiting_messages() and time.monotonic() < deadline:
+        time.sleep(0.5)
 
 
 def scrape(ports):
@@ -478,6 +496,7 @@ class Bench:
         args = self.args
         turn = max(2, round(args.seconds / args.rounds))
         network = {name: child.pid for name, child in self.network.children.items()}
+        settle()
         idle = scrape(self.ops_ports.values())   # what the processes do by themselves (relays, timers)
         idle_cpu = cpu_snapshot(network)
         time.sleep(IDLE_SECONDS)
@@ -495,6 +514,7 @@ class Bench:
             else:
                 runs.append(self._round_robin(path, gateways, turn))
             echoes.append(self.echo_figures(turn))
+        settle()
         after = scrape(self.ops_ports.values())
         after_cpu = cpu_snapshot({**network, **self.echo_sides})
         background = (time.monotonic() - started) / IDLE_SECONDS
