@@ -28,11 +28,31 @@ DB_STATEMENTS = Counter(
 
 class CountedCursor(psycopg2.extras.RealDictCursor):
     """The cursor of every :class:`Transaction`: rows as dicts, each statement counted
-    (``onenet_db_statements_total``: statements per request, beside the RPC calls)."""
+    (``onenet_db_statements_total``: statements per request, beside the RPC calls).
+
+    On a pooled connection (autocommit: the pool's transactions are begun by :class:`Transaction`
+    itself) the transaction's ``BEGIN`` goes out with its first statement, in the same query
+    string, instead of as a round trip to the server of its own as psycopg2 sends it."""
+
+    opening = False   # whether the next statement begins the transaction
 
     def execute(self, query, vars=None):
         DB_STATEMENTS.inc()
+        if self.opening:
+            self.opening = False
+            if isinstance(query, str):
+                query = "BEGIN; " + query
+            elif isinstance(query, bytes):
+                query = b"BEGIN; " + query
+            else:   # a composed query (psycopg2.sql): its own round trip
+                super().execute("BEGIN")
         return super().execute(query, vars)
+
+    def begin(self):
+        """Send the pending ``BEGIN`` now, alone (a statement that cannot carry it: COPY)."""
+        if self.opening:
+            self.opening = False
+            super().execute("BEGIN")
 
 
 class PoolExhausted(RuntimeError):
@@ -62,6 +82,8 @@ class ConnectionPool:
         conn = psycopg2.connect(
             self.dsn, options=f"-c search_path={self.schema},public",
             connect_timeout=5, application_name=f"onenet-{self.schema}")
+        # Transactions are begun by Transaction, with their first statement (see CountedCursor).
+        conn.autocommit = True
         return conn
 
     def get(self):
@@ -153,7 +175,20 @@ class Transaction:
     def __init__(self, conn):
         self.conn = conn
         self.cursor = conn.cursor(cursor_factory=CountedCursor)
+        self.cursor.opening = self._explicit = conn.autocommit
         self._after_commit = []
+
+    def commit(self):
+        if not self._explicit:
+            self.conn.commit()
+        elif not self.cursor.opening:   # something was sent: a transaction is open
+            psycopg2.extras.RealDictCursor.execute(self.cursor, "COMMIT")
+
+    def rollback(self):
+        if not self._explicit:
+            self.conn.rollback()
+        elif not self.cursor.opening and not self.conn.closed:
+            psycopg2.extras.RealDictCursor.execute(self.cursor, "ROLLBACK")
 
     def execute(self, sql, params=None):
         self.cursor.execute(sql, params)
@@ -193,6 +228,7 @@ class Transaction:
         is lifted for this one statement: the COPY blocks the process's other
         greenthreads while it runs (keep a batch to a few seconds).
         """
+        self.cursor.begin()
         callback = psycopg2.extensions.get_wait_callback()
         psycopg2.extensions.set_wait_callback(None)
         try:
@@ -222,10 +258,10 @@ def transaction(conn):
     tx = Transaction(conn)
     try:
         yield tx
-        conn.commit()
+        tx.commit()
     except BaseException:
         with contextlib.suppress(Exception):
-            conn.rollback()
+            tx.rollback()
         raise
     finally:
         tx.cursor.close()
