@@ -194,15 +194,16 @@ IDLE_SECONDS = 5
 
 
 def waiting_messages():
-    """Messages waiting in the bench's vhost (ready or being handled), parked ones left out: the
-    events the consumers have still to handle."""
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", NAME, "name", "messages",
+    """Messages waiting in the bench's vhost's consumed queues (ready or being handled): the events
+    the running consumers have still to handle (the queues of services the bench does not start,
+    and parked messages, are left out)."""
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", NAME, "name", "messages", "consumers",
                              "--no-table-headers"], capture_output=True, text=True, check=True).stdout
-    return sum(int(count) for name, count in (line.split() for line in listed.splitlines() if line.strip())
-               if not name.endswith(".dead-letter"))
+    return sum(int(count) for _, count, consumers in (line.split() for line in listed.splitlines() if line.strip())
+               if int(consumers))
 
 
-def settle(timeout=120):
+def settle(timeout=60):
     """Wait until the consumers have handled every event sent so far (a path's events are counted
     with it, and the next path's idle watch is idle)."""
     deadline = time.monotonic() + timeout
