@@ -43,7 +43,9 @@ X_TITLE = "全国中小企业服务一张网"
 # names deprecated), every operation described. 2.1.0: rules the server already checked stated (keys
 # of free objects, conditions between fields, typed criteria, periods of 1900-2099, least amounts,
 # province codes, holiday years); periods outside 1900-2099, which could fail with a 500, are a 422.
-VERSION = "2.1.0"
+# 2.2.0: the public reads the gateway keeps (routes declared cached) state their ETag and
+# Cache-Control, take If-None-Match and answer 304.
+VERSION = "2.2.0"
 OPENAPI_VERSION = "3.1.0"
 _PATH_PARAM = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 
@@ -221,6 +223,17 @@ def _rule_of(field):
     return {}
 
 
+# The public reads a gateway keeps (gateway.public_cache): their answers' validator and freshness.
+KEPT_ANSWER_HEADERS = {"ETag": {"$ref": "#/components/headers/ETag"},
+                       "Cache-Control": {"$ref": "#/components/headers/CacheControl"}}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The `ETag` of an answer the client holds (or several, comma-separated; `*` for any): "
+                   "when the answer would have that tag, it is 304 without a body (RFC 9110 §13.1.2). "
+                   "A weak tag (`W/\"…\"`) compares as the strong one.",
+}
 IDEMPOTENCY_KEY = {
     "name": IDEMPOTENCY_HEADER,
     "required": False,
@@ -457,6 +470,13 @@ def operation(name, entrypoint, service_cls=None, converter=None):
     elif entrypoint.media_type != "application/json":
         success["content"] = {entrypoint.media_type: {"schema": {"type": "string"}}}
     op["responses"][str(entrypoint.status)] = success
+    if entrypoint.cached:
+        op["parameters"].append("IfNoneMatch")
+        success["headers"].update(KEPT_ANSWER_HEADERS)
+        op["responses"]["304"] = {
+            "description": "Not modified: `If-None-Match` named this answer's `ETag`; no body",
+            "headers": {CORRELATION_HEADER: {"$ref": "#/components/headers/CorrelationId"},
+                        **KEPT_ANSWER_HEADERS}}
     open311 = entrypoint.url.startswith(OPEN311_PREFIX)
     error_schema = {"type": "array", "items": "Open311Error"} if open311 else "Error"
     for status, description in ERROR_STATUSES.items():
@@ -508,6 +528,15 @@ def build(service_cls):
                        "(1–64 of A–Z a–z 0–9 . _ : -), or a new one", "schema": {"type": "string"}})
     spec.components.header("WWWAuthenticate", {"description": "`Bearer` (RFC 6750)",
                                                "schema": {"type": "string"}})
+    spec.components.parameter("IfNoneMatch", "header", IF_NONE_MATCH)
+    spec.components.header("ETag", {
+        "description": "A digest of the body (a strong entity tag, RFC 9110 §8.8.3); send it back in "
+                       "`If-None-Match` to be answered 304 while the answer is the same",
+        "required": True, "schema": {"type": "string"}})
+    spec.components.header("CacheControl", {
+        "description": "`public, max-age=<seconds>`: the same for every caller; the gateway keeps it that "
+                       "long (`PUBLIC_CACHE_SECONDS`, 5), unless a write through the gateway comes first",
+        "required": True, "schema": {"type": "string"}})
     spec.components.header("RetryAfter", {"description": "Seconds until the caller may try again",
                                           "schema": {"type": "integer"}})
     paths = {}
