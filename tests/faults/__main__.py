@@ -1,7 +1,7 @@
 """``make faults``: the network under a stream of work while its processes, its broker and its
 database fail, then a count of what the clients were told against what is stored and delivered.
 
-    python -m tests.faults [--enterprises 600] [--requests 150] [--provincial 2000] [--clients 16]
+    python -m tests.faults [--enterprises 600] [--requests 150] [--provincial 2000] [--clients 16] [--restarts 1]
 
 It builds a network of its own (:class:`tests.faults.network.PrivateNetwork`: a private
 PostgreSQL cluster and RabbitMQ node in a temporary folder, every process supervised as
@@ -9,7 +9,8 @@ PostgreSQL cluster and RabbitMQ node in a temporary folder, every process superv
 their transitions, ratings, a policy publication with its push) and through the provinces'
 client (``enterprise.upserted`` of province 44, a few of them deliberately outside it).
 Meanwhile it SIGKILLs each service in turn, then the gateway, restarts RabbitMQ
-(``stop_app``/``start_app``) and restarts PostgreSQL; callers retry with the same
+(``stop_app``/``start_app``) and restarts PostgreSQL (``--restarts`` times each: a race
+that a restart catches now and then shows more often); callers retry with the same
 idempotency key, the provincial publisher resends unconfirmed batches.
 
 Then it waits for every outbox to drain and every queue to empty, and prints per kind of
@@ -52,9 +53,9 @@ def log(*parts):
 class Faults(threading.Thread):
     """Each service killed in turn, the gateway killed, the broker and the database restarted."""
 
-    def __init__(self, net, start_when, pause=4.0):
+    def __init__(self, net, start_when, pause=4.0, restarts=1):
         super().__init__(daemon=True)
-        self.net, self.start_when, self.pause = net, start_when, pause
+        self.net, self.start_when, self.pause, self.restarts = net, start_when, pause, restarts
         self.done = []          # (what, seconds it took the network to be ready again)
         self.killed = collections.Counter()
         self.error = None
@@ -65,8 +66,9 @@ class Faults(threading.Thread):
                 time.sleep(0.5)
             for name in (*SERVICES, "gateway"):
                 self._kill(name)
-            self._timed("RabbitMQ stop_app/start_app", lambda: self.net.rabbit.restart_app(down_seconds=3))
-            self._timed("PostgreSQL restart", lambda: self.net.postgres.restart(down_seconds=3))
+            for _ in range(self.restarts):
+                self._timed("RabbitMQ stop_app/start_app", lambda: self.net.rabbit.restart_app(down_seconds=3))
+                self._timed("PostgreSQL restart", lambda: self.net.postgres.restart(down_seconds=3))
         except Exception as exc:  # reported, and fails the run
             self.error = exc
 
@@ -202,6 +204,8 @@ def main(argv=None):
                                                                    "(accepted, resolved, rated)")
     parser.add_argument("--provincial", type=int, default=2000, help="enterprise.upserted events of province 44")
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
+    parser.add_argument("--restarts", type=int, default=1, help="how many times the broker and then the database "
+                                                                 "are restarted, after the kills")
     parser.add_argument("--keep", action="store_true", help="keep the private servers' folder (logs)")
     args = parser.parse_args(argv)
     # Stopped from outside, it still stops what it started (the private servers, every process).
@@ -225,7 +229,7 @@ def main(argv=None):
         gateway_usccs = {uscc for uscc, _ in journeys}
         stream_done = threading.Event()
         faults = Faults(net, start_when=lambda: stream_done.is_set()
-                        or ledger.count("registration") >= args.enterprises // 10)
+                        or ledger.count("registration") >= args.enterprises // 10, restarts=args.restarts)
         stream_started = time.monotonic()
         faults.start()
         provincial.start()
@@ -273,7 +277,7 @@ def main(argv=None):
         for thread in (faults, provincial):
             if thread.error is not None:
                 failures.append(f"{type(thread).__name__} failed: {thread.error!r}")
-        if len(faults.done) != len(SERVICES) + 3:
+        if len(faults.done) != len(SERVICES) + 1 + 2 * args.restarts:
             failures.append(f"only {len(faults.done)} faults were applied")
         if duration > 600:
             failures.append(f"the run took {duration:.0f}s, over 10 minutes")
