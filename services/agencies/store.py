@@ -223,6 +223,36 @@ def replace_guide(tx, agency_id, content, actor):
     return get_guide(tx, agency_id)
 
 
+def agencies_by_id(tx, ids, lock=False):
+    """``{id: agency}`` of the agencies among ``ids`` (locked, with ``lock``)."""
+    rows = tx.all(f"SELECT {', '.join(AGENCY_FIELDS)} FROM agency WHERE id = ANY(%s) ORDER BY id"
+                  + (" FOR UPDATE" if lock else ""), (list(ids),))
+    return {row["id"]: row for row in rows}
+
+
+def replace_guides(tx, guides, actor):
+    """Store each ``(agency_id, content)`` as that agency's published guide (its next version), in
+    three statements whatever their number: ``{agency_id: version}``."""
+    versions = psycopg2.extras.execute_values(tx.cursor, """
+        INSERT INTO guide (agency_id, supervision, contact, published_by) VALUES %s
+        ON CONFLICT (agency_id) DO UPDATE SET supervision = EXCLUDED.supervision,
+            contact = EXCLUDED.contact, published_by = EXCLUDED.published_by,
+            version = guide.version + 1, published_at = now()
+        RETURNING agency_id, version""",
+        [(agency_id, _json(content["supervision"]), _json(content["contact"]), actor)
+         for agency_id, content in guides], page_size=len(guides) or 1, fetch=True)
+    tx.execute("DELETE FROM guide_item WHERE agency_id = ANY(%s)", ([agency_id for agency_id, _ in guides],))
+    psycopg2.extras.execute_values(
+        tx.cursor,
+        "INSERT INTO guide_item (agency_id, position, service_area, title, content, process, "
+        "accept_days, resolve_days, fee) VALUES %s",
+        [(agency_id, position, item["service_area"], item["title"], item["content"],
+          _json(item["process"]), item["accept_days"], item["resolve_days"], item.get("fee", "免费"))
+         for agency_id, content in guides for position, item in enumerate(content["items"])],
+        page_size=1000)
+    return {row["agency_id"]: row["version"] for row in versions}
+
+
 def all_agencies(tx):
     """Every agency with the time of its last change (the snapshot a copy of the hierarchy starts from)."""
     return tx.all(f"SELECT {', '.join(AGENCY_FIELDS)} FROM agency ORDER BY id")
