@@ -357,19 +357,29 @@ def run(demo="default"):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     supervisor = None
+    loader = None
     try:
-        network.start_all()
+        for process in PROCESSES:
+            network.start(process)
+        # The demo loader starts beside them: its bulk SMEs need only the database, and its calls
+        # wait in the services' queues (declared by prepare) until the services take them.
+        loader = subprocess.Popen([sys.executable, "-m", "infra.demo", "--size", demo], cwd=ROOT)
+        network.wait_ready(PROCESSES)
         # A process that exits (a crash, a kill) is started again with backoff; the others run on.
         supervisor = threading.Thread(target=network.supervise, args=(stop,),
                                       kwargs={"log": lambda line: print(line, flush=True)}, daemon=True)
         supervisor.start()
-        subprocess.run([sys.executable, "-m", "infra.demo", "--size", demo], cwd=ROOT, check=True)
+        if loader.wait() != 0:
+            raise subprocess.CalledProcessError(loader.returncode, loader.args)
         while not stop.is_set():
             stop.wait(0.5)
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
+        if loader is not None and loader.poll() is None:
+            loader.terminate()
+            loader.wait(timeout=10)
         if supervisor is not None:
             supervisor.join(timeout=5)
         print("stopping every process ...", flush=True)
