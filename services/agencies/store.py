@@ -26,7 +26,8 @@ def _json(value):
     return psycopg2.extras.Json(value, dumps=lambda data: json.dumps(data, ensure_ascii=False, default=str))
 
 
-def _adapt(column, value):
+def adapt(column, value):
+    """``value`` of ``column`` as psycopg2 sends it (JSON columns as JSON)."""
     return _json(value) if column in JSON_COLUMNS else value
 
 
@@ -50,7 +51,7 @@ def insert(tx, table, values):
     with constraints_named():
         return tx.one(f"INSERT INTO {table} ({', '.join(columns)}) "
                       f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING *",
-                      [_adapt(column, values[column]) for column in columns])
+                      [adapt(column, values[column]) for column in columns])
 
 
 def update(tx, table, row_id, values):
@@ -58,7 +59,7 @@ def update(tx, table, row_id, values):
     with constraints_named():
         return tx.one(f"UPDATE {table} SET {', '.join(f'{column} = %s' for column in columns)}, "
                       "updated_at = now() WHERE id = %s RETURNING *",
-                      [_adapt(column, values[column]) for column in columns] + [row_id])
+                      [adapt(column, values[column]) for column in columns] + [row_id])
 
 
 def get(tx, table, row_id, lock=False):
@@ -283,6 +284,17 @@ def index_entry(tx, kind, ref_id, document):
             service_areas = EXCLUDED.service_areas, region_code = EXCLUDED.region_code,
             visible = EXCLUDED.visible, updated_at = now()""",
                {"kind": kind, "ref_id": ref_id, **document})
+
+
+def index_entries(tx, kind, documents):
+    """:func:`index_entry` for many ``(ref_id, document)`` in one statement."""
+    psycopg2.extras.execute_values(tx.cursor, """
+        INSERT INTO search_entry (kind, ref_id, title, body, service_areas, region_code, visible) VALUES %s
+        ON CONFLICT (kind, ref_id) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body,
+            service_areas = EXCLUDED.service_areas, region_code = EXCLUDED.region_code,
+            visible = EXCLUDED.visible, updated_at = now()""",
+        [(kind, ref_id, document["title"], document["body"], document["service_areas"], document["region_code"],
+          document["visible"]) for ref_id, document in documents], page_size=1000)
 
 
 def index_visibility(tx, kind, ref_ids, visible):

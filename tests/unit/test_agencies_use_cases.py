@@ -56,6 +56,10 @@ class FakeTables:
     def index_entry(self, tx, kind, entry_id, document):
         self.index[(kind, entry_id)] = document
 
+    def index_entries(self, tx, kind, documents):
+        for entry_id, document in documents:
+            self.index_entry(tx, kind, entry_id, document)
+
     def agencies_by_id(self, tx, ids, lock=False):
         return {agency_id: self.agencies[agency_id] for agency_id in ids if agency_id in self.agencies}
 
@@ -68,11 +72,20 @@ class FakeTables:
     def get_policy(self, tx, policy_id, lock=False):
         return self.policies.get(policy_id)
 
-    def insert_policy(self, tx, values):
-        row = {"state": "draft", "expires_on": None, "document_number": None, "full_text": "", **values,
-               "id": max(self.policies, default=0) + 1}
-        self.policies[row["id"]] = row
-        return row
+    def insert_policies(self, tx, many_values):
+        rows = []
+        for values in many_values:
+            row = {"state": "draft", "expires_on": None, "document_number": None, "full_text": "",
+                   "withdrawn_reason": None, **values, "id": max(self.policies, default=0) + 1}
+            self.policies[row["id"]] = row
+            rows.append(row)
+        return rows
+
+    def set_policies_state(self, tx, ids_and_reasons, state):
+        for policy_id, reason in ids_and_reasons:
+            self.policies[policy_id] = {**self.policies[policy_id], "state": state,
+                                        "withdrawn_reason": reason or self.policies[policy_id]["withdrawn_reason"]}
+        return [self.policies[policy_id] for policy_id, _ in ids_and_reasons]
 
     def set_policy_state(self, tx, policy_id, state, reason=None):
         self.policies[policy_id] = {**self.policies[policy_id], "state": state}
@@ -369,6 +382,9 @@ def test_policies_created_together_end_in_the_state_each_asks_for(tables):
     assert [(kind, aggregate) for kind, _, aggregate in outbox.events] == [
         ("policy.published", created[1]["id"]), ("policy.published", created[2]["id"]),
         ("policy.withdrawn", created[2]["id"])]
+    assert outbox.events[0][1]["criteria"] == {"region_prefixes": ["32"]}
+    assert outbox.events[2][1]["reason"] == "被新文件替代"
+    assert [tables.index[("policy", policy["id"])]["visible"] for policy in created] == [False, True, False]
     with pytest.raises(ValidationFailed) as refused:
         batches.create_policies(None, outbox, [{**body, "title": "过期政策", "state": "expired"}], TODAY)
     assert refused.value.details == {"items": {"0": {"state": ["not one of draft, published, withdrawn: expired"]}}}
@@ -385,3 +401,23 @@ def test_providers_registered_together_are_admitted_in_their_areas_and_announced
         ("provider.registered", None), ("provider.admitted", "finance_talent"), ("provider.admitted", "training")]
     assert {area: state for (pid, area), state in tables.memberships.items() if pid == registered["id"]} == {
         "finance_talent": "admitted", "training": "admitted"}
+
+
+@pytest.mark.parametrize("change, refused, details", [
+    ({"agency_id": 9}, ValidationFailed, {"agency_id": ["no agency with id 9"]}),
+    ({"region_code": "330000"}, ValidationFailed, None),
+    ({"state": "published", "expires_on": "2026-05-19"}, ValidationFailed, None),
+    ({"state": "withdrawn"}, ValidationFailed, None),
+])
+def test_a_policy_that_one_alone_could_not_create_refuses_the_batch_naming_it(tables, change, refused, details):
+    agency(tables, 1, "national", "000000")
+    agency(tables, 2, "province", "320000", parent_id=1)
+    outbox = FakeOutbox()
+    body = {"agency_id": 2, "region_code": "320000", "issuer": "江苏省工信厅", "issuer_level": "province",
+            "issued_on": "2026-01-05", "service_area": "policy", "benefits": "奖励50万元", "criteria": {},
+            "title": "专精特新奖励政策"}
+    with pytest.raises(refused) as raised:
+        batches.create_policies(None, outbox, [{**body, "state": "published"}, {**body, **change}], TODAY)
+    assert list(raised.value.details["items"]) == ["1"]
+    assert details is None or raised.value.details["items"]["1"] == details
+    assert (tables.policies, outbox.events) == ({}, [])

@@ -1,9 +1,9 @@
 """What a roll-out adds by the hundred (a province's stations, its providers, its policies; the
-demo network), in one transaction and one call. Every item goes through the same use case as its
-one-at-a-time entrypoint, so it is checked, stored and announced (through the outbox) exactly as
-that would; a refused item refuses the whole batch, named by its position (:func:`chassis.errors.each`)."""
+demo network), in one transaction and one call. Every item is checked, stored and announced
+(through the outbox) exactly as its one-at-a-time entrypoint would (guides and policies by
+set-based twins of those use cases, the others by the same use case per item); a refused item
+refuses the whole batch, named by its position (:func:`chassis.errors.each`)."""
 from chassis.errors import ValidationFailed, each
-from services.agencies import schemas
 from services.agencies.use_cases import entry_library, hierarchy, policy_library, provider_library
 
 BATCH_KEYS = {"guide": ("agency_id",), "provider": ("admitted_in", "admission_reason"),
@@ -50,17 +50,13 @@ def add_entries(tx, kind, items):
 
 def create_policies(tx, outbox, items, today):
     """Each policy drafted, then left a draft (when its ``state`` says nothing, as ``create_policy``),
-    published, or published and withdrawn with its ``withdrawal_reason``, as its ``state`` says."""
-    def create(item):
+    published, or published and withdrawn with its ``withdrawal_reason``, as its ``state`` says
+    (:func:`policy_library.create_many`, set-based)."""
+    def split(item):
         fields, own = _split(item, "policy")
         state = own.get("state", "draft")
         if state not in ("draft", "published", "withdrawn"):
             raise ValidationFailed(f"a new policy is a draft, published or withdrawn, not {state}",
                                    {"state": [f"not one of draft, published, withdrawn: {state}"]})
-        policy = policy_library.create(tx, fields)
-        if state in ("published", "withdrawn"):
-            policy = schemas.Policy().dump(policy_library.publish(tx, outbox, policy["id"], today))
-        if state == "withdrawn":
-            policy = policy_library.withdraw(tx, outbox, policy["id"], own.get("withdrawal_reason"))
-        return policy
-    return each(items, create)
+        return fields, state, own.get("withdrawal_reason")
+    return policy_library.create_many(tx, outbox, each(items, split), today)
