@@ -10,9 +10,9 @@ bar on stderr and the time each part took:
    (:mod:`infra.demo_data.agencies`); then, side by side, the showcase's three dozen SMEs and
    four requests, and the national park stations, service guides, providers with their
    products and cases (a batch of each kind in one call to the agencies service);
-3. once the SMEs are in, requests in every state (raised on the days they belong to, many
-   calls at once) beside a few hundred policies (one call), each pushed to the SMEs it fits
-   (the push goes on for a while after the loader is done).
+3. once the SMEs are in, requests in every state (raised on the days they belong to, a share
+   of each wave per call, many calls at once); then a few hundred policies (one call), each
+   pushed to the SMEs it fits (the push goes on for a while after the loader is done).
 
 Then it prints what it added, the gateway URL and ready-made tokens. Loading twice adds nothing.
 ``make run`` runs it with ``--size default``; ``make run DEMO=large`` for benchmarks.
@@ -143,8 +143,9 @@ def load(amqp_uri, database_url, size="default", wait=30, parallel=PARALLEL_CALL
     whose database is ``database_url`` (the administrator's: the bulk part writes the services'
     schemas); ``report(line)`` is told the time each part took. Returns what was added, by part.
 
-    The bulk SMEs load in a process of their own while the agencies, stations, guides and
-    providers go through the services; the requests and policies, which need the SMEs, wait for them."""
+    The bulk SMEs load in processes of their own while the agencies, stations, guides and
+    providers go through the services; the requests and then the policies, which need the SMEs,
+    wait for them."""
     scale, on = national.SCALES[size], date.today()
     timings, loaded = {}, {}
     started = time.monotonic()
@@ -176,15 +177,13 @@ def load(amqp_uri, database_url, size="default", wait=30, parallel=PARALLEL_CALL
             with part("waiting for the bulk SMEs"):
                 loaded["SMEs (bulk)"] = smes.wait()
             timings["SMEs (bulk, beside the above)"] = smes.seconds
-            # The requests (the requests service) and the policies (the agencies service; each
-            # published one is pushed to the SMEs it fits, which goes on in the background after
-            # the loader is done) need nothing of each other: side by side.
-            with part("requests (national) beside the policies"):
+            with part("requests (national)"):
                 registered = national.Registrations(scale, on)  # who raises the requests
-                requests = eventlet.spawn(demo_requests.load_national, network, scale, registered)
-                with part("policies"):
-                    loaded["policies"] = demo_agencies.load_policies(network, scale, on)
-                loaded["requests (national)"] = requests.wait()
+                loaded["requests (national)"] = demo_requests.load_national(network, scale, registered)
+            # Last, in one call: each published policy is pushed to the SMEs it fits, which goes
+            # on in the background after the loader is done (and would only slow the requests).
+            with part("policies"):
+                loaded["policies"] = demo_agencies.load_policies(network, scale, on)
     finally:
         smes.stop()
     timings["total"] = time.monotonic() - started
