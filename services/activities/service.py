@@ -343,8 +343,8 @@ class ActivitiesService:
             if self.inbox.first_delivery(tx, event):
                 effect(tx)
 
-    @handles("agency.created", "agency.updated", batch=True)
-    def record_agency(self, events):
+    @handles("agency.created", batch=True)
+    def agency_created(self, events):
         """Agencies and stations: who may publish, where each station lies (for occurrences and feeds).
         Taken in batches (a new hierarchy announces its 3,212 agencies at once), each event once, in
         the order delivered; one whose payload breaks the contract is parked alone."""
@@ -353,6 +353,11 @@ class ActivitiesService:
             with self.db.transaction() as tx:
                 self.inbox.apply_once(tx, readable, store.upsert_agency)
         return outcomes
+
+    @handles("agency.updated")
+    def agency_updated(self, event):
+        agency = payload(AgencyAnnounced, event)
+        self._apply_once(event, lambda tx: store.upsert_agency(tx, agency))
 
     @handles("provider.admitted")
     def provider_admitted(self, event):
