@@ -377,13 +377,20 @@ def run(demo="default"):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     supervisor = None
+    loader = None
     try:
-        network.start_all()
+        for process in PROCESSES:
+            network.start(process)
+        # The demo loader starts beside them: its bulk SMEs need only the database, and its calls
+        # wait in the services' queues (declared by prepare) until the services take them.
+        loader = subprocess.Popen([sys.executable, "-m", "infra.demo", "--size", demo], cwd=ROOT)
+        network.wait_ready(PROCESSES)
         # A process that exits (a crash, a kill) is started again with backoff; the others run on.
         supervisor = threading.Thread(target=network.supervise, args=(stop,),
                                       kwargs={"log": lambda line: print(line, flush=True)}, daemon=True)
         supervisor.start()
-        subprocess.run([sys.executable, "-m", "infra.demo", "--size", demo], cwd=ROOT, check=True)
+        if loader.wait() != 0:
+            raise subprocess.CalledProcessError(loader.returncode, loader.args)
         while not stop.is_set():
             stop.wait(0.5)
     except KeyboardInterrupt:
@@ -394,7 +401,7 @@ def run(demo="default"):
         if supervisor is not None:
             supervisor.join(timeout=5)
         print("stopping every process ... (Ctrl-C again: kill them at once)", flush=True)
-        network.stop_all(others=[mail_sink] if mail_sink is not None else [])
+        network.stop_all(others=[child for child in (loader, mail_sink) if child is not None])
 
 
 def main(argv=None):
