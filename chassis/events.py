@@ -29,13 +29,13 @@ from kombu.common import maybe_declare
 import eventlet
 from nameko.amqp.publish import Publisher, get_connection
 from nameko.exceptions import ContainerBeingKilled
-from nameko.messaging import Consumer, QueueConsumer
+from nameko.messaging import Consumer
 
 from chassis import envelope
 from chassis.contracts import schema_instance
 from chassis.logs import CORRELATION_KEY
 from chassis.metrics import DEAD_LETTERED, EVENT_RETRIED
-from chassis.queues import DurableQueues, declare_or_migrate
+from chassis.queues import DurableQueues, SettlingQueueConsumer, declare_or_migrate
 
 EVENTS_EXCHANGE = Exchange("onenet.events", type="topic", durable=True)
 REDELIVERY_EXCHANGE = Exchange("onenet.redelivery", type="topic", durable=True)
@@ -63,6 +63,21 @@ def contract_payload(schema_cls, event):
         return schema_instance(schema_cls).load(event["payload"], unknown="exclude")
     except ValidationError as exc:
         raise PermanentFailure(f"{event['type']} payload breaks its contract: {exc.messages}") from None
+
+
+def batch_payloads(schema_cls, events):
+    """A batch's payloads read with their owner's contract: ``(outcomes, readable)``, ``outcomes``
+    what a batch handler returns (the :class:`PermanentFailure` of each event whose payload breaks
+    the contract, which is parked alone; None for the others) and ``readable`` the others, in the
+    order delivered, as ``(event, payload)``."""
+    outcomes, readable = [], []
+    for event in events:
+        try:
+            readable.append((event, contract_payload(schema_cls, event)))
+            outcomes.append(None)
+        except PermanentFailure as exc:
+            outcomes.append(exc)
+    return outcomes, readable
 
 
 def queue_name(service_name, method_name):
@@ -118,26 +133,11 @@ def declare(connection, queues):
         channel.close()
 
 
-class ReliableQueueConsumer(QueueConsumer):
+class ReliableQueueConsumer(SettlingQueueConsumer):
     """nameko's queue consumer, but a message that cannot be decoded is parked, not fatal, and an
-    acknowledgement the broker can no longer take (it restarted meanwhile) is logged, not fatal.
-
-    nameko acknowledges from the worker's result handler, where an exception kills the whole
-    container; the unacknowledged delivery comes again after the broker is back, and the
-    handler's inbox makes the second delivery a no-op."""
-
-    def ack_message(self, message):
-        self._settle(super().ack_message, message, "ack")
-
-    def requeue_message(self, message):
-        self._settle(super().requeue_message, message, "requeue")
-
-    def _settle(self, settle, message, what):
-        try:
-            settle(message)
-        except Exception as exc:  # the connection died under the delivery
-            log.warning("delivery_not_settled", settle=what, queue=(message.delivery_info or {}).get("routing_key"),
-                        error=f"{type(exc).__name__}: {exc}")
+    acknowledgement the broker can no longer take (it restarted meanwhile) is logged, not fatal
+    (:class:`chassis.queues.SettlingQueueConsumer`): the unacknowledged delivery comes again
+    after the broker is back, and the handler's inbox makes the second delivery a no-op."""
 
     def run(self, _tokens=1, **kwargs):
         # Look at the stop flag every 0.1 s instead of every second: stopping is prompt.

@@ -60,6 +60,15 @@ class InboxGate:
     def first_seen(self, tx, events):
         return first_seen(tx, self.consumer, events)
 
+    def apply_once(self, tx, readable, effect):
+        """``effect(tx, payload)`` for each ``(event, payload)`` of a batch that is delivered for the
+        first time, in order (as :func:`chassis.events.batch_payloads` reads them), an event delivered
+        twice in the batch once."""
+        fresh = {id(event) for event in self.first_seen(tx, [event for event, _ in readable])}
+        for event, payload in readable:
+            if id(event) in fresh:
+                effect(tx, payload)
+
 
 class Inbox(DependencyProvider):
     """``self.inbox`` on a service; the consumer name is the handler's queue."""

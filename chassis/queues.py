@@ -19,6 +19,10 @@ RabbitMQ refuses to declare an existing queue with other arguments
 (``PRECONDITION_FAILED``): every process and ``prepare`` must use the same type, and
 a network whose queues were declared classic moves them over as docs/operations.md
 describes: ``prepare`` moves every such queue (:func:`declare_or_migrate`).
+
+Every consumer of a OneNet process settles its deliveries through
+:class:`SettlingQueueConsumer`: an acknowledgement that no longer reaches the broker
+(it restarted under the delivery) must not take the process down.
 """
 import os
 from dataclasses import dataclass
@@ -27,6 +31,7 @@ import structlog
 from amqp import Message
 from amqp.exceptions import PreconditionFailed
 from kombu import Queue
+from nameko.messaging import QueueConsumer
 
 log = structlog.get_logger(__name__)
 
@@ -141,3 +146,28 @@ def declare_or_migrate(connection, queues):
             migrate(connection, queue)
             migrated.append(queue.name)
     return migrated
+
+
+class SettlingQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, but an acknowledgement (or requeue) the broker can no longer
+    take, because the connection died under the delivery, is logged, not fatal.
+
+    nameko settles a delivery in a thread of the container (a worker's result handler, the
+    RPC reply listener's handler), where an exception kills the whole container, and it only
+    forgives amqp's own ``ConnectionError``, not the socket's (``ConnectionResetError``,
+    ``BrokenPipeError``) that a broker going away leaves. The broker delivers what was not
+    acknowledged again once it is back: a reliable handler's inbox makes that a no-op, and a
+    reply whose call was already answered is dropped as one nobody waits for."""
+
+    def ack_message(self, message):
+        self._settle(super().ack_message, message, "ack")
+
+    def requeue_message(self, message):
+        self._settle(super().requeue_message, message, "requeue")
+
+    def _settle(self, settle, message, what):
+        try:
+            settle(message)
+        except Exception as exc:  # the connection died under the delivery
+            log.warning("delivery_not_settled", settle=what, queue=(message.delivery_info or {}).get("routing_key"),
+                        error=f"{type(exc).__name__}: {exc}")

@@ -14,7 +14,9 @@ nameko publishes the reply from the worker's result handler, where an exception 
 the whole container: a broker restarting at that moment (``ECONNREFUSED``) would take
 the process down. Here a reply that cannot be sent is logged and dropped instead; the
 caller's timeout answers for it (the gateway's 503), and a retry with the same
-idempotency key gets the answer that was stored with the write.
+idempotency key gets the answer that was stored with the write. On the caller's side,
+the acknowledgement of a reply that meets a broker going away (``ECONNRESET``, ``EPIPE``)
+is logged, and the reply still reaches its call (:class:`ReplyListener`).
 
 RPC calls and replies go without publisher confirms (``RPC_CONFIRMS``, off by default):
 the caller's timeout already covers a call or a reply the broker lost, as it covers a
@@ -38,7 +40,7 @@ from nameko.constants import (
 
 from chassis.errors import DomainError
 from chassis.idempotency import honours_keys
-from chassis.queues import DurableQueues, declare_or_migrate
+from chassis.queues import DurableQueues, SettlingQueueConsumer, declare_or_migrate
 
 log = structlog.get_logger(__name__)
 
@@ -93,8 +95,19 @@ class ServiceProxy(nameko_rpc.ServiceProxy):
         return MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener, **self.options)
 
 
+class ReplyListener(nameko_rpc.ReplyListener):
+    """nameko's listener for the replies to this process's calls, on a consumer whose
+    acknowledgement of a reply the broker can no longer take is logged, not fatal: nameko
+    acknowledges a reply before handing it to its call, in a thread of the container, so a
+    broker restart caught between the two killed the whole process (the gateway: exit 1)."""
+
+    queue_consumer = SettlingQueueConsumer()
+
+
 class RpcProxy(nameko_rpc.RpcProxy):
     """``self.<service>.<method>(...)`` as nameko's, with confirms as ``RPC_CONFIRMS`` says."""
+
+    rpc_reply_listener = ReplyListener()
 
     def get_dependency(self, worker_ctx):
         options = {"use_confirms": uses_confirms(self.container.config), **self.options}

@@ -25,7 +25,7 @@ import structlog
 from amqp.exceptions import ConnectionError as AMQPConnectionError, RecoverableConnectionError
 from kombu.exceptions import OperationalError as KombuOperationalError
 from marshmallow import ValidationError
-from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from nameko.exceptions import ContainerBeingKilled, RemoteError, RpcTimeout, UnknownService
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RouteNotFound
@@ -209,6 +209,10 @@ def error_of(exc):
     cause = remote_cause(exc)
     if isinstance(exc, (UnknownService, RpcTimeout, eventlet.Timeout)) or cause in UNANSWERED_REMOTE_ERRORS:
         return 503, "service_unavailable", "a service did not answer in time; try again shortly", {}
+    if isinstance(exc, ContainerBeingKilled):
+        # The process is going down (its supervisor starts it again): the caller retries.
+        log.error("gateway_stopping", error="a request came while the container was being killed")
+        return 503, "service_unavailable", "the gateway is restarting; try again shortly", {}
     if isinstance(exc, BROKER_UNREACHABLE):
         log.error("broker_unavailable", error=f"{type(exc).__name__}: {exc}")
         return 503, "service_unavailable", "the message broker cannot be reached; try again shortly", {}

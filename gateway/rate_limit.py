@@ -12,6 +12,10 @@ in ``X-Forwarded-For`` that is not itself a trusted proxy, so every portal user
 behind the operators' proxy gets a budget of their own while a client cannot
 pick its own key by sending the header directly.
 
+A request costs one round trip to Redis: one script takes the request from the
+budget and reads the window the headers are made of, as the library's ``hit``
+and ``get_window_stats`` do in two (see :data:`SPEND_AND_READ_WINDOW`).
+
 When Redis does not answer, requests pass unchecked (fail open): a store
 outage must not take the whole API down with it. Each such request counts in
 ``onenet_rate_limit_unchecked_total``; one warning line marks when the store
@@ -27,7 +31,6 @@ import limits
 import structlog
 from limits.errors import StorageError
 from limits.storage import RedisStorage
-from limits.strategies import SlidingWindowCounterRateLimiter
 
 from chassis.metrics import RATE_LIMIT_UNCHECKED
 
@@ -35,6 +38,22 @@ log = structlog.get_logger(__name__)
 
 STORE_TIMEOUT_SECONDS = 0.5
 STORE_RETRY_SECONDS = 5.0
+
+# The library's own two sliding-window scripts, run one after the other in one
+# call: the first takes the request from the budget (limit, expiry, cost), the
+# second reads the window after it (expiry). Redis runs a script whole, so no
+# other replica's request comes between them.
+SPEND_AND_READ_WINDOW = f"""
+local function acquire(ARGV)
+{RedisStorage.SCRIPT_ACQUIRE_SLIDING_WINDOW.decode()}
+end
+local function read_window(ARGV)
+{RedisStorage.SCRIPT_SLIDING_WINDOW.decode()}
+end
+local acquired = acquire({{ARGV[1], ARGV[2], ARGV[3]}})
+local window = read_window({{ARGV[2]}})
+return {{acquired and 1 or 0, window[1], window[2], window[3], window[4]}}
+"""
 
 
 def trusted_networks(setting):
@@ -104,7 +123,7 @@ class RateLimit:
         if redis_password:
             options["password"] = redis_password
         self.store = RedisStorage(redis_url, key_prefix=prefix, wrap_exceptions=True, **options)
-        self.limiter = SlidingWindowCounterRateLimiter(self.store)
+        self.spend_and_read_window = self.store.get_connection().register_script(SPEND_AND_READ_WINDOW)
         self.trusted = trusted_networks(trusted_proxies)
         self._store_down_until = None
 
@@ -130,8 +149,7 @@ class RateLimit:
             RATE_LIMIT_UNCHECKED.inc()
             return None
         try:
-            allowed = self.limiter.hit(self.item, caller)
-            stats = self.limiter.get_window_stats(self.item, caller)
+            allowed, window = self._spend_and_read_window(caller)
         except StorageError as exc:
             if self._store_down_until is None:
                 log.warning("rate_limit_store_unavailable", error=str(exc.storage_error),
@@ -143,5 +161,38 @@ class RateLimit:
         if self._store_down_until is not None:
             self._store_down_until = None
             log.info("rate_limit_store_available")
-        reset = max(1, math.ceil(stats.reset_time - time.time()))
-        return Budget(allowed, self.item.amount, stats.remaining, reset)
+        remaining, reset_in = window_stats(self.item, *window)
+        return Budget(allowed, self.item.amount, remaining, max(1, math.ceil(reset_in)))
+
+    def _spend_and_read_window(self, caller):
+        """Whether ``caller`` may have one more request, and its window after it (one round trip).
+
+        The keys are the library's, so its ``SlidingWindowCounterRateLimiter`` over
+        the same store (``hit``, ``clear``) counts the same budget."""
+        key = self.item.key_for(caller)
+        keys = [self.store.prefixed_key(self.store._previous_window_key(key)),
+                self.store.prefixed_key(self.store._current_window_key(key))]
+        try:
+            acquired, *window = self.spend_and_read_window(keys, [self.item.amount, self.item.get_expiry(), 1])
+        except self.store.base_exceptions as exc:
+            raise StorageError(exc) from exc
+        previous_count, previous_ttl, current_count, current_ttl = window
+        return bool(acquired), (int(previous_count or 0), max(0, float(previous_ttl or 0)) / 1000,
+                                int(current_count or 0), max(0, float(current_ttl or 0)) / 1000)
+
+
+def window_stats(item, previous_count, previous_expires_in, current_count, current_expires_in):
+    """What is left of ``item``'s budget and the seconds until a request is given back.
+
+    The arithmetic of ``SlidingWindowCounterRateLimiter.get_window_stats``: the
+    previous window's count weighted by the share of it still inside the sliding
+    window, plus the current one's; the next request back is the sooner of the
+    previous window's next share and the current window's end."""
+    expiry = item.get_expiry()
+    weighted = previous_count * previous_expires_in / expiry + current_count
+    remaining = max(0, item.amount - math.floor(weighted))
+    if not (previous_count or current_count):
+        return remaining, 0
+    previous_reset_in = previous_expires_in % (expiry / previous_count) if previous_count else math.inf
+    current_reset_in = current_expires_in % expiry if current_count else math.inf
+    return remaining, min(previous_reset_in, current_reset_in)

@@ -3,7 +3,7 @@ import json
 
 import eventlet
 import pytest
-from nameko.exceptions import RemoteError, UnknownService
+from nameko.exceptions import ContainerBeingKilled, RemoteError, UnknownService
 
 from chassis import errors
 from gateway import api, pages
@@ -23,6 +23,7 @@ from gateway import api, pages
     (RemoteError("OperationalError", "could not connect to server"), 503, "service_unavailable"),
     (RemoteError("KeyError", "secret internals"), 500, "internal_error"),
     (RemoteError("Timeout", "1 second"), 503, "service_unavailable"),   # a service's own call timed out
+    (ContainerBeingKilled(), 503, "service_unavailable"),   # the gateway is going down; the retry meets the next
 ])
 def test_every_failure_maps_to_one_status_and_the_one_error_shape(exc, status, code):
     if exc == "timeout":

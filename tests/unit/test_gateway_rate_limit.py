@@ -1,7 +1,13 @@
 """Who a request is counted under, and what the gateway tells a caller about its budget."""
-import pytest
+import time
+from unittest import mock
 
-from gateway.rate_limit import Budget, client_address, trusted_networks
+import limits
+import pytest
+from limits.storage import RedisStorage
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from gateway.rate_limit import Budget, client_address, trusted_networks, window_stats
 
 PROXIES = trusted_networks("10.0.0.5, 192.168.10.0/24, ::1")
 
@@ -39,3 +45,25 @@ def test_budget_headers_say_limit_remaining_and_reset_and_retry_after_once_spent
     assert Budget(False, 600, 0, 17).headers() == {
         "RateLimit-Limit": "600", "RateLimit-Remaining": "0", "RateLimit-Reset": "17",
         "Retry-After": "17"}
+
+
+@pytest.mark.parametrize("window", [
+    (0, 0.0, 0, 0.0),
+    (0, 0.0, 1, 59.9),
+    (0, 0.0, 600, 119.5),
+    (600, 0.4, 0, 60.4),
+    (600, 59.6, 3, 119.6),
+    (41, 30.25, 17, 90.25),
+    (1, 12.0, 0, 72.0),
+    (599, 0.001, 1, 60.001),
+])
+def test_window_stats_are_the_libraries_arithmetic(window):
+    item = limits.parse("600/minute")
+    store = mock.Mock(spec=RedisStorage)
+    store.get_sliding_window.return_value = window
+    before = time.time()
+    library = SlidingWindowCounterRateLimiter(store).get_window_stats(item, "caller")
+    after = time.time()
+    remaining, reset_in = window_stats(item, *window)
+    assert remaining == library.remaining
+    assert library.reset_time - after <= reset_in <= library.reset_time - before

@@ -208,6 +208,26 @@ def test_errors_list_their_codes_and_carry_the_correlation_id(document):
             assert "X-Correlation-ID" in answer["headers"], name
 
 
+def test_the_public_reads_the_gateway_keeps_and_only_they_state_etag_if_none_match_and_304(document):
+    kept = {f"{route.method} {openapi.openapi_path(route.url)}"
+            for _, route in openapi.routes_of(GatewayService) if route.cached}
+    assert kept >= {"GET /api/v1/routing", "GET /api/v1/policies", "GET /api/v1/agencies/{agency_id}/guide"}
+    stated = set()
+    for name, op in operations(document):
+        if "304" in op["responses"] or {"$ref": "#/components/parameters/IfNoneMatch"} in op["parameters"]:
+            stated.add(name)
+            assert {"$ref": "#/components/parameters/IfNoneMatch"} in op["parameters"], name
+            for answer in (op["responses"]["200"], op["responses"]["304"]):
+                assert {"ETag", "Cache-Control"} <= set(answer["headers"]), name
+            assert "content" not in op["responses"]["304"], name
+        else:
+            assert not any("ETag" in answer.get("headers", {}) for answer in op["responses"].values()), name
+    assert stated == kept
+    parameter = document["components"]["parameters"]["IfNoneMatch"]
+    assert (parameter["in"], parameter["name"], parameter["required"]) == ("header", "If-None-Match", False)
+    assert document["components"]["headers"]["ETag"]["required"] is True
+
+
 def test_the_request_lifecycle_in_the_document_and_the_docs_is_the_transition_table(document):
     from services.requests import lifecycle
     tag = next(tag for tag in document["tags"] if tag["name"] == "requests")
@@ -217,3 +237,20 @@ def test_the_request_lifecycle_in_the_document_and_the_docs_is_the_transition_ta
         assert action in tag["description"]
     assert openapi.write_lifecycle(os.path.join(ROOT, "docs", "requests.md"), check=True), \
         "docs/requests.md: run python -m gateway.openapi lifecycle"
+
+
+def test_the_rate_limit_headers_are_stated_as_the_gateway_sends_them(document):
+    from gateway.rate_limit import Budget
+    sent = set(Budget(allowed=True, limit=600, remaining=599, reset_seconds=60).headers())
+    refused = set(Budget(allowed=False, limit=600, remaining=0, reset_seconds=17).headers())
+    headers = document["components"]["headers"]
+    for name, op in operations(document):
+        answers = [answer for status, answer in op["responses"].items() if status.startswith("2") or status == "304"]
+        assert answers, name
+        for answer in answers:
+            assert set(answer["headers"]) >= sent, name
+            assert not any(headers[ref["$ref"].rsplit("/", 1)[1]].get("required")
+                           for header, ref in answer["headers"].items() if header in sent), name
+        spent = op["responses"]["429"]["headers"]
+        assert set(spent) >= refused, name
+        assert all(headers[spent[header]["$ref"].rsplit("/", 1)[1]]["required"] for header in refused), name
