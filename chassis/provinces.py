@@ -25,6 +25,7 @@ queue keeps flowing. Every step is counted per province
 import json
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache, partial
@@ -397,11 +398,8 @@ class ProvincialEventHandler(ReliableEventHandler):
         self._reject(message, Rejected(MALFORMED, f"message body could not be decoded: {exc}"))
 
     def handle_message_processed(self, message, result=None, exc_info=None):
-        province = self._province(message)
         if exc_info is None:
-            counter = {APPLIED: PROVINCE_APPLIED, STALE: PROVINCE_STALE,
-                       DUPLICATE: PROVINCE_DUPLICATES}.get(result, PROVINCE_APPLIED)
-            counter.labels(province, self.contract.type).inc()
+            self.count_handled([(message, result)])
             self.queue_consumer.ack_message(message)
         elif isinstance(exc_info[1], Rejected):
             attempts = int((message.headers or {}).get("x-onenet-attempts", 0)) + 1
@@ -412,6 +410,14 @@ class ProvincialEventHandler(ReliableEventHandler):
                 self._reject(message, exc_info[1])
         else:
             super().handle_message_processed(message, result, exc_info)
+
+    def count_handled(self, handled):
+        """Count applied, stale and duplicate events per province, one increment per kind."""
+        for (province, result), count in Counter((self._province(message), result)
+                                                 for message, result in handled).items():
+            counter = {APPLIED: PROVINCE_APPLIED, STALE: PROVINCE_STALE,
+                       DUPLICATE: PROVINCE_DUPLICATES}.get(result, PROVINCE_APPLIED)
+            counter.labels(province, self.contract.type).inc(count)
 
     # -- parking in the province's dead-letter queue ----------------------------------------
 
