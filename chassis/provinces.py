@@ -37,7 +37,7 @@ from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import DependencyProvider
 
-from chassis import envelope
+from chassis import contracts, envelope
 from chassis.events import (DEFAULT_BATCH, H_ERROR, H_ORIGINAL_ROUTING_KEY, REDELIVERY_EXCHANGE,
                             PermanentFailure, ReliableEventHandler, ReliableQueueConsumer)
 from chassis.logs import CORRELATION_KEY
@@ -259,12 +259,12 @@ def unpack(body, routing_key, user_id, contract, user_prefix=""):
                                   "(type, source and correlation_id strings of 1 to 200 characters, version an integer)")
     if event["type"] != event_type:
         raise Rejected(TYPE_MISMATCH, f"type {event['type']!r} does not match routing key {routing_key}")
-    schema = contract.loader(event["version"])
-    if schema is None:
+    schema_cls = contract.schemas.get(event["version"])
+    if schema_cls is None:
         raise Rejected(UNSUPPORTED_VERSION, f"{event_type} version {event['version']!r} is not supported; "
                                             f"supported: {', '.join(map(str, sorted(contract.schemas)))}")
     try:
-        payload = schema.load(event["payload"])
+        payload = contracts.load(schema_cls, event["payload"])
     except ValidationError as exc:
         raise Rejected(INVALID_PAYLOAD, first_error(exc.messages)) from None
     return ProvincialEvent(province, str(event["event_id"]), event_type, event["version"],
