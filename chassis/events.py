@@ -133,8 +133,13 @@ class ReliableQueueConsumer(SettlingQueueConsumer):
         self.unsettled = Unsettled()
 
     def handle_message(self, provider, body, message):
+        """Hand a delivery to its entrypoint: in a thread of its own (nameko's way), or at once when
+        the entrypoint ``reads_inline`` (it never waits: it gathers a batch or starts a worker)."""
         self.unsettled.delivered(message.channel, message.delivery_tag)
-        super().handle_message(provider, body, message)
+        if provider.reads_inline:
+            provider.handle_message(body, message)
+        else:
+            super().handle_message(provider, body, message)
 
     def ack_message(self, message):
         self.unsettled.settled(message.channel, message.delivery_tag)
@@ -202,6 +207,7 @@ class ReliableEventHandler(Consumer):
 
     queue_consumer = ReliableQueueConsumer()
     is_event_handler = True
+    reads_inline = False  # a malformed envelope is parked while the delivery's thread waits
     exchange = EVENTS_EXCHANGE
     # The settings a batch handler reads its batch size and wait from.
     batch_size_setting, batch_wait_setting = "EVENT_BATCH_SIZE", "EVENT_BATCH_WAIT"

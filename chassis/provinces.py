@@ -346,6 +346,9 @@ class ProvincialEventHandler(ReliableEventHandler):
 
     exchange = INBOUND_EXCHANGE
     queue_consumer = ProvincialQueueConsumer()
+    # Its checks never wait (a rejected event is parked by a thread of its own): the consumer runs
+    # them as each delivery arrives.
+    reads_inline = True
     batch_size_setting, batch_wait_setting = "PROVINCIAL_BATCH_SIZE", "PROVINCIAL_BATCH_WAIT"
 
     def __init__(self, contract, batch=False, **kwargs):
@@ -359,8 +362,9 @@ class ProvincialEventHandler(ReliableEventHandler):
     def setup(self):
         super().setup()
         self.user_prefix = str(self.container.config.get("PROVINCE_USER_PREFIX") or "")
-        for code in province_codes():  # every province has a series, so silence shows
-            PROVINCE_RECEIVED.labels(code, self.contract.type)
+        # Every province has a series, so silence shows; each delivery counts on its province's.
+        self._received = {code: PROVINCE_RECEIVED.labels(code, self.contract.type) for code in province_codes()}
+        self._lag = {code: PROVINCE_LAG.labels(code) for code in province_codes()}
 
     # -- delivery -------------------------------------------------------------------------
 
@@ -374,16 +378,15 @@ class ProvincialEventHandler(ReliableEventHandler):
             headers[H_ORIGINAL_ROUTING_KEY] = info.get("routing_key", "")
             headers[H_USER_ID] = (message.properties or {}).get("user_id") or ""
             province = self._province(message)
-            PROVINCE_RECEIVED.labels(province, self.contract.type).inc()
+            (self._received.get(province) or PROVINCE_RECEIVED.labels(province, self.contract.type)).inc()
         message.headers = headers
         try:
             event = unpack(body, headers.get(H_ORIGINAL_ROUTING_KEY, ""), headers.get(H_USER_ID) or None,
                            self.contract, self.user_prefix)
         except Rejected as exc:
-            self._reject(message, exc)
+            self.container.spawn_managed_thread(partial(self._reject, message, exc))
             return
-        PROVINCE_LAG.labels(event.province).observe(
-            max(0.0, (datetime.now(timezone.utc) - event.occurred_at).total_seconds()))
+        self._lag[event.province].observe(max(0.0, (datetime.now(timezone.utc) - event.occurred_at).total_seconds()))
         headers.setdefault(f"nameko.{CORRELATION_KEY}", event.correlation_id)
         if self.batch:
             self.gather(event, message)

@@ -22,7 +22,8 @@ ODD_VALUES = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.5, 1.005, 2024.0, -0.0]),
     st.text(max_size=8), st.sampled_from(["", " ", "c34", "C34 ", "440106", "450102", "2024-02-30", "2019-03-12",
                                           "91440106MA59C5XK1G", "91440106ma59c5xk1g", "9144 0106MA59C5XK1G",
-                                          "x" * 201, "1900-01-01", "2999-01-01", "limited_liability", "12.345", "1e3", "020-38001234"]),
+                                          "x" * 201, "1900-01-01", "2999-01-01", "limited_liability", "12.345",
+                                          "1e3", "020-38001234"]),
     st.lists(st.integers(), max_size=2), st.lists(st.text(max_size=3), max_size=3), st.just({}), st.just([{}]))
 
 
