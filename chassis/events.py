@@ -15,8 +15,9 @@ The queue keeps flowing.
 ``@handles(..., batch=True)`` hands the method a list of events instead of one: up to
 ``EVENT_BATCH_SIZE`` (default 500) gathered for at most ``EVENT_BATCH_WAIT`` seconds (default
 0.02), for a consumer that applies many at once in one transaction (a copy filled by thousands
-of events, as a new agency hierarchy sends). Each event is then acknowledged on its own; a
-fault fails the batch, and every event of it is retried as above.
+of events, as a new agency hierarchy sends). The handled events are then acknowledged together
+(one ``basic.ack`` when they are the channel's oldest unacknowledged deliveries, see
+:mod:`chassis.settlements`); a fault fails the batch, and every event of it is retried as above.
 """
 import time
 import traceback

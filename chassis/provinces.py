@@ -339,9 +339,9 @@ class ProvincialEventHandler(ReliableEventHandler):
     ``PROVINCIAL_BATCH_SIZE`` (default 500) gathered for at most
     ``PROVINCIAL_BATCH_WAIT`` seconds (default 0.02), applies them in one
     transaction, and returns the outcome of each, in order (a Rejected for one
-    rejected); each event is
-    then acknowledged, counted or parked on its own. A fault fails the batch:
-    every event of it is retried.
+    rejected); each event is then counted, a rejected one parked on its
+    own, and the others acknowledged together. A fault fails the batch: every
+    event of it is retried.
     """
 
     exchange = INBOUND_EXCHANGE
