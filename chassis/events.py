@@ -135,7 +135,7 @@ class ReliableQueueConsumer(SettlingQueueConsumer):
 
     def handle_message(self, provider, body, message):
         """Hand a delivery to its entrypoint: in a thread of its own (nameko's way), or at once when
-        the entrypoint ``reads_inline`` (it never waits: it gathers a batch or starts a worker)."""
+        the entrypoint ``reads_inline`` (it never waits: it only checks and gathers a batch)."""
         self.unsettled.delivered(message.channel, message.delivery_tag)
         if provider.reads_inline:
             provider.handle_message(body, message)
@@ -276,6 +276,13 @@ class ReliableEventHandler(Consumer):
         gathered, self._gathered = self._gathered, []
         if not gathered:
             return
+        if self.reads_inline:  # in the consumer's thread, which must not wait for a free worker
+            self.container.spawn_managed_thread(partial(self._hand_over, gathered))
+        else:
+            self._hand_over(gathered)
+
+    def _hand_over(self, gathered):
+        """Start the worker of a batch (waiting for a free one when the service has none)."""
         messages = [message for _, message in gathered]
         try:
             self.container.spawn_worker(self, ([event for event, _ in gathered],), {},

@@ -346,9 +346,6 @@ class ProvincialEventHandler(ReliableEventHandler):
 
     exchange = INBOUND_EXCHANGE
     queue_consumer = ProvincialQueueConsumer()
-    # Its checks never wait (a rejected event is parked by a thread of its own): the consumer runs
-    # them as each delivery arrives.
-    reads_inline = True
     batch_size_setting, batch_wait_setting = "PROVINCIAL_BATCH_SIZE", "PROVINCIAL_BATCH_WAIT"
 
     def __init__(self, contract, batch=False, **kwargs):
@@ -358,6 +355,12 @@ class ProvincialEventHandler(ReliableEventHandler):
     @property
     def binding_keys(self):
         return (f"*.{self.contract.type}",)
+
+    @property
+    def reads_inline(self):
+        """A batch handler's checks never wait (a rejected event is parked by a thread of its own, a
+        full batch started by another): the consumer runs them as each delivery arrives."""
+        return self.batch
 
     def setup(self):
         super().setup()
