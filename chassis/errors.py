@@ -75,3 +75,25 @@ def found(row, kind, key, field="id"):
 class IdempotencyKeyReused(ValidationFailed):
     """An idempotency key sent again with another request than the one it first came with."""
     code = "idempotency_key_reused"
+
+
+def each(items, function):
+    """``function(item)`` for every item, in order: the answers. A refused item (a ``DomainError``)
+    stops the batch with the same error naming its position, ``details`` as ``{"items": {position:
+    the item's details}}``, so the caller's transaction takes none of the batch."""
+    answers = []
+    for position, item in enumerate(items):
+        try:
+            answers.append(function(item))
+        except DomainError as exc:
+            raise type(exc)(f"item {position}: {exc.message}", {"items": {str(position): exc.details}}) from None
+    return answers
+
+
+def outcome(function, *args):
+    """``function(*args)`` as one answer of a batch that goes on past a refusal: ``{"answer": ...}``, or
+    ``{"error": {"code", "message", "details"}}`` for a ``DomainError``."""
+    try:
+        return {"answer": function(*args)}
+    except DomainError as exc:
+        return {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}

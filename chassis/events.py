@@ -68,6 +68,21 @@ def contract_payload(schema_cls, event):
         raise PermanentFailure(f"{event['type']} payload breaks its contract: {exc.messages}") from None
 
 
+def batch_payloads(schema_cls, events):
+    """A batch's payloads read with their owner's contract: ``(outcomes, readable)``, ``outcomes``
+    what a batch handler returns (the :class:`PermanentFailure` of each event whose payload breaks
+    the contract, which is parked alone; None for the others) and ``readable`` the others, in the
+    order delivered, as ``(event, payload)``."""
+    outcomes, readable = [], []
+    for event in events:
+        try:
+            readable.append((event, contract_payload(schema_cls, event)))
+            outcomes.append(None)
+        except PermanentFailure as exc:
+            outcomes.append(exc)
+    return outcomes, readable
+
+
 def queue_name(service_name, method_name):
     return f"{service_name}.{method_name}"
 

@@ -45,6 +45,14 @@ class InboxGate:
     def first_deliveries(self, tx, events):
         return first_deliveries(tx, self.consumer, events)
 
+    def apply_once(self, tx, readable, effect):
+        """``effect(tx, payload)`` for each ``(event, payload)`` of a batch that is delivered for the
+        first time, in order (as :func:`chassis.events.batch_payloads` reads them)."""
+        first = self.first_deliveries(tx, [event for event, _ in readable])
+        for event, payload in readable:
+            if event["event_id"] in first:
+                effect(tx, payload)
+
 
 class Inbox(DependencyProvider):
     """``self.inbox`` on a service; the consumer name is the handler's queue."""

@@ -44,8 +44,9 @@ X_TITLE = "全国中小企业服务一张网"
 # of free objects, conditions between fields, typed criteria, periods of 1900-2099, least amounts,
 # province codes, holiday years); periods outside 1900-2099, which could fail with a 500, are a 422.
 # 2.2.0: the public reads the gateway keeps (routes declared cached) state their ETag and
-# Cache-Control, take If-None-Match and answer 304.
-VERSION = "2.2.0"
+# Cache-Control, take If-None-Match and answer 304. 2.3.0: successes and 304s state the rate limit's
+# RateLimit-Limit, -Remaining and -Reset headers; a 429 states them, and Retry-After, as always sent.
+VERSION = "2.3.0"
 OPENAPI_VERSION = "3.1.0"
 _PATH_PARAM = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 
@@ -224,6 +225,15 @@ def _rule_of(field):
 
 
 # The public reads a gateway keeps (gateway.public_cache): their answers' validator and freshness.
+# On a 429, always: the budget is what refused the request.
+SPENT_BUDGET_HEADERS = {"Retry-After": {"$ref": "#/components/headers/RetryAfter"},
+                        "RateLimit-Limit": {"$ref": "#/components/headers/SpentRateLimitLimit"},
+                        "RateLimit-Remaining": {"$ref": "#/components/headers/SpentRateLimitRemaining"},
+                        "RateLimit-Reset": {"$ref": "#/components/headers/SpentRateLimitReset"}}
+# Sent on every answer of every operation while the rate limit's store answers (gateway.rate_limit).
+BUDGET_HEADERS = {"RateLimit-Limit": {"$ref": "#/components/headers/RateLimitLimit"},
+                  "RateLimit-Remaining": {"$ref": "#/components/headers/RateLimitRemaining"},
+                  "RateLimit-Reset": {"$ref": "#/components/headers/RateLimitReset"}}
 KEPT_ANSWER_HEADERS = {"ETag": {"$ref": "#/components/headers/ETag"},
                        "Cache-Control": {"$ref": "#/components/headers/CacheControl"}}
 IF_NONE_MATCH = {
@@ -462,7 +472,7 @@ def operation(name, entrypoint, service_cls=None, converter=None):
     if entrypoint.body_schema is not None:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": entrypoint.body_schema}}}
-    success = {"description": "Success", "headers": {CORRELATION_HEADER: {"$ref": "#/components/headers/CorrelationId"}}}
+    success = {"description": "Success", "headers": answer_headers()}
     if isinstance(entrypoint.response_schema, (tuple, list)):
         success["content"] = {"application/json": {"schema": {"anyOf": list(entrypoint.response_schema)}}}
     elif entrypoint.response_schema is not None:
@@ -475,8 +485,7 @@ def operation(name, entrypoint, service_cls=None, converter=None):
         success["headers"].update(KEPT_ANSWER_HEADERS)
         op["responses"]["304"] = {
             "description": "Not modified: `If-None-Match` named this answer's `ETag`; no body",
-            "headers": {CORRELATION_HEADER: {"$ref": "#/components/headers/CorrelationId"},
-                        **KEPT_ANSWER_HEADERS}}
+            "headers": {**answer_headers(), **KEPT_ANSWER_HEADERS}}
     open311 = entrypoint.url.startswith(OPEN311_PREFIX)
     error_schema = {"type": "array", "items": "Open311Error"} if open311 else "Error"
     for status, description in ERROR_STATUSES.items():
@@ -488,9 +497,38 @@ def operation(name, entrypoint, service_cls=None, converter=None):
         if status == "401":
             answer["headers"]["WWW-Authenticate"] = {"$ref": "#/components/headers/WWWAuthenticate"}
         if status == "429":
-            answer["headers"]["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
+            answer["headers"].update(SPENT_BUDGET_HEADERS)
         op["responses"][status] = answer
     return op
+
+
+BUDGET_WORDS = {  # header: (what it says, its least value)
+    "Limit": (("Requests the caller may make in the rate limit's window (`RATE_LIMIT`, 600 a minute unless "
+               "configured); each caller (a token's subject, else the client address) has a budget of its own, "
+               "shared by every gateway"), 1),
+    "Remaining": ("Requests left in the caller's budget", 0),
+    "Reset": ("Seconds until the budget gives a request back", 1),
+}
+UNCHECKED = ("; sent while the rate limit's store (Redis) answers: without it requests pass unchecked and "
+             "no budget is stated")
+
+
+def budget_headers():
+    """The components of :data:`BUDGET_HEADERS`, optional (a request passes unchecked while the rate
+    limit's store does not answer), and of :data:`SPENT_BUDGET_HEADERS`, required (IETF
+    draft-ietf-httpapi-ratelimit-headers)."""
+    headers = {}
+    for field, (description, least) in BUDGET_WORDS.items():
+        schema = {"type": "integer", "minimum": least}
+        headers[f"RateLimit{field}"] = {"description": description + UNCHECKED, "schema": schema}
+        headers[f"SpentRateLimit{field}"] = {"description": description, "required": True, "schema": schema}
+    return headers
+
+
+def answer_headers():
+    """The headers of an operation's success (and 304): its correlation id, always, and the
+    caller's rate-limit budget (which every answer carries, errors too, while the store answers)."""
+    return {CORRELATION_HEADER: {"$ref": "#/components/headers/CorrelationId"}, **BUDGET_HEADERS}
 
 
 @functools.lru_cache(maxsize=4)
@@ -509,7 +547,9 @@ def build(service_cls):
                   "Every operation says who may call it; errors always have the shape of `Error`, whose "
                   "`code` is one of `ErrorCode`. Send `Authorization: Bearer <JWT>`; every answer carries "
                   f"`{CORRELATION_HEADER}` (the one sent, or a new one), and errors repeat it in "
-                  "`error.correlation_id`."),
+                  "`error.correlation_id`. Every answer states the caller's rate-limit budget "
+                  "(`RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`) while the rate limit's store "
+                  "answers; a `429` also says in `Retry-After` when to try again."),
               "x-title": X_TITLE,
               "contact": {"name": "OneNet maintainers", "url": "https://github.com/onenet/onenet"},
               "license": {"name": "Proprietary", "identifier": "LicenseRef-OneNet"}},
@@ -537,8 +577,11 @@ def build(service_cls):
         "description": "`public, max-age=<seconds>`: the same for every caller; the gateway keeps it that "
                        "long (`PUBLIC_CACHE_SECONDS`, 5), unless a write through the gateway comes first",
         "required": True, "schema": {"type": "string"}})
-    spec.components.header("RetryAfter", {"description": "Seconds until the caller may try again",
-                                          "schema": {"type": "integer"}})
+    spec.components.header("RetryAfter", {"description": "Seconds until the caller may try again (the same as "
+                                                          "`RateLimit-Reset`)",
+                                          "required": True, "schema": {"type": "integer", "minimum": 1}})
+    for name, header in budget_headers().items():
+        spec.components.header(name, header)
     paths = {}
     for name, entrypoint in routes_of(service_cls):
         if entrypoint.url.startswith(("/api/", OPEN311_PREFIX)):

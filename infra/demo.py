@@ -4,14 +4,15 @@
 bar on stderr and the time each part took:
 
 1. the generated SMEs at national scale (:mod:`infra.demo_data.national`), written in bulk
-   with their consumers' read models (:mod:`infra.demo_data.bulk`) by a process of their own,
-   while the next parts, which do not need them, go on;
-2. the hand-written showcase, through the services (:data:`infra.demo_data.ORDER`): the agency
-   skeleton of every province, city and county, libraries, three dozen SMEs, four requests;
-3. the national extras through the services, many calls at once: park stations, service
-   guides, providers with their products and cases; then, once the SMEs are in, requests in
-   every state (raised on the days they belong to) beside a few hundred policies, each pushed
-   to the SMEs it fits (the push goes on for a while after the loader is done).
+   with their consumers' read models (:mod:`infra.demo_data.bulk`) by two processes of their
+   own, while the next parts, which do not need them, go on;
+2. the agency skeleton of every province, city and county and the showcase's libraries
+   (:mod:`infra.demo_data.agencies`); then, side by side, the showcase's three dozen SMEs and
+   four requests, and the national park stations, service guides, providers with their
+   products and cases (a batch of each kind in one call to the agencies service);
+3. once the SMEs are in, requests in every state (raised on the days they belong to, a share
+   of each wave per call, many calls at once); then a few hundred policies (one call), each
+   pushed to the SMEs it fits (the push goes on for a while after the loader is done).
 
 Then it prints what it added, the gateway URL and ready-made tokens. Loading twice adds nothing.
 ``make run`` runs it with ``--size default``; ``make run DEMO=large`` for benchmarks.
@@ -23,7 +24,6 @@ eventlet.monkey_patch()  # noqa: E402
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
-import importlib  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -37,7 +37,7 @@ from tqdm import tqdm  # noqa: E402
 
 from chassis import config as process_config  # noqa: E402
 from gateway import auth  # noqa: E402
-from infra.demo_data import ORDER, agencies as demo_agencies, national  # noqa: E402
+from infra.demo_data import agencies as demo_agencies, enterprises as demo_enterprises, national  # noqa: E402
 from infra.demo_data.bulk import schemas  # noqa: E402,F401  (the services' schemas, for callers)
 from infra.demo_data import requests as demo_requests  # noqa: E402
 from infra.demo_data.enterprises import ENTERPRISES  # noqa: E402
@@ -143,8 +143,9 @@ def load(amqp_uri, database_url, size="default", wait=30, parallel=PARALLEL_CALL
     whose database is ``database_url`` (the administrator's: the bulk part writes the services'
     schemas); ``report(line)`` is told the time each part took. Returns what was added, by part.
 
-    The bulk SMEs load in a process of their own while the agencies, stations, guides and
-    providers go through the services; the requests and policies, which need the SMEs, wait for them."""
+    The bulk SMEs load in processes of their own while the agencies, stations, guides and
+    providers go through the services; the requests and then the policies, which need the SMEs,
+    wait for them."""
     scale, on = national.SCALES[size], date.today()
     timings, loaded = {}, {}
     started = time.monotonic()
@@ -161,36 +162,49 @@ def load(amqp_uri, database_url, size="default", wait=30, parallel=PARALLEL_CALL
     deadline = time.monotonic() + wait
     try:
         with Network(amqp_uri, size=parallel, progress=progress) as network:
-            for name in ORDER:
-                with part(name):
-                    module = importlib.import_module(f"infra.demo_data.{name}")
-                    while True:
-                        try:
-                            loaded[name] = network.call(module.load)
-                            break
-                        except UnknownService:
-                            if time.monotonic() > deadline:
-                                raise
-                            time.sleep(1)
-            with part("stations, guides, providers"):
-                loaded.update(demo_agencies.load_network(network, scale))
+            with part("agencies"):
+                loaded["agencies"] = _first_call(network, demo_agencies.load, deadline)
+            # The showcase's SMEs and requests, and the stations, guides and providers, need
+            # nothing but the skeleton: side by side.
+            with part("showcase SMEs and requests beside the stations, guides, providers"):
+                stations = eventlet.spawn(_timed, part, "stations, guides, providers",
+                                          demo_agencies.load_network, network, scale)
+                with part("enterprises"):
+                    loaded["enterprises"] = network.call(demo_enterprises.load)
+                with part("requests"):
+                    loaded["requests"] = network.call(demo_requests.load)
+                loaded.update(stations.wait())
             with part("waiting for the bulk SMEs"):
-                registered = list(national.enterprises(scale, on))  # who raises the requests
                 loaded["SMEs (bulk)"] = smes.wait()
             timings["SMEs (bulk, beside the above)"] = smes.seconds
-            # The requests (the requests service) and the policies (the agencies service; each
-            # published one is pushed to the SMEs it fits, which goes on in the background after
-            # the loader is done) need nothing of each other: side by side.
-            with part("requests (national) beside the policies"):
-                requests = eventlet.spawn(demo_requests.load_national, network, scale, registered)
-                with part("policies"):
-                    loaded["policies"] = demo_agencies.load_policies(network, scale, on)
-                loaded["requests (national)"] = requests.wait()
+            with part("requests (national)"):
+                registered = national.Registrations(scale, on)  # who raises the requests
+                loaded["requests (national)"] = demo_requests.load_national(network, scale, registered)
+            # Last, in one call: each published policy is pushed to the SMEs it fits, which goes
+            # on in the background after the loader is done (and would only slow the requests).
+            with part("policies"):
+                loaded["policies"] = demo_agencies.load_policies(network, scale, on)
     finally:
         smes.stop()
     timings["total"] = time.monotonic() - started
     report("demo data loaded in " + ", ".join(f"{part} {seconds:.1f} s" for part, seconds in timings.items()))
     return loaded
+
+
+def _first_call(network, function, deadline):
+    """``network.call(function)``, waiting (until ``deadline``) for a service not yet known."""
+    while True:
+        try:
+            return network.call(function)
+        except UnknownService:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def _timed(part, name, function, *args):
+    with part(name):
+        return function(*args)
 
 
 def banner(gateway_url, secret):

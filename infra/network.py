@@ -305,17 +305,37 @@ class Network:
                     log(f"supervisor: {name} restarted (pid {child.pid})")
             stop.wait(0.2)
 
-    def stop_all(self):
-        for child in self.children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in self.children.values():
-            try:
-                child.wait(timeout=25)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+    def stop_all(self, others=(), timeout=25):
+        """SIGTERM every process (and ``others``, processes of the caller's) and wait for each to
+        exit, killing one that takes longer than ``timeout`` seconds.
+
+        A Ctrl-C while it waits (a second one: the first stopped the run) hurries it on: every
+        process still running is killed at once, and still waited for, so none outlives the run."""
+        children = [*self.children.values(), *others]
+        try:
+            previous, hurry = signal.signal(signal.SIGINT, lambda *_: self._kill_every(children)), True
+        except ValueError:  # not the main thread, which alone receives signals
+            hurry = False
+        try:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            for child in children:
+                try:
+                    child.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+        finally:
+            if hurry:
+                signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
         self.children.clear()
+
+    @staticmethod
+    def _kill_every(children):
+        for child in children:
+            if child.returncode is None:
+                child.send_signal(signal.SIGKILL)
 
 
 MAIL_DIR = os.path.join(ROOT, ".run", "mail")
@@ -357,26 +377,31 @@ def run(demo="default"):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     supervisor = None
+    loader = None
     try:
-        network.start_all()
+        for process in PROCESSES:
+            network.start(process)
+        # The demo loader starts beside them: its bulk SMEs need only the database, and its calls
+        # wait in the services' queues (declared by prepare) until the services take them.
+        loader = subprocess.Popen([sys.executable, "-m", "infra.demo", "--size", demo], cwd=ROOT)
+        network.wait_ready(PROCESSES)
         # A process that exits (a crash, a kill) is started again with backoff; the others run on.
         supervisor = threading.Thread(target=network.supervise, args=(stop,),
                                       kwargs={"log": lambda line: print(line, flush=True)}, daemon=True)
         supervisor.start()
-        subprocess.run([sys.executable, "-m", "infra.demo", "--size", demo], cwd=ROOT, check=True)
+        if loader.wait() != 0:
+            raise subprocess.CalledProcessError(loader.returncode, loader.args)
         while not stop.is_set():
             stop.wait(0.5)
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # until stop_all, which a Ctrl-C hurries on
         if supervisor is not None:
             supervisor.join(timeout=5)
-        print("stopping every process ...", flush=True)
-        network.stop_all()
-        if mail_sink is not None:
-            mail_sink.terminate()
-            mail_sink.wait(timeout=10)
+        print("stopping every process ... (Ctrl-C again: kill them at once)", flush=True)
+        network.stop_all(others=[child for child in (loader, mail_sink) if child is not None])
 
 
 def main(argv=None):

@@ -31,6 +31,8 @@ ITEM_TEXT = {
     "rights": ("权益保护与账款清欠", "拖欠中小企业账款投诉受理与协调", 1, 10),
     "training": ("培训与管理咨询", "经营管理、数字化转型培训与诊断", 2, 15),
 }
+ADMISSION_REASON = "资质、年限与服务业绩符合入库条件"
+WITHDRAWAL_REASON = "政策已整合至新版办法，原文件废止"
 GUIDE_REGIONS = ("000000", "110000", "110105", "320102", "440305")
 
 POLICIES = [
@@ -162,21 +164,24 @@ def _agency_at(agencies, region_code):
     return agencies.list_agencies(query, 1, 0)["items"][0]
 
 
+def guide_content(agency):
+    """The demo's service guide of ``agency``: an item in each area it offers."""
+    items = [{"service_area": area, "title": ITEM_TEXT[area][0], "content": ITEM_TEXT[area][1],
+              "process": ["提交诉求", "受理登记", "办理", "反馈结果", "回访评价"],
+              "accept_days": ITEM_TEXT[area][2], "resolve_days": ITEM_TEXT[area][3]}
+             for area in agency["service_areas"]]
+    return {"items": items,
+            "supervision": {"phone": "12345", "url": "https://www.miit.gov.cn/"},
+            "contact": {"address": f"{agency['name']}服务大厅", "phone": "12345", "hours": "工作日 9:00-17:00"}}
+
+
 def _guide(agencies, agency):
     try:
         agencies.get_guide(agency["id"])
         return 0
     except NotFound:
         pass
-    items = [{"service_area": area, "title": ITEM_TEXT[area][0], "content": ITEM_TEXT[area][1],
-              "process": ["提交诉求", "受理登记", "办理", "反馈结果", "回访评价"],
-              "accept_days": ITEM_TEXT[area][2], "resolve_days": ITEM_TEXT[area][3]}
-             for area in agency["service_areas"]]
-    agencies.publish_guide(agency["id"], {
-        "items": items,
-        "supervision": {"phone": "12345", "url": "https://www.miit.gov.cn/"},
-        "contact": {"address": f"{agency['name']}服务大厅", "phone": "12345",
-                    "hours": "工作日 9:00-17:00"}}, "demo")
+    agencies.publish_guide(agency["id"], guide_content(agency), "demo")
     return 1
 
 
@@ -189,7 +194,7 @@ def _provider(agencies, provider):
     for area in provider["areas"]:
         agencies.apply_for_admission(created["id"], area, "demo")
         agencies.decide_admission(created["id"], {"service_area": area, "decision": "admit",
-                                                  "reason": "资质、年限与服务业绩符合入库条件"}, "demo")
+                                                  "reason": ADMISSION_REASON}, "demo")
     return created["id"]
 
 
@@ -212,45 +217,59 @@ def _with_provider(item, provider_ids):
 
 def load_network(network, scale):
     """Stations, guides, and providers with products and cases at ``scale``, through ``network``
-    (:class:`infra.demo.Network`: calls in parallel); returns what was added by kind. Anything
-    already there (a station by park, a provider by USCC, an entry by title, a guide) is left
-    as it is."""
+    (:class:`infra.demo.Network`), a batch of each kind in one call (the agencies service's batch
+    entrypoints); returns what was added by kind. Anything already there (a station by park, a
+    provider by USCC, an entry by title, a guide) is left as it is."""
     added = {}
     agencies = _all_agencies(network)
     at = {(agency["level"], agency["region_code"]): agency for agency in agencies if agency["level"] != "station"}
     parks = {agency["park"] for agency in agencies if agency["level"] == "station"}
-    stations = [station for station in national.stations(scale) if station["park"] not in parks]
-    network.map("stations", lambda services, station: services.agencies.create_agency(
-        {**station, "parent_id": at[(regions.level_of(station["region_code"]), station["region_code"])]["id"]}), stations)
+    stations = [{**station, "parent_id": at[(regions.level_of(station["region_code"]), station["region_code"])]["id"]}
+                for station in national.stations(scale) if station["park"] not in parks]
+    agencies += network.call(lambda services: services.agencies.create_agencies(stations)) if stations else []
     added["stations"] = len(stations)
 
-    agencies = _all_agencies(network)
-    guided = [agency for agency in agencies if agency["level"] in ("national", "province", "station")]
-    added["guides"] = sum(network.map("service guides", _guide_of, guided))
+    on_record = network.call(lambda services: services.agencies.agency_snapshot())
+    guided = {agency["id"]: agency for agency in agencies if agency["level"] in ("national", "province", "station")}
+    published = {guide["agency_id"] for guide in on_record["guides"]}
+    guides = [{"agency_id": agency_id, **guide_content(agency)} for agency_id, agency in guided.items()
+              if agency_id not in published]
+    if guides:
+        network.call(lambda services: services.agencies.publish_guides(guides, "demo"))
+    added["guides"] = len(guides)
 
     providers = national.providers(scale)
-    provider_ids = network.map("providers", _provider_of, providers)
-    added["providers"] = len(providers)
+    known = {provider["uscc"]: provider["provider_id"] for provider in on_record["providers"]}
+    fresh = [{**{key: value for key, value in provider.items() if key != "areas"},
+              "admitted_in": provider["areas"], "admission_reason": ADMISSION_REASON}
+             for provider in providers if provider["uscc"] not in known]
+    if fresh:
+        known.update({provider["uscc"]: provider["id"] for provider in network.call(
+            lambda services: services.agencies.register_providers(fresh, "demo"))})
+    provider_ids = [known[provider["uscc"]] for provider in providers]
+    added["providers"] = len(fresh)
     for kind, items in (("product", national.products(providers)), ("case", national.cases(providers))):
         existing = {entry["title"] for entry in network.call(
             lambda services: services.agencies.list_entries(kind, {}, 10_000, 0))["items"]}
         fresh = [_with_provider(item, provider_ids) for item in items if item["title"] not in existing]
-        network.map(f"{kind}s", lambda services, item, kind=kind: services.agencies.add_entry(kind, item), fresh)
+        if fresh:
+            network.call(lambda services, kind=kind: services.agencies.add_entries(kind, fresh))
         added[f"{kind}s"] = len(fresh)
     return added
 
 
 def load_policies(network, scale, on):
     """The policies at ``scale`` (:func:`national.policies`), each created by the agency of its
-    region and published (or left a draft, or withdrawn); one already there by title is left as
-    it is. Returns how many were added."""
+    region and published (or left a draft, or withdrawn), in one call; one already there by title
+    is left as it is. Returns how many were added."""
     at = {(agency["level"], agency["region_code"]): agency for agency in _all_agencies(network)
           if agency["level"] != "station"}
     existing = {policy["title"] for state in ("draft", "published", "expired", "withdrawn")
                 for policy in network.call(lambda services, state=state: services.agencies.list_policies(
                     {"states": [state]}, 10_000, 0))["items"]}
-    fresh = [policy for policy in national.policies(scale, on) if policy["title"] not in existing]
-    network.map("policies", lambda services, policy: _policy_of(services, policy, at), fresh)
+    fresh = [_policy_of(policy, at) for policy in national.policies(scale, on) if policy["title"] not in existing]
+    if fresh:
+        network.call(lambda services: services.agencies.create_policies(fresh))
     return len(fresh)
 
 
@@ -258,22 +277,11 @@ def _all_agencies(network):
     return network.call(lambda services: services.agencies.list_agencies({}, 100_000, 0))["items"]
 
 
-def _guide_of(services, agency):
-    """Publish ``agency``'s guide unless it has one: 1 if published."""
-    return _guide(services.agencies, agency)
-
-
-def _provider_of(services, provider):
-    return _provider(services.agencies, provider)
-
-
-def _policy_of(services, policy, at):
-    body = {key: value for key, value in policy.items() if key not in ("region", "state")}
+def _policy_of(policy, at):
+    """``policy`` (:func:`national.policies`) as the agencies service's batch takes it."""
+    body = {key: value for key, value in policy.items() if key != "region"}
     level = "national" if policy["region"] == "000000" else policy["issuer_level"]
-    created = services.agencies.create_policy({**body, "region_code": policy["region"],
-                                               "agency_id": at[(level, policy["region"])]["id"]})
-    state = policy.get("state", "published")
-    if state in ("published", "withdrawn"):
-        services.agencies.publish_policy(created["id"])
-    if state == "withdrawn":
-        services.agencies.withdraw_policy(created["id"], "政策已整合至新版办法，原文件废止")
+    body["state"] = policy.get("state", "published")
+    if body["state"] == "withdrawn":
+        body["withdrawal_reason"] = WITHDRAWAL_REASON
+    return {**body, "region_code": policy["region"], "agency_id": at[(level, policy["region"])]["id"]}

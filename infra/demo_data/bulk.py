@@ -18,9 +18,9 @@ network before this run). An SME already on record is left as it is, so loading 
 nothing.
 
 ``python -m infra.demo_data.bulk <size> [<k> <n>]`` loads the SMEs of a scale (every n-th batch
-from the k-th) into the database named by ``ONENET_DEMO_DATABASE_URL``, saying ``loaded <count>``
-after each batch and ``stored <count>`` at the end: :mod:`infra.demo` runs two of them beside the
-calls to the services, which do not need the SMEs.
+from the k-th, generating only those) into the database named by ``ONENET_DEMO_DATABASE_URL``,
+saying ``loaded <count>`` after each batch and ``stored <count>`` at the end: :mod:`infra.demo`
+runs two of them beside the calls to the services, which do not need the SMEs.
 """
 import os
 import sys
@@ -54,21 +54,17 @@ def batches(rows, size=BATCH):
         yield batch
 
 
-def load_enterprises(database_url, schemas, rows, on, progress=None, share=(0, 1)):
+def load_enterprises(database_url, schemas, rows, on, progress=None):
     """Store the registrations ``rows`` and feed the read models; returns how many were new.
 
     ``schemas``: the schema of each service (``{"enterprises": ..., "agencies": ...,
-    "activities": ...}``); ``progress(count)`` is told after each batch. ``share`` ``(k, n)``:
-    only every n-th batch from the k-th, for one of n processes loading ``rows`` side by side.
+    "activities": ...}``); ``progress(count)`` is told after each batch.
     """
     import json
     stored_total = 0
-    mine, processes = share
     conn = psycopg2.connect(database_url, connect_timeout=5, application_name="onenet-demo")
     try:
-        for number, batch in enumerate(batches(rows)):
-            if number % processes != mine:
-                continue
+        for batch in batches(rows):
             content = "\n".join(json.dumps(row, ensure_ascii=False) for row in batch)
             profiles, rejected, _ = imports.profiles_from(content, "jsonl", on)
             if rejected:
@@ -106,9 +102,12 @@ def main(argv=None):
     def progress(count):
         print(f"loaded {count}", flush=True)
 
-    stored = load_enterprises(os.environ["ONENET_DEMO_DATABASE_URL"], schemas(),
-                              national.enterprises(national.SCALES[size], on), on, progress=progress,
-                              share=tuple(map(int, share)) if share else (0, 1))
+    scale = national.SCALES[size]
+    mine, processes = tuple(map(int, share)) if share else (0, 1)
+    # Only this process's batches are generated (each SME has a generator of its own).
+    rows = (row for first in range(mine * BATCH, scale.enterprises, processes * BATCH)
+            for row in national.enterprises(scale, on, serials=range(first, min(first + BATCH, scale.enterprises))))
+    stored = load_enterprises(os.environ["ONENET_DEMO_DATABASE_URL"], schemas(), rows, on, progress=progress)
     print(f"stored {stored}", flush=True)
     return 0
 

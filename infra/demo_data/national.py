@@ -15,6 +15,7 @@ character; size classes follow from the figures by 工信部联企业〔2011〕3
 the same network, so loading twice adds nothing the second time.
 """
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -220,20 +221,27 @@ def _tiers(rng, serial, province, size_class, on):
     return awards
 
 
-def enterprises(scale, on, seed=2026):
+@cache
+def _places(scale, seed):
+    """``(counties by province, provinces by weight, park by county)`` the SMEs of ``scale`` lie in."""
+    return (counties_by_province(), [(code, PROVINCE_WEIGHTS[code]) for code in MAINLAND],
+            {station["region_code"]: station["park"] for station in stations(scale, seed)})
+
+
+def enterprises(scale, on, seed=2026, serials=None):
     """``scale.enterprises`` registrations (the shape ``enterprises.import_enterprises`` reads), over
-    every mainland province by weight and every county-level division in use in it.
+    every mainland province by weight and every county-level division in use in it; with ``serials``
+    (a range of them), only those. Each is drawn by a generator of its own, seeded by its serial, so
+    a share of them is the same as in the whole set (:class:`Registrations`).
 
     About a fifth of the SMEs of a county with a station (:func:`stations`) are in its park.
     Registrations are made in order: the first few cover every size class in every province,
     so even a small scale shows each.
     """
-    rng = random.Random(seed)
-    counties = counties_by_province()
-    provinces = [(code, PROVINCE_WEIGHTS[code]) for code in MAINLAND]
-    park_at = {station["region_code"]: station["park"] for station in stations(scale, seed)}
+    counties, provinces, park_at = _places(scale, seed)
     year = figures_year(on)
-    for serial in range(scale.enterprises):
+    for serial in range(scale.enterprises) if serials is None else serials:
+        rng = random.Random(seed * 10_000_000 + serial)
         covering = serial < len(MAINLAND) * len(SIZE_WEIGHTS)
         if covering:
             province, target = MAINLAND[serial // len(SIZE_WEIGHTS)], SIZE_WEIGHTS[serial % len(SIZE_WEIGHTS)][0]
@@ -278,6 +286,22 @@ def enterprises(scale, on, seed=2026):
         if rng.random() < 0.2 and region in park_at:
             row["park"] = park_at[region]
         yield row
+
+
+class Registrations(Sequence):
+    """The registrations of :func:`enterprises` as a sequence, each generated when it is read (who
+    raises the planned requests: a few hundred of the tens of thousands)."""
+
+    def __init__(self, scale, on, seed=2026):
+        self.scale, self.on, self.seed = scale, on, seed
+
+    def __len__(self):
+        return self.scale.enterprises
+
+    def __getitem__(self, serial):
+        if not 0 <= serial < len(self):
+            raise IndexError(serial)
+        return next(enterprises(self.scale, self.on, self.seed, range(serial, serial + 1)))
 
 
 # -- providers, products and cases ---------------------------------------------------------------
@@ -524,9 +548,19 @@ def _sme_class(sme):
     return size_rules.size_of(sme["industry_code"], sme.get("legal_form"), figures).size_class
 
 
+def _small_one(rng, smes, draws=100):
+    """A small or micro enterprise drawn from ``smes``; None if ``draws`` draws find none."""
+    for _ in range(draws):
+        sme = smes[rng.randrange(len(smes))]
+        if _sme_class(sme) in ("small", "micro"):
+            return sme
+    return None
+
+
 def requests(scale, smes, seed=2026):
     """The requests to raise: ``[{"wave", "uscc", "body", "steps"}]``, ``scale.requests`` of them,
-    by SMEs taken from ``smes`` (registrations), oldest wave first.
+    by SMEs taken from ``smes`` (a sequence of registrations, such as :class:`Registrations`, which
+    generates only those taken), oldest wave first.
 
     The first ones take every (wave, ending) pair once, so even a small scale shows each;
     the rest are drawn by weight. Now and then a rights request is an arrears complaint
@@ -535,8 +569,6 @@ def requests(scale, smes, seed=2026):
     rng = random.Random(seed + 4)
     pairs = [(wave, steps) for wave, endings in WAVES.items() for steps, _ in endings]
     waves = list(WAVES)
-    smes = list(smes)
-    small = [sme for sme in smes if _sme_class(sme) in ("small", "micro")]
     plan = []
     for serial in range(scale.requests):
         if serial < len(pairs):
@@ -548,8 +580,9 @@ def requests(scale, smes, seed=2026):
         area = rng.choice(AREAS)
         title, description = rng.choice(REQUEST_TOPICS[area])
         body = {"service_area": area, "title": title, "description": description}
-        if area == "rights" and small and serial % 3 == 0:
-            sme = small[rng.randrange(len(small))]
+        complainant = _small_one(rng, smes) if area == "rights" and serial % 3 == 0 else None
+        if complainant is not None:
+            sme = complainant
             body = {"title": "国有单位拖欠货款", "description": "设备交付后逾期未付款，多次催要无果",
                     "arrears": {"debtor_uscc": uscc(f"12{sme['region_code']}MB{serial:07d}"),
                                 "debtor_type": "public_institution", "amount": rng.randrange(20, 400) * 1000,

@@ -83,7 +83,8 @@ def load_national(network, scale, smes):
     belongs to: the requests service's clock (``CLOCK_CONTROL``, on in ``make run``) is moved back
     for it, and forward again, so deadlines fall where they would have and the deadline sweep
     escalates what an agency left waiting, as the days passing would have. Without clock control
-    every request is raised today and nothing is overdue yet.
+    every request is raised today and nothing is overdue yet. A wave goes in a few calls at once,
+    each a share of its requests (``submit_many``, then their steps in order, ``act_many``).
 
     Returns the number raised; nothing if the first planned enterprise already has requests
     (loaded before).
@@ -96,8 +97,9 @@ def load_national(network, scale, smes):
     for wave in sorted({item["wave"] for item in plan}, reverse=True):
         if controlled:
             _move_clock(network, -wave * DAY)
-        network.map(f"requests, {wave} days ago" if wave else "requests, today", _raise,
-                    [item for item in plan if item["wave"] == wave])
+        raised = [item for item in plan if item["wave"] == wave]
+        shares = [raised[k::network.size] for k in range(network.size) if raised[k::network.size]]
+        network.map(f"requests, {wave} days ago" if wave else "requests, today", _raise, shares)
     if controlled:
         _move_clock(network, 0)
     return len(plan)
@@ -115,26 +117,44 @@ def _move_clock(network, offset_seconds):
     return True
 
 
-def _raise(services, item):
-    uscc, body = item["uscc"], item["body"]
-    try:
-        request = services.requests.submit(uscc, body, enterprise(uscc))
-    except ValidationFailed:
-        if "arrears" not in body:
-            raise
-        # The complainant was no SME on the contract date: an ordinary rights request then.
-        plain = {key: value for key, value in body.items() if key != "arrears"}
-        request = services.requests.submit(uscc, {**plain, "service_area": "rights"}, enterprise(uscc))
-    for step in item["steps"]:
-        if step == "stalled":
-            continue
-        if step in RATINGS:
-            request = services.requests.rate(request["id"], RATINGS[step], enterprise(uscc))
-        elif step in ("close", "reopen", "withdraw"):
-            request = services.requests.transition(request["id"], {"action": step}, enterprise(uscc))
-        elif step == "escalate":
-            request = services.requests.transition(request["id"], {"action": step, "reason": ESCALATION_REASON},
-                                                   staff(request["agency_id"]))
-        else:
-            request = services.requests.transition(request["id"], {"action": step}, staff(request["agency_id"]))
-    return request["state"]
+def _answers(outcomes, what):
+    """The answers of a batch (``submit_many``, ``act_many``); fails on the first refusal."""
+    for outcome in outcomes:
+        if "error" in outcome:
+            raise RuntimeError(f"the requests service refused {what}: {outcome['error']}")
+    return [outcome["answer"] for outcome in outcomes]
+
+
+def _raise(services, items):
+    """Raise ``items`` (planned requests) and take their steps: their states, in order."""
+    def submission(item, body):
+        return {"uscc": item["uscc"], "submission": body, "actor": enterprise(item["uscc"])}
+
+    outcomes = services.requests.submit_many([submission(item, item["body"]) for item in items])
+    # A complainant that was no SME on the contract date raises an ordinary rights request then.
+    refused = [k for k, outcome in enumerate(outcomes) if "error" in outcome and "arrears" in items[k]["body"]
+               and outcome["error"]["code"] == ValidationFailed.code]
+    if refused:
+        plain = [submission(items[k], {**{key: value for key, value in items[k]["body"].items() if key != "arrears"},
+                                       "service_area": "rights"}) for k in refused]
+        for k, outcome in zip(refused, services.requests.submit_many(plain)):
+            outcomes[k] = outcome
+    requests = _answers(outcomes, "a submission")
+    steps = [_step(request, item["uscc"], step) for request, item in zip(requests, items)
+             for step in item["steps"] if step != "stalled"]
+    after = {str(request["id"]): request for request in requests}
+    if steps:
+        after.update({str(request["id"]): request for request in _answers(services.requests.act_many(steps), "a step")})
+    return [after[str(request["id"])]["state"] for request in requests]
+
+
+def _step(request, uscc, step):
+    """One planned step on ``request`` as ``act_many`` takes it, by the enterprise or the agency holding it."""
+    if step in RATINGS:
+        return {"request_id": request["id"], "rating": RATINGS[step], "actor": enterprise(uscc)}
+    if step in ("close", "reopen", "withdraw"):
+        return {"request_id": request["id"], "transition": {"action": step}, "actor": enterprise(uscc)}
+    if step == "escalate":
+        return {"request_id": request["id"], "transition": {"action": step, "reason": ESCALATION_REASON},
+                "actor": staff(request["agency_id"])}
+    return {"request_id": request["id"], "transition": {"action": step}, "actor": staff(request["agency_id"])}

@@ -23,7 +23,7 @@ from chassis import periods
 
 from chassis.db import Database
 from chassis.errors import NotFound, ValidationFailed, loaded as load
-from chassis.events import PermanentFailure, handles
+from chassis.events import PermanentFailure, batch_payloads, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
@@ -343,11 +343,16 @@ class ActivitiesService:
             if self.inbox.first_delivery(tx, event):
                 effect(tx)
 
-    @handles("agency.created")
-    def agency_created(self, event):
-        """Agencies and stations: who may publish, where each station lies (for occurrences and feeds)."""
-        agency = payload(AgencyAnnounced, event)
-        self._apply_once(event, lambda tx: store.upsert_agency(tx, agency))
+    @handles("agency.created", batch=True)
+    def agency_created(self, events):
+        """Agencies and stations: who may publish, where each station lies (for occurrences and feeds).
+        Taken in batches (a new hierarchy announces its 3,212 agencies at once), each event once, in
+        the order delivered; one whose payload breaks the contract is parked alone."""
+        outcomes, readable = batch_payloads(AgencyAnnounced, events)
+        if readable:
+            with self.db.transaction() as tx:
+                self.inbox.apply_once(tx, readable, store.upsert_agency)
+        return outcomes
 
     @handles("agency.updated")
     def agency_updated(self, event):

@@ -1,6 +1,8 @@
 """SQL for the basic-information library: policies and the other library entries."""
+from psycopg2.extras import execute_values
+
 from services.agencies import domain
-from services.agencies.store import get, insert, page, update
+from services.agencies.store import adapt, constraints_named, get, insert, page, update
 
 POLICY_COLUMNS = ("agency_id", "title", "issuer", "issuer_level", "document_number", "issued_on",
                   "expires_on", "region_code", "region_prefix", "service_area", "benefits",
@@ -9,6 +11,27 @@ POLICY_COLUMNS = ("agency_id", "title", "issuer", "issuer_level", "document_numb
 
 def insert_policy(tx, values):
     return insert(tx, "policy", {column: values.get(column) for column in POLICY_COLUMNS})
+
+
+def insert_policies(tx, many_values):
+    """Insert many policies in one statement: their rows, in the order given (their ids are drawn
+    in that order)."""
+    rows = [[adapt(column, values.get(column)) for column in POLICY_COLUMNS] for values in many_values]
+    with constraints_named():
+        inserted = execute_values(tx.cursor, f"INSERT INTO policy ({', '.join(POLICY_COLUMNS)}) VALUES %s "
+                                  "RETURNING *", rows, page_size=max(len(rows), 1), fetch=True)
+    return sorted(inserted, key=lambda row: row["id"])
+
+
+def set_policies_state(tx, ids_and_reasons, state):
+    """:func:`set_policy_state` for many ``(policy_id, reason)`` in one statement: the rows, by id."""
+    rows = tx.all("UPDATE policy p SET state = %s, withdrawn_reason = coalesce(g.reason, p.withdrawn_reason), "
+                  "published_at = CASE WHEN %s = 'published' THEN now() ELSE p.published_at END, "
+                  "updated_at = now() FROM unnest(%s::int[], %s::text[]) AS g (id, reason) "
+                  "WHERE p.id = g.id RETURNING p.*",
+                  (state, state, [policy_id for policy_id, _ in ids_and_reasons],
+                   [reason for _, reason in ids_and_reasons]))
+    return sorted(rows, key=lambda row: row["id"])
 
 
 def update_policy(tx, policy_id, values):

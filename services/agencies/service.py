@@ -34,7 +34,7 @@ from reference import china_time
 
 from services.agencies import providers, provincial, schemas
 from services.agencies.capacity_entrypoints import CapacityAndScoring
-from services.agencies.use_cases import entry_library, hierarchy, policy_library, provider_library
+from services.agencies.use_cases import batches, entry_library, hierarchy, policy_library, provider_library
 from services.requests.schemas import RequestRated
 
 log = structlog.get_logger(__name__)
@@ -193,6 +193,35 @@ class AgenciesService(CapacityAndScoring):
         enterprises service matches it against one enterprise for its portrait.
         """
         return self._in_transaction(policy_library.in_force_for_region, region_code, china_time.today())
+
+    # -- by the hundred, in one transaction (batches.py) ----------------------------
+
+    @rpc
+    def create_agencies(self, items):
+        """Many ``create_agency`` at once, all or none: their agencies, in order."""
+        return self._in_transaction(batches.create_agencies, self.outbox, items)
+
+    @rpc
+    def publish_guides(self, items, actor):
+        """Many ``publish_guide`` at once (``[{"agency_id", ...content}]``), all or none."""
+        return self._in_transaction(batches.publish_guides, self.outbox, items, actor)
+
+    @rpc
+    def register_providers(self, items, actor):
+        """Many ``register_provider`` at once, each then admitted in the areas of its ``admitted_in``
+        (with its ``admission_reason``), all or none: the providers, in order."""
+        return self._in_transaction(batches.register_providers, self.outbox, items, actor, china_time.today())
+
+    @rpc
+    def add_entries(self, kind, items):
+        """Many ``add_entry`` of ``kind`` at once, all or none."""
+        return self._in_transaction(batches.add_entries, kind, items)
+
+    @rpc
+    def create_policies(self, items):
+        """Many ``create_policy`` at once, each left a draft, or published, or published and withdrawn
+        (with its ``withdrawal_reason``) as its ``state`` says, all or none: the policies, in order."""
+        return self._in_transaction(batches.create_policies, self.outbox, items, china_time.today())
 
     # -- laws, experts, FAQs, products, cases, search (entry_library.py) ------------
 

@@ -26,7 +26,8 @@ def _json(value):
     return psycopg2.extras.Json(value, dumps=lambda data: json.dumps(data, ensure_ascii=False, default=str))
 
 
-def _adapt(column, value):
+def adapt(column, value):
+    """``value`` of ``column`` as psycopg2 sends it (JSON columns as JSON)."""
     return _json(value) if column in JSON_COLUMNS else value
 
 
@@ -50,7 +51,7 @@ def insert(tx, table, values):
     with constraints_named():
         return tx.one(f"INSERT INTO {table} ({', '.join(columns)}) "
                       f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING *",
-                      [_adapt(column, values[column]) for column in columns])
+                      [adapt(column, values[column]) for column in columns])
 
 
 def update(tx, table, row_id, values):
@@ -58,7 +59,7 @@ def update(tx, table, row_id, values):
     with constraints_named():
         return tx.one(f"UPDATE {table} SET {', '.join(f'{column} = %s' for column in columns)}, "
                       "updated_at = now() WHERE id = %s RETURNING *",
-                      [_adapt(column, values[column]) for column in columns] + [row_id])
+                      [adapt(column, values[column]) for column in columns] + [row_id])
 
 
 def get(tx, table, row_id, lock=False):
@@ -223,6 +224,36 @@ def replace_guide(tx, agency_id, content, actor):
     return get_guide(tx, agency_id)
 
 
+def agencies_by_id(tx, ids, lock=False):
+    """``{id: agency}`` of the agencies among ``ids`` (locked, with ``lock``)."""
+    rows = tx.all(f"SELECT {', '.join(AGENCY_FIELDS)} FROM agency WHERE id = ANY(%s) ORDER BY id"
+                  + (" FOR UPDATE" if lock else ""), (list(ids),))
+    return {row["id"]: row for row in rows}
+
+
+def replace_guides(tx, guides, actor):
+    """Store each ``(agency_id, content)`` as that agency's published guide (its next version), in
+    three statements whatever their number: ``{agency_id: version}``."""
+    versions = psycopg2.extras.execute_values(tx.cursor, """
+        INSERT INTO guide (agency_id, supervision, contact, published_by) VALUES %s
+        ON CONFLICT (agency_id) DO UPDATE SET supervision = EXCLUDED.supervision,
+            contact = EXCLUDED.contact, published_by = EXCLUDED.published_by,
+            version = guide.version + 1, published_at = now()
+        RETURNING agency_id, version""",
+        [(agency_id, _json(content["supervision"]), _json(content["contact"]), actor)
+         for agency_id, content in guides], page_size=len(guides) or 1, fetch=True)
+    tx.execute("DELETE FROM guide_item WHERE agency_id = ANY(%s)", ([agency_id for agency_id, _ in guides],))
+    psycopg2.extras.execute_values(
+        tx.cursor,
+        "INSERT INTO guide_item (agency_id, position, service_area, title, content, process, "
+        "accept_days, resolve_days, fee) VALUES %s",
+        [(agency_id, position, item["service_area"], item["title"], item["content"],
+          _json(item["process"]), item["accept_days"], item["resolve_days"], item.get("fee", "免费"))
+         for agency_id, content in guides for position, item in enumerate(content["items"])],
+        page_size=1000)
+    return {row["agency_id"]: row["version"] for row in versions}
+
+
 def all_agencies(tx):
     """Every agency with the time of its last change (the snapshot a copy of the hierarchy starts from)."""
     return tx.all(f"SELECT {', '.join(AGENCY_FIELDS)} FROM agency ORDER BY id")
@@ -253,6 +284,17 @@ def index_entry(tx, kind, ref_id, document):
             service_areas = EXCLUDED.service_areas, region_code = EXCLUDED.region_code,
             visible = EXCLUDED.visible, updated_at = now()""",
                {"kind": kind, "ref_id": ref_id, **document})
+
+
+def index_entries(tx, kind, documents):
+    """:func:`index_entry` for many ``(ref_id, document)`` in one statement."""
+    psycopg2.extras.execute_values(tx.cursor, """
+        INSERT INTO search_entry (kind, ref_id, title, body, service_areas, region_code, visible) VALUES %s
+        ON CONFLICT (kind, ref_id) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body,
+            service_areas = EXCLUDED.service_areas, region_code = EXCLUDED.region_code,
+            visible = EXCLUDED.visible, updated_at = now()""",
+        [(kind, ref_id, document["title"], document["body"], document["service_areas"], document["region_code"],
+          document["visible"]) for ref_id, document in documents], page_size=1000)
 
 
 def index_visibility(tx, kind, ref_ids, visible):

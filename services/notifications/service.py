@@ -15,7 +15,7 @@ from nameko.dependency_providers import Config
 
 from chassis.db import Database
 from chassis.errors import ValidationFailed, loaded as load
-from chassis.events import PermanentFailure, handles
+from chassis.events import PermanentFailure, batch_payloads, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
@@ -174,20 +174,10 @@ class NotificationsService:
         """Keep the agency hierarchy (who is whose parent, and its names) that notices need. Taken in
         batches (a new hierarchy announces its 3,212 agencies at once), each event once, in the order
         delivered; one whose payload breaks the contract is parked alone."""
-        outcomes, payloads = [], {}
-        for event in events:
-            try:
-                payloads[event["event_id"]] = payload_of(event, AgencyAnnounced)
-                outcomes.append(None)
-            except PermanentFailure as exc:
-                outcomes.append(exc)
-        fresh = [event for event in events if event["event_id"] in payloads]
-        if fresh:
+        outcomes, readable = batch_payloads(AgencyAnnounced, events)
+        if readable:
             with self.db.transaction() as tx:
-                first = self.inbox.first_deliveries(tx, fresh)
-                for event in fresh:
-                    if event["event_id"] in first:
-                        store.upsert_agency(tx, payloads[event["event_id"]])
+                self.inbox.apply_once(tx, readable, store.upsert_agency)
         return outcomes
 
     @handles(*REQUEST_EVENTS)

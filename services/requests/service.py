@@ -20,7 +20,7 @@ from chassis import keyset, periods
 
 from chassis.contracts import schema_instance
 from chassis.db import Database
-from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed, loaded as load
+from chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed, loaded as load, outcome
 from chassis.events import PermanentFailure, contract_payload, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
@@ -231,6 +231,26 @@ class RequestsService:
         log.info("request_transitioned", request_id=str(request_id), action=action,
                  state=after["state"], agency_id=after["agency_id"])
         return full
+
+    # -- many at once ----------------------------------------------------------------
+
+    @rpc
+    def submit_many(self, items):
+        """Many ``submit`` at once (``[{"uscc", "submission", "actor"}]``: a roll-out's requests), each
+        taken in its own transaction exactly as ``submit`` takes one: in order, each ``{"answer": the
+        request}`` or, refused, ``{"error": {"code", "message", "details"}}``."""
+        submit = type(self).submit.__wrapped__   # an idempotency key, if any, is the batch's
+        return [outcome(submit, self, item["uscc"], item["submission"], item["actor"]) for item in items]
+
+    @rpc
+    def act_many(self, items):
+        """Many ``transition`` and ``rate`` one after another (``[{"request_id", "actor", and
+        "transition" or "rating"}]``), each taken in its own transaction exactly as those take one:
+        in order, each ``{"answer": the request}`` or, refused, ``{"error": ...}``."""
+        transition, rate = type(self).transition.__wrapped__, type(self).rate.__wrapped__
+        return [outcome(rate, self, item["request_id"], item["rating"], item["actor"]) if "rating" in item
+                else outcome(transition, self, item["request_id"], item.get("transition"), item["actor"])
+                for item in items]
 
     # -- provincial portals ----------------------------------------------------------
 

@@ -1,17 +1,19 @@
 """``make faults``: the network under a stream of work while its processes, its broker and its
 database fail, then a count of what the clients were told against what is stored and delivered.
 
-    python -m tests.faults [--enterprises 600] [--requests 150] [--provincial 2000] [--clients 16] [--restarts 1]
+    python -m tests.faults [--rate 6] [--request-share 0.25] [--provincial-rate 40] [--clients 16] [--restarts 1]
 
 It builds a network of its own (:class:`tests.faults.network.PrivateNetwork`: a private
 PostgreSQL cluster and RabbitMQ node in a temporary folder, every process supervised as
 ``make run`` supervises it) and drives it through the gateway (registrations, requests and
 their transitions, ratings, a policy publication with its push) and through the provinces'
-client (``enterprise.upserted`` of province 44, a few of them deliberately outside it).
-Meanwhile it SIGKILLs each service in turn, then the gateway, restarts RabbitMQ
-(``stop_app``/``start_app``) and restarts PostgreSQL (``--restarts`` times each: a race
-that a restart catches now and then shows more often); callers retry with the same
-idempotency key, the provincial publisher resends unconfirmed batches.
+client (``enterprise.upserted`` of province 44, a few of them deliberately outside it),
+each at a steady rate. Meanwhile it SIGKILLs each service in turn, then the gateway, restarts
+RabbitMQ (``stop_app``/``start_app``) and restarts PostgreSQL (``--restarts`` times each: a
+race that a restart catches now and then shows more often); callers retry with the same
+idempotency key, the provincial publisher resends unconfirmed batches. The stream goes on
+until the last fault has passed and the network is ready again, and only then stops; each
+fault is reported with the work that was in flight while it lasted and how it was answered.
 
 Then it waits for every outbox to drain and every queue to empty, and prints per kind of
 operation how many were acknowledged, lost (acknowledged, not stored), duplicated (stored
@@ -28,13 +30,12 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "clients", "province"))  # the provinces' client, as they install it
 
 from tests.faults import stream
-from tests.faults.check import Database, compare, queue_depths, wait_drained
+from tests.faults.check import Database, compare, met, queue_depths, wait_drained
 from tests.faults.network import JWT_SECRET, PrivateNetwork
 
 SERVICES = ("agencies", "enterprises", "requests", "notifications", "activities", "provinces")
@@ -56,8 +57,9 @@ class Faults(threading.Thread):
     def __init__(self, net, start_when, pause=4.0, restarts=1):
         super().__init__(daemon=True)
         self.net, self.start_when, self.pause, self.restarts = net, start_when, pause, restarts
-        self.done = []          # (what, seconds it took the network to be ready again)
+        self.done = []          # (what, began, ready again): time.monotonic()
         self.killed = collections.Counter()
+        self.over = threading.Event()  # the last fault has passed and the network is ready again
         self.error = None
 
     def run(self):
@@ -71,6 +73,8 @@ class Faults(threading.Thread):
                 self._timed("PostgreSQL restart", lambda: self.net.postgres.restart(down_seconds=3))
         except Exception as exc:  # reported, and fails the run
             self.error = exc
+        finally:
+            self.over.set()
 
     def _kill(self, name):
         before = self.net.pid(name)
@@ -85,54 +89,69 @@ class Faults(threading.Thread):
         while not restarted():
             time.sleep(0.2)
         self.net.wait_ready(timeout=180)
-        took = time.monotonic() - started
-        self.done.append((what, took))
-        log(f"fault: {what}: network ready again after {took:.1f}s")
+        ready = time.monotonic()
+        self.done.append((what, started, ready))
+        log(f"fault: {what}: network ready again after {ready - started:.1f}s")
         time.sleep(self.pause)
 
 
 # -- the provinces' client ----------------------------------------------------------------------
 
 class ProvincialStream(threading.Thread):
-    """Province 44 publishes ``enterprise.upserted`` events in batches with publisher confirms;
-    a batch that fails is published again whole (the event ids make that safe)."""
+    """Province 44 publishes ``enterprise.upserted`` events, a batch of ``batch`` every
+    ``batch / per_second`` seconds with publisher confirms, until stopped (and ``at_least``
+    events were confirmed); a batch that fails is published again whole (the event ids make
+    that safe). The first batches carry the deliberately bad events."""
 
-    def __init__(self, url, count, batch=100):
+    def __init__(self, url, per_second=40, batch=20, at_least=0):
         super().__init__(daemon=True)
-        self.url, self.count, self.batch = url, count, batch
+        self.url, self.batch, self.at_least = url, batch, at_least
+        self.pacer = stream.Pacer(per_second / batch)
         self.confirmed = {}     # uscc → event_id
         self.bad = []           # uscc of events outside the province, parked by design
         self.resends = 0
+        self.timeline = []      # ("provincial batch", sent at, settled at, "confirmed" or "failed")
+        self.stop = threading.Event()
         self.error = None
 
-    def run(self):
-        from onenet_province import Publisher, ProvinceClientError, new_event
+    def _events(self, number):
+        from onenet_province import new_event
         events = []
-        for n in range(self.count):
+        for n in range(self.batch):
             region = PROVINCE_COUNTIES[n % len(PROVINCE_COUNTIES)]
             uscc = stream.new_uscc(region)
             events.append((uscc, new_event("enterprise.upserted", {
                 "source_version": 1, "uscc": uscc, "name": f"广东故障演练{uscc[-6:]}制造有限公司",
                 "region_code": region, "industry_code": "C34",
                 "figures": [{"year": 2024, "employees": 60, "revenue": 3000}]}, source="gd-faults-drill")))
-        for n in range(BAD_PROVINCIAL):  # deliberately bad: an enterprise of 45 sent by 44
+        if 0 < number <= BAD_PROVINCIAL:  # deliberately bad: an enterprise of 45 sent by 44
             uscc = stream.new_uscc("450102")
             self.bad.append(uscc)
-            events.insert((n + 1) * len(events) // (BAD_PROVINCIAL + 1), (uscc, new_event("enterprise.upserted", {
+            events.insert(self.batch // 2, (uscc, new_event("enterprise.upserted", {
                 "source_version": 1, "uscc": uscc, "name": "广西越界企业有限公司", "region_code": "450102",
                 "industry_code": "C34", "figures": [{"year": 2024, "employees": 10, "revenue": 100}]},
                 source="gd-faults-drill")))
+        return events
+
+    def run(self):
+        from onenet_province import ProvinceClientError, Publisher
+        publisher = None
         try:
-            publisher = None
-            for start in range(0, len(events), self.batch):
-                chunk = events[start:start + self.batch]
+            number = 0
+            while not (self.stop.is_set() and len(self.confirmed) >= self.at_least and number > BAD_PROVINCIAL):
+                self.pacer.wait()
+                chunk = self._events(number)
+                number += 1
                 while True:
+                    sent_at = time.monotonic()
                     try:
                         if publisher is None:
-                            publisher = Publisher(self.url, batch_size=self.batch, retries=2).__enter__()
+                            publisher = Publisher(self.url, batch_size=self.batch + 1, retries=2).__enter__()
                         publisher.publish_many([event for _, event in chunk])
+                        self.timeline.append(("provincial batch", sent_at, time.monotonic(), "confirmed"))
                         break
                     except (ProvinceClientError, OSError) as exc:
+                        self.timeline.append(("provincial batch", sent_at, time.monotonic(), "failed"))
                         if not getattr(exc, "retriable", True):
                             raise
                         self.resends += 1
@@ -145,7 +164,6 @@ class ProvincialStream(threading.Thread):
                 for uscc, event in chunk:
                     if uscc not in self.bad:
                         self.confirmed[uscc] = event["event_id"]
-                time.sleep(0.05)
             if publisher is not None:
                 publisher.__exit__(None, None, None)
         except Exception as exc:
@@ -199,11 +217,17 @@ def check(db, ledger, provincial, policy_id, gateway_usccs, provincial_usccs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--enterprises", type=int, default=600, help="registrations through the gateway")
-    parser.add_argument("--requests", type=int, default=150, help="of them, how many raise a request "
-                                                                   "(accepted, resolved, rated)")
-    parser.add_argument("--provincial", type=int, default=2000, help="enterprise.upserted events of province 44")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
+    parser.add_argument("--rate", type=float, default=6.0, help="enterprise journeys started a second through "
+                                                                "the gateway (each a registration)")
+    parser.add_argument("--request-share", type=float, default=0.25, help="of the journeys, the share that raise "
+                                                                          "a request (accepted, resolved, rated)")
+    parser.add_argument("--enterprises", type=int, default=300, help="the fewest journeys before the stream stops")
+    parser.add_argument("--provincial-rate", type=float, default=40.0, help="enterprise.upserted events of "
+                                                                            "province 44 a second")
+    parser.add_argument("--provincial", type=int, default=2000, help="the fewest provincial events confirmed "
+                                                                     "before the stream stops")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients (the rate is theirs "
+                                                                "to keep; a busy client takes no slot)")
     parser.add_argument("--restarts", type=int, default=1, help="how many times the broker and then the database "
                                                                  "are restarted, after the kills")
     parser.add_argument("--keep", action="store_true", help="keep the private servers' folder (logs)")
@@ -222,36 +246,34 @@ def main(argv=None):
             from infra import provinces
             passwords = provinces.make_users(net.env["ONENET_AMQP_URI"], provinces.Users(net.env["ONENET_AMQP_URI"]),
                                              net.env["ONENET_PROVINCE_USER_PREFIX"], renew=True, codes=[PROVINCE])
-        provincial = ProvincialStream(net.province_url(PROVINCE, passwords[PROVINCE]), args.provincial)
-        # the journeys that raise a request are spread evenly through the stream
-        journeys = [(stream.new_uscc(COUNTIES[n % len(COUNTIES)]), n * args.requests % args.enterprises < args.requests)
-                    for n in range(args.enterprises)]
-        gateway_usccs = {uscc for uscc, _ in journeys}
-        stream_done = threading.Event()
-        faults = Faults(net, start_when=lambda: stream_done.is_set()
-                        or ledger.count("registration") >= args.enterprises // 10, restarts=args.restarts)
+        provincial = ProvincialStream(net.province_url(PROVINCE, passwords[PROVINCE]), args.provincial_rate,
+                                      at_least=args.provincial)
+        journeys = stream.SteadyStream(gateway, COUNTIES, TAG, args.rate, args.clients, args.request_share,
+                                       at_least=args.enterprises)
+        # the faults begin once the stream is flowing, and the stream flows until they are over
+        faults = Faults(net, start_when=lambda: ledger.count("registration") >= min(30, args.enterprises),
+                        restarts=args.restarts)
         stream_started = time.monotonic()
         faults.start()
         provincial.start()
+        journeys.start()
         policy_id = None
-        pool = ThreadPoolExecutor(args.clients)
         try:
-            futures = [pool.submit(stream.enterprise_journey, gateway, uscc, uscc[2:8], TAG, with_request)
-                       for uscc, with_request in journeys]
-            while ledger.count("registration") < min(50, args.enterprises):
+            while ledger.count("registration") < min(50, args.enterprises) and not faults.over.is_set():
                 time.sleep(0.2)
             policy_id = stream.publish_policy(gateway, TAG)
-            for future in futures:
-                future.result()
+            faults.over.wait()
+            log(f"faults over after {time.monotonic() - stream_started:.0f}s of stream; stopping it")
+            provincial.stop.set()
+            journeys.finish()
+            provincial.join()
         except BaseException:
             gateway.stopped.set()
-            pool.shutdown(wait=False, cancel_futures=True)
+            provincial.stop.set()
             raise
-        pool.shutdown()
-        provincial.join()
-        stream_done.set()
         faults.join()
-        log(f"stream done in {time.monotonic() - stream_started:.0f}s; waiting for outboxes and queues to drain")
+        gateway_usccs, stream_window = journeys.usccs, (stream_started, time.monotonic())
+        log(f"stream done in {stream_window[1] - stream_started:.0f}s; waiting for outboxes and queues to drain")
         unsent, busy = wait_drained(db, net)
         rows = check(db, ledger, provincial, policy_id, gateway_usccs, set(provincial.confirmed))
         depths = queue_depths(net)
@@ -260,6 +282,7 @@ def main(argv=None):
         killed = sum(faults.killed.values())
         duration = time.monotonic() - started
         report(rows, ledger, provincial, faults, unsent, busy, parked, net, exits, duration)
+        report_faults(faults, ledger, provincial, stream_window)
         failures += [f"{kind}: lost {lost}, duplicated {dup}, unexpected {unexp}"
                      for kind, _, lost, dup, unexp in rows if lost or dup or unexp]
         failures += [f"{kind}: {n} answers of 500" for kind, seen in ledger.status_seen.items()
@@ -277,6 +300,10 @@ def main(argv=None):
         for thread in (faults, provincial):
             if thread.error is not None:
                 failures.append(f"{type(thread).__name__} failed: {thread.error!r}")
+        failures += [f"a journey failed: {error!r}" for error in journeys.errors[:3]]
+        for what, began, ready in faults.done:
+            if not met(ledger.timeline, began, ready) or not met(provincial.timeline, began, ready):
+                failures.append(f"{what}: no gateway call or no provincial batch was in flight during it")
         if len(faults.done) != len(SERVICES) + 1 + 2 * args.restarts:
             failures.append(f"only {len(faults.done)} faults were applied")
         if duration > 600:
@@ -314,10 +341,6 @@ def report(rows, ledger, provincial, faults, unsent, busy, parked, net, exits, d
         seen = ", ".join(f"{status}: {n}" for status, n in sorted(ledger.status_seen[kind].items(), key=str))
         print(f"  {kind:12} {seen}; retried {ledger.retries[kind]}")
     print(f"  provincial batches published again after a failure: {provincial.resends}")
-    print()
-    print("faults (time until every process answered ready again):")
-    for what, took in faults.done:
-        print(f"  {what:34} {took:6.1f}s")
     print("process exits seen by the supervisor:")
     for line in exits:
         print("  " + line)
@@ -327,6 +350,25 @@ def report(rows, ledger, provincial, faults, unsent, busy, parked, net, exits, d
         for letter in net.parked(name)[:5]:
             print(f"  {name}: {json.dumps(letter, ensure_ascii=False, default=str)}")
     print(f"duration: {duration:.0f}s")
+
+
+ANSWERS = ("2xx", "503", "500", "no answer", "other")
+
+
+def report_faults(faults, ledger, provincial, stream_window):
+    """Per fault, the gateway calls and provincial batches in flight at some moment of it (from
+    the fault to every process answering ready again) and how they came out; first the whole
+    stream's."""
+    print()
+    print("faults, each from its start until every process answered ready again, and the work in flight "
+          "meanwhile (gateway calls by answer; provincial batches):")
+    print(f"  {'fault':34} {'lasted':>8} {'calls':>6} " + " ".join(f"{answer:>9}" for answer in ANSWERS)
+          + f" {'batches':>8} {'confirmed':>9} {'failed':>6}")
+    for what, began, ready in [("whole stream", *stream_window), *faults.done]:
+        calls, batches = met(ledger.timeline, began, ready), met(provincial.timeline, began, ready)
+        print(f"  {what:34} {ready - began:7.1f}s {sum(calls.values()):>6} "
+              + " ".join(f"{calls.get(answer, 0):>9}" for answer in ANSWERS)
+              + f" {sum(batches.values()):>8} {batches.get('confirmed', 0):>9} {batches.get('failed', 0):>6}")
 
 
 if __name__ == "__main__":

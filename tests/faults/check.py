@@ -1,5 +1,6 @@
 """What the fault tests compare: the stored rows of the private network against what its
 clients were told, once every outbox has drained and every queue is empty."""
+import collections
 import time
 
 import psycopg2
@@ -58,3 +59,20 @@ def compare(acknowledged, stored):
     duplicated = sum(1 for key, n in stored.items() if n > 1)
     unexpected = sum(1 for key in stored if key not in acknowledged)
     return lost, duplicated, unexpected
+
+
+def answer_class(status):
+    """``2xx``, ``500``, ``503``, ``other`` for an HTTP status; any other outcome (``no answer``,
+    a provincial batch's ``confirmed`` or ``failed``) as it is."""
+    if isinstance(status, str):
+        return status
+    if 200 <= status < 300:
+        return "2xx"
+    return str(status) if status in (500, 503) else "other"
+
+
+def met(timeline, start, end):
+    """How the attempts of ``timeline`` (``(kind, sent at, answered at, outcome)``) that were in
+    flight at some moment from ``start`` to ``end`` came out: ``{answer class: n}``."""
+    return collections.Counter(answer_class(outcome) for _, sent_at, answered_at, outcome in timeline
+                               if sent_at <= end and answered_at >= start)

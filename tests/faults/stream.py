@@ -5,6 +5,10 @@ Callers behave as the API asks of them: every write carries a fresh ``Idempotenc
 and a write that is not answered (a lost connection, a timeout, a 503) is sent again with
 the same key until it is answered. A 500 is never an acceptable answer; it is counted
 and retried like a 503 so that the run can say how many there were.
+
+:class:`SteadyStream` keeps such callers starting enterprise journeys at a steady rate
+until it is stopped, so that work is in flight through every fault however long the
+faults take; the ledger's timeline says which attempts met which fault.
 """
 import collections
 import itertools
@@ -36,14 +40,17 @@ class Ledger:
         self.retries = collections.Counter()                 # kind → sent again
         self.status_seen = collections.defaultdict(collections.Counter)  # kind → status → n
         self.refused = collections.defaultdict(list)         # kind → (status, body) not retriable
+        self.timeline = []  # (kind, sent at, answered at, status) of every attempt, time.monotonic()
 
     def sent(self, kind):
         with self._lock:
             self.attempts[kind] += 1
 
-    def saw(self, kind, status):
+    def saw(self, kind, status, sent_at=None):
         with self._lock:
             self.status_seen[kind][status] += 1
+            if sent_at is not None:
+                self.timeline.append((kind, sent_at, time.monotonic(), status))
 
     def retry(self, kind):
         with self._lock:
@@ -86,6 +93,7 @@ class Gateway:
         deadline, pause = time.monotonic() + self.give_up_after, 0.2
         while not self.stopped.is_set():
             self.ledger.sent(kind)
+            sent_at = time.monotonic()
             try:
                 answer = self.session.request(method, self.base_url + path, json=body, headers=headers, timeout=12)
             except requests.RequestException:
@@ -93,7 +101,7 @@ class Gateway:
                 status = "no answer"
             else:
                 status = answer.status_code
-            self.ledger.saw(kind, status)
+            self.ledger.saw(kind, status, sent_at)
             if status in ok:
                 self.ledger.ack(kind, key, answer.json())
                 return answer.json()
@@ -176,3 +184,67 @@ def publish_policy(gateway, tag):
         return None
     gateway.write("policy", "publication", "POST", f"/api/v1/policies/{draft['id']}/publish", admin)
     return draft["id"]
+
+
+class Pacer:
+    """Slots at a steady rate shared by every client that waits for one; a slot no client was
+    free to take is not made up later (no burst after a fault)."""
+
+    def __init__(self, per_second, clock=time.monotonic, sleep=time.sleep):
+        self.interval, self.clock, self.sleep = 1.0 / per_second, clock, sleep
+        self._next = clock()
+        self._lock = threading.Lock()
+
+    def wait(self):
+        with self._lock:
+            slot = max(self.clock(), self._next)
+            self._next = slot + self.interval
+        self.sleep(max(0.0, slot - self.clock()))
+
+
+class SteadyStream:
+    """``clients`` callers starting :func:`enterprise_journey` at ``per_second`` journeys a second
+    (``request_share`` of them raise a request), until :meth:`finish` and ``at_least`` journeys."""
+
+    def __init__(self, gateway, counties, tag, per_second, clients, request_share=0.25, at_least=0):
+        self.gateway, self.counties, self.tag = gateway, counties, tag
+        self.request_share, self.at_least = request_share, at_least
+        self.pacer = Pacer(per_second)
+        self.usccs = set()  # every journey started
+        self.errors = []
+        self._lock, self._started = threading.Lock(), 0
+        self._stop = threading.Event()
+        self.threads = [threading.Thread(target=self._client, daemon=True) for _ in range(clients)]
+
+    def start(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def finish(self):
+        """Start no more journeys (once ``at_least`` have been); wait for those under way."""
+        self._stop.set()
+        for thread in self.threads:
+            thread.join()
+
+    def _next_journey(self):
+        with self._lock:
+            if self._stop.is_set() and self._started >= self.at_least:
+                return None
+            n, self._started = self._started, self._started + 1
+            uscc = new_uscc(self.counties[n % len(self.counties)])
+            self.usccs.add(uscc)
+        # the journeys that raise a request are spread evenly through the stream
+        return uscc, int((n + 1) * self.request_share) > int(n * self.request_share)
+
+    def _client(self):
+        while not self.gateway.stopped.is_set():
+            self.pacer.wait()
+            journey = self._next_journey()
+            if journey is None:
+                return
+            uscc, with_request = journey
+            try:
+                enterprise_journey(self.gateway, uscc, uscc[2:8], self.tag, with_request)
+            except Exception as exc:  # reported, and fails the run
+                self.errors.append(exc)

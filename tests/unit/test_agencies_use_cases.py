@@ -7,7 +7,7 @@ import pytest
 from chassis.errors import Conflict, NotFound, ValidationFailed
 from services.agencies import domain
 from services.agencies.schemas import AREAS
-from services.agencies.use_cases import hierarchy, policy_library, provider_library
+from services.agencies.use_cases import batches, hierarchy, policy_library, provider_library
 
 TODAY = date(2026, 5, 20)
 
@@ -31,7 +31,7 @@ class FakeTables:
 
     def __init__(self):
         self.agencies, self.policies, self.providers = {}, {}, {}
-        self.memberships, self.evaluations, self.index = {}, {}, {}
+        self.memberships, self.evaluations, self.index, self.guides = {}, {}, {}, {}
 
     # store
     def get_agency(self, tx, agency_id, lock=False):
@@ -56,9 +56,36 @@ class FakeTables:
     def index_entry(self, tx, kind, entry_id, document):
         self.index[(kind, entry_id)] = document
 
+    def index_entries(self, tx, kind, documents):
+        for entry_id, document in documents:
+            self.index_entry(tx, kind, entry_id, document)
+
+    def agencies_by_id(self, tx, ids, lock=False):
+        return {agency_id: self.agencies[agency_id] for agency_id in ids if agency_id in self.agencies}
+
+    def replace_guides(self, tx, guides, actor):
+        for agency_id, content in guides:
+            self.guides[agency_id] = {**content, "version": self.guides.get(agency_id, {}).get("version", 0) + 1}
+        return {agency_id: self.guides[agency_id]["version"] for agency_id, _ in guides}
+
     # library_store
     def get_policy(self, tx, policy_id, lock=False):
         return self.policies.get(policy_id)
+
+    def insert_policies(self, tx, many_values):
+        rows = []
+        for values in many_values:
+            row = {"state": "draft", "expires_on": None, "document_number": None, "full_text": "",
+                   "withdrawn_reason": None, **values, "id": max(self.policies, default=0) + 1}
+            self.policies[row["id"]] = row
+            rows.append(row)
+        return rows
+
+    def set_policies_state(self, tx, ids_and_reasons, state):
+        for policy_id, reason in ids_and_reasons:
+            self.policies[policy_id] = {**self.policies[policy_id], "state": state,
+                                        "withdrawn_reason": reason or self.policies[policy_id]["withdrawn_reason"]}
+        return [self.policies[policy_id] for policy_id, _ in ids_and_reasons]
 
     def set_policy_state(self, tx, policy_id, state, reason=None):
         self.policies[policy_id] = {**self.policies[policy_id], "state": state}
@@ -282,3 +309,115 @@ def test_a_provider_whose_credit_code_would_change_is_refused_and_nothing_is_ann
     with pytest.raises(ValidationFailed):
         provider_library.update(None, outbox, 4, {"uscc": "91320505MA1XYZ1250"})
     assert outbox.events == []
+
+
+# -- batches (a roll-out by the hundred, in one transaction) ------------------------------------
+
+def guide(*areas):
+    return {"items": [{"service_area": area, "title": "服务事项", "content": "服务内容", "process": ["受理"],
+                       "accept_days": 2, "resolve_days": 10} for area in areas],
+            "supervision": {"phone": "12345"}, "contact": {"address": "服务大厅", "phone": "12345"}}
+
+
+def test_a_batch_of_agencies_names_the_item_that_breaks_a_rule(tables):
+    agency(tables, 1, "national", "000000")
+    agency(tables, 2, "province", "320000", parent_id=1)
+    outbox = FakeOutbox()
+    with pytest.raises(ValidationFailed) as refused:
+        batches.create_agencies(None, outbox, [
+            {"name": "南京市中小企业服务中心", "level": "city", "region_code": "320100", "parent_id": 2},
+            {"name": "某中心", "level": "city", "region_code": "320200", "parent_id": 9}])
+    assert str(refused.value) == "item 1: no agency with id 9"
+    assert refused.value.details == {"items": {"1": {"parent_id": ["no agency with id 9"]}}}
+    assert [payload["region_code"] for _, payload, _ in outbox.events] == ["320100"]  # the transaction takes neither
+
+
+def test_guides_published_together_are_each_announced_with_their_next_version_and_time_limits(tables):
+    agency(tables, 1, "national", "000000")
+    agency(tables, 2, "province", "320000", parent_id=1)
+    tables.guides[2] = {"version": 3}
+    outbox = FakeOutbox()
+
+    answer = batches.publish_guides(None, outbox, [{"agency_id": 1, **guide("policy")},
+                                                   {"agency_id": 2, **guide("policy", "rights")}], "admin")
+
+    assert answer == [{"agency_id": 1, "version": 1}, {"agency_id": 2, "version": 4}]
+    assert outbox.events == [
+        ("guide.published", {"agency_id": 1, "version": 1, "time_limits": [
+            {"service_area": "policy", "accept_days": 2, "resolve_days": 10}]}, 1),
+        ("guide.published", {"agency_id": 2, "version": 4, "time_limits": [
+            {"service_area": "policy", "accept_days": 2, "resolve_days": 10},
+            {"service_area": "rights", "accept_days": 2, "resolve_days": 10}]}, 2)]
+
+
+@pytest.mark.parametrize("second, refused, details", [
+    ({"agency_id": 2, **guide("rights")}, ValidationFailed, {"items": ["agency 2 does not offer rights"]}),
+    ({"agency_id": 9, **guide("policy")}, NotFound, {"agency_id": 9}),
+    ({"agency_id": 1, **guide("policy")}, ValidationFailed, {"agency_id": ["a second guide for this agency"]}),
+    ({"agency_id": 2, **guide("policy"), "items": []}, ValidationFailed, None),
+])
+def test_a_guide_that_one_alone_could_not_publish_refuses_the_batch_naming_it(tables, second, refused, details):
+    agency(tables, 1, "national", "000000")
+    agency(tables, 2, "province", "320000", parent_id=1)["service_areas"] = ["policy"]
+    outbox = FakeOutbox()
+    with pytest.raises(refused) as raised:
+        batches.publish_guides(None, outbox, [{"agency_id": 1, **guide("policy")}, second], "admin")
+    assert list(raised.value.details["items"]) == ["1"]
+    assert details is None or raised.value.details["items"]["1"] == details
+    assert (tables.guides, outbox.events) == ({}, [])
+
+
+def test_policies_created_together_end_in_the_state_each_asks_for(tables):
+    agency(tables, 1, "national", "000000")
+    agency(tables, 2, "province", "320000", parent_id=1)
+    outbox = FakeOutbox()
+    body = {"agency_id": 2, "region_code": "320000", "issuer": "江苏省工信厅", "issuer_level": "province",
+            "issued_on": "2026-01-05", "service_area": "policy", "benefits": "奖励50万元", "criteria": {}}
+
+    created = batches.create_policies(None, outbox, [
+        {**body, "title": "草稿政策"}, {**body, "title": "已发布政策", "state": "published"},
+        {**body, "title": "已废止政策", "state": "withdrawn", "withdrawal_reason": "被新文件替代"}], TODAY)
+
+    assert [policy["state"] for policy in created] == ["draft", "published", "withdrawn"]
+    assert [(kind, aggregate) for kind, _, aggregate in outbox.events] == [
+        ("policy.published", created[1]["id"]), ("policy.published", created[2]["id"]),
+        ("policy.withdrawn", created[2]["id"])]
+    assert outbox.events[0][1]["criteria"] == {"region_prefixes": ["32"]}
+    assert outbox.events[2][1]["reason"] == "被新文件替代"
+    assert [tables.index[("policy", policy["id"])]["visible"] for policy in created] == [False, True, False]
+    with pytest.raises(ValidationFailed) as refused:
+        batches.create_policies(None, outbox, [{**body, "title": "过期政策", "state": "expired"}], TODAY)
+    assert refused.value.details == {"items": {"0": {"state": ["not one of draft, published, withdrawn: expired"]}}}
+
+
+def test_providers_registered_together_are_admitted_in_their_areas_and_announced(tables):
+    outbox = FakeOutbox()
+    [registered] = batches.register_providers(None, outbox, [{
+        "name": "苏州某咨询有限公司", "uscc": "91320505MA1XYA123P", "region_code": "320505",
+        "established_on": "2020-01-01", "served_enterprises": 50,
+        "qualifications": [{"name": "资质", "number": "1", "issuer": "某局"}],
+        "admitted_in": ["finance_talent", "training"], "admission_reason": "材料齐全"}], "admin", TODAY)
+    assert [(kind, payload.get("service_area")) for kind, payload, _ in outbox.events] == [
+        ("provider.registered", None), ("provider.admitted", "finance_talent"), ("provider.admitted", "training")]
+    assert {area: state for (pid, area), state in tables.memberships.items() if pid == registered["id"]} == {
+        "finance_talent": "admitted", "training": "admitted"}
+
+
+@pytest.mark.parametrize("change, refused, details", [
+    ({"agency_id": 9}, ValidationFailed, {"agency_id": ["no agency with id 9"]}),
+    ({"region_code": "330000"}, ValidationFailed, None),
+    ({"state": "published", "expires_on": "2026-05-19"}, ValidationFailed, None),
+    ({"state": "withdrawn"}, ValidationFailed, None),
+])
+def test_a_policy_that_one_alone_could_not_create_refuses_the_batch_naming_it(tables, change, refused, details):
+    agency(tables, 1, "national", "000000")
+    agency(tables, 2, "province", "320000", parent_id=1)
+    outbox = FakeOutbox()
+    body = {"agency_id": 2, "region_code": "320000", "issuer": "江苏省工信厅", "issuer_level": "province",
+            "issued_on": "2026-01-05", "service_area": "policy", "benefits": "奖励50万元", "criteria": {},
+            "title": "专精特新奖励政策"}
+    with pytest.raises(refused) as raised:
+        batches.create_policies(None, outbox, [{**body, "state": "published"}, {**body, **change}], TODAY)
+    assert list(raised.value.details["items"]) == ["1"]
+    assert details is None or raised.value.details["items"]["1"] == details
+    assert (tables.policies, outbox.events) == ({}, [])

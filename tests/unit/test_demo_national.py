@@ -110,3 +110,16 @@ def test_requests_take_every_ending_in_every_wave_at_the_small_scale(smes):
     for item in complaints:
         assert national._sme_class(by_uscc[item["uscc"]]) in ("small", "micro")
         credit_codes.validate(item["body"]["arrears"]["debtor_uscc"])
+
+
+def test_a_share_of_the_smes_is_the_same_as_in_the_whole_set(smes):
+    assert list(national.enterprises(SMALL, ON, serials=range(100, 150))) == smes[100:150]
+    registrations = national.Registrations(SMALL, ON)
+    assert len(registrations) == len(smes)
+    assert [registrations[serial] for serial in (0, 437, len(smes) - 1)] == [smes[0], smes[437], smes[-1]]
+    with pytest.raises(IndexError):
+        registrations[len(smes)]
+
+
+def test_requests_drawn_from_registrations_read_as_needed_are_those_drawn_from_the_whole_list(smes):
+    assert national.requests(SMALL, national.Registrations(SMALL, ON)) == national.requests(SMALL, smes)

@@ -237,3 +237,20 @@ def test_the_request_lifecycle_in_the_document_and_the_docs_is_the_transition_ta
         assert action in tag["description"]
     assert openapi.write_lifecycle(os.path.join(ROOT, "docs", "requests.md"), check=True), \
         "docs/requests.md: run python -m gateway.openapi lifecycle"
+
+
+def test_the_rate_limit_headers_are_stated_as_the_gateway_sends_them(document):
+    from gateway.rate_limit import Budget
+    sent = set(Budget(allowed=True, limit=600, remaining=599, reset_seconds=60).headers())
+    refused = set(Budget(allowed=False, limit=600, remaining=0, reset_seconds=17).headers())
+    headers = document["components"]["headers"]
+    for name, op in operations(document):
+        answers = [answer for status, answer in op["responses"].items() if status.startswith("2") or status == "304"]
+        assert answers, name
+        for answer in answers:
+            assert set(answer["headers"]) >= sent, name
+            assert not any(headers[ref["$ref"].rsplit("/", 1)[1]].get("required")
+                           for header, ref in answer["headers"].items() if header in sent), name
+        spent = op["responses"]["429"]["headers"]
+        assert set(spent) >= refused, name
+        assert all(headers[spent[header]["$ref"].rsplit("/", 1)[1]]["required"] for header in refused), name

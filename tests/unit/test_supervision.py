@@ -69,3 +69,43 @@ def test_the_delay_never_passes_its_maximum(monkeypatch):
 
     delays = [line.split("restarting in ")[1].split("s ")[0] for line in lines if " exited " in line]
     assert delays == ["1", "2", "4", "5", "5", "5"]
+
+
+class Interrupted(Exception):
+    """What the run's own Ctrl-C handler (Python's: KeyboardInterrupt) would raise."""
+
+
+def test_a_ctrl_c_while_stopping_kills_every_process_at_once_and_leaves_none_behind():
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    # Processes slow to stop: SIGTERM is ignored, so only stop_all's timeout or a kill ends them.
+    slow = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(flush=True); time.sleep(60)"
+    network = Network(env={})
+    children = [subprocess.Popen([sys.executable, "-c", slow], stdout=subprocess.PIPE) for _ in range(3)]
+    for child in children:
+        child.stdout.readline()  # its handler is in place
+    network.children = {"a": children[0], "b": children[1]}
+
+    def interrupted(*_):
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        timer.start()
+        began = time.monotonic()
+        network.stop_all(others=[children[2]], timeout=20)
+        took = time.monotonic() - began
+        assert signal.getsignal(signal.SIGINT) is interrupted  # the run's own handler is back
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+        for child in children:
+            child.kill()
+            child.wait()
+    assert took < 5
+    assert [child.returncode for child in children] == [-signal.SIGKILL] * 3
+    assert network.children == {}

@@ -1,5 +1,5 @@
 """The agency hierarchy and service stations, routing, and each agency's service guide (六公开)."""
-from chassis.errors import NotFound, ValidationFailed, found, loaded as load
+from chassis.errors import NotFound, ValidationFailed, each, found, loaded as load
 from services.agencies import capacity, capacity_store, domain, honours, provider_store, schemas, skeleton, store
 from services.agencies.contract import routing
 
@@ -84,20 +84,47 @@ def get_guide(tx, agency_id, today):
     return schemas.Guide().dump({**guide, **beside, "honours": honours.honours(tx, agency_id)})
 
 
+def _check_guide(current, content):
+    """``ValidationFailed`` unless every item of the guide is in an area ``current`` offers."""
+    foreign = [item["service_area"] for item in content["items"]
+               if item["service_area"] not in current["service_areas"]]
+    if foreign:
+        message = f"agency {current['id']} does not offer {', '.join(foreign)}"
+        raise ValidationFailed(message, {"items": [message]})
+
+
+def _guide_published(agency_id, version, items):
+    return schemas.GuidePublished().dump({"agency_id": agency_id, "version": version, "time_limits": items})
+
+
 def publish_guide(tx, outbox, agency_id, content, actor):
     """A new version of the guide; every item's area must be one the agency offers. Emits
     ``guide.published`` with its time limits (the requests service counts deadlines by them)."""
     content = load(schemas.GuideContent, content, "service guide")
-    current = agency(tx, agency_id, lock=True)
-    foreign = [item["service_area"] for item in content["items"]
-               if item["service_area"] not in current["service_areas"]]
-    if foreign:
-        message = f"agency {agency_id} does not offer {', '.join(foreign)}"
-        raise ValidationFailed(message, {"items": [message]})
+    _check_guide(agency(tx, agency_id, lock=True), content)
     guide = store.replace_guide(tx, agency_id, content, actor)
-    outbox.add(tx, "guide.published", schemas.GuidePublished().dump(
-        {"agency_id": agency_id, "version": guide["version"], "time_limits": guide["items"]}), aggregate_id=agency_id)
+    outbox.add(tx, "guide.published", _guide_published(agency_id, guide["version"], guide["items"]),
+               aggregate_id=agency_id)
     return schemas.Guide().dump(guide)
+
+
+def publish_guides(tx, outbox, guides, actor):
+    """Many guides at once, each ``(agency_id, content)`` checked as :func:`publish_guide` checks one
+    (a refused one named by its position), stored and announced set-based: ``{agency_id: version}``."""
+    contents = each(guides, lambda guide: (guide[0], load(schemas.GuideContent, guide[1], "service guide")))
+    seen = set()
+    for position, (agency_id, _) in enumerate(contents):
+        if agency_id in seen:
+            raise ValidationFailed(f"item {position}: a second guide for agency {agency_id}",
+                                   {"items": {str(position): {"agency_id": ["a second guide for this agency"]}}})
+        seen.add(agency_id)
+    agencies = store.agencies_by_id(tx, {agency_id for agency_id, _ in contents}, lock=True)
+    each(contents, lambda guide: _check_guide(found(agencies.get(guide[0]), "agency", guide[0], "agency_id"),
+                                              guide[1]))
+    versions = store.replace_guides(tx, contents, actor) if contents else {}
+    outbox.add_many(tx, "guide.published", [(_guide_published(agency_id, versions[agency_id], content["items"]),
+                                             agency_id) for agency_id, content in contents])
+    return versions
 
 
 def snapshot(tx):

@@ -1,5 +1,5 @@
 """Policies in the basic-information library: drafted, published to SMEs (政策直享), withdrawn, expired."""
-from chassis.errors import ValidationFailed, found, loaded as load
+from chassis.errors import ValidationFailed, each, found, loaded as load
 from services.agencies import domain, library_store, policies, schemas, store
 
 
@@ -31,6 +31,45 @@ def create(tx, data):
     values = {**data, "region_prefix": domain.coverage_prefix(data["region_code"])}
     policies.check_scope(values, agency)
     return _dump(_indexed(tx, library_store.insert_policy(tx, values)))
+
+
+def create_many(tx, outbox, items, today):
+    """Many policies at once, set-based (seven statements whatever their number): each ``(data,
+    state, reason)`` drafted as :func:`create` drafts one, then, as ``state`` says, left a draft,
+    published as :func:`publish` publishes one, or published and withdrawn with ``reason`` as
+    :func:`withdraw` withdraws one; a refused one refuses them all, named by its position.
+    Returns the policies, in order."""
+    if not items:
+        return []
+    drafts = each(items, lambda item: load(schemas.PolicyDraft, item[0], "policy"))
+    publishers = store.agencies_by_id(tx, {draft["agency_id"] for draft in drafts})
+
+    def scoped(draft):
+        agency = publishers.get(draft["agency_id"])
+        if agency is None:
+            raise ValidationFailed(f"no agency with id {draft['agency_id']}",
+                                   {"agency_id": [f"no agency with id {draft['agency_id']}"]})
+        values = {**draft, "region_prefix": domain.coverage_prefix(draft["region_code"])}
+        policies.check_scope(values, agency)
+        return values
+
+    values = each(drafts, scoped)
+    reasons = each(items, lambda item: load(schemas.PolicyWithdrawal, {"reason": item[2]}, "withdrawal")["reason"]
+                   if item[1] == "withdrawn" else None)
+    each(list(zip(values, items)), lambda pair: pair[1][1] == "draft"
+         or policies.check_publishable({"expires_on": None, **pair[0]}, today))
+    rows = library_store.insert_policies(tx, values)
+    published = library_store.set_policies_state(
+        tx, [(row["id"], None) for row, item in zip(rows, items) if item[1] != "draft"], "published")
+    outbox.add_many(tx, "policy.published", [(policies.published_event(row), row["id"]) for row in published])
+    withdrawn = library_store.set_policies_state(
+        tx, [(row["id"], reason) for row, item, reason in zip(rows, items, reasons) if item[1] == "withdrawn"],
+        "withdrawn")
+    outbox.add_many(tx, "policy.withdrawn", [(policies.closed_event(row, row["withdrawn_reason"]), row["id"])
+                                             for row in withdrawn])
+    final = {row["id"]: row for row in rows + published + withdrawn}  # each as it ends
+    store.index_entries(tx, "policy", [(row["id"], policies.search_document(final[row["id"]])) for row in rows])
+    return [_dump(final[row["id"]]) for row in rows]
 
 
 def update(tx, policy_id, changes):
