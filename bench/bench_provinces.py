@@ -114,20 +114,31 @@ def start_service(replica=0):
     raise SystemExit("the enterprises service did not become ready")
 
 
+def cpu_seconds(pid):
+    """User and system CPU time a running process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def ingest(url, batch, replicas):
-    """Seconds from the first publish to the last event applied, with ``replicas`` of the service."""
+    """Seconds from the first publish to the last event applied, with ``replicas`` of the service,
+    and CPU seconds the replicas and the publishing client used meanwhile."""
     from onenet_province import Publisher
     children = [start_service(replica) for replica in range(replicas)]
     try:
-        started = time.perf_counter()
+        idle = sum(cpu_seconds(child.pid) for child in children)
+        started, client_cpu = time.perf_counter(), time.process_time()
         with Publisher(url, batch_size=WINDOW) as publisher:
             publisher.publish_many(batch)
-        published = time.perf_counter() - started
+        published, client_cpu = time.perf_counter() - started, time.process_time() - client_cpu
         while applied() < len(batch):
             if any(child.poll() is not None for child in children):
                 raise SystemExit("an enterprises service replica exited")
             time.sleep(0.2)
-        return published, time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        service_cpu = sum(cpu_seconds(child.pid) for child in children) - idle
+        return published, elapsed, service_cpu, client_cpu
     finally:
         for child in children:
             child.terminate()
@@ -191,13 +202,15 @@ def main():
     print(f"provincial ingestion benchmark, {n} enterprise.upserted events, "
           f"{sum(map(len, bodies)) // n} bytes each")
     base_publish, baseline = raw_pika(bodies)
-    publish, end_to_end = ingest(url, batch, replicas)
+    publish, end_to_end, service_cpu, client_cpu = ingest(url, batch, replicas)
     print(f"{'baseline: raw pika publish (confirms) + consume (acks)':<58} {n / baseline:8.0f} events/s "
           f"({baseline:6.1f} s; publishing {n / base_publish:.0f}/s)")
     print(f"{f'ingestion: client → enterprises ×{replicas} → PostgreSQL':<58} {n / end_to_end:8.0f} events/s "
           f"({end_to_end:6.1f} s; publishing {n / publish:.0f}/s)")
     ratio = (n / end_to_end) / (n / baseline)
     print(f"ingestion / baseline: {ratio:.0%} (target: at least 25%)")
+    print(f"CPU per event: {service_cpu / n * 1000:.3f} ms in the service (outbox relay included), "
+          f"{client_cpu / n * 1000:.3f} ms in the client; load average {os.getloadavg()[0]:.1f}")
     subprocess.run(["rabbitmqctl", "-q", "delete_vhost", NAME], capture_output=True)
     subprocess.run(["rabbitmqctl", "-q", "delete_user", f"{NAME}.province-{PROVINCE}"], capture_output=True)
 

@@ -15,12 +15,14 @@ The queue keeps flowing.
 ``@handles(..., batch=True)`` hands the method a list of events instead of one: up to
 ``EVENT_BATCH_SIZE`` (default 500) gathered for at most ``EVENT_BATCH_WAIT`` seconds (default
 0.02), for a consumer that applies many at once in one transaction (a copy filled by thousands
-of events, as a new agency hierarchy sends). Each event is then acknowledged on its own; a
-fault fails the batch, and every event of it is retried as above.
+of events, as a new agency hierarchy sends). The handled events are then acknowledged together
+(one ``basic.ack`` when they are the channel's oldest unacknowledged deliveries, see
+:mod:`chassis.settlements`); a fault fails the batch, and every event of it is retried as above.
 """
 import time
 import traceback
 from functools import partial
+from itertools import groupby
 
 import structlog
 from kombu import Exchange, Queue, binding
@@ -36,6 +38,7 @@ from chassis.contracts import schema_instance
 from chassis.logs import CORRELATION_KEY
 from chassis.metrics import DEAD_LETTERED, EVENT_RETRIED
 from chassis.queues import DurableQueues, SettlingQueueConsumer, declare_or_migrate
+from chassis.settlements import Unsettled
 
 EVENTS_EXCHANGE = Exchange("onenet.events", type="topic", durable=True)
 REDELIVERY_EXCHANGE = Exchange("onenet.redelivery", type="topic", durable=True)
@@ -137,7 +140,53 @@ class ReliableQueueConsumer(SettlingQueueConsumer):
     """nameko's queue consumer, but a message that cannot be decoded is parked, not fatal, and an
     acknowledgement the broker can no longer take (it restarted meanwhile) is logged, not fatal
     (:class:`chassis.queues.SettlingQueueConsumer`): the unacknowledged delivery comes again
-    after the broker is back, and the handler's inbox makes the second delivery a no-op."""
+    after the broker is back, and the handler's inbox makes the second delivery a no-op.
+    :meth:`ack_messages` acknowledges a batch, with one acknowledgement when it is the channel's
+    oldest unsettled deliveries (:mod:`chassis.settlements`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.unsettled = Unsettled()
+
+    def handle_message(self, provider, body, message):
+        """Hand a delivery to its entrypoint: in a thread of its own (nameko's way), or at once when
+        the entrypoint ``reads_inline`` (it never waits: it only checks and gathers a batch)."""
+        self.unsettled.delivered(message.channel, message.delivery_tag)
+        if provider.reads_inline:
+            provider.handle_message(body, message)
+        else:
+            super().handle_message(provider, body, message)
+
+    def ack_message(self, message):
+        self.unsettled.settled(message.channel, message.delivery_tag)
+        super().ack_message(message)
+
+    def ack_messages(self, messages):
+        """Acknowledge ``messages`` (handled deliveries): those that are the oldest
+        unsettled of their channel with one acknowledgement, any others one by one."""
+        for channel, group in groupby(messages, key=lambda message: message.channel):
+            group = sorted(group, key=lambda message: message.delivery_tag)
+            highest = self.unsettled.oldest_run(channel, {message.delivery_tag for message in group}) \
+                if channel.connection else None
+            if highest is None:
+                for message in group:
+                    self.ack_message(message)
+                continue
+            run = [message for message in group if message.delivery_tag <= highest]
+            self._settle(partial(self._ack_run, run), run[-1], "ack")
+            for message in group[len(run):]:
+                self.ack_message(message)
+
+    @staticmethod
+    def _ack_run(run, _):
+        """One acknowledgement for ``run``, whose last delivery has the highest tag."""
+        run[-1].ack(multiple=True)
+        for message in run[:-1]:
+            message._state = "ACK"  # as kombu marks a message it acknowledges itself
+
+    def requeue_message(self, message):
+        self.unsettled.settled(message.channel, message.delivery_tag)
+        super().requeue_message(message)
 
     def run(self, _tokens=1, **kwargs):
         # Look at the stop flag every 0.1 s instead of every second: stopping is prompt.
@@ -146,8 +195,12 @@ class ReliableQueueConsumer(SettlingQueueConsumer):
     def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(consumer_cls, channel)
         for provider, consumer in self._consumers.items():
-            consumer.on_decode_error = partial(provider.park_undecodable)
+            consumer.on_decode_error = partial(self._undecodable, provider)
         return consumers
+
+    def _undecodable(self, provider, message, exc):
+        self.unsettled.delivered(message.channel, message.delivery_tag)
+        provider.park_undecodable(message, exc)
 
 
 DEFAULT_BATCH = 500
@@ -170,6 +223,7 @@ class ReliableEventHandler(Consumer):
 
     queue_consumer = ReliableQueueConsumer()
     is_event_handler = True
+    reads_inline = False  # a malformed envelope is parked while the delivery's thread waits
     exchange = EVENTS_EXCHANGE
     # The settings a batch handler reads its batch size and wait from.
     batch_size_setting, batch_wait_setting = "EVENT_BATCH_SIZE", "EVENT_BATCH_WAIT"
@@ -237,6 +291,13 @@ class ReliableEventHandler(Consumer):
         gathered, self._gathered = self._gathered, []
         if not gathered:
             return
+        if self.reads_inline:  # in the consumer's thread, which must not wait for a free worker
+            self.container.spawn_managed_thread(partial(self._hand_over, gathered))
+        else:
+            self._hand_over(gathered)
+
+    def _hand_over(self, gathered):
+        """Start the worker of a batch (waiting for a free one when the service has none)."""
         messages = [message for _, message in gathered]
         try:
             self.container.spawn_worker(self, ([event for event, _ in gathered],), {},
@@ -247,15 +308,25 @@ class ReliableEventHandler(Consumer):
                 self.queue_consumer.requeue_message(message)
 
     def _batch_handled(self, gathered, worker_ctx, result=None, exc_info=None):
-        """Settle each event of a batch: its own outcome when the method gave one per event."""
+        """Settle each event of a batch: its own outcome when the method gave one per event. Failed
+        events are retried or parked first, each on its own; the handled ones are then acknowledged
+        together."""
         per_event = isinstance(result, (list, tuple)) and len(result) == len(gathered)
+        handled = []
         for index, (_, message) in enumerate(gathered):
             outcome = result[index] if exc_info is None and per_event else None
             if isinstance(outcome, Exception):
                 self.handle_message_processed(message, None, (type(outcome), outcome, None))
-            else:
+            elif exc_info is not None:
                 self.handle_message_processed(message, outcome, exc_info)
+            else:
+                handled.append((message, outcome))
+        self.count_handled(handled)
+        self.queue_consumer.ack_messages([message for message, _ in handled])
         return result, exc_info
+
+    def count_handled(self, handled):
+        """Count ``(message, outcome)`` pairs handled without a fault (a hook: nothing here)."""
 
     def park_undecodable(self, message, exc):
         self._park(message, 1, f"message body could not be decoded: {exc}", type(exc).__name__)

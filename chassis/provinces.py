@@ -25,6 +25,7 @@ queue keeps flowing. Every step is counted per province
 import json
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache, partial
@@ -36,7 +37,7 @@ from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import DependencyProvider
 
-from chassis import envelope
+from chassis import contracts, envelope
 from chassis.events import (DEFAULT_BATCH, H_ERROR, H_ORIGINAL_ROUTING_KEY, REDELIVERY_EXCHANGE,
                             PermanentFailure, ReliableEventHandler, ReliableQueueConsumer)
 from chassis.logs import CORRELATION_KEY
@@ -258,12 +259,12 @@ def unpack(body, routing_key, user_id, contract, user_prefix=""):
                                   "(type, source and correlation_id strings of 1 to 200 characters, version an integer)")
     if event["type"] != event_type:
         raise Rejected(TYPE_MISMATCH, f"type {event['type']!r} does not match routing key {routing_key}")
-    schema = contract.loader(event["version"])
-    if schema is None:
+    schema_cls = contract.schemas.get(event["version"])
+    if schema_cls is None:
         raise Rejected(UNSUPPORTED_VERSION, f"{event_type} version {event['version']!r} is not supported; "
                                             f"supported: {', '.join(map(str, sorted(contract.schemas)))}")
     try:
-        payload = schema.load(event["payload"])
+        payload = contracts.load(schema_cls, event["payload"])
     except ValidationError as exc:
         raise Rejected(INVALID_PAYLOAD, first_error(exc.messages)) from None
     return ProvincialEvent(province, str(event["event_id"]), event_type, event["version"],
@@ -338,9 +339,9 @@ class ProvincialEventHandler(ReliableEventHandler):
     ``PROVINCIAL_BATCH_SIZE`` (default 500) gathered for at most
     ``PROVINCIAL_BATCH_WAIT`` seconds (default 0.02), applies them in one
     transaction, and returns the outcome of each, in order (a Rejected for one
-    rejected); each event is
-    then acknowledged, counted or parked on its own. A fault fails the batch:
-    every event of it is retried.
+    rejected); each event is then counted, a rejected one parked on its
+    own, and the others acknowledged together. A fault fails the batch: every
+    event of it is retried.
     """
 
     exchange = INBOUND_EXCHANGE
@@ -355,11 +356,18 @@ class ProvincialEventHandler(ReliableEventHandler):
     def binding_keys(self):
         return (f"*.{self.contract.type}",)
 
+    @property
+    def reads_inline(self):
+        """A batch handler's checks never wait (a rejected event is parked by a thread of its own, a
+        full batch started by another): the consumer runs them as each delivery arrives."""
+        return self.batch
+
     def setup(self):
         super().setup()
         self.user_prefix = str(self.container.config.get("PROVINCE_USER_PREFIX") or "")
-        for code in province_codes():  # every province has a series, so silence shows
-            PROVINCE_RECEIVED.labels(code, self.contract.type)
+        # Every province has a series, so silence shows; each delivery counts on its province's.
+        self._received = {code: PROVINCE_RECEIVED.labels(code, self.contract.type) for code in province_codes()}
+        self._lag = {code: PROVINCE_LAG.labels(code) for code in province_codes()}
 
     # -- delivery -------------------------------------------------------------------------
 
@@ -373,16 +381,15 @@ class ProvincialEventHandler(ReliableEventHandler):
             headers[H_ORIGINAL_ROUTING_KEY] = info.get("routing_key", "")
             headers[H_USER_ID] = (message.properties or {}).get("user_id") or ""
             province = self._province(message)
-            PROVINCE_RECEIVED.labels(province, self.contract.type).inc()
+            (self._received.get(province) or PROVINCE_RECEIVED.labels(province, self.contract.type)).inc()
         message.headers = headers
         try:
             event = unpack(body, headers.get(H_ORIGINAL_ROUTING_KEY, ""), headers.get(H_USER_ID) or None,
                            self.contract, self.user_prefix)
         except Rejected as exc:
-            self._reject(message, exc)
+            self.container.spawn_managed_thread(partial(self._reject, message, exc))
             return
-        PROVINCE_LAG.labels(event.province).observe(
-            max(0.0, (datetime.now(timezone.utc) - event.occurred_at).total_seconds()))
+        self._lag[event.province].observe(max(0.0, (datetime.now(timezone.utc) - event.occurred_at).total_seconds()))
         headers.setdefault(f"nameko.{CORRELATION_KEY}", event.correlation_id)
         if self.batch:
             self.gather(event, message)
@@ -397,11 +404,8 @@ class ProvincialEventHandler(ReliableEventHandler):
         self._reject(message, Rejected(MALFORMED, f"message body could not be decoded: {exc}"))
 
     def handle_message_processed(self, message, result=None, exc_info=None):
-        province = self._province(message)
         if exc_info is None:
-            counter = {APPLIED: PROVINCE_APPLIED, STALE: PROVINCE_STALE,
-                       DUPLICATE: PROVINCE_DUPLICATES}.get(result, PROVINCE_APPLIED)
-            counter.labels(province, self.contract.type).inc()
+            self.count_handled([(message, result)])
             self.queue_consumer.ack_message(message)
         elif isinstance(exc_info[1], Rejected):
             attempts = int((message.headers or {}).get("x-onenet-attempts", 0)) + 1
@@ -412,6 +416,14 @@ class ProvincialEventHandler(ReliableEventHandler):
                 self._reject(message, exc_info[1])
         else:
             super().handle_message_processed(message, result, exc_info)
+
+    def count_handled(self, handled):
+        """Count applied, stale and duplicate events per province, one increment per kind."""
+        for (province, result), count in Counter((self._province(message), result)
+                                                 for message, result in handled).items():
+            counter = {APPLIED: PROVINCE_APPLIED, STALE: PROVINCE_STALE,
+                       DUPLICATE: PROVINCE_DUPLICATES}.get(result, PROVINCE_APPLIED)
+            counter.labels(province, self.contract.type).inc(count)
 
     # -- parking in the province's dead-letter queue ----------------------------------------
 

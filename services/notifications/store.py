@@ -226,7 +226,7 @@ def upsert_agency(tx, agency):
     tx.execute("INSERT INTO agency (id, parent_id, name, level, region_code) "
                "VALUES (%(id)s, %(parent_id)s, %(name)s, %(level)s, %(region_code)s) "
                "ON CONFLICT (id) DO UPDATE SET parent_id = EXCLUDED.parent_id, name = EXCLUDED.name, "
-               "  level = EXCLUDED.level, region_code = EXCLUDED.region_code", agency)
+               "  level = EXCLUDED.level, region_code = EXCLUDED.region_code", {"parent_id": None, **agency})
 
 
 def agencies(tx, ids):

@@ -4,6 +4,10 @@ Each province publishes with the client it is given (``clients/province``), as
 its own RabbitMQ user; the enterprises service runs in a container here.
 """
 import json
+import os
+import shutil
+import subprocess
+from urllib.parse import urlsplit
 
 import pytest
 from onenet_province import AccessRefused, DeadLetters, Publisher, new_event
@@ -139,6 +143,35 @@ def test_in_one_batch_the_newest_update_of_an_enterprise_wins_and_the_others_cou
     assert wait_for(lambda: metric("onenet_province_events_stale_total", province="44",
                                    type="enterprise.upserted") == stale_before + 2, timeout=15)
     assert enterprise_row(uscc) == ("广州九号版本有限公司", "440106", 40)
+
+
+def unacknowledged(queue):
+    """Deliveries of ``queue`` its consumers have not acknowledged, as the broker counts them."""
+    vhost = urlsplit(os.environ["ONENET_AMQP_URI"]).path.lstrip("/") or "/"
+    listed = subprocess.run([shutil.which("rabbitmqctl"), "-q", "list_queues", "-p", vhost, "--no-table-headers",
+                             "name", "messages_unacknowledged"], capture_output=True, text=True, check=True)
+    return dict(line.split() for line in listed.stdout.splitlines() if line.strip())[queue]
+
+
+def test_bad_events_among_a_batch_are_each_parked_and_every_delivery_is_acknowledged(publisher_44, dead_letters_44):
+    """The good events of a batch share one acknowledgement; one rejected in the batch (outside the
+    province) or before it (its payload) is parked with its reason, never acknowledged away unparked."""
+    usccs, events, bad = [new_uscc("440106") for _ in range(60)], [], []
+    for index, uscc in enumerate(usccs):
+        events.append(upserted(enterprise_payload(uscc)))
+        if index % 20 == 7:
+            bad += [upserted(enterprise_payload(new_uscc("450102"), "450102")),
+                    upserted(enterprise_payload(new_uscc("440106"), figures=[]))]
+            events += bad[-2:]
+    publisher_44.publish_many(events)
+    assert wait_for(lambda: sql("enterprises", "SELECT count(*) FROM enterprise WHERE uscc = ANY(%s)",
+                                (usccs,)) == [(len(usccs),)], timeout=20)
+    letters = wait_for(lambda: (lambda found: found if len(found) >= len(bad) else None)(dead_letters_44.read()),
+                       timeout=15)
+    assert sorted((letter.event["event_id"], letter.reason) for letter in letters) == sorted(
+        (event["event_id"], "outside_province" if event["payload"]["figures"] else "invalid_payload")
+        for event in bad)
+    assert wait_for(lambda: unacknowledged("enterprises.ingest_provincial_enterprises") == "0", timeout=15)
 
 
 def test_the_command_line_publishes_a_json_lines_file_and_shows_dead_letters(province_passwords, tmp_path,

@@ -109,7 +109,7 @@ def test_permanent_failure_is_parked_at_once_without_a_retry(flaky):
     assert json.loads(body)["event_id"] == hopeless["event_id"]
     assert (headers["x-onenet-attempts"], headers["x-onenet-exception"], headers["x-onenet-error"]) == (
         1, "PermanentFailure", "chassis.events.PermanentFailure: 5 can never be done")
-    assert dead_lettered() == parked_before + 1
+    assert wait_for(lambda: dead_lettered() == parked_before + 1, timeout=5), (dead_lettered(), parked_before)
     assert (depth(retry_queue_name(QUEUE, 0.2)), depth(retry_queue_name(QUEUE, 0.4))) == (0, 0)
     assert handled_sentinel(6)
     assert len(attempts_at(hopeless)) == 1

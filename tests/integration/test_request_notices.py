@@ -55,6 +55,21 @@ def test_a_missed_deadline_reaches_the_parent_agency(notifications):
     assert agency_notices(county, "deadline_missed") == []
 
 
+def test_an_agency_announced_without_a_parent_is_kept_beside_its_batch_mates(notifications):
+    """The contract leaves ``parent_id`` out of a payload when it has none (a station announced
+    alone): the copy keeps the agency without a parent, and the events beside it in its batch."""
+    parentless, county = random.randrange(4 * 10 ** 8, 5 * 10 ** 8), random.randrange(5 * 10 ** 8, 6 * 10 ** 8)
+    station = new_event("agency.created", {"id": parentless, "name": "昌吉园区服务站", "level": "station",
+                                           "region_code": "652301", "park": "昌吉高新区", "active": False})
+    publish(station)
+    publish(agency(county, None, "昌吉市中小企业服务中心"))
+
+    assert wait_for(lambda: sql("notifications", "SELECT id, parent_id, name FROM agency WHERE id IN (%s, %s) "
+                                "ORDER BY id", (parentless, county)) == [(parentless, None, "昌吉园区服务站"),
+                                                                          (county, None, "昌吉市中小企业服务中心")])
+    assert drain("notifications.record_agency.dead-letter") == []
+
+
 def test_a_resolved_request_not_revisited_reminds_its_agency_once(notifications):
     agency_id, uscc = random.randrange(3 * 10 ** 8, 4 * 10 ** 8), new_uscc("650102")
     waiting, revisited, recent = (str(uuid.uuid4()) for _ in range(3))
