@@ -11,5 +11,3 @@ import warnings
 
 # eventlet announces its maintenance mode on import; the stack is chosen (see README).
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-
-from chassis import serialization  # noqa: E402,F401  (JSON bodies read with one decoder)

@@ -3,7 +3,8 @@
 kombu's JSON codec passes its ``object_hook`` to ``json.loads`` for every message, and
 ``json.loads`` builds a new decoder (and its scanner) whenever it is given one: a tenth of
 the time a consumer spends on a small event. :func:`loads` decodes exactly as kombu's codec
-does, with one decoder built once; :func:`use` registers it for ``application/json``.
+does, with one decoder built once; :func:`use` registers it for ``application/json`` (a process's
+entry point calls it, once eventlet has patched the standard library).
 """
 import json
 
@@ -28,5 +29,3 @@ def use():
     """Make :func:`loads` the decoder of ``application/json`` messages in this process."""
     registry.register("json", kombu_json.dumps, loads, content_type="application/json", content_encoding="utf-8")
 
-
-use()

@@ -16,7 +16,9 @@ import sys  # noqa: E402
 import structlog  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from chassis import config as process_config, logs, ops  # noqa: E402
+from chassis import config as process_config, logs, ops, serialization  # noqa: E402
+
+serialization.use()
 
 
 def service_class(dotted):

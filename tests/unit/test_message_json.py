@@ -32,3 +32,16 @@ def test_a_body_kombus_codec_refuses_is_refused_with_the_same_error(body):
     with pytest.raises(Exception) as kombus:
         kombu_json.loads(body)
     assert (type(ours.value), str(ours.value)) == (type(kombus.value), str(kombus.value))
+
+
+def test_importing_the_chassis_imports_nothing_that_eventlet_must_patch_first():
+    """``python -m chassis.serve`` imports the package before it calls ``eventlet.monkey_patch()``: a
+    socket, threading or AMQP module imported there keeps the unpatched calls, and the process's
+    connections to the broker then never finish their handshake after a broker restart."""
+    import subprocess
+    import sys
+    code = ("import sys; import chassis; "
+            "print(sorted(name for name in sys.modules if name.split('.')[0] in "
+            "('socket', 'select', 'ssl', 'threading', 'kombu', 'amqp', 'psycopg2', 'nameko')))")
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert imported.strip() == "[]"
