@@ -116,11 +116,16 @@ def test_rows_the_broker_did_not_confirm_stay_unsent(prepared_stack):
         outbox.publish_pending(conn, publisher)
     assert any(event["event_id"].encode() in body for body in publisher.published)
     assert unsent(conn, event)
+    relay_everything(conn)
+    assert not unsent(conn, event)
+    conn.close()
+
+
+def relay_everything(conn):
+    """Publish every unsent row with a publisher the broker confirms."""
     with Connection(os.environ["ONENET_AMQP_URI"]) as broker:
         while outbox.publish_pending(conn, ConfirmingPublisher(broker)):
             pass
-    assert not unsent(conn, event)
-    conn.close()
 
 
 def test_a_relay_without_the_turn_publishes_nothing(prepared_stack):
@@ -136,9 +141,7 @@ def test_a_relay_without_the_turn_publishes_nothing(prepared_stack):
         assert outbox.publish_pending(conn, publisher) is None
         assert publisher.published == []
         assert unsent(conn, event)
-    with Connection(os.environ["ONENET_AMQP_URI"]) as broker:
-        while outbox.publish_pending(conn, ConfirmingPublisher(broker)):
-            pass
+    relay_everything(conn)
     assert not unsent(conn, event)
     conn.close()
     other.close()
