@@ -46,6 +46,14 @@ PROVINCE = "44"
 WINDOW = 500
 
 
+def drop_database():
+    conn = psycopg2.connect(f"{SERVER}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
+    conn.close()
+
+
 def fresh_stack():
     """An empty vhost and database, the enterprises schema, the topology, province 44's user."""
     from chassis import migrate
@@ -55,11 +63,7 @@ def fresh_stack():
     subprocess.run(rabbitmqctl + ["add_vhost", NAME], check=True, capture_output=True)
     subprocess.run(rabbitmqctl + ["set_permissions", "-p", NAME, BROKER.split(":")[0], ".*", ".*", ".*"],
                    check=True, capture_output=True)
-    conn = psycopg2.connect(f"{SERVER}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
-    conn.close()
+    drop_database()
     migrate.ensure_database(DATABASE_URL)
     migrate.apply(DATABASE_URL, "enterprises", os.path.join(ROOT, "services", "enterprises", "migrations"))
     from chassis import events
@@ -213,6 +217,7 @@ def main():
           f"{client_cpu / n * 1000:.3f} ms in the client; load average {os.getloadavg()[0]:.1f}")
     subprocess.run(["rabbitmqctl", "-q", "delete_vhost", NAME], capture_output=True)
     subprocess.run(["rabbitmqctl", "-q", "delete_user", f"{NAME}.province-{PROVINCE}"], capture_output=True)
+    drop_database()
 
 
 if __name__ == "__main__":
