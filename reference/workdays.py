@@ -102,12 +102,21 @@ class WorkingDayCalendar:
             if day in schedule.workdays:
                 return True, True
             return day.weekday() < 5 and day not in schedule.holidays, True
-        try:
-            return chinese_calendar.is_workday(day), True
-        except NotImplementedError:
-            if day.year > LIBRARY_YEARS[-1]:
-                return day.weekday() < 5 and day not in statutory_holidays(day.year), False
-            return day.weekday() < 5, False
+        return library_working_day(day)
+
+
+@lru_cache(maxsize=8192)
+def library_working_day(day):
+    """``(working, known)`` for ``day`` by the library's years alone (see the module), remembered per
+    day: the library looks through its whole table of holidays on every call to check the year, and
+    answers a year it does not carry with an exception, the two costing more than a deadline's
+    own arithmetic when it counts its days one by one."""
+    try:
+        return chinese_calendar.is_workday(day), True
+    except NotImplementedError:
+        if day.year > LIBRARY_YEARS[-1]:
+            return day.weekday() < 5 and day not in statutory_holidays(day.year), False
+        return day.weekday() < 5, False
 
 
 @dataclass(frozen=True)
