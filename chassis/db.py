@@ -10,6 +10,9 @@ its SQL names its own tables unqualified and cannot see anyone else's by
 accident.
 """
 import contextlib
+import functools
+import hashlib
+import re
 
 import eventlet
 import psycopg2
@@ -55,6 +58,61 @@ class CountedCursor(psycopg2.extras.RealDictCursor):
             super().execute("BEGIN")
 
 
+class Prepared:
+    """A hot statement that PostgreSQL parses and plans once per connection (``PREPARE``) and then
+    only runs (``EXECUTE``): give it to a :class:`Transaction` in place of its SQL text.
+
+    Its parameters are named (``%(name)s``) or positional (``%s``), as psycopg2's; they travel as
+    the ``EXECUTE``'s arguments, typed as the statement's context types them (write a cast, as
+    ``%(ids)s::uuid[]``, where the context does not say). Parsing and planning are a large part of
+    what PostgreSQL spends on a short statement: a request's routing query took 0.2 ms to plan and
+    0.14 ms to run. Keep it to statements of fixed text (see :func:`prepared` for text built from a
+    few variants): each one stays in every connection's memory for the connection's life.
+
+    A pool opened with ``prepare=False`` (``DB_PREPARED_STATEMENTS: off``: behind PgBouncer in
+    transaction mode, where a session's prepared statements do not follow its transactions) and a
+    connection of its own run the statement's text as it is."""
+
+    _PARAMETER = re.compile(r"%(?:\((\w+)\))?s((?:::\w+(?:\[\])?)?)")
+
+    def __init__(self, sql):
+        self.sql = sql
+        self.name = "onenet_" + hashlib.sha1(sql.encode("utf-8")).hexdigest()[:20]
+        numbers, arguments, named = {}, [], set()
+
+        def parameter(match):
+            name, cast = match.group(1), match.group(2)
+            named.add(name is not None)
+            key = name if name is not None else len(arguments)
+            if key not in numbers:
+                numbers[key] = len(arguments) + 1
+                # The argument carries the cast too: EXECUTE converts its arguments only as an
+                # assignment would, and psycopg2 writes a list as ARRAY[...] of text.
+                arguments.append(("%s" if name is None else f"%({name})s") + cast)
+            return f"${numbers[key]}{cast}"
+
+        body = self._PARAMETER.sub(parameter, sql.replace("%%", "\0"))
+        if len(named) > 1 or "%" in body:
+            raise ValueError(f"a prepared statement takes either %(name)s or %s parameters: {sql}")
+        self.prepare = f"PREPARE {self.name} AS {body.replace(chr(0), '%')}"
+        self.run = f"EXECUTE {self.name}" + (f" ({', '.join(arguments)})" if arguments else "")
+
+
+@functools.lru_cache(maxsize=256)
+def prepared(sql):
+    """The :class:`Prepared` statement of ``sql``, one object per text: for statements built from a
+    few variants (the columns a row has)."""
+    return Prepared(sql)
+
+
+class PreparingConnection(psycopg2.extensions.connection):
+    """A pooled connection, which remembers the :class:`Prepared` statements it has prepared."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prepared = set()
+
+
 class PoolExhausted(RuntimeError):
     """No connection became free in time."""
 
@@ -72,16 +130,20 @@ class ConnectionPool:
     psycogreen makes cooperative.
     """
 
-    def __init__(self, dsn, schema, size=10, checkout_timeout=10.0):
-        self.dsn, self.schema, self.size = dsn, schema, size
+    def __init__(self, dsn, schema, size=10, checkout_timeout=10.0, prepare=True):
+        self.dsn, self.schema, self.size, self.prepare = dsn, schema, size, prepare
         self.checkout_timeout = checkout_timeout
         self._idle = LightQueue()
         self._opened = 0
 
     def connect(self):
+        # A prepared statement is planned once, for any parameters (force_generic_plan): left to
+        # choose, PostgreSQL planned the routing query anew on every run.
+        options = f"-c search_path={self.schema},public" + (" -c plan_cache_mode=force_generic_plan"
+                                                             if self.prepare else "")
         conn = psycopg2.connect(
-            self.dsn, options=f"-c search_path={self.schema},public",
-            connect_timeout=5, application_name=f"onenet-{self.schema}")
+            self.dsn, options=options, connect_timeout=5, application_name=f"onenet-{self.schema}",
+            connection_factory=PreparingConnection if self.prepare else psycopg2.extensions.connection)
         # Transactions are begun by Transaction, with their first statement (see CountedCursor).
         conn.autocommit = True
         return conn
@@ -191,6 +253,15 @@ class Transaction:
             psycopg2.extras.RealDictCursor.execute(self.cursor, "ROLLBACK")
 
     def execute(self, sql, params=None):
+        if isinstance(sql, Prepared):
+            known = getattr(self.conn, "prepared", None)
+            if known is None:   # a connection of its own (not pooled): the statement as it is
+                sql = sql.sql
+            else:
+                if sql.name not in known:
+                    self.cursor.execute(sql.prepare)
+                    known.add(sql.name)
+                sql = sql.run
         self.cursor.execute(sql, params)
         return self.cursor
 
@@ -275,7 +346,8 @@ class SchemaPool(SharedExtension):
     def setup(self):
         config = self.container.config
         size = int(config.get("DB_POOL_SIZE", config.get("max_workers", 10) + 2))
-        self.pool = ConnectionPool(config["DATABASE_URL"], config["DB_SCHEMA"], size=size)
+        prepare = str(config.get("DB_PREPARED_STATEMENTS", "on")).strip().lower() not in ("off", "false", "no", "0")
+        self.pool = ConnectionPool(config["DATABASE_URL"], config["DB_SCHEMA"], size=size, prepare=prepare)
 
     def stop(self):
         self.pool.close()

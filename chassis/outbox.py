@@ -25,7 +25,7 @@ from kombu import Connection
 from chassis import envelope, idempotency
 from chassis.background import WokenLoop
 from chassis.confirms import ConfirmingPublisher
-from chassis.db import SchemaPool, transaction
+from chassis.db import Prepared, SchemaPool, transaction
 from chassis.events import EVENTS_EXCHANGE
 from chassis.logs import CORRELATION_KEY, new_correlation_id
 from chassis.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST, OUTBOX_PUBLISHED
@@ -59,14 +59,16 @@ def _columns(events_with_ids):
             [json.dumps(event, ensure_ascii=False, default=str) for event, _ in events_with_ids])
 
 
+ADD_MANY = Prepared("INSERT INTO outbox (event_id, event_type, aggregate_id, envelope) "
+                    "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::jsonb[])")
+
+
 def add_many(tx, events_with_ids):
     """Write many ``(envelope, aggregate_id)`` pairs to the outbox in one statement."""
     events_with_ids = list(events_with_ids)
     if not events_with_ids:
         return
-    tx.execute(
-        "INSERT INTO outbox (event_id, event_type, aggregate_id, envelope) "
-        "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::jsonb[])", _columns(events_with_ids))
+    tx.execute(ADD_MANY, _columns(events_with_ids))
 
 
 def rows_part(events_with_ids, when=None):
@@ -89,7 +91,7 @@ def rows_part(events_with_ids, when=None):
 # itself, so that a row another replica marked after this statement's snapshot is left to it.
 # One row with ``mine`` false answers a pass that is not this replica's turn; one with ``mine``
 # true and no ``id``, a turn with nothing to send.
-TAKE_TURN_AND_MARK = (
+TAKE_TURN_AND_MARK = Prepared(
     "WITH turn AS MATERIALIZED ("
     "  SELECT pg_try_advisory_xact_lock(hashtext('onenet.outbox.' || current_schema())) AS mine), "
     "marked AS ("

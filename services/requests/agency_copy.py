@@ -12,6 +12,8 @@ guides by version.
 """
 from psycopg2.extras import execute_values
 
+from chassis.db import Prepared
+
 from services.agencies.contract.routing import coverage_prefix, covering_prefixes, depth_of
 
 AGENCY_FIELDS = ("id", "name", "level", "region_code", "region_prefix", "depth", "parent_id", "park",
@@ -121,14 +123,18 @@ def status(tx):
 
 # -- what requests read -------------------------------------------------------------
 
+# Every submission routes (planning it took PostgreSQL longer than running it): prepared.
+ROUTE_CANDIDATES = Prepared(
+    "SELECT a.*, t.accept_days AS guide_accept_days, t.resolve_days AS guide_resolve_days "
+    "FROM agency a LEFT JOIN guide_time_limit t ON t.agency_id = a.id AND t.service_area = %(area)s "
+    "WHERE a.region_prefix = ANY(%(prefixes)s::text[]) AND (a.level <> 'station' OR a.park = %(park)s)")
+
+
 def route_candidates(tx, region_code, park, service_area):
     """Agencies whose coverage includes the place (stations only in ``park``), each with
     ``guide_limits``: the time limits its guide commits to in ``service_area`` (``{"accept_days",
     "resolve_days"}``, as :func:`time_limits` answers them), or None."""
-    rows = tx.all("SELECT a.*, t.accept_days AS guide_accept_days, t.resolve_days AS guide_resolve_days "
-                  "FROM agency a LEFT JOIN guide_time_limit t ON t.agency_id = a.id AND t.service_area = %(area)s "
-                  "WHERE a.region_prefix = ANY(%(prefixes)s) AND (a.level <> 'station' OR a.park = %(park)s)",
-                  {"prefixes": covering_prefixes(region_code), "park": park, "area": service_area})
+    rows = tx.all(ROUTE_CANDIDATES, {"prefixes": covering_prefixes(region_code), "park": park, "area": service_area})
     for row in rows:
         accept_days, resolve_days = row.pop("guide_accept_days"), row.pop("guide_resolve_days")
         row["guide_limits"] = (None if accept_days is None else

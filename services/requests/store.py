@@ -4,6 +4,7 @@ import json
 from psycopg2.extras import Json, execute_values
 
 from chassis import keyset
+from chassis.db import Prepared, prepared
 from reference import workdays
 from services.requests import deadlines, lifecycle
 
@@ -43,8 +44,8 @@ def count_by_state(tx, uscc):
 def insert_request(tx, request):
     columns = [column for column in REQUEST_COLUMNS if column in request]
     return tx.one(
-        f"INSERT INTO service_request ({', '.join(columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING *",
+        prepared(f"INSERT INTO service_request ({', '.join(columns)}) "
+                 f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING *"),
         [_value(column, request[column]) for column in columns])
 
 
@@ -66,13 +67,20 @@ def update_request(tx, request_id, changes):
                   [_value(column, changes[column]) for column in columns] + [str(request_id)])
 
 
+# One history entry or several, in one prepared statement: a column an array (WITH ORDINALITY keeps
+# the entries' order for RETURNING's ORDER BY).
+HISTORY_TYPES = {"request_id": "uuid", "at": "timestamptz", "from_agency_id": "integer", "to_agency_id": "integer"}
+ADD_HISTORY = Prepared(
+    f"WITH added AS (INSERT INTO request_history ({', '.join(HISTORY_COLUMNS)}) "
+    f"SELECT {', '.join(HISTORY_COLUMNS)} FROM unnest("
+    + ", ".join(f"%({c})s::{HISTORY_TYPES.get(c, 'text')}[]" for c in HISTORY_COLUMNS)
+    + f") AS e ({', '.join(HISTORY_COLUMNS)}) RETURNING *) SELECT * FROM added ORDER BY id")
+
+
 def add_history(tx, entries):
     """Append history entries in one statement; the rows as stored, in the entries' order."""
-    return execute_values(
-        tx.cursor,
-        f"INSERT INTO request_history ({', '.join(HISTORY_COLUMNS)}) VALUES %s RETURNING *",
-        [tuple(str(entry[c]) if c == "request_id" else entry.get(c) for c in HISTORY_COLUMNS)
-         for entry in entries], fetch=True)
+    return tx.all(ADD_HISTORY, {c: [str(entry[c]) if c == "request_id" else entry.get(c) for entry in entries]
+                                for c in HISTORY_COLUMNS})
 
 
 def history(tx, request_id):
@@ -183,12 +191,15 @@ def queue(tx, agency_id, today, limit, offset):
 
 # -- deadlines and escalation -------------------------------------------------------
 
+CALENDAR = Prepared("SELECT y.year, d.day, d.working FROM holiday_schedule_year y "
+                    "LEFT JOIN holiday_schedule_day d ON d.year = y.year")
+
+
 def load_calendar(tx):
     """The working-day calendar with every year operators have loaded."""
     return workdays.calendar_of(
         (row["year"], row["day"], row["working"])
-        for row in tx.all("SELECT y.year, d.day, d.working FROM holiday_schedule_year y "
-                          "LEFT JOIN holiday_schedule_day d ON d.year = y.year"))
+        for row in tx.all(CALENDAR))
 
 
 def replace_holiday_year(tx, schedule, names, source):
