@@ -37,18 +37,15 @@ def handover_to_candidate(candidate, service_area):
 
 def record(tx, ports, after, entry):
     """Append the history entry and emit its ``request.<transition>`` event."""
-    ports.requests.add_history(tx, [entry])
-    ports.outbox.add(tx, lifecycle.EVENT_OF_ACTION[entry["action"]],
-                     changes.transition_event(after, entry), aggregate_id=after["id"])
+    record_all(tx, ports, [(after, entry)])
 
 
 def record_all(tx, ports, steps):
-    """Append the history entries of several ``(request after, entry)`` steps in one statement and
-    emit their events in another; the entries as stored."""
-    stored = ports.requests.add_history(tx, [entry for _, entry in steps])
-    ports.outbox.add_all(tx, [(lifecycle.EVENT_OF_ACTION[entry["action"]], changes.transition_event(after, entry),
-                               after["id"]) for after, entry in steps])
-    return stored
+    """Append the history entries of several ``(request after, entry)`` steps and emit their events,
+    in one statement; the entries as stored."""
+    events = ports.outbox.part(tx, [(lifecycle.EVENT_OF_ACTION[entry["action"]], changes.transition_event(after, entry),
+                                     after["id"]) for after, entry in steps])
+    return ports.requests.add_history(tx, [entry for _, entry in steps], events)
 
 
 def record_breaches(tx, ports, rows, keys, now):

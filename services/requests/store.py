@@ -67,20 +67,25 @@ def update_request(tx, request_id, changes):
                   [_value(column, changes[column]) for column in columns] + [str(request_id)])
 
 
-# One history entry or several, in one prepared statement: a column an array (WITH ORDINALITY keeps
-# the entries' order for RETURNING's ORDER BY).
+# History entries are written from one array a column, so that one statement (prepared once) takes
+# any number of them; the ids follow the arrays' order, which RETURNING does not promise to keep.
 HISTORY_TYPES = {"request_id": "uuid", "at": "timestamptz", "from_agency_id": "integer", "to_agency_id": "integer"}
-ADD_HISTORY = Prepared(
-    f"WITH added AS (INSERT INTO request_history ({', '.join(HISTORY_COLUMNS)}) "
-    f"SELECT {', '.join(HISTORY_COLUMNS)} FROM unnest("
+HISTORY_ADDED = (
+    f"history_rows AS (INSERT INTO request_history ({', '.join(HISTORY_COLUMNS)}) "
+    f"SELECT * FROM unnest("
     + ", ".join(f"%({c})s::{HISTORY_TYPES.get(c, 'text')}[]" for c in HISTORY_COLUMNS)
-    + f") AS e ({', '.join(HISTORY_COLUMNS)}) RETURNING *) SELECT * FROM added ORDER BY id")
+    + ") RETURNING *)")
 
 
-def add_history(tx, entries):
-    """Append history entries in one statement; the rows as stored, in the entries' order."""
-    return tx.all(ADD_HISTORY, {c: [str(entry[c]) if c == "request_id" else entry.get(c) for entry in entries]
-                                for c in HISTORY_COLUMNS})
+def add_history(tx, entries, events=None):
+    """Append history entries in one statement, with ``events`` (the outbox rows of the change, an
+    ``outbox.part``) in that same statement when given; the entries as stored, in their order."""
+    parts, params = [HISTORY_ADDED], {c: [str(entry[c]) if c == "request_id" else entry.get(c) for entry in entries]
+                                      for c in HISTORY_COLUMNS}
+    if events is not None:
+        parts.append(events[0])
+        params.update(events[1])
+    return tx.all(prepared(f"WITH {', '.join(parts)} SELECT * FROM history_rows ORDER BY id"), params)
 
 
 def history(tx, request_id):

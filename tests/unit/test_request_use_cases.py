@@ -84,7 +84,7 @@ class FakeRequests:
         self.rows[request_id].update(changes)
         return dict(self.rows[request_id])
 
-    def add_history(self, tx, entries):
+    def add_history(self, tx, entries, events=None):
         stored = [{**entry, "id": len(self.history) + n + 1} for n, entry in enumerate(entries)]
         self.history.extend(stored)
         return stored
@@ -143,6 +143,10 @@ class FakeOutbox:
     def add_all(self, tx, events):
         for event_type, payload, aggregate_id in events:
             self.add(tx, event_type, payload, aggregate_id)
+
+    def part(self, tx, events, when=None):
+        self.add_all(tx, events)
+        return ("outbox_rows AS (…)", {})
 
     def types(self):
         return [event_type for event_type, _ in self.events]
