@@ -87,6 +87,11 @@ class Instrumentation(DependencyProvider):
     route template and the status it answered.
     """
 
+    def __init__(self):
+        # Each (entrypoint, outcome)'s histogram, looked up once: ``labels()`` checks and joins its
+        # label values under a lock on every call.
+        self.histograms = {}
+
     def worker_setup(self, worker_ctx):
         worker_ctx.onenet_started = time.perf_counter()
 
@@ -94,11 +99,19 @@ class Instrumentation(DependencyProvider):
         elapsed = time.perf_counter() - worker_ctx.onenet_started
         entrypoint = worker_ctx.entrypoint
         outcome = outcome_of(entrypoint, exc_info)
+        histogram = self.histograms.get((entrypoint, outcome))
+        if histogram is None:
+            histogram = self.histograms[entrypoint, outcome] = self._histogram(entrypoint, outcome)
+        if histogram is not None:
+            histogram.observe(elapsed)
+
+    def _histogram(self, entrypoint, outcome):
         service = self.container.service_name
         if isinstance(entrypoint, Rpc):
-            RPC_DURATION.labels(service, entrypoint.method_name, outcome).observe(elapsed)
-        elif isinstance(entrypoint, EventHandler) or getattr(entrypoint, "is_event_handler", False):
-            EVENT_DURATION.labels(service, entrypoint.method_name, outcome).observe(elapsed)
+            return RPC_DURATION.labels(service, entrypoint.method_name, outcome)
+        if isinstance(entrypoint, EventHandler) or getattr(entrypoint, "is_event_handler", False):
+            return EVENT_DURATION.labels(service, entrypoint.method_name, outcome)
+        return None
 
 
 class ScrapeTimeCollector:
