@@ -16,6 +16,7 @@ import re
 
 import eventlet
 import psycopg2
+import psycopg2.errors
 import psycopg2.extras
 from eventlet.queue import LightQueue, Empty
 from nameko.extensions import DependencyProvider, SharedExtension
@@ -130,11 +131,28 @@ def prepared(sql):
 
 
 class PreparingConnection(psycopg2.extensions.connection):
-    """A pooled connection, which remembers the :class:`Prepared` statements it has prepared."""
+    """A pooled connection, which remembers the :class:`Prepared` statements it has prepared.
+
+    A migration that changes a table while the service runs changes the rows of a statement
+    prepared before it (``SELECT *``, ``RETURNING *``), which PostgreSQL then refuses to run
+    ("cached plan must not change result type"): the transaction that meets it fails, and the
+    connection drops its statements (``DEALLOCATE ALL``) before it prepares the next one."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.prepared = set()
+        self.stale = False
+
+    def prepare(self, cursor, statement):
+        if self.stale:
+            cursor.execute("DEALLOCATE ALL")
+            self.stale = False
+        cursor.execute(statement.prepare)
+        self.prepared.add(statement.name)
+
+    def forget_prepared(self):
+        self.prepared.clear()
+        self.stale = True
 
 
 class PoolExhausted(RuntimeError):
@@ -278,14 +296,17 @@ class Transaction:
 
     def execute(self, sql, params=None):
         if isinstance(sql, Prepared):
-            known = getattr(self.conn, "prepared", None)
-            if known is None:   # a connection of its own (not pooled): the statement as it is
+            if not isinstance(self.conn, PreparingConnection):   # a connection of its own: the text
                 sql = sql.sql
             else:
-                if sql.name not in known:
-                    self.cursor.execute(sql.prepare)
-                    known.add(sql.name)
-                sql = sql.run
+                if sql.name not in self.conn.prepared:
+                    self.conn.prepare(self.cursor, sql)
+                try:
+                    self.cursor.execute(sql.run, params)
+                except psycopg2.errors.FeatureNotSupported:   # a table changed under it
+                    self.conn.forget_prepared()
+                    raise
+                return self.cursor
         self.cursor.execute(sql, params)
         return self.cursor
 

@@ -2,6 +2,7 @@
 import os
 import uuid
 
+import psycopg2.errors
 import pytest
 
 from chassis.db import ConnectionPool, Prepared, transaction
@@ -58,3 +59,30 @@ def test_a_pool_without_prepared_statements_runs_the_text(pool):
         with transaction(conn) as tx:
             assert tx.one(STATEMENT, PARAMS) == ANSWER
             assert prepared_here(tx) == 0
+
+
+def test_a_statement_prepared_before_a_migration_runs_again_after_one_failure(pool):
+    """A table changed under a prepared ``SELECT *`` fails the transaction that meets it; the
+    connection prepares its statements anew and the next transaction sees the new column."""
+    table = f"prepared_{uuid.uuid4().hex[:8]}"
+    everything = Prepared(f"SELECT * FROM {table}")
+    connections = pool()
+    with connections.connection() as conn:
+        with transaction(conn) as tx:
+            tx.execute(f"CREATE TABLE {table} (a integer)")
+            tx.execute(f"INSERT INTO {table} VALUES (1)")
+        try:
+            with transaction(conn) as tx:
+                assert tx.all(everything) == [{"a": 1}]
+                assert tx.one(STATEMENT, PARAMS) == ANSWER
+            with transaction(conn) as tx:
+                tx.execute(f"ALTER TABLE {table} ADD COLUMN b integer DEFAULT 2")
+            with pytest.raises(psycopg2.errors.FeatureNotSupported):
+                with transaction(conn) as tx:
+                    tx.all(everything)
+            with transaction(conn) as tx:
+                assert tx.all(everything) == [{"a": 1, "b": 2}]
+                assert tx.one(STATEMENT, PARAMS) == ANSWER
+        finally:
+            with transaction(conn) as tx:
+                tx.execute(f"DROP TABLE {table}")
