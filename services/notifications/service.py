@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 
 from chassis.db import Database
-from chassis.errors import ValidationFailed, loaded as load
+from chassis.errors import NotFound, ValidationFailed, loaded as load
 from chassis.events import PermanentFailure, batch_payloads, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
@@ -127,21 +127,34 @@ class NotificationsService:
                          correlation_id=event["correlation_id"])
         return outcomes
 
-    @handles(*ENTERPRISE_CHANGES)
-    def match_enterprise(self, event):
-        """An enterprise registered or changed: it hears of the policies in force it now meets
-        and was not told of before."""
-        payload = event["payload"]
-        if not payload.get("uscc") or not payload.get("region_code"):
-            raise PermanentFailure(f"{event['type']} payload lacks uscc or region_code")
-        written = push.match_enterprise(self._session(), self._matches, payload, event,
-                                        self.inbox.first_delivery, date.today())
+    @handles(*ENTERPRISE_CHANGES, batch=True)
+    def match_enterprise(self, events):
+        """Enterprises registered or changed: each hears of the policies in force it now meets and
+        was not told of before. Taken in batches: the policies in force read once, the enterprises
+        service asked once, the notices written in one transaction; an event whose payload lacks
+        its enterprise, or whose enterprise the enterprises service does not know, fails alone."""
+        outcomes, usable = [], []
+        for event in events:
+            payload = event["payload"]
+            if payload.get("uscc") and payload.get("region_code"):
+                outcomes.append(None)
+                usable.append(event)
+            else:
+                outcomes.append(PermanentFailure(f"{event['type']} payload lacks uscc or region_code"))
+        if not usable:
+            return outcomes
+        written, unknown = push.match_enterprises(self._session(), self._matches, usable, self.inbox.first_seen,
+                                                  date.today())
+        position = {id(event): index for index, event in enumerate(events)}
+        for event in unknown:
+            outcomes[position[id(event)]] = NotFound(f"the enterprises service knows no {event['payload']['uscc']}")
         if written:
-            log.info("policy_matches_notified", uscc=payload["uscc"], notices=written)
+            log.info("policy_matches_notified", enterprises=len(usable), notices=written)
+        return outcomes
 
-    def _matches(self, uscc, criteria_by_id):
+    def _matches(self, usccs, criteria_by_id):
         with eventlet.Timeout(float(self.config.get("MATCH_TIMEOUT", 10))):
-            return self.enterprises.matches(uscc, criteria_by_id)
+            return self.enterprises.matches_each(usccs, criteria_by_id)
 
     # -- policies --------------------------------------------------------------------------------
 
