@@ -13,6 +13,7 @@ import structlog
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 
+from chassis.contracts import schema_instance
 from chassis.db import Database
 from chassis.errors import NotFound, ValidationFailed, loaded as load
 from chassis.events import PermanentFailure, batch_payloads, handles
@@ -47,7 +48,7 @@ def payload_of(event, schema):
     """The event's payload checked against its contract; a payload that never can be
     handled is parked at once."""
     try:
-        schema().load(event["payload"], unknown="include")
+        schema_instance(schema).load(event["payload"], unknown="include")
     except ValidationError as exc:
         raise PermanentFailure(f"{event['type']} payload unusable: {exc.messages}") from None
     return event["payload"]
