@@ -37,8 +37,9 @@ log = structlog.get_logger(__name__)
 REQUEST_EVENTS = ("request.submitted", "request.assigned", "request.accepted", "request.resolved",
                   "request.transferred", "request.returned", "request.escalated", "request.reopened",
                   "request.revisited", "request.closed", "request.withdrawn", "request.deadline_missed")
-ENTERPRISE_CHANGES = ("enterprise.registered", "enterprise.updated", "enterprise.tier_changed",
-                      "enterprise.size_class_changed")
+# What a registered enterprise may change that a policy looks at (a registration itself is
+# matched where it is welcomed).
+ENTERPRISE_CHANGES = ("enterprise.updated", "enterprise.tier_changed", "enterprise.size_class_changed")
 ENTERPRISES_CALL_TTL = 15
 PROVIDER_EVENTS = {"provider.admitted": ProviderAdmitted, "provider.evaluated": ProviderEvaluated,
                    "provider.exited": ProviderExited}
@@ -111,41 +112,40 @@ class NotificationsService:
 
     @handles("enterprise.registered", batch=True)
     def welcome_enterprise(self, events):
-        """A newly registered SME finds a welcome notice in its inbox. Taken in batches: each event
-        once, in the order delivered, the batch's notices in one statement; one whose payload breaks
-        the contract is parked alone."""
+        """A newly registered SME finds a welcome notice in its inbox, and hears of the policies in
+        force it meets (as :meth:`match_enterprise`, in the same transaction: one delivery of each
+        registration). Taken in batches: each event once, in the order delivered; one whose payload
+        breaks the contract, or whose enterprise the enterprises service does not know, fails alone."""
         outcomes, payloads = usable_payloads(events, lambda event: EnterpriseRegistered)
-        usable = [event for event in events if event["event_id"] in payloads]
-        if usable:
-            with self.db.transaction() as tx:
-                fresh = self.inbox.first_seen(tx, usable)
-                self._write(tx, store.add_notices(tx, [
-                    {**domain.welcome_notice(payloads[event["event_id"]]), "source_key": store.event_source_key(event)}
-                    for event in fresh]))
-            NOTICES_WRITTEN.labels("welcome").inc(len(fresh))
-            for event in fresh:
-                log.info("welcome_notice_written", uscc=payloads[event["event_id"]]["uscc"], event_id=event["event_id"],
-                         correlation_id=event["correlation_id"])
-        return outcomes
+        return self._match(events, [event for event in events if event["event_id"] in payloads], outcomes,
+                           also=self._welcome)
+
+    def _welcome(self, tx, registered):
+        self._write(tx, store.add_notices(tx, [
+            {**domain.welcome_notice(event["payload"]), "source_key": store.event_source_key(event)}
+            for event in registered]))
+        NOTICES_WRITTEN.labels("welcome").inc(len(registered))
+        for event in registered:
+            log.info("welcome_notice_written", uscc=event["payload"]["uscc"], event_id=event["event_id"],
+                     correlation_id=event["correlation_id"])
 
     @handles(*ENTERPRISE_CHANGES, batch=True)
     def match_enterprise(self, events):
-        """Enterprises registered or changed: each hears of the policies in force it now meets and
-        was not told of before. Taken in batches: the policies in force read once, the enterprises
-        service asked once, the notices written in one transaction; an event whose payload lacks
-        its enterprise, or whose enterprise the enterprises service does not know, fails alone."""
-        outcomes, usable = [], []
-        for event in events:
-            payload = event["payload"]
-            if payload.get("uscc") and payload.get("region_code"):
-                outcomes.append(None)
-                usable.append(event)
-            else:
-                outcomes.append(PermanentFailure(f"{event['type']} payload lacks uscc or region_code"))
+        """Enterprises changed: each hears of the policies in force it now meets and was not told of
+        before. Taken in batches: the policies in force read once, the enterprises service asked
+        once, the notices written in one transaction; an event whose payload lacks its enterprise,
+        or whose enterprise the enterprises service does not know, fails alone."""
+        outcomes = [None if event["payload"].get("uscc") and event["payload"].get("region_code") else
+                    PermanentFailure(f"{event['type']} payload lacks uscc or region_code") for event in events]
+        return self._match(events, [event for event, outcome in zip(events, outcomes) if outcome is None], outcomes)
+
+    def _match(self, events, usable, outcomes, also=None):
+        """:func:`push.match_enterprises` of the ``usable`` of ``events``: ``outcomes`` (one per
+        event, None for the usable ones) with a ``NotFound`` for each enterprise not on record."""
         if not usable:
             return outcomes
         written, unknown = push.match_enterprises(self._session(), self._matches, usable, self.inbox.first_seen,
-                                                  date.today())
+                                                  date.today(), also)
         position = {id(event): index for index, event in enumerate(events)}
         for event in unknown:
             outcomes[position[id(event)]] = NotFound(f"the enterprises service knows no {event['payload']['uscc']}")

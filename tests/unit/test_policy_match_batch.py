@@ -88,13 +88,24 @@ def test_an_enterprise_the_judgement_does_not_know_fails_alone_and_is_not_record
     assert fake.written == [(1, [("A", NANJING)])]
 
 
-def test_without_a_policy_in_force_nobody_is_asked_and_the_batch_is_recorded(fake, monkeypatch):
+def test_without_a_policy_to_judge_nobody_is_asked_and_the_batch_takes_one_transaction(fake, monkeypatch):
     monkeypatch.setattr(fake, "policies_in_force", lambda tx, on: [])
-    recorded = []
+    recorded, welcomed, session = [], [], Session()
 
     def matches(usccs, criteria_by_id):
         raise AssertionError("the enterprises service was asked with nothing to judge")
 
-    written, unknown = push.match_enterprises(Session(), matches, [event("e1", "A", NANJING)],
-                                              lambda tx, events: recorded.extend(events) or events, date(2026, 6, 1))
-    assert (written, unknown, fake.written, len(recorded)) == (0, [], [], 1)
+    written, unknown = push.match_enterprises(session, matches, [event("e1", "A", NANJING)],
+                                              lambda tx, events: recorded.extend(events) or events, date(2026, 6, 1),
+                                              also=lambda tx, events: welcomed.extend(e["event_id"] for e in events))
+    assert (written, unknown, fake.written, len(recorded), welcomed) == (0, [], [], 1, ["e1"])
+    assert session.transactions == 1
+
+
+def test_what_else_a_batch_writes_is_written_for_the_events_not_seen_before_only(fake):
+    welcomed = []
+    batch = [event("e1", "A", URUMQI), event("e2", "B", URUMQI)]
+    push.match_enterprises(Session(), lambda usccs, criteria: {uscc: [] for uscc in usccs}, batch,
+                           lambda tx, events: [e for e in events if e["event_id"] != "e1"], date(2026, 6, 1),
+                           also=lambda tx, events: welcomed.extend(e["event_id"] for e in events))
+    assert welcomed == ["e2"]
