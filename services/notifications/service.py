@@ -7,6 +7,7 @@ lands in an inbox; webhooks and e-mail carry it further as each recipient chose.
 """
 import uuid
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 
 import eventlet
 import structlog
@@ -121,9 +122,15 @@ class NotificationsService:
                            also=self._welcome)
 
     def _welcome(self, tx, registered):
+        """The welcome notices of ``registered`` (events seen for the first time), written in ``tx``
+        and counted once it commits."""
         self._write(tx, store.add_notices(tx, [
             {**domain.welcome_notice(event["payload"]), "source_key": store.event_source_key(event)}
             for event in registered]))
+        tx.after_commit(partial(self._welcomed, registered))
+
+    @staticmethod
+    def _welcomed(registered):
         NOTICES_WRITTEN.labels("welcome").inc(len(registered))
         for event in registered:
             log.info("welcome_notice_written", uscc=event["payload"]["uscc"], event_id=event["event_id"],
