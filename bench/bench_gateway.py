@@ -507,7 +507,8 @@ class Bench:
         profiles = None
         if args.profile:
             folder = tempfile.mkdtemp(prefix="bench-gateway-profile-")
-            profiles = start_profiles(self.pids("gateway", path.owner), (2 * args.rounds + 1) * (turn + 1), folder)
+            profiles = start_profiles(self.pids("gateway", path.owner, *args.profile_also),
+                                      (2 * args.rounds + 1) * (turn + 1), folder)
         echoes, runs = [self.echo_figures(turn)], []
         for _ in range(args.rounds):
             if gateways == 1:
@@ -573,6 +574,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="turns of path and echo a path's seconds are cut in")
     parser.add_argument("--paths", nargs="*", help="only the paths whose names start with these words")
     parser.add_argument("--profile", action="store_true", help="sample the gateway and the path's service (py-spy)")
+    parser.add_argument("--profile-also", nargs="*", default=(), metavar="SERVICE",
+                        help="with --profile, sample these services too (the consumers of the path's events)")
     parser.add_argument("--scale-out", action="store_true", help="two requests replicas, then two gateways")
     parser.add_argument("--rpc-confirms", choices=("on", "off"), default=os.environ.get("ONENET_RPC_CONFIRMS", "off"))
     args = parser.parse_args()

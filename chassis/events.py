@@ -223,7 +223,6 @@ class ReliableEventHandler(Consumer):
 
     queue_consumer = ReliableQueueConsumer()
     is_event_handler = True
-    reads_inline = False  # a malformed envelope is parked while the delivery's thread waits
     exchange = EVENTS_EXCHANGE
     # The settings a batch handler reads its batch size and wait from.
     batch_size_setting, batch_wait_setting = "EVENT_BATCH_SIZE", "EVENT_BATCH_WAIT"
@@ -233,6 +232,13 @@ class ReliableEventHandler(Consumer):
         self.event_type = event_type
         self.batch = batch
         super().__init__(queue=None, **kwargs)
+
+    @property
+    def reads_inline(self):
+        """A batch handler's checks never wait (a malformed envelope is parked by a thread of its
+        own, a full batch handed to its worker by another): the consumer runs them as each delivery
+        arrives, without a thread a delivery."""
+        return self.batch
 
     @property
     def binding_keys(self):
@@ -264,8 +270,10 @@ class ReliableEventHandler(Consumer):
         try:
             event = envelope.check(body)
         except envelope.MalformedEvent as exc:
-            self._park(message, 1, str(exc), type(exc).__name__)
-            self.queue_consumer.ack_message(message)
+            if self.reads_inline:
+                self.container.spawn_managed_thread(partial(self._park_malformed, message, exc))
+            else:
+                self._park_malformed(message, exc)
             return
         message.headers.setdefault(f"nameko.{CORRELATION_KEY}", event["correlation_id"])
         if self.batch:
@@ -327,6 +335,10 @@ class ReliableEventHandler(Consumer):
 
     def count_handled(self, handled):
         """Count ``(message, outcome)`` pairs handled without a fault (a hook: nothing here)."""
+
+    def _park_malformed(self, message, exc):
+        self._park(message, 1, str(exc), type(exc).__name__)
+        self.queue_consumer.ack_message(message)
 
     def park_undecodable(self, message, exc):
         self._park(message, 1, f"message body could not be decoded: {exc}", type(exc).__name__)

@@ -356,12 +356,6 @@ class ProvincialEventHandler(ReliableEventHandler):
     def binding_keys(self):
         return (f"*.{self.contract.type}",)
 
-    @property
-    def reads_inline(self):
-        """A batch handler's checks never wait (a rejected event is parked by a thread of its own, a
-        full batch started by another): the consumer runs them as each delivery arrives."""
-        return self.batch
-
     def setup(self):
         super().setup()
         self.user_prefix = str(self.container.config.get("PROVINCE_USER_PREFIX") or "")

@@ -5,7 +5,6 @@ version recorded by then, agencies active then (``agency_activity``), SMEs as
 the enterprises service had announced them by then (``sme_fact``), trainings
 recorded by then.
 """
-from psycopg2.extras import execute_values
 
 from services.agencies.store import constraints_named, get, insert, update
 
@@ -109,9 +108,11 @@ def insert_secondment(tx, values):
 # -- the SME register -------------------------------------------------------------------------
 
 def add_sme_facts(tx, facts):
-    """Store ``(uscc, field, value, effective_at)`` facts in one statement."""
+    """Store ``(uscc, field, value, effective_at)`` facts in one statement, however many."""
     if facts:
-        execute_values(tx.cursor, "INSERT INTO sme_fact (uscc, field, value, effective_at) VALUES %s", facts)
+        tx.execute("INSERT INTO sme_fact (uscc, field, value, effective_at) "
+                   "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[])",
+                   [list(column) for column in zip(*facts)])
 
 
 def enterprises_as_of(tx, prefix, cutoff):

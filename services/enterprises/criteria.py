@@ -102,6 +102,11 @@ def meets(criteria, profile, on):
     return all(v["passed"] for v in evaluate(criteria, profile, on))
 
 
+def met(criteria_by_id, profile, on):
+    """The ids of the criteria (``{id: criteria}``) the profile meets."""
+    return [key for key, criteria in criteria_by_id.items() if meets(criteria, profile, on)]
+
+
 SEARCH_FILTERS = {"region_prefix": "region_prefixes", "industry_code": "industry_codes",
                   "size_class": "size_classes", "tier": "tiers", "tag": "tags"}
 

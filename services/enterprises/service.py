@@ -195,6 +195,30 @@ class EnterprisesService:
     @rpc
     def matches(self, uscc, criteria_by_id):
         """Which of several criteria (by id, e.g. policies) the enterprise meets: the ids."""
+        loaded = self._criteria_by_id(criteria_by_id)
+        with self.db.transaction() as tx:
+            profile = self._profile(tx, uscc)
+        return criteria_rules.met(loaded, profile, domain.today())
+
+    @rpc
+    def matches_each(self, usccs, criteria_by_id):
+        """:meth:`matches` for several enterprises at once: ``{uscc: [ids met]}``, as each USCC was
+        asked, an enterprise that is not on record left out."""
+        loaded = self._criteria_by_id(criteria_by_id)
+        if not isinstance(usccs, (list, tuple)):
+            raise ValidationFailed("usccs must be a list", {"usccs": ["expected a list"]})
+        on, found = domain.today(), {}
+        with self.db.transaction() as tx:
+            for uscc in usccs:
+                profile = store.load_profile(tx, normal_uscc(uscc))
+                if profile is not None:
+                    found[uscc] = criteria_rules.met(loaded, profile, on)
+        return found
+
+    @staticmethod
+    def _criteria_by_id(criteria_by_id):
+        """Criteria by id (e.g. policies), each loaded with the ``Criteria`` contract; every
+        invalid one reported at once."""
         if not isinstance(criteria_by_id, dict):
             raise ValidationFailed("criteria_by_id must map ids to criteria",
                                    {"criteria_by_id": ["expected an object"]})
@@ -206,10 +230,7 @@ class EnterprisesService:
                 problems[str(key)] = exc.messages
         if problems:
             raise ValidationFailed("some criteria are invalid", problems)
-        with self.db.transaction() as tx:
-            profile = self._profile(tx, uscc)
-        on = domain.today()
-        return [key for key, each in loaded.items() if criteria_rules.meets(each, profile, on)]
+        return loaded
 
     # -- bulk ---------------------------------------------------------------------------
 

@@ -130,30 +130,60 @@ def close_policy(tx, payload, state):
     return store.close_policy(tx, payload, state, reason, domain.no_longer_applies(state, reason))
 
 
-def match_enterprise(session, matches, payload, event, first_delivery, today):
-    """One enterprise registered or changed: notify it of policies in force it newly meets.
+def match_enterprises(session, matches, changed, first_seen, today, also=None):
+    """Enterprises registered or changed (``changed``: a batch of ``enterprise.*`` events, each
+    payload with its ``uscc`` and ``region_code``): each hears of the policies in force it newly
+    meets. One list of the policies in force, one judgement and one writing transaction for the
+    batch; when no event has a policy to judge, one transaction in all.
 
-    ``matches(uscc, {policy id: criteria})`` is the enterprises service's judgement;
-    a policy it was already told of (same source key) is not told again.
+    ``matches(usccs, {policy id: criteria})`` is the enterprises service's judgement,
+    ``{uscc: [policy ids met]}`` (an enterprise it does not know left out); ``first_seen(tx,
+    events)`` records the batch in the inbox and gives the events not handled before;
+    ``also(tx, those events)`` writes what else they bring, in the same transaction (a welcome).
+    An event is told only the policies whose region could cover it; a policy an enterprise was
+    already told of (same source key) is not told again. Returns ``(notices of policies written,
+    the events whose enterprise the judgement did not know)``: those fail alone, nothing recorded
+    for them.
     """
-    uscc, region_code = payload["uscc"], payload["region_code"]
+    met = {}
     with session.transaction() as tx:
         in_force = store.policies_in_force(tx, today)
-    candidates = domain.candidate_policies(in_force, region_code)
-    met = set(matches(uscc, candidates)) if candidates else set()
-    titles = {str(policy["id"]): domain.policy_title(policy) for policy in in_force}
-    written = 0
-    with session.transaction() as tx:
-        if not first_delivery(tx, event):
-            return 0
-        for policy_id in sorted(met, key=int):
-            pushed = Pushed("policy", int(policy_id), "policy_match", titles[policy_id], {})
-            result = store.add_pushed_notices(tx, pushed, [uscc], [region_code])
-            written += result["notices"]
-            if result["deliveries"]:
-                tx.after_commit(session.deliveries_waiting)
+        candidates = {id(event): domain.candidate_policies(in_force, event["payload"]["region_code"])
+                      for event in changed}
+        judged = [event for event in changed if candidates[id(event)]]
+        if not judged:
+            written = _tell(tx, session, changed, {}, candidates, {}, first_seen, also)
+    if judged:
+        asked = {key: criteria for each in candidates.values() for key, criteria in each.items()}
+        met = matches(sorted({event["payload"]["uscc"] for event in judged}), asked)
+        titles = {str(policy["id"]): domain.policy_title(policy) for policy in in_force}
+        known = [event for event in changed if event["payload"]["uscc"] in met or not candidates[id(event)]]
+        with session.transaction() as tx:
+            written = _tell(tx, session, known, met, candidates, titles, first_seen, also)
     if written:
         NOTICES_WRITTEN.labels("policy_match").inc(written)
+    return written, [event for event in judged if event["payload"]["uscc"] not in met]
+
+
+def _tell(tx, session, events, met, candidates, titles, first_seen, also):
+    """Record ``events`` in the inbox and, for those not handled before, write what ``also``
+    writes and a notice of each policy ``met`` among the event's ``candidates``, one statement a
+    policy: how many notices of policies were written."""
+    fresh = first_seen(tx, events)
+    if also is not None:
+        also(tx, fresh)
+    told = {}   # policy id -> {uscc: region_code of its first event}
+    for event in fresh:
+        payload = event["payload"]
+        for policy_id in set(met.get(payload["uscc"], ())) & set(candidates[id(event)]):
+            told.setdefault(policy_id, {}).setdefault(payload["uscc"], payload["region_code"])
+    written = 0
+    for policy_id in sorted(told, key=int):
+        pushed = Pushed("policy", int(policy_id), "policy_match", titles[policy_id], {})
+        result = store.add_pushed_notices(tx, pushed, told[policy_id], told[policy_id].values())
+        written += result["notices"]
+        if result["deliveries"]:
+            tx.after_commit(session.deliveries_waiting)
     return written
 
 

@@ -7,14 +7,16 @@ lands in an inbox; webhooks and e-mail carry it further as each recipient chose.
 """
 import uuid
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 
 import eventlet
 import structlog
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 
+from chassis.contracts import schema_instance
 from chassis.db import Database
-from chassis.errors import ValidationFailed, loaded as load
+from chassis.errors import NotFound, ValidationFailed, loaded as load
 from chassis.events import PermanentFailure, batch_payloads, handles
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
@@ -36,8 +38,9 @@ log = structlog.get_logger(__name__)
 REQUEST_EVENTS = ("request.submitted", "request.assigned", "request.accepted", "request.resolved",
                   "request.transferred", "request.returned", "request.escalated", "request.reopened",
                   "request.revisited", "request.closed", "request.withdrawn", "request.deadline_missed")
-ENTERPRISE_CHANGES = ("enterprise.registered", "enterprise.updated", "enterprise.tier_changed",
-                      "enterprise.size_class_changed")
+# What a registered enterprise may change that a policy looks at (a registration itself is
+# matched where it is welcomed).
+ENTERPRISE_CHANGES = ("enterprise.updated", "enterprise.tier_changed", "enterprise.size_class_changed")
 ENTERPRISES_CALL_TTL = 15
 PROVIDER_EVENTS = {"provider.admitted": ProviderAdmitted, "provider.evaluated": ProviderEvaluated,
                    "provider.exited": ProviderExited}
@@ -47,7 +50,7 @@ def payload_of(event, schema):
     """The event's payload checked against its contract; a payload that never can be
     handled is parked at once."""
     try:
-        schema().load(event["payload"], unknown="include")
+        schema_instance(schema).load(event["payload"], unknown="include")
     except ValidationError as exc:
         raise PermanentFailure(f"{event['type']} payload unusable: {exc.messages}") from None
     return event["payload"]
@@ -110,38 +113,56 @@ class NotificationsService:
 
     @handles("enterprise.registered", batch=True)
     def welcome_enterprise(self, events):
-        """A newly registered SME finds a welcome notice in its inbox. Taken in batches: each event
-        once, in the order delivered, the batch's notices in one statement; one whose payload breaks
-        the contract is parked alone."""
+        """A newly registered SME finds a welcome notice in its inbox, and hears of the policies in
+        force it meets (as :meth:`match_enterprise`, in the same transaction: one delivery of each
+        registration). Taken in batches: each event once, in the order delivered; one whose payload
+        breaks the contract, or whose enterprise the enterprises service does not know, fails alone."""
         outcomes, payloads = usable_payloads(events, lambda event: EnterpriseRegistered)
-        usable = [event for event in events if event["event_id"] in payloads]
-        if usable:
-            with self.db.transaction() as tx:
-                fresh = self.inbox.first_seen(tx, usable)
-                self._write(tx, store.add_notices(tx, [
-                    {**domain.welcome_notice(payloads[event["event_id"]]), "source_key": store.event_source_key(event)}
-                    for event in fresh]))
-            NOTICES_WRITTEN.labels("welcome").inc(len(fresh))
-            for event in fresh:
-                log.info("welcome_notice_written", uscc=payloads[event["event_id"]]["uscc"], event_id=event["event_id"],
-                         correlation_id=event["correlation_id"])
+        return self._match(events, [event for event in events if event["event_id"] in payloads], outcomes,
+                           also=self._welcome)
+
+    def _welcome(self, tx, registered):
+        """The welcome notices of ``registered`` (events seen for the first time), written in ``tx``
+        and counted once it commits."""
+        self._write(tx, store.add_notices(tx, [
+            {**domain.welcome_notice(event["payload"]), "source_key": store.event_source_key(event)}
+            for event in registered]))
+        tx.after_commit(partial(self._welcomed, registered))
+
+    @staticmethod
+    def _welcomed(registered):
+        NOTICES_WRITTEN.labels("welcome").inc(len(registered))
+        for event in registered:
+            log.info("welcome_notice_written", uscc=event["payload"]["uscc"], event_id=event["event_id"],
+                     correlation_id=event["correlation_id"])
+
+    @handles(*ENTERPRISE_CHANGES, batch=True)
+    def match_enterprise(self, events):
+        """Enterprises changed: each hears of the policies in force it now meets and was not told of
+        before. Taken in batches: the policies in force read once, the enterprises service asked
+        once, the notices written in one transaction; an event whose payload lacks its enterprise,
+        or whose enterprise the enterprises service does not know, fails alone."""
+        outcomes = [None if event["payload"].get("uscc") and event["payload"].get("region_code") else
+                    PermanentFailure(f"{event['type']} payload lacks uscc or region_code") for event in events]
+        return self._match(events, [event for event, outcome in zip(events, outcomes) if outcome is None], outcomes)
+
+    def _match(self, events, usable, outcomes, also=None):
+        """:func:`push.match_enterprises` of the ``usable`` of ``events``: ``outcomes`` (one per
+        event, None for the usable ones) with a ``NotFound`` for each enterprise not on record."""
+        if not usable:
+            return outcomes
+        written, unknown = push.match_enterprises(self._session(), self._matches, usable, self.inbox.first_seen,
+                                                  date.today(), also)
+        position = {id(event): index for index, event in enumerate(events)}
+        for event in unknown:
+            outcomes[position[id(event)]] = NotFound(f"the enterprises service knows no {event['payload']['uscc']}")
+        if written:
+            log.info("policy_matches_notified", enterprises=len(usable), notices=written)
         return outcomes
 
-    @handles(*ENTERPRISE_CHANGES)
-    def match_enterprise(self, event):
-        """An enterprise registered or changed: it hears of the policies in force it now meets
-        and was not told of before."""
-        payload = event["payload"]
-        if not payload.get("uscc") or not payload.get("region_code"):
-            raise PermanentFailure(f"{event['type']} payload lacks uscc or region_code")
-        written = push.match_enterprise(self._session(), self._matches, payload, event,
-                                        self.inbox.first_delivery, date.today())
-        if written:
-            log.info("policy_matches_notified", uscc=payload["uscc"], notices=written)
-
-    def _matches(self, uscc, criteria_by_id):
+    def _matches(self, usccs, criteria_by_id):
         with eventlet.Timeout(float(self.config.get("MATCH_TIMEOUT", 10))):
-            return self.enterprises.matches(uscc, criteria_by_id)
+            return self.enterprises.matches_each(usccs, criteria_by_id)
 
     # -- policies --------------------------------------------------------------------------------
 

@@ -180,6 +180,15 @@ def test_matches_answers_which_criteria_an_enterprise_meets(enterprises):
     assert "7" in caught.value.details
 
 
+def test_matches_each_judges_several_enterprises_in_one_call_and_leaves_out_an_unknown_one(enterprises):
+    software, factory, unknown = new_uscc("440305"), new_uscc("440305"), new_uscc("440305")
+    enterprises.register(registration(software, industry_code="I65", employees=30, revenue=800))
+    enterprises.register(registration(factory, industry_code="C39", employees=30, revenue=800))
+    found = enterprises.matches_each([software, factory, unknown],
+                                     {"7": {"region_prefixes": ["44"]}, "8": {"industry_codes": ["C"]}})
+    assert {uscc: sorted(ids) for uscc, ids in found.items()} == {software: ["7"], factory: ["7", "8"]}
+
+
 # -- bulk import ------------------------------------------------------------------------------
 
 def test_import_stores_good_rows_reports_each_bad_row_and_announces_each_stored_one(enterprises):

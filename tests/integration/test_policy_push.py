@@ -52,9 +52,9 @@ def notifications(container_for, seeded):
         "enterprises", "SELECT event_id FROM outbox WHERE event_type = 'enterprise.registered' "
                        "AND aggregate_id = ANY(%s)", ([b["uscc"] for b in bodies],))]
     assert len(registered) == len(bodies)
-    # Two consumers take each registration: the welcome notice and the match against policies.
+    # One consumer takes each registration: the welcome notice and the match against policies.
     assert wait_for(lambda: sql("notifications", "SELECT count(*) FROM inbox WHERE event_id = ANY(%s::uuid[])",
-                                ([str(e) for e in registered],))[0][0] == 2 * len(bodies),
+                                ([str(e) for e in registered],))[0][0] == len(bodies),
                     timeout=20)
     return container
 
@@ -203,7 +203,7 @@ def test_an_enterprise_that_comes_to_meet_a_policy_is_told_once(seeded, notifica
 
     assert wait_for(lambda: newcomer in notified(policy_id), timeout=20)
     assert notified(policy_id) == sorted(software + [newcomer])
-    # The welcome comes from its own batch handler, which gathers a batch before it writes.
+    # The welcome is written with the registration's matches, by a batch handler.
     assert wait_for(lambda: sql("notifications", "SELECT count(*) FROM notice WHERE recipient_id = %s "
                                 "AND kind = 'welcome'", (newcomer,))[0][0] == 1)
 

@@ -131,6 +131,34 @@ def test_messages_that_are_not_envelopes_are_parked_at_once_and_the_queue_flows(
     assert ATTEMPTS and len(ATTEMPTS) == 1
 
 
+class Gatherer:
+    """A batch consumer: it reads its deliveries in the consumer's thread (chassis.events)."""
+
+    name = "gatherer"
+    correlation_id = CorrelationId()
+    instrumentation = Instrumentation()
+
+    @handles("test.gathered", batch=True)
+    def gather(self, events):
+        HANDLED.extend(event["payload"]["n"] for event in events)
+
+
+def test_a_batch_handler_parks_what_is_not_an_envelope_and_its_queue_flows(container_for):
+    HANDLED.clear()
+    container_for(Gatherer, os.path.join("services", "notifications", "config.yml"),
+                  AMQP_URI=os.environ["ONENET_AMQP_URI"], EVENT_BATCH_WAIT=0.05)
+    drain("gatherer.gather.dead-letter")
+    publish(None, routing_key="test.gathered", body=json.dumps({"type": "test.gathered"}).encode())
+    for n in range(3):
+        publish(new_event("test.gathered", {"n": n}))
+
+    assert wait_for(lambda: sorted(HANDLED) == [0, 1, 2])
+    assert wait_for(lambda: depth("gatherer.gather.dead-letter") == 1)
+    (headers, body), = drain("gatherer.gather.dead-letter")
+    assert "lacks" in headers["x-onenet-error"] and body == json.dumps({"type": "test.gathered"}).encode()
+    assert depth("gatherer.gather") == 0
+
+
 def test_parked_event_can_be_listed_and_replayed_once_the_cause_is_fixed(flaky):
     from chassis import deadletters
     event = new_event("test.work", {"n": 42, "explode": True})
