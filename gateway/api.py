@@ -33,6 +33,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from chassis import errors as domain_errors, idempotency
+from chassis import contracts
 from chassis.contracts import schema_instance
 from chassis.logs import CORRELATION_KEY, new_correlation_id
 from chassis.text import control_character_problems
@@ -572,7 +573,7 @@ class ApiRoute(HttpRequestHandler):
         if refused_text:
             raise Unprocessable("the body is invalid", refused_text)
         try:
-            schema_instance(self.body_schema).load(body)
+            contracts.load(self.body_schema, body)
         except ValidationError as exc:
             raise Unprocessable("the body is invalid", exc.messages) from None
         return body
