@@ -81,9 +81,13 @@ class Connection:
         if where.get("db"):
             hello.append(command("SELECT", where["db"]))
         if hello:
-            self.sock.sendall(b"".join(hello))
-            for _ in hello:
-                read_reply(self.stream)
+            try:
+                self.sock.sendall(b"".join(hello))
+                for _ in hello:
+                    read_reply(self.stream)
+            except BaseException:   # a refused password, no answer: nothing of it is kept
+                self.close()
+                raise
 
     def ask(self, request):
         self.sock.sendall(request)
@@ -116,7 +120,7 @@ class ScriptRunner:
         tail = (len(keys), *keys, *args)
         try:
             connection = self._idle.pop() if self._idle else Connection(self.where, self.timeout)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise ScriptFailed(f"{type(exc).__name__}: {exc}") from exc
         try:
             try:

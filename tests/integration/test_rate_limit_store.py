@@ -71,3 +71,9 @@ def test_a_script_error_is_a_failure_of_the_store():
 
 def test_an_unreachable_store_lets_requests_pass_unchecked(prefix):
     assert RateLimit("5/minute", "redis://127.0.0.1:1/0", prefix).spend("subject:a") is None
+
+
+def test_a_refused_password_is_a_failure_of_the_store():
+    runner = redis_script.ScriptRunner(REDIS_URL, "return 1", 0.5, password="not-the-password")
+    with pytest.raises(redis_script.ScriptFailed):
+        runner([], [])
