@@ -109,9 +109,12 @@ class RpcProxy(nameko_rpc.RpcProxy):
 
     rpc_reply_listener = ReplyListener()
 
+    def setup(self):
+        super().setup()
+        self.proxy_options = {"use_confirms": uses_confirms(self.container.config), **self.options}
+
     def get_dependency(self, worker_ctx):
-        options = {"use_confirms": uses_confirms(self.container.config), **self.options}
-        return ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, **options)
+        return ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, **self.proxy_options)
 
 
 class RpcConsumer(nameko_rpc.RpcConsumer):

@@ -33,6 +33,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from chassis import errors as domain_errors, idempotency
+from chassis import contracts
 from chassis.contracts import schema_instance
 from chassis.logs import CORRELATION_KEY, new_correlation_id
 from chassis.text import control_character_problems
@@ -287,7 +288,7 @@ class ApiWsgiApp(WsgiApp):
         if headers is None:
             headers = self.server.cors.response_headers(request.headers.get("Origin"))
         for name, value in headers.items():
-            if name == "Vary":
+            if name == "Vary" and "Vary" in response.headers:
                 response.vary.add(value)
             else:
                 response.headers[name] = value
@@ -363,9 +364,16 @@ class Call:
     body: dict = field(default_factory=dict)
     query: dict = field(default_factory=dict)
     correlation_id: str = ""
-    base_url: str = ""
     # The idempotency key's entries of the worker context (see :func:`idempotency_context`).
     idempotency: dict = field(default_factory=dict)
+    # The HTTP request, for what few routes read of it (:attr:`base_url`).
+    request: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def base_url(self):
+        """``scheme://host[:port]`` the caller reached the gateway at (read only by the routes
+        that write links: werkzeug works it out at some cost)."""
+        return self.request.host_url.rstrip("/") if self.request is not None else ""
 
 
 class ApiRoute(HttpRequestHandler):
@@ -410,8 +418,10 @@ class ApiRoute(HttpRequestHandler):
     def handle_request(self, request):
         request.shallow = False
         started = time.perf_counter()
-        context_data = self.server.context_data_from_headers(request)
-        cid = context_data[CORRELATION_KEY] = request.environ.get(CORRELATION_ENVIRON, context_data[CORRELATION_KEY])
+        cid = request.environ.get(CORRELATION_ENVIRON)
+        if cid is None:
+            cid = self.server.context_data_from_headers(request)[CORRELATION_KEY]
+        context_data = {CORRELATION_KEY: cid}
         structlog.contextvars.bind_contextvars(correlation_id=cid)
         request.onenet_budget = None
         try:
@@ -476,7 +486,7 @@ class ApiRoute(HttpRequestHandler):
         if principal is not None and principal.role not in self.roles:
             raise Forbidden(f"role {principal.role} may not {self.method} {self.url}",
                             {"allowed_roles": sorted(self.roles)})
-        call = Call(principal=principal, correlation_id=cid, base_url=request.host_url.rstrip("/"))
+        call = Call(principal=principal, correlation_id=cid, request=request)
         if control_character_problems(request.path_values):  # no object has such a key
             raise NotFound(f"nothing at {request.path}")
         refused_text = control_character_problems({key: "".join(values) for key, values in request.args.lists()})
@@ -572,7 +582,7 @@ class ApiRoute(HttpRequestHandler):
         if refused_text:
             raise Unprocessable("the body is invalid", refused_text)
         try:
-            schema_instance(self.body_schema).load(body)
+            contracts.load(self.body_schema, body)
         except ValidationError as exc:
             raise Unprocessable("the body is invalid", exc.messages) from None
         return body

@@ -15,9 +15,18 @@ refused (401), so that no admin is ever scoped wider than their level.
 With RS256 every token names its signing key in the header's ``kid``; the gateway
 holds the public keys by kid (``gateway.keys``: two while a key is rotated), and a
 token without a kid or with one it does not hold is refused (401).
+
+A token's signature and claims are checked once: the caller it names is kept, with the
+time it is valid (``iat``/``nbf`` to ``exp``, with the leeway), for the next requests
+carrying the same token (the last :data:`REMEMBERED_TOKENS` tokens). Its time is
+checked again on every request, so an expired token is refused as before; a token that
+was refused is never kept.
 """
+import math
 import re
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jwt
 
@@ -32,6 +41,9 @@ AGENCY_STAFF = "agency_staff"
 ENTERPRISE = "enterprise"
 PROVINCE_SYSTEM = "province_system"
 LEAD_FIRM = "lead_firm"
+
+# How many verified tokens the gateway remembers (a token is a few hundred bytes).
+REMEMBERED_TOKENS = 4096
 
 REGION_ADMINS = (NATIONAL_ADMIN, PROVINCE_ADMIN, CITY_ADMIN, COUNTY_ADMIN)
 
@@ -122,6 +134,7 @@ class Authenticator:
             raise ValueError("RS256 needs its public keys by kid")
         self.algorithm, self.key = algorithm, key
         self.issuer, self.audience, self.leeway = issuer, audience, leeway
+        self._checked = lru_cache(maxsize=REMEMBERED_TOKENS)(self._check)
 
     @classmethod
     def from_config(cls, jwt_config):
@@ -155,6 +168,15 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("the Authorization header must be 'Bearer <token>'")
         token = token.strip()
+        caller, valid_from, valid_until = self._checked(token)
+        if not valid_from <= time.time() < valid_until:
+            caller = self._check(token)[0]  # outside its time: the full check says why
+        return caller
+
+    def _check(self, token):
+        """``(Principal, valid from, valid until)`` for a token whose signature and claims hold
+        now; its time as PyJWT judges it (``iat`` and ``nbf`` not after now + leeway,
+        ``exp`` after now - leeway)."""
         key = self.key_for(token)
         try:
             claims = jwt.decode(
@@ -171,7 +193,8 @@ class Authenticator:
             raise InvalidToken(f"the token lacks the {exc.claim} claim") from None
         except jwt.InvalidTokenError as exc:
             raise InvalidToken(f"the token is invalid: {exc}") from None
-        return principal_from_claims(claims)
+        starts = max((int(claims[name]) for name in ("iat", "nbf") if name in claims), default=-math.inf)
+        return principal_from_claims(claims), starts - self.leeway, int(claims["exp"]) + self.leeway
 
 
 def principal_from_claims(claims):

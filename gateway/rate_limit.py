@@ -14,7 +14,9 @@ pick its own key by sending the header directly.
 
 A request costs one round trip to Redis: one script takes the request from the
 budget and reads the window the headers are made of, as the library's ``hit``
-and ``get_window_stats`` do in two (see :data:`SPEND_AND_READ_WINDOW`).
+and ``get_window_stats`` do in two (see :data:`SPEND_AND_READ_WINDOW`). The
+script is sent by :mod:`gateway.redis_script`, not by the library's client,
+whose own cost per command was the larger part of the rate limit's.
 
 When Redis does not answer, requests pass unchecked (fail open): a store
 outage must not take the whole API down with it. Each such request counts in
@@ -33,6 +35,7 @@ from limits.errors import StorageError
 from limits.storage import RedisStorage
 
 from chassis.metrics import RATE_LIMIT_UNCHECKED
+from gateway.redis_script import ScriptFailed, ScriptRunner
 
 log = structlog.get_logger(__name__)
 
@@ -123,7 +126,8 @@ class RateLimit:
         if redis_password:
             options["password"] = redis_password
         self.store = RedisStorage(redis_url, key_prefix=prefix, wrap_exceptions=True, **options)
-        self.spend_and_read_window = self.store.get_connection().register_script(SPEND_AND_READ_WINDOW)
+        self.spend_and_read_window = ScriptRunner(redis_url, SPEND_AND_READ_WINDOW, STORE_TIMEOUT_SECONDS,
+                                                  redis_password)
         self.trusted = trusted_networks(trusted_proxies)
         self._store_down_until = None
 
@@ -174,7 +178,7 @@ class RateLimit:
                 self.store.prefixed_key(self.store._current_window_key(key))]
         try:
             acquired, *window = self.spend_and_read_window(keys, [self.item.amount, self.item.get_expiry(), 1])
-        except self.store.base_exceptions as exc:
+        except ScriptFailed as exc:
             raise StorageError(exc) from exc
         previous_count, previous_ttl, current_count, current_ttl = window
         return bool(acquired), (int(previous_count or 0), max(0, float(previous_ttl or 0)) / 1000,

@@ -49,10 +49,12 @@ class TimedService:
 class ServiceProxy(RpcProxy):
     """``self.enterprises.get(uscc)`` with the gateway's RPC timeout."""
 
+    def setup(self):
+        super().setup()
+        self.timeout = float(self.container.config.get("RPC_TIMEOUT", 5))
+
     def get_dependency(self, worker_ctx):
-        proxy = super().get_dependency(worker_ctx)
-        timeout = float(self.container.config.get("RPC_TIMEOUT", 5))
-        return TimedService(proxy, self.target_service, timeout)
+        return TimedService(super().get_dependency(worker_ctx), self.target_service, self.timeout)
 
 
 def in_parallel(**calls):

@@ -6,6 +6,7 @@ import pytest
 import redis
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from gateway import redis_script
 from gateway.rate_limit import RateLimit
 
 REDIS_URL = os.environ.get("ONENET_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -37,18 +38,42 @@ def test_replicas_and_the_library_spend_one_budget(prefix):
     assert second.spend("subject:b").remaining == 4
 
 
-def test_a_request_costs_one_round_trip_to_the_store(prefix):
+def test_a_request_costs_one_round_trip_to_the_store(prefix, monkeypatch):
     limit = RateLimit("600/minute", REDIS_URL, prefix)
     assert limit.spend("subject:a").allowed  # the script is in the store's cache from here on
-    connection = limit.store.get_connection()
-    with pytest.MonkeyPatch.context() as patch:
-        sent = []
-        send = connection.execute_command
-        patch.setattr(connection, "execute_command", lambda *args, **kw: sent.append(args[0]) or send(*args, **kw))
-        for _ in range(3):
-            assert limit.spend("subject:a").allowed
-    assert sent == ["EVALSHA"] * 3
+    sent = []
+    ask = redis_script.Connection.ask
+    monkeypatch.setattr(redis_script.Connection, "ask",
+                        lambda self, request: sent.append(request.split(b"\r\n")[2]) or ask(self, request))
+    for _ in range(3):
+        assert limit.spend("subject:a").allowed
+    assert sent == [b"EVALSHA"] * 3
+
+
+def test_a_script_the_store_does_not_hold_is_sent_whole_once(monkeypatch):
+    script = f"return {{KEYS[1], ARGV[1], 7}} -- {uuid.uuid4().hex}"   # new to the store
+    runner = redis_script.ScriptRunner(REDIS_URL, script, 0.5)
+    sent = []
+    ask = redis_script.Connection.ask
+    monkeypatch.setattr(redis_script.Connection, "ask",
+                        lambda self, request: sent.append(request.split(b"\r\n")[2]) or ask(self, request))
+    assert runner(["k"], ["v"]) == [b"k", b"v", 7]
+    assert runner(["k"], ["w"]) == [b"k", b"w", 7]
+    assert sent == [b"EVALSHA", b"EVAL", b"EVALSHA"]
+    runner.close()
+
+
+def test_a_script_error_is_a_failure_of_the_store():
+    runner = redis_script.ScriptRunner(REDIS_URL, f"return redis.error_reply('broken {uuid.uuid4().hex}')", 0.5)
+    with pytest.raises(redis_script.ScriptFailed, match="broken"):
+        runner([], [])
 
 
 def test_an_unreachable_store_lets_requests_pass_unchecked(prefix):
     assert RateLimit("5/minute", "redis://127.0.0.1:1/0", prefix).spend("subject:a") is None
+
+
+def test_a_refused_password_is_a_failure_of_the_store():
+    runner = redis_script.ScriptRunner(REDIS_URL, "return 1", 0.5, password="not-the-password")
+    with pytest.raises(redis_script.ScriptFailed):
+        runner([], [])

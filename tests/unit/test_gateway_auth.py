@@ -317,6 +317,42 @@ def test_clocks_may_disagree_by_thirty_seconds(authenticator):
         authenticator.authenticate(bearer(expired_40s_ago))
 
 
+def test_a_token_is_verified_once_and_its_time_checked_on_every_request(monkeypatch):
+    authenticator = auth.Authenticator("HS256", SECRET, "onenet", "onenet-api", leeway=0)
+    decoded = []
+    decode = auth.jwt.decode
+    monkeypatch.setattr(auth.jwt, "decode", lambda *args, **kwargs: decoded.append(1) or decode(*args, **kwargs))
+    token = auth.mint(SECRET, "county_admin", "110105", ttl_seconds=1)
+    first, second = (authenticator.authenticate(bearer(token)) for _ in range(2))
+    assert first == second and first.scope == "110105" and len(decoded) == 1
+    time.sleep(max(0.0, jwt.decode(token, options={"verify_signature": False})["exp"] - time.time()) + 0.05)
+    with pytest.raises(auth.InvalidToken, match="the token has expired"):
+        authenticator.authenticate(bearer(token))
+
+
+def test_a_refused_token_is_checked_again_each_time(authenticator, monkeypatch):
+    decoded = []
+    decode = auth.jwt.decode
+    monkeypatch.setattr(auth.jwt, "decode", lambda *args, **kwargs: decoded.append(1) or decode(*args, **kwargs))
+    forged = auth.mint("another-key-another-key-another-key", "national_admin")
+    for _ in range(2):
+        with pytest.raises(auth.InvalidToken, match="Signature verification failed"):
+            authenticator.authenticate(bearer(forged))
+    assert len(decoded) == 2
+
+
+def test_a_token_not_yet_valid_is_refused_until_its_time_even_when_remembered(monkeypatch):
+    authenticator = auth.Authenticator("HS256", SECRET, "onenet", "onenet-api", leeway=0)
+    token = auth.mint(SECRET, "national_admin", ttl_seconds=60)
+    assert authenticator.authenticate(bearer(token)).role == "national_admin"
+    issued = jwt.decode(token, options={"verify_signature": False})["iat"]
+    monkeypatch.setattr(auth.time, "time", lambda: issued - 5.0)   # the gateway's clock went back
+    monkeypatch.setattr(auth.jwt, "decode", lambda *args, **kwargs: (_ for _ in ()).throw(
+        jwt.ImmatureSignatureError("The token is not yet valid (iat)")))
+    with pytest.raises(auth.InvalidToken, match="not yet valid"):
+        authenticator.authenticate(bearer(token))
+
+
 @pytest.mark.parametrize("header, message", [
     (None, "an Authorization: Bearer <token> header is required"),
     ("", "an Authorization: Bearer <token> header is required"),

@@ -26,6 +26,7 @@ def test_every_config_switches_them_off_by_default():
 def proxy_publisher(config, **options):
     dependency = rpc.RpcProxy("requests", **options)
     dependency.container = mock.Mock(config={"AMQP_URI": "memory://", **config})
+    dependency.setup()   # as its container does, once, before any worker
     worker_ctx = mock.Mock(container=dependency.container)
     return getattr(dependency.get_dependency(worker_ctx), "get").publisher
 
