@@ -15,8 +15,8 @@ pick its own key by sending the header directly.
 A request costs one round trip to Redis: one script takes the request from the
 budget and reads the window the headers are made of, as the library's ``hit``
 and ``get_window_stats`` do in two (see :data:`SPEND_AND_READ_WINDOW`). The
-script is sent by :mod:`gateway.redis_script`, not by the library's client,
-whose own cost per command was the larger part of the rate limit's.
+script is sent by :mod:`gateway.redis_script` over redis-py connections of its own,
+not through the client, whose pool and hooks cost more than the round trip.
 
 When Redis does not answer, requests pass unchecked (fail open): a store
 outage must not take the whole API down with it. Each such request counts in
