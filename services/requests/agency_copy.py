@@ -29,7 +29,8 @@ def _agency_row(agency, changed_at):
 
 def copy_agencies(tx, stamped):
     """Copy ``(agency, changed_at)`` pairs (:class:`AgencyAnnounced` payloads), each unless a later
-    change of it is copied already."""
+    change of it is copied already. Rows go in id order, so that two consumers copying overlapping
+    batches lock them in one order and never deadlock."""
     if not stamped:
         return
     execute_values(
@@ -37,7 +38,8 @@ def copy_agencies(tx, stamped):
         f"INSERT INTO agency ({', '.join(AGENCY_FIELDS)}) VALUES %s ON CONFLICT (id) DO UPDATE SET "
         + ", ".join(f"{field} = EXCLUDED.{field}" for field in AGENCY_FIELDS[1:])
         + " WHERE agency.changed_at <= EXCLUDED.changed_at",
-        [_agency_row(agency, changed_at) for agency, changed_at in stamped], page_size=1000)
+        [_agency_row(agency, changed_at) for agency, changed_at in sorted(stamped, key=lambda pair: pair[0]["id"])],
+        page_size=1000)
 
 
 def latest(stamped):
