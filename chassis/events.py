@@ -125,13 +125,18 @@ def consumer_queues(queue, binding_keys, delays, exchange=EVENTS_EXCHANGE, durab
     return [main, *retries, parked]
 
 
-def declare(connection, queues):
+def declare(connection, queues, retired=()):
+    """Declare the events exchange and ``queues`` (kombu, with their bindings), then remove the
+    ``retired`` bindings, ``(queue, exchange, routing key)``, that earlier code made: a queue keeps
+    every binding it was ever declared with until one is removed."""
     channel = connection.channel()
     try:
         maybe_declare(EVENTS_EXCHANGE, channel)
         for queue in queues:
             queue.maybe_bind(channel)
             queue.declare()
+        for queue, exchange, routing_key in retired:
+            channel.queue_unbind(queue=queue, exchange=exchange, routing_key=routing_key)
     finally:
         channel.close()
 
@@ -227,10 +232,11 @@ class ReliableEventHandler(Consumer):
     # The settings a batch handler reads its batch size and wait from.
     batch_size_setting, batch_wait_setting = "EVENT_BATCH_SIZE", "EVENT_BATCH_WAIT"
 
-    def __init__(self, event_type, *more_types, batch=False, **kwargs):
+    def __init__(self, event_type, *more_types, batch=False, no_longer=(), **kwargs):
         self.event_types = (event_type, *more_types)
         self.event_type = event_type
         self.batch = batch
+        self.no_longer = tuple(no_longer)
         super().__init__(queue=None, **kwargs)
 
     @property
@@ -245,6 +251,11 @@ class ReliableEventHandler(Consumer):
         """The routing keys the queue is bound by: the event types (a topic pattern may widen one)."""
         return self.event_types
 
+    def retired_bindings(self, queue):
+        """``(queue, exchange, routing key)`` of the event types ``queue`` was bound by before and is
+        ``no_longer`` (another handler took them over)."""
+        return [(queue, self.exchange.name, key) for key in self.no_longer]
+
     @property
     def queue_name(self):
         return queue_name(self.container.service_name, self.method_name)
@@ -257,7 +268,7 @@ class ReliableEventHandler(Consumer):
         queues = consumer_queues(self.queue_name, self.binding_keys, self.delays, self.exchange,
                                  DurableQueues.from_config(config))
         with get_connection(self.amqp_uri) as connection:
-            declare(connection, queues)
+            declare(connection, queues, self.retired_bindings(self.queue_name))
         self.queue = queues[0]
         self.batch_size = int(config.get(self.batch_size_setting, DEFAULT_BATCH)) if self.batch else 1
         self.batch_wait = float(config.get(self.batch_wait_setting, 0.02))
@@ -404,10 +415,12 @@ class BatchEventHandler(ReliableEventHandler):
     queue_consumer = BatchQueueConsumer()
 
 
-def handles(*event_types, batch=False):
+def handles(*event_types, batch=False, no_longer=()):
     """``@handles("agency.created", ...)``: a :class:`ReliableEventHandler` of those types
-    (``batch=True``: a :class:`BatchEventHandler`)."""
-    return (BatchEventHandler if batch else ReliableEventHandler).decorator(*event_types, batch=batch)
+    (``batch=True``: a :class:`BatchEventHandler`); ``no_longer``: event types its queue was bound
+    by in an earlier release, unbound wherever the queue is declared."""
+    return (BatchEventHandler if batch else ReliableEventHandler).decorator(*event_types, batch=batch,
+                                                                           no_longer=no_longer)
 
 
 def reliable_handlers(service_cls):
@@ -436,7 +449,10 @@ def declare_topology(amqp_uri, service_classes, delays=DEFAULT_RETRY_DELAYS, dur
               for service_cls in service_classes
               for qname, entrypoint in reliable_handlers(service_cls)
               for queue in consumer_queues(qname, entrypoint.binding_keys, delays, entrypoint.exchange, durable)]
+    retired = [binding for service_cls in service_classes for qname, entrypoint in reliable_handlers(service_cls)
+               for binding in entrypoint.retired_bindings(qname)]
     with get_connection(amqp_uri) as connection:
         declare(connection, [])  # the events exchange
         declare_or_migrate(connection, queues)
+        declare(connection, [], retired)
     return [queue.name for queue in queues]

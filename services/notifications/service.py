@@ -136,7 +136,7 @@ class NotificationsService:
             log.info("welcome_notice_written", uscc=event["payload"]["uscc"], event_id=event["event_id"],
                      correlation_id=event["correlation_id"])
 
-    @handles(*ENTERPRISE_CHANGES, batch=True)
+    @handles(*ENTERPRISE_CHANGES, batch=True, no_longer=("enterprise.registered",))   # welcome_enterprise's now
     def match_enterprise(self, events):
         """Enterprises changed: each hears of the policies in force it now meets and was not told of
         before. Taken in batches: the policies in force read once, the enterprises service asked

@@ -9,7 +9,7 @@ from amqp.exceptions import NotFound
 from kombu import Connection, Queue, binding
 
 from chassis import deadletters
-from chassis.events import EVENTS_EXCHANGE, consumer_queues, declare
+from chassis.events import EVENTS_EXCHANGE, consumer_queues, declare, handles
 from chassis.queues import CLASSIC, QUORUM, DurableQueues, declare_or_migrate, declared_as
 from chassis.rpc import rpc
 from tests.stack import amqp_uri, depth, drain, new_event, publish, wait_for
@@ -125,3 +125,23 @@ def test_a_queue_declared_otherwise_is_moved_with_its_messages(prepared_stack, b
             depth(f"{name}.migrating")
     moved = [json.loads(body)["payload"]["n"] for _, body in drain(name)]
     assert moved == [0, 1, 2, 3]
+
+
+def test_a_binding_a_handler_no_longer_wants_is_removed_where_its_queue_is_declared(prepared_stack):
+    """A queue keeps every binding it was ever declared with: a handler that gave an event type
+    to another one unbinds it (``no_longer``), and the type stops reaching its queue."""
+    name = "test.retired"
+    with Connection(amqp_uri()) as connection:
+        with connection.channel() as channel:
+            for queue in (name, f"{name}.retry.200ms", f"{name}.dead-letter"):
+                channel.queue_delete(queue)
+    as_declared(name, ("test.retired.kept", "test.retired.given_away"), DurableQueues(CLASSIC))   # earlier code
+    handler = handles("test.retired.kept", no_longer=("test.retired.given_away",))(lambda self, event: None)
+    (entrypoint,) = handler.nameko_entrypoints
+    with Connection(amqp_uri()) as connection:
+        declare(connection, consumer_queues(name, entrypoint.binding_keys, (0.2,), durable=DurableQueues(CLASSIC)),
+                entrypoint.retired_bindings(name))
+    publish(new_event("test.retired.given_away", {"n": 1}))
+    publish(new_event("test.retired.kept", {"n": 2}))
+    wait_for(lambda: depth(name) >= 1, timeout=5)
+    assert [json.loads(body)["type"] for headers, body in drain(name)] == ["test.retired.kept"]
