@@ -46,7 +46,8 @@ X_TITLE = "全国中小企业服务一张网"
 # 2.2.0: the public reads the gateway keeps (routes declared cached) state their ETag and
 # Cache-Control, take If-None-Match and answer 304. 2.3.0: successes and 304s state the rate limit's
 # RateLimit-Limit, -Remaining and -Reset headers; a 429 states them, and Retry-After, as always sent.
-VERSION = "2.3.0"
+# 2.3.1: the other error answers state the RateLimit-* headers too (the budget is spent first).
+VERSION = "2.3.1"
 OPENAPI_VERSION = "3.1.0"
 _PATH_PARAM = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 
@@ -491,8 +492,7 @@ def operation(name, entrypoint, service_cls=None, converter=None):
     for status, description in ERROR_STATUSES.items():
         if status in ("409",) and entrypoint.method == "GET":
             continue
-        answer = {"description": description,
-                  "headers": {CORRELATION_HEADER: {"$ref": "#/components/headers/CorrelationId"}},
+        answer = {"description": description, "headers": answer_headers(),
                   "content": {"application/json": {"schema": error_schema}}}
         if status == "401":
             answer["headers"]["WWW-Authenticate"] = {"$ref": "#/components/headers/WWWAuthenticate"}
@@ -526,8 +526,9 @@ def budget_headers():
 
 
 def answer_headers():
-    """The headers of an operation's success (and 304): its correlation id, always, and the
-    caller's rate-limit budget (which every answer carries, errors too, while the store answers)."""
+    """The headers of an operation's answers (successes, 304s and errors; a 429 states the budget
+    as required): its correlation id, always, and the caller's rate-limit budget (which every
+    answer carries while the store answers)."""
     return {CORRELATION_HEADER: {"$ref": "#/components/headers/CorrelationId"}, **BUDGET_HEADERS}
 
 
