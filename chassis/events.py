@@ -68,19 +68,25 @@ def contract_payload(schema_cls, event):
         raise PermanentFailure(f"{event['type']} payload breaks its contract: {exc.messages}") from None
 
 
-def batch_payloads(schema_cls, events):
-    """A batch's payloads read with their owner's contract: ``(outcomes, readable)``, ``outcomes``
-    what a batch handler returns (the :class:`PermanentFailure` of each event whose payload breaks
-    the contract, which is parked alone; None for the others) and ``readable`` the others, in the
-    order delivered, as ``(event, payload)``."""
+def read_each(events, read):
+    """``(outcomes, readable)`` of a batch: ``read(event)`` of each event, in the order delivered;
+    ``outcomes`` what a batch handler returns (the :class:`PermanentFailure` ``read`` raised for an
+    event, which parks it alone; None for the others) and ``readable`` the others as
+    ``(event, what read answered)``."""
     outcomes, readable = [], []
     for event in events:
         try:
-            readable.append((event, contract_payload(schema_cls, event)))
+            readable.append((event, read(event)))
             outcomes.append(None)
         except PermanentFailure as exc:
             outcomes.append(exc)
     return outcomes, readable
+
+
+def batch_payloads(schema_cls, events):
+    """A batch's payloads read with their owner's contract (:func:`contract_payload`), as
+    :func:`read_each` answers."""
+    return read_each(events, partial(contract_payload, schema_cls))
 
 
 def queue_name(service_name, method_name):

@@ -17,7 +17,7 @@ from nameko.dependency_providers import Config
 from chassis.contracts import schema_instance
 from chassis.db import Database
 from chassis.errors import NotFound, ValidationFailed, loaded as load
-from chassis.events import PermanentFailure, batch_payloads, handles
+from chassis.events import PermanentFailure, batch_payloads, handles, read_each
 from chassis.inbox import Inbox
 from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
@@ -60,14 +60,8 @@ def usable_payloads(events, schema_of):
     """``(outcomes, payloads)`` of a batch: for each event in order None, or the
     :class:`PermanentFailure` that parks it alone; and ``{event_id: payload}`` of those whose payload
     keeps its contract (``schema_of(event)``)."""
-    outcomes, payloads = [], {}
-    for event in events:
-        try:
-            payloads[event["event_id"]] = payload_of(event, schema_of(event))
-            outcomes.append(None)
-        except PermanentFailure as exc:
-            outcomes.append(exc)
-    return outcomes, payloads
+    outcomes, readable = read_each(events, lambda event: payload_of(event, schema_of(event)))
+    return outcomes, {event["event_id"]: payload for event, payload in readable}
 
 
 def recipients_of(recipients):
