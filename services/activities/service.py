@@ -32,7 +32,7 @@ from chassis.rpc import rpc
 from reference import regions
 from services.activities import board_store, boards, calendar_feed, registrations, schemas, store
 from reference.china_time import local_day
-from services.agencies.schemas import AgencyAnnounced, ProviderAdmitted, ProviderExited
+from services.agencies.schemas import AgencyAnnounced, ProviderAdmitted, ProviderAnnounced, ProviderExited
 from services.enterprises.schemas import (EnterpriseRegistered, EnterpriseSizeClassChanged, EnterpriseTierChanged,
                                           EnterpriseUpdated)
 from services.requests.schemas import AssessmentQuery, HolidayScheduleAnnounced
@@ -358,6 +358,14 @@ class ActivitiesService:
     def agency_updated(self, event):
         agency = payload(AgencyAnnounced, event)
         self._apply_once(event, lambda tx: store.upsert_agency(tx, agency))
+
+    @handles("provider.registered", "provider.updated")
+    def provider_announced(self, event):
+        """A provider registered or changed (its name, its region): a finance provider that moved
+        answers the financing needs of its new region."""
+        provider = payload(ProviderAnnounced, event)
+        at = datetime.fromisoformat(event["occurred_at"])
+        self._apply_once(event, lambda tx: store.upsert_provider(tx, provider, at))
 
     @handles("provider.admitted")
     def provider_admitted(self, event):

@@ -29,7 +29,9 @@ def agencies(tx, ids):
 
 
 def set_membership(tx, provider, admitted, changed_at):
-    """Record a provider's admission or exit in one area, unless a later change is already recorded."""
+    """Record a provider's admission or exit in one area, unless a later change is already recorded;
+    the details it carries (name, region) count as the provider's as of ``changed_at``."""
+    upsert_provider(tx, provider, changed_at)
     tx.execute(
         "INSERT INTO provider_membership (provider_id, service_area, name, uscc, region_code, admitted, changed_at) "
         "VALUES (%(provider_id)s, %(service_area)s, %(name)s, %(uscc)s, %(region_code)s, %(admitted)s, "
@@ -39,10 +41,23 @@ def set_membership(tx, provider, admitted, changed_at):
         {**provider, "admitted": admitted, "changed_at": changed_at})
 
 
+def upsert_provider(tx, provider, changed_at):
+    """Who a provider is and where (a :class:`ProviderAnnounced` payload, or an admission's), unless
+    a later change of it is recorded already."""
+    tx.execute(
+        "INSERT INTO provider (provider_id, name, uscc, region_code, changed_at) "
+        "VALUES (%(provider_id)s, %(name)s, %(uscc)s, %(region_code)s, %(changed_at)s) "
+        "ON CONFLICT (provider_id) DO UPDATE SET name = EXCLUDED.name, uscc = EXCLUDED.uscc, "
+        "region_code = EXCLUDED.region_code, changed_at = EXCLUDED.changed_at "
+        "WHERE provider.changed_at <= EXCLUDED.changed_at",
+        {**provider, "changed_at": changed_at})
+
+
 def admitted_provider(tx, uscc, service_area):
-    """The provider with this USCC admitted in ``service_area``, or None."""
-    return tx.one("SELECT provider_id, name, uscc, region_code FROM provider_membership "
-                  "WHERE uscc = %s AND service_area = %s AND admitted", (uscc, service_area))
+    """The provider with this USCC admitted in ``service_area`` (where it is now), or None."""
+    return tx.one("SELECT p.provider_id, p.name, p.uscc, p.region_code FROM provider_membership m "
+                  "JOIN provider p USING (provider_id) WHERE m.uscc = %s AND m.service_area = %s AND m.admitted",
+                  (uscc, service_area))
 
 
 def register_enterprise(tx, enterprise, version):

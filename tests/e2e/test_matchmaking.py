@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from tests.stack import known_to_activities, new_uscc
+from tests.stack import known_to_activities, new_uscc, sql, wait_for
 
 CHINA = timezone(timedelta(hours=8))
 HOME, AWAY = "340104", "440305"  # 合肥市蜀山区, 深圳市南山区
@@ -172,3 +172,24 @@ def test_financing_need_is_answered_by_a_bank_of_its_region_and_unseen_by_one_ou
     assert (after["needs_posted"] - before["needs_posted"], after["offers"] - before["offers"],
             after["matches_made"] - before["matches_made"], after["loans_granted"] - before["loans_granted"],
             round(after["amount_granted"] - before["amount_granted"], 2)) == (1, 1, 1, 1, 450.0)
+
+
+def test_a_bank_that_moves_region_sees_the_needs_of_its_new_region_and_no_longer_those_of_its_old(api, token):
+    provider_id, bank = admitted_bank(api, token, "440300", "深圳迁址商业银行")
+    old_need = api.post("/api/v1/financing-needs", token("enterprise", register_sme(api, token, AWAY)), json={
+        "amount": 200, "term_months": 6, "purpose": "流动资金", "collateral": "credit"}).json()["id"]
+    new_need = api.post("/api/v1/financing-needs", token("enterprise", register_sme(api, token, HOME)), json={
+        "amount": 300, "term_months": 12, "purpose": "设备更新", "collateral": "credit"}).json()["id"]
+
+    def seen():
+        return {need for need in (old_need, new_need)
+                if api.get(f"/api/v1/financing-needs/{need}", bank).status_code == 200}
+
+    assert seen() == {old_need}
+    moved = api.patch(f"/api/v1/providers/{provider_id}", token("national_admin"), json={"region_code": "340100"})
+    assert moved.status_code == 200, moved.text
+    assert wait_for(lambda: sql("activities", "SELECT 1 FROM provider WHERE provider_id = %s AND region_code = %s",
+                                (provider_id, "340100")), 30)
+    assert seen() == {new_need}
+    listed = {item["id"] for item in api.get("/api/v1/financing-needs?page_size=100", bank).json()["items"]}
+    assert new_need in listed and old_need not in listed

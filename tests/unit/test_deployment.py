@@ -105,7 +105,7 @@ REPLY = accounts._REPLY_KEY
      r"^(activity\.[a-z_]+|lead_firm\.[a-z_]+|chain_need\.[a-z_]+|financing_need\.[a-z_]+)$",
      r"^(agency\.created|agency\.updated|enterprise\.registered|enterprise\.size_class_changed|"
      r"enterprise\.tier_changed|enterprise\.updated|holiday_schedule\.loaded|provider\.admitted|"
-     r"provider\.exited)$"),
+     r"provider\.exited|provider\.registered|provider\.updated)$"),
     ("gateway.service:GatewayService",
      rf"^(activities\.[A-Za-z0-9_]+|agencies\.[A-Za-z0-9_]+|enterprises\.[A-Za-z0-9_]+|"
      rf"notifications\.[A-Za-z0-9_]+|requests\.[A-Za-z0-9_]+|{REPLY})$", rf"^({REPLY})$", "^$", "^$"),
