@@ -15,8 +15,12 @@ the whole container: a broker restarting at that moment (``ECONNREFUSED``) would
 the process down. Here a reply that cannot be sent is logged and dropped instead; the
 caller's timeout answers for it (the gateway's 503), and a retry with the same
 idempotency key gets the answer that was stored with the write. On the caller's side,
-the acknowledgement of a reply that meets a broker going away (``ECONNRESET``, ``EPIPE``)
-is logged, and the reply still reaches its call (:class:`ReplyListener`).
+replies are taken unacknowledged (:class:`ReplyListener`), so no acknowledgement can
+meet a broker going away there.
+
+Calls and replies leave through one :class:`RpcPublisher` per proxy and per RPC consumer,
+on kombu's producer pool as nameko's ``Publisher`` does, without the kombu ``Connection``
+and the ``Publisher`` nameko builds for every message, and a reply encoded once.
 
 RPC calls and replies go without publisher confirms (``RPC_CONFIRMS``, off by default):
 the caller's timeout already covers a call or a reply the broker lost, as it covers a
