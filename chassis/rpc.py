@@ -176,9 +176,13 @@ class ReplyListener(nameko_rpc.ReplyListener):
 
 
 class RpcProxy(nameko_rpc.RpcProxy):
-    """``self.<service>.<method>(...)`` as nameko's, with confirms as ``RPC_CONFIRMS`` says."""
+    """``self.<service>.<method>(...)`` as nameko's, with confirms as ``RPC_CONFIRMS`` says; the
+    process's config decides how calls are published, not options of the proxy."""
 
     rpc_reply_listener = ReplyListener()
+
+    def __init__(self, target_service):
+        super().__init__(target_service)
 
     def setup(self):
         super().setup()
