@@ -1,8 +1,7 @@
 """A reply to a process's call reaches the call unacknowledged; a reply is encoded once; a delivery whose
 acknowledgement meets a broker going away leaves the process up (chassis/rpc.py, chassis/queues.py)."""
-from unittest import mock
-
 import json
+from unittest import mock
 
 import pytest
 
