@@ -103,7 +103,7 @@ class RpcPublisher:
     broker's ``connection.close`` of a restart before the message is written into a closed
     socket and lost, so it stays."""
 
-    def __init__(self, config):
+    def __init__(self, config, **options):
         self.use_confirms = uses_confirms(config)
         self.serializer = config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER)
         self.connection = Connection(
@@ -111,7 +111,7 @@ class RpcPublisher:
             login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
             transport_options={**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": self.use_confirms})
         self.options = {"exchange": nameko_rpc.get_rpc_exchange(config), "delivery_mode": PERSISTENT,
-                        "mandatory": self.use_confirms, "serializer": self.serializer}
+                        "mandatory": self.use_confirms, "serializer": self.serializer, **options}
 
     def publish(self, body, routing_key, **properties):
         """Publish ``body`` (serialized with the process's serializer, unless ``content_type``
@@ -176,17 +176,14 @@ class ReplyListener(nameko_rpc.ReplyListener):
 
 
 class RpcProxy(nameko_rpc.RpcProxy):
-    """``self.<service>.<method>(...)`` as nameko's, with confirms as ``RPC_CONFIRMS`` says; the
-    process's config decides how calls are published, not options of the proxy."""
+    """``self.<service>.<method>(...)`` as nameko's, with confirms as ``RPC_CONFIRMS`` says;
+    ``options`` go with every call (kombu's ``publish`` arguments: ``expiration``, in seconds)."""
 
     rpc_reply_listener = ReplyListener()
 
-    def __init__(self, target_service):
-        super().__init__(target_service)
-
     def setup(self):
         super().setup()
-        self.publisher = RpcPublisher(self.container.config)
+        self.publisher = RpcPublisher(self.container.config, **self.options)
 
     def get_dependency(self, worker_ctx):
         return ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, self.publisher)

@@ -27,8 +27,8 @@ def test_every_config_switches_them_off_by_default():
         assert rpc.uses_confirms(config.load(os.path.join(ROOT, process.config))) is False, process.name
 
 
-def proxy_publisher(config):
-    dependency = rpc.RpcProxy("requests")
+def proxy_publisher(config, **options):
+    dependency = rpc.RpcProxy("requests", **options)
     dependency.container = mock.Mock(config={"AMQP_URI": "memory://", **config})
     dependency.setup()   # as its container does, once, before any worker
     dependency.rpc_reply_listener.routing_key = "reply-1"
@@ -36,9 +36,9 @@ def proxy_publisher(config):
     return dependency.get_dependency(worker_ctx), dependency.publisher
 
 
-def published(config, failure=None):
+def published(config, failure=None, **options):
     """What a call's producer was given, and the call's exception if it raised one."""
-    proxy, publisher = proxy_publisher(config)
+    proxy, publisher = proxy_publisher(config, **options)
     with mock.patch("chassis.rpc.producers") as producers:
         producer = producers[publisher.connection].acquire.return_value.__enter__.return_value
         producer.connection = Connection("amqp://guest:guest@127.0.0.1:5672/")  # never connected
@@ -68,3 +68,8 @@ def test_every_publisher_of_a_process_shares_one_producer_pool():
     from kombu.pools import producers
     (_, one), (_, other) = proxy_publisher({}), proxy_publisher({})
     assert one.connection is not other.connection and producers[one.connection] is producers[other.connection]
+
+
+def test_a_proxy_s_options_go_with_every_call():
+    _, call, _ = published({}, failure=RuntimeError("stop before waiting for the reply"), expiration=15)
+    assert call.kwargs["expiration"] == 15 and call.kwargs["routing_key"] == "requests.get"
