@@ -157,7 +157,16 @@ class SettlingQueueConsumer(QueueConsumer):
     forgives amqp's own ``ConnectionError``, not the socket's (``ConnectionResetError``,
     ``BrokenPipeError``) that a broker going away leaves. The broker delivers what was not
     acknowledged again once it is back: a reliable handler's inbox makes that a no-op, and a
-    reply whose call was already answered is dropped as one nobody waits for."""
+    reply whose call was already answered is dropped as one nobody waits for.
+
+    A provider whose ``no_ack`` is true (the RPC reply listener) takes its deliveries
+    unacknowledged and settles none of them."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, consumer in self._consumers.items():
+            consumer.no_ack = getattr(provider, "no_ack", False)
+        return consumers
 
     def ack_message(self, message):
         self._settle(super().ack_message, message, "ack")
