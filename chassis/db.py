@@ -280,41 +280,59 @@ class Transaction:
         self.conn = conn
         self.cursor = conn.cursor(cursor_factory=CountedCursor)
         self.cursor.opening = self._explicit = conn.autocommit
+        self._alone = False   # the transaction was one statement, which committed (or failed) by itself
         self._after_commit = []
 
     def commit(self):
         if not self._explicit:
             self.conn.commit()
-        elif not self.cursor.opening:   # something was sent: a transaction is open
+        elif not self.cursor.opening and not self._alone:   # something was sent: a transaction is open
             psycopg2.extensions.cursor.execute(self.cursor, "COMMIT")
 
     def rollback(self):
         if not self._explicit:
             self.conn.rollback()
-        elif not self.cursor.opening and not self.conn.closed:
+        elif not self.cursor.opening and not self._alone and not self.conn.closed:
             psycopg2.extensions.cursor.execute(self.cursor, "ROLLBACK")
 
-    def execute(self, sql, params=None):
+    def execute(self, sql, params=None, last=False):
+        """Run ``sql`` (text or :class:`Prepared`) with ``params``; the cursor holds its rows.
+
+        ``last``: the statement ends the transaction's work. One that is also its first (nothing
+        sent yet, on a pooled connection) goes alone, without ``BEGIN``: PostgreSQL runs it as a
+        transaction of its own, which commits or fails whole (a data-modifying CTE too, outbox rows
+        with the change they announce), so the transaction takes one round trip instead of two
+        (``BEGIN; statement``, then ``COMMIT``). What the block does after it cannot undo it; a
+        statement after it is refused. Otherwise ``last`` changes nothing."""
+        if self._alone:
+            raise RuntimeError("the transaction committed with its last statement")
         if isinstance(sql, Prepared):
             if not isinstance(self.conn, PreparingConnection):   # a connection of its own: the text
                 sql = sql.sql
             else:
                 if sql.name not in self.conn.prepared:
                     self.conn.prepare(self.cursor, sql)
+                self._ending(last)
                 try:
                     self.cursor.execute(sql.run, params)
                 except psycopg2.errors.FeatureNotSupported:   # a table changed under it
                     self.conn.forget_prepared()
                     raise
                 return self.cursor
+        self._ending(last)
         self.cursor.execute(sql, params)
         return self.cursor
 
-    def one(self, sql, params=None):
-        return self.execute(sql, params).fetchone()
+    def _ending(self, last):
+        if last and self.cursor.opening:
+            self.cursor.opening = False
+            self._alone = True
 
-    def all(self, sql, params=None):
-        return self.execute(sql, params).fetchall()
+    def one(self, sql, params=None, last=False):
+        return self.execute(sql, params, last).fetchone()
+
+    def all(self, sql, params=None, last=False):
+        return self.execute(sql, params, last).fetchall()
 
     def page(self, select, source, params, order, limit, offset):
         """``(rows, total)``: one page of ``SELECT {select} FROM {source}`` (``source`` may

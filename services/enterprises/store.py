@@ -5,6 +5,7 @@ import json
 from psycopg2.extras import Json, execute_values
 
 from chassis import keyset
+from chassis.db import prepared
 from chassis.errors import Conflict
 from services.enterprises import criteria as criteria_rules
 from services.enterprises import domain
@@ -57,10 +58,11 @@ _FIGURE_TYPES = {"employees": "integer", "revenue": "numeric", "total_assets": "
                  "ip_class1_count": "integer"}
 
 
-def insert_profile(tx, profile, on, announce=None):
+def insert_profile(tx, profile, on, announce=None, last=False):
     """Store a new profile with its figures and tiers, and ``announce`` (``(sql, params)`` of a CTE
     written with it, its events: :meth:`chassis.outbox.OutboxWriter.part`, written only if the
-    profile is), in one statement; ``Conflict`` if the USCC is taken."""
+    profile is), in one statement, prepared (its text is one per ``announce``'s); ``Conflict`` if
+    the USCC is taken. ``last``: the statement ends ``tx``'s work (:meth:`chassis.db.Transaction.execute`)."""
     years = sorted(profile["figures"])
     params = {f"e_{column}": value for column, value in zip(ENTERPRISE_COLUMNS, _enterprise_values(profile))}
     params["years"] = years
@@ -83,7 +85,7 @@ def insert_profile(tx, profile, on, announce=None):
     if announce is not None:
         parts.append(announce[0])
         params.update(announce[1])
-    stamps = tx.one("WITH " + ", ".join(parts) + " SELECT created_at, updated_at FROM added", params)
+    stamps = tx.one(prepared("WITH " + ", ".join(parts) + " SELECT created_at, updated_at FROM added"), params, last)
     if stamps is None:
         raise Conflict(f"an enterprise with uscc {profile['uscc']} is already registered",
                        {"uscc": ["already registered"]})

@@ -46,7 +46,8 @@ class FakeStore:
     def __init__(self):
         self.profiles, self.history, self.claimable = {}, [], {}
 
-    def insert_profile(self, tx, profile, on, announce=None):
+    def insert_profile(self, tx, profile, on, announce=None, last=False):
+        self.inserted_last = last
         if profile["uscc"] in self.profiles:
             raise Conflict(f"uscc {profile['uscc']} is already registered", {"uscc": ["already registered"]})
         self.profiles[profile["uscc"]] = copy.deepcopy(profile)
@@ -95,6 +96,7 @@ def test_a_registration_is_stored_with_its_size_class_and_announced_once(fake):
     assert fake.profiles[profile["uscc"]]["size_class"] == "small"
     assert [(kind, payload["uscc"], payload["size_class"], key) for kind, payload, key in outbox.events] == [
         ("enterprise.registered", profile["uscc"], "small", profile["uscc"])]
+    assert fake.inserted_last   # the profile's one statement ends the transaction
 
 
 def test_a_taken_credit_code_is_a_conflict_and_nothing_more_is_announced(fake):

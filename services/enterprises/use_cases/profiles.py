@@ -24,10 +24,13 @@ def new_registration(registration, actor, on):
 
 
 def register(tx, outbox, new, on):
-    """Store a :func:`new_registration`; a taken USCC is a ``Conflict``. Emits ``enterprise.registered``."""
+    """Store a :func:`new_registration`; a taken USCC is a ``Conflict``. Emits ``enterprise.registered``.
+
+    The profile, its figures, tiers and event go in one statement, the last of ``tx``: a
+    transaction with nothing before it commits with it, in one round trip."""
     announce = outbox.part(tx, [("enterprise.registered", domain.registered_event(new, on), new["uscc"])],
                            when="EXISTS (SELECT 1 FROM added)")
-    store.insert_profile(tx, new, on, announce)
+    store.insert_profile(tx, new, on, announce, last=True)
     return new
 
 
