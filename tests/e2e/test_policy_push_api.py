@@ -35,6 +35,8 @@ def pushed(api, token, agency_skeleton):
             uscc, region_code=region, industry_code=industry, tags=[TAG], name=f"青海{name}制造有限公司"))
         assert answer.status_code == 201, answer.text
         firms[name] = uscc
+    for name, uscc in firms.items():   # welcomed (notices are written in batches) before the policy comes
+        assert wait_for(lambda: inbox(api, token("enterprise", uscc), kind="welcome")["items"], timeout=20), name
     qinghai = api.get("/api/v1/agencies?level=province&region=63").json()["items"][0]
     admin = token("province_admin", "630000")
     draft = api.post("/api/v1/policies", admin, json={
