@@ -376,6 +376,9 @@ def run(demo="default"):
     network = Network()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C stops the network even where it was started with SIGINT ignored (a background job of a
+    # script): else the services, which handle it themselves, would stop and be started again.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     supervisor = None
     loader = None
     try:
