@@ -190,15 +190,6 @@ class OutboxWriter:
         tx.after_commit(self._wake)
         return event
 
-    def add_all(self, tx, events):
-        """Record several events, each ``(event_type, payload, aggregate_id)``, of any types, in one
-        statement (one change announced by more than one event); they are published after commit,
-        in this order."""
-        made = self._made(tx, events)
-        if made:
-            add_many(tx, made)
-        return [event for event, _ in made]
-
     def part(self, tx, events, when=None):
         """Several events, each ``(event_type, payload, aggregate_id)``, as a CTE of a statement the
         caller runs in ``tx`` (:func:`rows_part`: ``(sql, params)``), written with its change in that

@@ -32,8 +32,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as Rou
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from chassis import errors as domain_errors, idempotency
-from chassis import contracts
+from chassis import contracts, errors as domain_errors, idempotency
 from chassis.contracts import schema_instance
 from chassis.logs import CORRELATION_KEY, new_correlation_id
 from chassis.text import control_character_problems

@@ -140,12 +140,9 @@ class FakeOutbox:
     def add(self, tx, event_type, payload, aggregate_id=None):
         self.events.append((event_type, payload))
 
-    def add_all(self, tx, events):
+    def part(self, tx, events, when=None):
         for event_type, payload, aggregate_id in events:
             self.add(tx, event_type, payload, aggregate_id)
-
-    def part(self, tx, events, when=None):
-        self.add_all(tx, events)
         return ("outbox_rows AS (…)", {})
 
     def types(self):
