@@ -147,6 +147,7 @@ EQUIVALENT = (
                                 ("core/NumberReplacer", "> LIBRARY_YEARS[- 0]"),
                                 (CMP + "Gt_GtE", ">= LIBRARY_YEARS[-1]"))),
     *cache_only("workdays", 256),
+    *cache_only("workdays", 8192),
     # auth
     Equivalent("auth", "core/NumberReplacer", "REGION_PREFIX_DIGITS = {PROVINCE_ADMIN: 2, CITY_ADMIN: 4, COUNTY_ADMIN: 6}",
                "REGION_PREFIX_DIGITS = {PROVINCE_ADMIN: 2, CITY_ADMIN: 4, COUNTY_ADMIN: 7}",
@@ -187,6 +188,15 @@ EQUIVALENT = (
           ("Eq_LtE", 'if self.algorithm == "HS256":', 'if self.algorithm <= "HS256":'),
           ("Eq_GtE", 'if algorithm == "RS256" and not isinstance(key, dict):',
            'if algorithm >= "RS256" and not isinstance(key, dict):'))),
+    *(Equivalent("auth", "core/NumberReplacer", "REMEMBERED_TOKENS = 4096", f"REMEMBERED_TOKENS = {size}",
+                 "the tokens remembered only save checking a signature again: with room for one more or one "
+                 "fewer every request gets the same answer")
+      for size in (4095, 4097)),
+    Equivalent("auth", "core/ReplaceUnaryOperator_USub_Not",
+               'starts = max((int(claims[name]) for name in ("iat", "nbf") if name in claims), default=-math.inf)',
+               'starts = max((int(claims[name]) for name in ("iat", "nbf") if name in claims), default=not math.inf)',
+               "a token without iat or nbf is valid from the start of time; ``not math.inf`` is 0, the epoch, "
+               "and no gateway's clock reads a time before it"),
     # arrears
     Equivalent("arrears", CMP + "NotEq_Gt", "if due.due != nominal:", "if due.due > nominal:",
                "first_working_day never answers a day before the one it is given"),

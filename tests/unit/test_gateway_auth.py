@@ -317,19 +317,6 @@ def test_clocks_may_disagree_by_thirty_seconds(authenticator):
         authenticator.authenticate(bearer(expired_40s_ago))
 
 
-def test_a_token_is_verified_once_and_its_time_checked_on_every_request(monkeypatch):
-    authenticator = auth.Authenticator("HS256", SECRET, "onenet", "onenet-api", leeway=0)
-    decoded = []
-    decode = auth.jwt.decode
-    monkeypatch.setattr(auth.jwt, "decode", lambda *args, **kwargs: decoded.append(1) or decode(*args, **kwargs))
-    token = auth.mint(SECRET, "county_admin", "110105", ttl_seconds=1)
-    first, second = (authenticator.authenticate(bearer(token)) for _ in range(2))
-    assert first == second and first.scope == "110105" and len(decoded) == 1
-    time.sleep(max(0.0, jwt.decode(token, options={"verify_signature": False})["exp"] - time.time()) + 0.05)
-    with pytest.raises(auth.InvalidToken, match="the token has expired"):
-        authenticator.authenticate(bearer(token))
-
-
 def test_a_refused_token_is_checked_again_each_time(authenticator, monkeypatch):
     decoded = []
     decode = auth.jwt.decode
@@ -351,6 +338,83 @@ def test_a_token_not_yet_valid_is_refused_until_its_time_even_when_remembered(mo
         jwt.ImmatureSignatureError("The token is not yet valid (iat)")))
     with pytest.raises(auth.InvalidToken, match="not yet valid"):
         authenticator.authenticate(bearer(token))
+
+
+# A remembered token's times, chosen so that arithmetic slips in the remembered window show:
+# ISSUED has none of the bits of the 30 s leeway set, EXPIRES has all of them.
+ISSUED, EXPIRES = 1_900_000_000 & ~30, (1_900_003_600 & ~30) | 30
+
+
+class Clock:
+    """The gateway's clock and PyJWT's, set by the test."""
+
+    def __init__(self, now):
+        self.now = now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock(ISSUED)
+
+    class Now(jwt.api_jwt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return jwt.api_jwt.datetime.fromtimestamp(clock.now, tz)
+
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Now)
+    monkeypatch.setattr(auth.time, "time", lambda: clock.now)
+    return clock
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """How many times a token's signature and claims were checked."""
+    decoded = []
+    decode = auth.jwt.decode
+    monkeypatch.setattr(auth.jwt, "decode", lambda *args, **kwargs: decoded.append(1) or decode(*args, **kwargs))
+    return decoded
+
+
+def remembered(authenticator, clock, **times):
+    """A token with ``times`` as its claims (iat/nbf/exp), verified once at ISSUED."""
+    claims = {"iss": "onenet", "aud": "onenet-api", "sub": "s", "role": "national_admin", **times}
+    token = bearer(jwt.encode(claims, SECRET, algorithm="HS256"))
+    clock.now = ISSUED
+    assert authenticator.authenticate(token).role == "national_admin"
+    return token
+
+
+@pytest.mark.parametrize("now", [ISSUED - 30, ISSUED - 29, EXPIRES + 29, EXPIRES + 29.999])
+def test_a_remembered_token_is_served_from_memory_throughout_its_time_with_the_leeway(
+        authenticator, clock, decodes, now):
+    token = remembered(authenticator, clock, iat=ISSUED, exp=EXPIRES)
+    clock.now = now
+    assert authenticator.authenticate(token).role == "national_admin"
+    assert len(decodes) == 1
+
+
+@pytest.mark.parametrize("now, reason", [
+    (EXPIRES + 30, "the token has expired"), (EXPIRES + 31, "the token has expired"),
+    (EXPIRES + 3600, "the token has expired"), (ISSUED - 31, "not yet valid"), (0, "not yet valid")])
+def test_a_remembered_token_is_refused_outside_its_time_with_the_leeway(authenticator, clock, now, reason):
+    token = remembered(authenticator, clock, iat=ISSUED, exp=EXPIRES)
+    clock.now = now
+    with pytest.raises(auth.InvalidToken, match=reason):
+        authenticator.authenticate(token)
+
+
+def test_a_remembered_token_without_iat_or_nbf_is_valid_from_the_start(authenticator, clock, decodes):
+    token = remembered(authenticator, clock, exp=EXPIRES)
+    clock.now = 1.0
+    assert authenticator.authenticate(token).role == "national_admin"
+    assert len(decodes) == 1
+
+
+def test_a_remembered_token_is_not_valid_before_its_nbf(authenticator, clock):
+    token = remembered(authenticator, clock, iat=ISSUED - 600, nbf=ISSUED, exp=EXPIRES)
+    clock.now = ISSUED - 31
+    with pytest.raises(auth.InvalidToken, match="not yet valid"):
+        authenticator.authenticate(token)
 
 
 @pytest.mark.parametrize("header, message", [
