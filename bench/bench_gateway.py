@@ -64,6 +64,7 @@ SERVER = os.environ.get("ONENET_BENCH_POSTGRES", "postgresql://postgres@127.0.0.
 DATABASE_URL = f"{SERVER}/{NAME}"
 AMQP_URI = os.environ.get("ONENET_BENCH_AMQP", f"amqp://guest:guest@127.0.0.1:5672/{NAME}")
 SECRET = "bench-secret-for-the-gateway-benchmark-only"
+WEBHOOK_SECRET_KEYS = "YmVuY2gta2V5LWZvci10aGUtZ2F0ZXdheS1iZW5jaG0="  # "bench-key-for-the-gateway-benchm"
 PORT_BASE = int(os.environ.get("ONENET_BENCH_PORT_BASE", 31600))
 ECHO_PORT = PORT_BASE + 50
 # Each process's ops port (its /metrics); a second replica takes the next free one.
@@ -71,6 +72,7 @@ OPS_PORTS = {"gateway": PORT_BASE + 100, "agencies": PORT_BASE + 101, "enterpris
              "requests": PORT_BASE + 103, "notifications": PORT_BASE + 104}
 ENV = {
     "ONENET_DATABASE_URL": DATABASE_URL, "ONENET_AMQP_URI": AMQP_URI, "ONENET_JWT_SECRET": SECRET,
+    "ONENET_WEBHOOK_SECRET_KEYS": WEBHOOK_SECRET_KEYS,
     "GATEWAY_PORT": str(PORT_BASE), "GATEWAY_OPS_PORT": str(OPS_PORTS["gateway"]),
     "AGENCIES_OPS_PORT": str(OPS_PORTS["agencies"]), "ENTERPRISES_OPS_PORT": str(OPS_PORTS["enterprises"]),
     "REQUESTS_OPS_PORT": str(OPS_PORTS["requests"]), "NOTIFICATIONS_OPS_PORT": str(OPS_PORTS["notifications"]),

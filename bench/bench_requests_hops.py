@@ -46,9 +46,11 @@ SERVER = os.environ.get("ONENET_BENCH_POSTGRES", "postgresql://postgres@127.0.0.
 DATABASE_URL = f"{SERVER}/{NAME}"
 AMQP_URI = os.environ.get("ONENET_BENCH_AMQP", f"amqp://guest:guest@127.0.0.1:5672/{NAME}")
 SECRET = "bench-secret-for-the-requests-benchmark-only"
+WEBHOOK_SECRET_KEYS = "YmVuY2gta2V5LWZvci10aGUtcmVxdWVzdHMtYmVuY2g="  # "bench-key-for-the-requests-bench"
 PORT_BASE = 31300
 ENV = {
     "ONENET_DATABASE_URL": DATABASE_URL, "ONENET_AMQP_URI": AMQP_URI, "ONENET_JWT_SECRET": SECRET,
+    "ONENET_WEBHOOK_SECRET_KEYS": WEBHOOK_SECRET_KEYS,
     "GATEWAY_PORT": str(PORT_BASE), "GATEWAY_OPS_PORT": str(PORT_BASE + 100),
     "AGENCIES_OPS_PORT": str(PORT_BASE + 101), "ENTERPRISES_OPS_PORT": str(PORT_BASE + 102),
     "REQUESTS_OPS_PORT": str(PORT_BASE + 103), "NOTIFICATIONS_OPS_PORT": str(PORT_BASE + 104),

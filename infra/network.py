@@ -339,6 +339,9 @@ class Network:
 
 
 MAIL_DIR = os.path.join(ROOT, ".run", "mail")
+# The key webhook secrets are sealed with in a local run, kept for the next run: the database keeps
+# the subscriptions, whose secrets a fresh key would not open.
+WEBHOOK_KEYS_FILE = os.path.join(ROOT, ".run", "webhook-secret-keys")
 # What ``make run`` lets people try locally: webhooks to their own machine over plain http, and the
 # requests service's clock under operator control (a demo network: the demo raises its requests on
 # the days they belong to, and a national admin may move time with PUT /api/v1/clock).
@@ -359,6 +362,22 @@ def start_mail_sink(env):
     return child
 
 
+def local_webhook_keys(env, path=WEBHOOK_KEYS_FILE):
+    """``ONENET_WEBHOOK_SECRET_KEYS`` for a local run, when it is not set: the key kept in ``path``,
+    made (and kept, readable by its owner only) by the first run."""
+    if env.get("ONENET_WEBHOOK_SECRET_KEYS"):
+        return
+    from chassis.sealing import new_key
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="ascii") as handle:
+            handle.write(new_key() + "\n")
+    with open(path, encoding="ascii") as handle:
+        env["ONENET_WEBHOOK_SECRET_KEYS"] = handle.read().strip()
+    print(f"ONENET_WEBHOOK_SECRET_KEYS was not set; this run seals webhook secrets with the key in "
+          f"{os.path.relpath(path, ROOT)}")
+
+
 def run(demo="default"):
     # The processes' own database and broker passwords: made afresh for this run, not shown.
     make_account_passwords(os.environ)
@@ -366,6 +385,7 @@ def run(demo="default"):
         os.environ["ONENET_JWT_SECRET"] = secrets.token_urlsafe(32)
         print(f"ONENET_JWT_SECRET was not set; this run signs tokens with:\n"
               f"    export ONENET_JWT_SECRET={os.environ['ONENET_JWT_SECRET']}\n")
+    local_webhook_keys(os.environ)
     prepare()
     for name, value in {**LOCAL_WEBHOOKS, **LOCAL_CLOCK}.items():
         os.environ.setdefault(name, value)

@@ -38,6 +38,7 @@ TEST_ENV = {
     "ACTIVITIES_OPS_PORT": str(19105 + PORT_OFFSET),
     "PROVINCES_OPS_PORT": str(19106 + PORT_OFFSET),
     "ONENET_JWT_SECRET": "test-secret-for-the-onenet-suite-only",
+    "ONENET_WEBHOOK_SECRET_KEYS": "dGVzdC1rZXktZm9yLXRoZS1vbmVuZXQtc3VpdGUtMDE=",  # "test-key-for-the-onenet-suite-01"
     "ONENET_EVENT_RETRY_DELAYS": "0.2, 0.4",
     "ONENET_OUTBOX_POLL_INTERVAL": "0.1",
     "ONENET_LOG_LEVEL": "INFO",

@@ -10,7 +10,9 @@ an exponential backoff with jitter, until it is given up (too many attempts or
 too old); every attempt is logged. A subscriber that fails
 ``WEBHOOK_PAUSE_AFTER`` times in a row is paused, its deliveries are held and
 its owner is told in the inbox. Quiet hours put a delivery back, untried, until
-they end.
+they end. A subscription's signing secret is opened (``WEBHOOK_SECRET_KEYS``,
+:mod:`services.notifications.signing_secrets`) only to sign its request; at start
+the dispatcher seals any secret still stored as it is.
 """
 import json
 import random
@@ -22,11 +24,14 @@ from eventlet.greenpool import GreenPool
 
 from chassis.background import WokenLoop
 from chassis.db import SchemaPool, transaction
-from services.notifications import domain, mail, store, webhooks
+from chassis.sealing import Unreadable
+from services.notifications import domain, mail, signing_secrets, store, webhooks
 from services.notifications.figures import DELIVERIES, SUBSCRIPTIONS_PAUSED
 from services.notifications.schemas import WEBHOOK
 
 log = structlog.get_logger(__name__)
+
+UNREADABLE = "not sent: the subscription's signing secret is unreadable"
 
 
 class Settings:
@@ -49,6 +54,8 @@ class Settings:
         self.ca_file = config.get("WEBHOOK_CA_FILE") or None
         self.rules = webhooks.DestinationRules.from_config(config)
         self.mail_server = mail.MailServer.from_config(config)
+        # None configured: the service does not start (as the gateway without a JWT key).
+        self.secret_keys = signing_secrets.keys_of(config)
 
     @property
     def lease_seconds(self):
@@ -69,12 +76,18 @@ def ping_body(subscription_id):
                        "data": {"subscription_id": subscription_id}}).encode()
 
 
-def send_webhook(settings, url, secret, message_id, body):
-    """Check the destination again (after DNS resolution) and POST, signed: an ``Answer``."""
+def send_webhook(settings, subscription, message_id, body):
+    """Check the subscription's destination again (after DNS resolution) and POST, signed with its
+    secret (opened here): an ``Answer``."""
     try:
-        destination = webhooks.resolve(url, settings.rules)
+        destination = webhooks.resolve(subscription["url"], settings.rules)
     except webhooks.RefusedDestination as exc:
         return webhooks.Answer(False, None, f"refused: {exc}", 0)
+    try:
+        secret = settings.secret_keys.open(subscription["secret"])
+    except Unreadable as exc:
+        log.error("webhook_secret_unreadable", subscription_id=subscription["id"], error=str(exc))
+        return webhooks.Answer(False, None, f"{UNREADABLE} ({exc})", 0)
     headers = webhooks.signed_headers(secret, message_id, body)
     limit = settings.connect_timeout + settings.read_timeout + 5
     with eventlet.Timeout(limit, False):
@@ -96,6 +109,27 @@ class DeliveryDispatcher(WokenLoop):
 
     def enabled(self):
         return self.settings.enabled
+
+    def start(self):
+        super().start()
+        self.container.spawn_managed_thread(self._seal_plain_secrets, identifier="seal_plain_secrets")
+
+    def _seal_plain_secrets(self):
+        """Seal the secrets stored as they are (written before secrets were sealed), once the
+        database answers."""
+        delay = 1
+        while True:
+            try:
+                with self.schema_pool.pool.connection() as conn:
+                    sealed = signing_secrets.seal_plain(conn, self.settings.secret_keys)
+            except Exception:
+                log.exception("sealing_plain_secrets_failed", retry_in=delay)
+                eventlet.sleep(delay)
+                delay = min(delay * 2, 60)
+                continue
+            if sealed:
+                log.info("plain_secrets_sealed", subscriptions=sealed)
+            return
 
     def stop(self):
         super().stop()
@@ -156,8 +190,8 @@ class DeliveryDispatcher(WokenLoop):
     def _send_webhook(self, delivery, notice, subscription):
         if subscription is None or subscription["state"] != "active":
             return webhooks.Answer(False, None, "the subscription is no longer active", 0)
-        return send_webhook(self.settings, subscription["url"], subscription["secret"],
-                            f"dlv_{delivery['id']}", webhook_body(notice, delivery["id"]))
+        return send_webhook(self.settings, subscription, f"dlv_{delivery['id']}",
+                            webhook_body(notice, delivery["id"]))
 
     def _send_mail(self, delivery, notice):
         server = self.settings.mail_server
@@ -186,7 +220,8 @@ class DeliveryDispatcher(WokenLoop):
             outcome = "refused" if (answer.error or "").startswith("refused:") else "failed"
             store.record_attempt(tx, delivery, outcome, answer.status, answer.error, answer.duration_ms, next_try)
             DELIVERIES.labels(channel, outcome).inc()
-        if subscription is not None:
+        # A secret no configured key opens is the operator's fault, not the subscriber's: no pause.
+        if subscription is not None and not (answer.error or "").startswith(UNREADABLE):
             paused = store.subscriber_failed(tx, subscription["id"], settings.pause_after, answer.error or "failed")
             if paused is not None:
                 self._tell_owner(tx, paused)

@@ -319,7 +319,8 @@ class NotificationsService:
         except webhooks.RefusedDestination as exc:
             raise ValidationFailed(f"the webhook URL is refused: {exc}", {"url": [str(exc)]}) from None
         with self.db.transaction() as tx:
-            created = subscriptions.subscribe(tx, recipient, owner_subject, data, webhooks.new_secret())
+            created = subscriptions.subscribe(tx, recipient, owner_subject, data, webhooks.new_secret(),
+                                              self.deliveries.settings.secret_keys.seal)
         log.info("webhook_subscribed", subscription_id=created["id"], recipient_kind=recipient[0])
         return created
 
@@ -344,7 +345,7 @@ class NotificationsService:
             row = subscriptions.subscription(tx, recipient, subscription_id, with_secret=True)
         settings = self.deliveries.settings
         message_id = f"ping_{row['id']}_{uuid.uuid4().hex[:12]}"
-        answer = dispatch.send_webhook(settings, row["url"], row["secret"], message_id, dispatch.ping_body(row["id"]))
+        answer = dispatch.send_webhook(settings, row, message_id, dispatch.ping_body(row["id"]))
         state = row["state"]
         if answer.delivered and state == "paused":
             with self.db.transaction() as tx:

@@ -417,6 +417,23 @@ def subscription(tx, subscription_id, recipient=None, lock=False, with_secret=Fa
                   params)
 
 
+def stored_secrets(tx, after_id, limit, starting=None):
+    """The next ``limit`` subscriptions' stored secrets after ``after_id`` (every state: a deleted one
+    keeps its secret too), in id order and locked; ``starting``: only those that begin with it."""
+    where = "id > %s" + (" AND starts_with(secret, %s)" if starting else "")
+    params = (after_id, starting, limit) if starting else (after_id, limit)
+    return tx.all(f"SELECT id, secret FROM webhook_subscription WHERE {where} ORDER BY id LIMIT %s FOR UPDATE",
+                  params)
+
+
+def replace_secrets(tx, secrets):
+    """Store ``{subscription id: secret}`` (one statement)."""
+    if secrets:
+        tx.execute("UPDATE webhook_subscription s SET secret = v.secret "
+                   "FROM unnest(%s::bigint[], %s::text[]) AS v (id, secret) WHERE s.id = v.id",
+                   (list(secrets), list(secrets.values())))
+
+
 def delete_subscription(tx, subscription_id):
     tx.execute("UPDATE webhook_subscription SET state = 'deleted', updated_at = now() WHERE id = %s",
                (subscription_id,))

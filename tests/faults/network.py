@@ -21,6 +21,7 @@ PG_PORT = int(os.environ.get("ONENET_FAULTS_PG_PORT", "5434"))
 AMQP_PORT = int(os.environ.get("ONENET_FAULTS_AMQP_PORT", "5673"))
 PORT_BASE = int(os.environ.get("ONENET_FAULTS_PORT_BASE", "25000"))
 JWT_SECRET = "faults-secret-for-the-private-network-only"
+WEBHOOK_SECRET_KEYS = "ZmF1bHRzLWtleS1mb3ItdGhlLXByaXZhdGUtbmV0LTE="  # "faults-key-for-the-private-net-1"
 
 
 def environment(pg_port, amqp_port, port_base, name=NAME):
@@ -38,6 +39,7 @@ def environment(pg_port, amqp_port, port_base, name=NAME):
         "ACTIVITIES_OPS_PORT": str(ops + 5),
         "PROVINCES_OPS_PORT": str(ops + 6),
         "ONENET_JWT_SECRET": JWT_SECRET,
+        "ONENET_WEBHOOK_SECRET_KEYS": WEBHOOK_SECRET_KEYS,
         "ONENET_ROLE_PREFIX": name,
         "ONENET_RATE_LIMIT_PREFIX": name,
         "ONENET_PROVINCE_USER_PREFIX": f"{name}.",

@@ -6,6 +6,9 @@ container is configured to allow (as ``make run`` does); a second container
 without that permission shows the destination being checked again at delivery.
 """
 import os
+import re
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta
 from email.header import decode_header, make_header
@@ -17,6 +20,8 @@ from eventlet import wsgi
 from standardwebhooks import Webhook
 
 from chassis.errors import ValidationFailed
+from chassis.sealing import SealingKeys, new_key
+from services.notifications import webhooks
 from services.notifications.service import NotificationsService
 from tests.stack import SmtpServer, new_event, new_uscc, publish, purge_backlog, rpc, sql, wait_for
 
@@ -222,3 +227,100 @@ def test_email_goes_through_a_real_smtp_server_and_quiet_hours_hold_it(notificat
                                 "ORDER BY d.channel", (quiet,))
     assert held == [("email", "pending", 0, True), ("webhook", "pending", 0, True)]
     assert receiver.of("quiet") == [] and not [m for m in smtp.messages() if m["To"] == "quiet@example.com"]
+
+
+# -- signing secrets, sealed at rest -----------------------------------------------------------------
+
+TEST_KEY = os.environ["ONENET_WEBHOOK_SECRET_KEYS"]
+
+
+def stored_secret(subscription_id):
+    return sql("notifications", "SELECT secret FROM webhook_subscription WHERE id = %s", (subscription_id,))[0][0]
+
+
+def test_the_table_holds_the_secret_sealed_and_deliveries_and_pings_verify_with_the_one_shown(notifications, receiver):
+    uscc = new_uscc("440305")
+    created = subscribe(uscc, receiver.url("ok", "sealed"))
+    stored = stored_secret(created["id"])
+    key_part = created["secret"][len("whsec_"):]
+    assert created["secret"] not in stored and key_part not in stored and not stored.startswith("whsec_")
+    assert SealingKeys.from_setting(TEST_KEY, "test").open(stored) == created["secret"]
+    dump = sql("notifications", "SELECT string_agg(s::text, ' ') FROM webhook_subscription s")[0][0]
+    assert key_part not in dump
+
+    publish(admitted(uscc))
+    with rpc("notifications") as proxy:
+        ping = proxy.ping_webhook(["enterprise", uscc], created["id"])
+
+    assert ping["delivered"] is True
+    calls = wait_for(lambda: len(receiver.of("sealed")) == 2 and receiver.of("sealed"))
+    assert sorted(Webhook(created["secret"]).verify(call["body"], call["headers"])["type"] for call in calls) == \
+        ["notice.created", "webhook.ping"]
+
+
+def test_secrets_stored_before_they_were_sealed_are_sealed_at_start_and_still_verify(container_for, smtp, receiver):
+    uscc, secret = new_uscc("440305"), webhooks.new_secret()
+    subscription_id = sql("notifications", "INSERT INTO webhook_subscription (recipient_kind, recipient_id, "
+                                           "owner_subject, url, secret) VALUES ('enterprise', %s, 'someone', %s, %s) "
+                                           "RETURNING id", (uscc, receiver.url("ok", "plain"), secret))[0][0]
+
+    container_for(NotificationsService, CONFIG, SMTP_PORT=smtp.port, **FAST)
+
+    assert wait_for(lambda: stored_secret(subscription_id) != secret)
+    assert secret not in stored_secret(subscription_id)
+    assert sql("notifications", "SELECT count(*) FROM webhook_subscription WHERE secret LIKE 'whsec%%'")[0][0] == 0
+    publish(admitted(uscc))
+    call = wait_for(lambda: receiver.of("plain"))[0]
+    assert Webhook(secret).verify(call["body"], call["headers"])["type"] == "notice.created"
+
+
+def test_a_key_is_rotated_by_putting_a_new_one_first_resealing_and_removing_the_old_one(container_for, smtp,
+                                                                                          receiver):
+    new = new_key()
+    old_only = container_for(NotificationsService, CONFIG, SMTP_PORT=smtp.port, **FAST)
+    uscc = new_uscc("440305")
+    created = subscribe(uscc, receiver.url("ok", "rotated"))
+    under_old = stored_secret(created["id"])
+    old_only.stop()
+
+    # 1. the new key first, the old one still there; 2. every secret sealed again under the new key
+    both = container_for(NotificationsService, CONFIG, SMTP_PORT=smtp.port, WEBHOOK_SECRET_KEYS=f"{new},{TEST_KEY}",
+                         **FAST)
+    resealed = subprocess.run([sys.executable, "-m", "services.notifications.signing_secrets", "reseal"],
+                              env={**os.environ, "ONENET_WEBHOOK_SECRET_KEYS": f"{new},{TEST_KEY}"},
+                              capture_output=True, text=True, timeout=60)
+    assert resealed.returncode == 0, resealed.stderr
+    assert re.match(r"resealed [1-9]\d* secret\(s\) under the first of 2 key\(s\)", resealed.stdout)
+    assert stored_secret(created["id"]) != under_old
+    both.stop()
+
+    # 3. the old key removed: the subscriber still verifies with the secret it was given
+    container_for(NotificationsService, CONFIG, SMTP_PORT=smtp.port, WEBHOOK_SECRET_KEYS=new, **FAST)
+    publish(admitted(uscc))
+    call = wait_for(lambda: receiver.of("rotated"))[0]
+    assert Webhook(created["secret"]).verify(call["body"], call["headers"])["type"] == "notice.created"
+    with rpc("notifications") as proxy:
+        assert proxy.ping_webhook(["enterprise", uscc], created["id"])["delivered"] is True
+
+
+def test_a_secret_no_configured_key_opens_is_not_sent_and_reseal_names_it(container_for, smtp, receiver):
+    uscc = new_uscc("440305")
+    stranger = SealingKeys.from_setting(new_key(), "test").seal(webhooks.new_secret())
+    subscription_id = sql("notifications", "INSERT INTO webhook_subscription (recipient_kind, recipient_id, "
+                                           "owner_subject, url, secret) VALUES ('enterprise', %s, 'someone', %s, %s) "
+                                           "RETURNING id", (uscc, receiver.url("ok", "stranger"), stranger))[0][0]
+    container_for(NotificationsService, CONFIG, SMTP_PORT=smtp.port, **FAST)
+
+    publish(admitted(uscc))
+
+    attempts = wait_for(lambda: sql("notifications", "SELECT a.outcome, a.error FROM delivery_attempt a "
+                                    "JOIN delivery d ON d.id = a.delivery_id WHERE d.subscription_id = %s",
+                                    (subscription_id,)))
+    assert attempts[0][0] == "failed" and "signing secret is unreadable" in attempts[0][1]
+    assert receiver.of("stranger") == []
+    assert sql("notifications", "SELECT state, consecutive_failures FROM webhook_subscription WHERE id = %s",
+               (subscription_id,)) == [("active", 0)]
+    resealed = subprocess.run([sys.executable, "-m", "services.notifications.signing_secrets", "reseal"],
+                              capture_output=True, text=True, timeout=60)
+    assert resealed.returncode == 1 and str(subscription_id) in resealed.stderr
+    assert stored_secret(subscription_id) == stranger

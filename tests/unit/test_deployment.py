@@ -54,7 +54,8 @@ def test_each_process_gets_its_own_passwords_and_no_one_elses(process):
     environment = SERVICES[process]["environment"]
     mine = set(password_variables(next(p for p in PROCESSES if p.name == process)))
     secrets = {name for name in environment if re.search("PASSWORD|SECRET", name)}
-    extra = {"ONENET_JWT_SECRET", "ONENET_REDIS_PASSWORD"} if process == "gateway" else set()
+    extra = {"gateway": {"ONENET_JWT_SECRET", "ONENET_REDIS_PASSWORD"},
+             "notifications": {"ONENET_WEBHOOK_SECRET_KEYS"}}.get(process, set())
     assert secrets == mine | extra
     for url in (environment["ONENET_AMQP_URI"], environment["ONENET_DATABASE_URL"]):
         assert "@" not in url, f"{process} must not connect with the administrator's account"

@@ -140,19 +140,32 @@ def test_preferences_show_every_kind_with_the_inbox_first_and_the_quiet_hours(fa
     assert preferences.preferences(None, OTHER)["quiet_hours"] is None
 
 
+def sealed(secret):
+    return f"sealed({secret})"
+
+
 def test_a_recipient_has_at_most_the_maximum_of_subscriptions(fake):
     for n in range(schemas.MAX_SUBSCRIPTIONS):
         created = subscriptions.subscribe(None, ENTERPRISE, "user", {"url": f"https://example.cn/{n}",
-                                                                      "description": ""}, f"whsec_{n}")
+                                                                      "description": ""}, f"whsec_{n}", sealed)
         assert created["secret"] == f"whsec_{n}"
     with pytest.raises(Conflict):
-        subscriptions.subscribe(None, ENTERPRISE, "user", {"url": "https://example.cn/x", "description": ""}, "s")
+        subscriptions.subscribe(None, ENTERPRISE, "user", {"url": "https://example.cn/x", "description": ""}, "s",
+                                sealed)
     assert len(fake.rows) == schemas.MAX_SUBSCRIPTIONS
     assert "secret" not in subscriptions.listed(None, ENTERPRISE)["items"][0]
 
 
+def test_the_store_keeps_the_secret_sealed_and_only_the_answer_shows_it(fake):
+    created = subscriptions.subscribe(None, ENTERPRISE, "user", {"url": "https://example.cn/in", "description": ""},
+                                      "whsec_shown_once", sealed)
+    assert created["secret"] == "whsec_shown_once"
+    assert fake.rows[created["id"]]["secret"] == "sealed(whsec_shown_once)"
+
+
 def test_another_recipients_subscription_is_not_found_and_stays(fake):
-    theirs = subscriptions.subscribe(None, OTHER, "them", {"url": "https://example.cn/", "description": ""}, "s")
+    theirs = subscriptions.subscribe(None, OTHER, "them", {"url": "https://example.cn/", "description": ""}, "s",
+                                     sealed)
     for subscription_id in (theirs["id"], "x1", 999):
         with pytest.raises(NotFound):
             subscriptions.delete(None, ENTERPRISE, subscription_id)

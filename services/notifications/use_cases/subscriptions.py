@@ -7,13 +7,13 @@ from services.notifications import schemas, store
 from services.notifications.store import DELIVERIES_ORDER
 
 
-def subscribe(tx, recipient, owner_subject, data, secret):
+def subscribe(tx, recipient, owner_subject, data, secret, seal):
     """A new subscription to the recipient's notices (at most ``MAX_SUBSCRIPTIONS``); the answer alone
-    carries the secret."""
+    carries the secret, which is stored as ``seal(secret)`` (:mod:`services.notifications.signing_secrets`)."""
     if store.count_subscriptions(tx, recipient) >= schemas.MAX_SUBSCRIPTIONS:
         raise Conflict(f"at most {schemas.MAX_SUBSCRIPTIONS} webhook subscriptions per recipient",
                        {"url": ["delete a subscription first"]})
-    row = store.add_subscription(tx, recipient, str(owner_subject), data["url"], secret, data["description"])
+    row = store.add_subscription(tx, recipient, str(owner_subject), data["url"], seal(secret), data["description"])
     return schemas.WebhookCreated().dump({**row, "secret": secret})
 
 
