@@ -5,8 +5,8 @@ over the cluster's nodes, so a queue survives the loss of a minority of them; on
 node it behaves like a durable classic queue. Every durable queue OneNet declares
 takes the type of ``QUEUE_TYPE`` (``classic``, the default, or ``quorum``, for a
 cluster; in a process's config, else ``ONENET_QUEUE_TYPE``): the consumer queues of reliable
-handlers and their delay and dead-letter queues, the services' RPC queues
-(``rpc-<service>``) and the provinces' outbound and dead-letter queues. RPC reply
+handlers and their delay and dead-letter queues, the services' RPC queues (``rpc-<service>``)
+and their dead-letter queues, and the provinces' outbound and dead-letter queues. RPC reply
 queues (one per process, expiring) stay classic.
 
 A consumer queue also gets a delivery limit (``QUEUE_DELIVERY_LIMIT``, default 20):
