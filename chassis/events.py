@@ -240,13 +240,9 @@ class ReliableQueueConsumer(SettlingQueueConsumer):
         # Look at the stop flag every 0.1 s instead of every second: stopping is prompt.
         return super().run(_tokens, safety_interval=0.1, **kwargs)
 
-    def get_consumers(self, consumer_cls, channel):
-        consumers = super().get_consumers(consumer_cls, channel)
-        for provider, consumer in self._consumers.items():
-            consumer.on_decode_error = partial(self._undecodable, provider)
-        return consumers
-
     def _undecodable(self, provider, message, exc):
+        """Park an undecodable delivery at once, in the consumer's thread, counted among its channel's
+        unsettled deliveries (:mod:`chassis.settlements`)."""
         self.unsettled.delivered(message.channel, message.delivery_tag)
         provider.park_undecodable(message, exc)
 

@@ -26,6 +26,7 @@ Every consumer of a OneNet process settles its deliveries through
 """
 import os
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 from amqp import Message
@@ -160,13 +161,21 @@ class SettlingQueueConsumer(QueueConsumer):
     reply whose call was already answered is dropped as one nobody waits for.
 
     A provider whose ``no_ack`` is true (the RPC reply listener) takes its deliveries
-    unacknowledged and settles none of them."""
+    unacknowledged and settles none of them. A delivery whose body cannot be decoded goes to
+    its provider's ``park_undecodable`` where it has one, instead of kombu's log line and
+    acknowledgement."""
 
     def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(consumer_cls, channel)
         for provider, consumer in self._consumers.items():
             consumer.no_ack = getattr(provider, "no_ack", False)
+            if hasattr(provider, "park_undecodable"):
+                consumer.on_decode_error = partial(self._undecodable, provider)
         return consumers
+
+    def _undecodable(self, provider, message, exc):
+        """Park an undecodable delivery in a thread of its own: parking waits for the broker."""
+        self.container.spawn_managed_thread(partial(provider.park_undecodable, message, exc))
 
     def ack_message(self, message):
         self._settle(super().ack_message, message, "ack")

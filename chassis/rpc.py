@@ -48,7 +48,6 @@ name nobody declared. Use :class:`RpcProxy` of this module, not nameko's, to cal
 import sys
 import time
 import uuid
-from functools import partial
 
 import kombu.serialization
 import structlog
@@ -227,17 +226,9 @@ def unanswerable(body, properties, names_a_method):
 
 
 class RpcQueueConsumer(SettlingQueueConsumer):
-    """The RPC consumers' queue consumer: a message whose body cannot be decoded is parked
+    """The RPC consumers' queue consumer, on a connection of its own as nameko's was (the reply
+    listener's consumer has another): a message whose body cannot be decoded is parked
     (:meth:`RpcConsumer.park_undecodable`), where kombu acknowledged it with a log line."""
-
-    def get_consumers(self, consumer_cls, channel):
-        consumers = super().get_consumers(consumer_cls, channel)
-        for provider, consumer in self._consumers.items():
-            consumer.on_decode_error = partial(self._undecodable, provider)
-        return consumers
-
-    def _undecodable(self, provider, message, exc):
-        self.container.spawn_managed_thread(partial(provider.park_undecodable, message, exc))
 
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
