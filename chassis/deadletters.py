@@ -1,14 +1,19 @@
-"""Inspect and replay parked events: ``python -m chassis.deadletters``.
+"""Inspect and replay parked events and RPC calls: ``python -m chassis.deadletters``.
 
     python -m chassis.deadletters list   notifications.welcome_enterprise
     python -m chassis.deadletters replay notifications.welcome_enterprise [--limit N]
+
+    python -m chassis.deadletters list   rpc-enterprises
 
 ``list`` shows each parked message's error, attempts and original routing (or, for
 a message the broker parked past its queue's delivery limit, ``death``) and
 leaves it parked. ``replay`` moves parked messages back into their consumer
 queue with a fresh attempt count (after the cause has been fixed); each is
 acknowledged in the dead-letter queue only once the broker confirmed the copy.
-The AMQP location is ``ONENET_AMQP_URI``.
+A service's RPC queue (``rpc-<service>``) parks the calls it could not answer
+(:mod:`chassis.rpc`); one replayed goes back through the RPC exchange by the
+routing key it came with, which names its method, with its ``reply_to`` and
+``correlation_id``. The AMQP location is ``ONENET_AMQP_URI``.
 """
 import argparse
 import json
@@ -17,12 +22,13 @@ import sys
 
 from kombu import Connection
 
-from chassis.events import H_ATTEMPTS, H_ERROR, H_EXCEPTION, H_ORIGINAL_ROUTING_KEY, H_PARKED_AT, \
-    dead_letter_queue_name
+from chassis.events import H_ATTEMPTS, H_ERROR, H_EXCEPTION, H_ORIGINAL_EXCHANGE, H_ORIGINAL_ROUTING_KEY, \
+    H_PARKED_AT, dead_letter_queue_name
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 # Dropped on replay: why and how often it was parked, and what the broker counted.
 BROKER_AND_PARKING_HEADERS = ("x-onenet-", "x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
+RPC_QUEUE_PREFIX = "rpc-"
 
 
 def parked(connection, queue, limit=None):
@@ -59,6 +65,19 @@ def list_parked(amqp_uri, queue):
     return descriptions
 
 
+def route_back(message, queue):
+    """``(exchange, routing key)`` a parked message of ``queue`` is replayed by: straight into
+    ``queue`` (the default exchange), but for an RPC call, whose consumer finds its method by the
+    routing key: the exchange and key it first came by (OneNet's headers, or the broker's
+    ``x-death`` for a call parked past the delivery limit)."""
+    if not queue.startswith(RPC_QUEUE_PREFIX):
+        return "", queue
+    headers = message.headers or {}
+    death = (headers.get("x-death") or [{}])[0]
+    return (headers.get(H_ORIGINAL_EXCHANGE, death.get("exchange", "")),
+            headers.get(H_ORIGINAL_ROUTING_KEY, (death.get("routing-keys") or [queue])[0]))
+
+
 def replay(amqp_uri, queue, limit=None):
     """Move up to ``limit`` parked messages back to ``queue``; return how many moved."""
     moved = 0
@@ -68,10 +87,13 @@ def replay(amqp_uri, queue, limit=None):
         for message in messages:
             headers = {key: value for key, value in (message.headers or {}).items()
                        if not key.startswith(BROKER_AND_PARKING_HEADERS)}
-            producer.publish(message.body, exchange="", routing_key=queue, headers=headers,
+            exchange, routing_key = route_back(message, queue)
+            producer.publish(message.body, exchange=exchange, routing_key=routing_key, headers=headers,
                              content_type=message.properties.get("content_type"),
                              content_encoding=message.properties.get("content_encoding"),
-                             message_id=message.properties.get("message_id"), delivery_mode=2)
+                             message_id=message.properties.get("message_id"),
+                             reply_to=message.properties.get("reply_to"),
+                             correlation_id=message.properties.get("correlation_id"), delivery_mode=2)
             channel.basic_ack(message.delivery_tag)
             moved += 1
         channel.close()
@@ -79,9 +101,9 @@ def replay(amqp_uri, queue, limit=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Inspect and replay parked events.")
+    parser = argparse.ArgumentParser(description="Inspect and replay parked events and RPC calls.")
     parser.add_argument("command", choices=["list", "replay"])
-    parser.add_argument("queue", help="the consumer queue, e.g. notifications.welcome_enterprise")
+    parser.add_argument("queue", help="the consumer queue, e.g. notifications.welcome_enterprise, or rpc-<service>")
     parser.add_argument("--limit", type=int)
     args = parser.parse_args(argv)
     amqp_uri = os.environ.get("ONENET_AMQP_URI", DEFAULT_AMQP_URI)

@@ -126,9 +126,14 @@ def consumer_queues(queue, binding_keys, delays, exchange=EVENTS_EXCHANGE, durab
         })
         for delay in delays
     ]
-    parked = Queue(dead_letter_queue_name(queue), exchange=REDELIVERY_EXCHANGE,
-                   routing_key=dead_letter_queue_name(queue), durable=True, queue_arguments=durable.arguments())
-    return [main, *retries, parked]
+    return [main, *retries, dead_letter_queue(queue, durable)]
+
+
+def dead_letter_queue(queue, durable):
+    """``<queue>.dead-letter`` (kombu), bound to the redelivery exchange by its own name, of the type
+    ``durable`` (:class:`chassis.queues.DurableQueues`) gives."""
+    return Queue(dead_letter_queue_name(queue), exchange=REDELIVERY_EXCHANGE,
+                 routing_key=dead_letter_queue_name(queue), durable=True, queue_arguments=durable.arguments())
 
 
 def declare(connection, queues, retired=()):
@@ -145,6 +150,38 @@ def declare(connection, queues, retired=()):
             channel.queue_unbind(queue=queue, exchange=exchange, routing_key=routing_key)
     finally:
         channel.close()
+
+
+def redelivery_headers(message, queue, attempts, error):
+    """The headers of a delivery of ``queue`` copied to a delay or dead-letter queue: its own, the
+    attempts so far, the error, the queue and (kept from the first copy) its original routing."""
+    headers = dict(message.headers or {})
+    headers[H_ATTEMPTS] = attempts
+    headers[H_ERROR] = error[:2000]
+    headers[H_QUEUE] = queue
+    info = message.delivery_info or {}
+    headers.setdefault(H_ORIGINAL_EXCHANGE, info.get("exchange", ""))
+    headers.setdefault(H_ORIGINAL_ROUTING_KEY, info.get("routing_key", ""))
+    return headers
+
+
+def redeliver(publisher, message, routing_key, headers):
+    """Publish the body and properties of ``message`` again, as they came, with ``headers``, through
+    the redelivery exchange to the queue bound there by ``routing_key``."""
+    publisher.publish(
+        message.body, exchange=REDELIVERY_EXCHANGE.name, routing_key=routing_key, headers=headers,
+        content_type=message.content_type, content_encoding=message.content_encoding,
+        message_id=(message.properties or {}).get("message_id"),
+        serializer=None)
+
+
+def park(publisher, message, queue, attempts, error, exception):
+    """Park a delivery of ``queue`` in ``<queue>.dead-letter``, with the error, the name of its
+    ``exception``, the attempts and when, in its headers (:mod:`chassis.deadletters` reads them)."""
+    headers = redelivery_headers(message, queue, attempts, error)
+    headers[H_EXCEPTION] = exception
+    headers[H_PARKED_AT] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    redeliver(publisher, message, dead_letter_queue_name(queue), headers)
 
 
 class ReliableQueueConsumer(SettlingQueueConsumer):
@@ -203,13 +240,9 @@ class ReliableQueueConsumer(SettlingQueueConsumer):
         # Look at the stop flag every 0.1 s instead of every second: stopping is prompt.
         return super().run(_tokens, safety_interval=0.1, **kwargs)
 
-    def get_consumers(self, consumer_cls, channel):
-        consumers = super().get_consumers(consumer_cls, channel)
-        for provider, consumer in self._consumers.items():
-            consumer.on_decode_error = partial(self._undecodable, provider)
-        return consumers
-
     def _undecodable(self, provider, message, exc):
+        """Park an undecodable delivery at once, in the consumer's thread, counted among its channel's
+        unsettled deliveries (:mod:`chassis.settlements`)."""
         self.unsettled.delivered(message.channel, message.delivery_tag)
         provider.park_undecodable(message, exc)
 
@@ -382,21 +415,10 @@ class ReliableEventHandler(Consumer):
         self.queue_consumer.ack_message(message)
 
     def _copy_headers(self, message, attempts, error):
-        headers = dict(message.headers or {})
-        headers[H_ATTEMPTS] = attempts
-        headers[H_ERROR] = error[:2000]
-        headers[H_QUEUE] = self.queue_name
-        info = message.delivery_info or {}
-        headers.setdefault(H_ORIGINAL_EXCHANGE, info.get("exchange", ""))
-        headers.setdefault(H_ORIGINAL_ROUTING_KEY, info.get("routing_key", ""))
-        return headers
+        return redelivery_headers(message, self.queue_name, attempts, error)
 
     def _republish(self, message, routing_key, headers):
-        self.publisher.publish(
-            message.body, exchange=REDELIVERY_EXCHANGE.name, routing_key=routing_key, headers=headers,
-            content_type=message.content_type, content_encoding=message.content_encoding,
-            message_id=(message.properties or {}).get("message_id"),
-            serializer=None)
+        redeliver(self.publisher, message, routing_key, headers)
 
     def _retry(self, message, attempts, error):
         delay = self.delays[attempts - 1]
@@ -407,10 +429,7 @@ class ReliableEventHandler(Consumer):
                     delay_seconds=delay, error=error)
 
     def _park(self, message, attempts, error, exception):
-        headers = self._copy_headers(message, attempts, error)
-        headers[H_EXCEPTION] = exception
-        headers[H_PARKED_AT] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        self._republish(message, dead_letter_queue_name(self.queue_name), headers)
+        park(self.publisher, message, self.queue_name, attempts, error, exception)
         DEAD_LETTERED.labels(self.container.service_name, self.queue_name).inc()
         log.error("event_dead_lettered", queue=self.queue_name, attempts=attempts, error=error)
 

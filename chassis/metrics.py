@@ -33,7 +33,7 @@ OUTBOX_OLDEST = Gauge(
 OUTBOX_PUBLISHED = Counter(
     "onenet_outbox_published_total", "Events published from the outbox.", ["service"])
 DEAD_LETTERED = Counter(
-    "onenet_dead_lettered_total", "Event deliveries parked in a dead-letter queue.",
+    "onenet_dead_lettered_total", "Event deliveries and RPC messages parked in a dead-letter queue.",
     ["service", "queue"])
 EVENT_RETRIED = Counter(
     "onenet_event_retries_total", "Event deliveries scheduled for another attempt.",

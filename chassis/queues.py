@@ -5,8 +5,8 @@ over the cluster's nodes, so a queue survives the loss of a minority of them; on
 node it behaves like a durable classic queue. Every durable queue OneNet declares
 takes the type of ``QUEUE_TYPE`` (``classic``, the default, or ``quorum``, for a
 cluster; in a process's config, else ``ONENET_QUEUE_TYPE``): the consumer queues of reliable
-handlers and their delay and dead-letter queues, the services' RPC queues
-(``rpc-<service>``) and the provinces' outbound and dead-letter queues. RPC reply
+handlers and their delay and dead-letter queues, the services' RPC queues (``rpc-<service>``)
+and their dead-letter queues, and the provinces' outbound and dead-letter queues. RPC reply
 queues (one per process, expiring) stay classic.
 
 A consumer queue also gets a delivery limit (``QUEUE_DELIVERY_LIMIT``, default 20):
@@ -26,6 +26,7 @@ Every consumer of a OneNet process settles its deliveries through
 """
 import os
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 from amqp import Message
@@ -160,13 +161,21 @@ class SettlingQueueConsumer(QueueConsumer):
     reply whose call was already answered is dropped as one nobody waits for.
 
     A provider whose ``no_ack`` is true (the RPC reply listener) takes its deliveries
-    unacknowledged and settles none of them."""
+    unacknowledged and settles none of them. A delivery whose body cannot be decoded goes to
+    its provider's ``park_undecodable`` where it has one, instead of kombu's log line and
+    acknowledgement."""
 
     def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(consumer_cls, channel)
         for provider, consumer in self._consumers.items():
             consumer.no_ack = getattr(provider, "no_ack", False)
+            if hasattr(provider, "park_undecodable"):
+                consumer.on_decode_error = partial(self._undecodable, provider)
         return consumers
+
+    def _undecodable(self, provider, message, exc):
+        """Park an undecodable delivery in a thread of its own: parking waits for the broker."""
+        self.container.spawn_managed_thread(partial(provider.park_undecodable, message, exc))
 
     def ack_message(self, message):
         self._settle(super().ack_message, message, "ack")

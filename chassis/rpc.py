@@ -7,8 +7,20 @@ carries an idempotency key is answered once per key (:mod:`chassis.idempotency`)
 
 The service's RPC queue (``rpc-<service>``, shared by its replicas) is a durable
 queue of the configured type (:mod:`chassis.queues`), with the delivery limit of a
-consumer queue and no dead-letter queue: a call that kept killing its process is
-dropped, and its caller has long had its timeout.
+consumer queue and its dead-letter queue, ``rpc-<service>.dead-letter``, as a reliable
+handler's (:mod:`chassis.events`). A call that can be answered is, even by an error (a
+method the service does not have, a body without ``args``: nameko's ``MethodNotFound``,
+``MalformedRequest``). A message that cannot be answered is parked there with the reason
+in its headers, as a bad event is, counted in ``onenet_dead_lettered_total``, and the
+queue keeps flowing: a body that cannot be decoded (not JSON, a content type the service
+does not read, or one kombu reads as raw bytes, which no reply can be encoded as), or a
+call without ``reply_to`` or ``correlation_id``, whose answer could reach no caller (such
+a call is not run). Left to nameko, the first is acknowledged with a log line and the
+others kill the container (a reply without a serializer or a ``reply_to``), which meets
+the same message again on every restart; a call to a method it has, without ``reply_to``,
+is run and left unacknowledged, to be run again after a reconnection. A call that kept
+killing its process is parked by the broker past the delivery limit (quorum queues), long
+after its caller's timeout.
 
 nameko publishes the reply from the worker's result handler, where an exception kills
 the whole container: a broker restarting at that moment (``ECONNREFUSED``) would take
@@ -34,6 +46,7 @@ the caller's timeout (the gateway's 503) anyway, and the same timeout answers a 
 name nobody declared. Use :class:`RpcProxy` of this module, not nameko's, to call a service.
 """
 import sys
+import time
 import uuid
 
 import kombu.serialization
@@ -42,14 +55,17 @@ from kombu import Connection, Queue
 from kombu.exceptions import ChannelError
 from kombu.pools import producers
 from nameko import rpc as nameko_rpc
-from nameko.amqp.publish import UndeliverableMessage, get_connection
+from nameko.amqp.publish import Publisher, UndeliverableMessage, get_connection
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_RETRY_POLICY, DEFAULT_SERIALIZER, DEFAULT_TRANSPORT_OPTIONS,
     LOGIN_METHOD_CONFIG_KEY, PERSISTENT, SERIALIZER_CONFIG_KEY)
-from nameko.exceptions import UnknownService, UnserializableValueError, serialize
+from nameko.exceptions import MethodNotFound, UnknownService, UnserializableValueError, serialize
 
 from chassis.errors import DomainError
+from chassis.events import REDELIVERY_EXCHANGE, dead_letter_queue, dead_letter_queue_name
+from chassis.events import park as park_delivery
 from chassis.idempotency import honours_keys
+from chassis.metrics import DEAD_LETTERED
 from chassis.queues import DurableQueues, SettlingQueueConsumer, declare_or_migrate
 
 log = structlog.get_logger(__name__)
@@ -58,9 +74,16 @@ log = structlog.get_logger(__name__)
 def rpc_queue(service_name, config=None):
     """The RPC queue of the service ``service_name``, as its replicas declare it (kombu)."""
     config = config or {}
-    return Queue(nameko_rpc.RPC_QUEUE_TEMPLATE.format(service_name),
-                 exchange=nameko_rpc.get_rpc_exchange(config), routing_key=f"{service_name}.*", durable=True,
-                 queue_arguments=DurableQueues.from_config(config).arguments(limited=True))
+    name = nameko_rpc.RPC_QUEUE_TEMPLATE.format(service_name)
+    return Queue(name, exchange=nameko_rpc.get_rpc_exchange(config), routing_key=f"{service_name}.*", durable=True,
+                 queue_arguments=DurableQueues.from_config(config).arguments(
+                     REDELIVERY_EXCHANGE.name, dead_letter_queue_name(name), limited=True))
+
+
+def rpc_queues(service_name, config=None):
+    """The RPC queue of the service ``service_name`` and its dead-letter queue (kombu)."""
+    main = rpc_queue(service_name, config)
+    return [main, dead_letter_queue(main.name, DurableQueues.from_config(config))]
 
 
 def serves_rpc(service_cls):
@@ -70,9 +93,10 @@ def serves_rpc(service_cls):
 
 
 def declare_queues(amqp_uri, service_classes):
-    """Declare the RPC queue of each service that serves RPC (``prepare``, before the services
-    start), migrating one that exists with other arguments; their names."""
-    queues = [rpc_queue(service_cls.name) for service_cls in service_classes if serves_rpc(service_cls)]
+    """Declare the RPC queue and its dead-letter queue of each service that serves RPC (``prepare``,
+    before the services start), migrating one that exists with other arguments; their names."""
+    queues = [queue for service_cls in service_classes if serves_rpc(service_cls)
+              for queue in rpc_queues(service_cls.name)]
     with get_connection(amqp_uri) as connection:
         declare_or_migrate(connection, queues)
     return [queue.name for queue in queues]
@@ -189,25 +213,85 @@ class RpcProxy(nameko_rpc.RpcProxy):
         return ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, self.publisher)
 
 
+def unanswerable(body, properties, names_a_method):
+    """Why a call that came with ``properties`` (AMQP) cannot be answered: without ``reply_to`` or
+    ``correlation_id`` its answer could reach no caller; what else is wrong with it (its method,
+    its body) is said too, for the operator who reads it parked."""
+    faults = [f"no {name}" for name in ("reply_to", "correlation_id") if not properties.get(name)]
+    if not names_a_method:
+        faults.append("its routing key names no method of the service")
+    if not (isinstance(body, dict) and "args" in body and "kwargs" in body):
+        faults.append("its body has no args or kwargs")
+    return "call cannot be answered: " + "; ".join(faults)
+
+
+class RpcQueueConsumer(SettlingQueueConsumer):
+    """The RPC consumers' queue consumer, on a connection of its own as nameko's was (the reply
+    listener's consumer has another): a message whose body cannot be decoded is parked
+    (:meth:`RpcConsumer.park_undecodable`), where kombu acknowledged it with a log line."""
+
+
 class RpcConsumer(nameko_rpc.RpcConsumer):
-    """nameko's RPC consumer, declaring the service's queue with OneNet's durable queue arguments
-    and replying through the process's :class:`RpcPublisher`."""
+    """nameko's RPC consumer, declaring the service's queue with OneNet's durable queue arguments,
+    replying through the process's :class:`RpcPublisher` and parking what cannot be answered."""
+
+    queue_consumer = RpcQueueConsumer()
 
     def setup(self):
         super().setup()
-        self.queue.queue_arguments = rpc_queue(self.container.service_name, self.container.config).queue_arguments
+        main, parked = rpc_queues(self.container.service_name, self.container.config)
+        self.queue.queue_arguments = main.queue_arguments
+        with get_connection(self.container.config[AMQP_URI_CONFIG_KEY]) as connection:
+            with connection.channel() as channel:
+                parked(channel).declare()
         self.publisher = RpcPublisher(self.container.config)
+        self.parking = Publisher(self.container.config[AMQP_URI_CONFIG_KEY], use_confirms=True)
+
+    def handle_message(self, body, message):
+        properties = message.properties
+        if properties.get("reply_to") and properties.get("correlation_id"):
+            return super().handle_message(body, message)
+        try:
+            self.get_provider_for_method(message.delivery_info["routing_key"])
+            names_a_method = True
+        except MethodNotFound:
+            names_a_method = False
+        self.park(message, unanswerable(body, properties, names_a_method), "MalformedRequest")
+
+    def park_undecodable(self, message, exc):
+        self.park(message, f"message body could not be decoded: {exc}", type(exc).__name__)
+
+    def park(self, message, error, exception):
+        """Park ``message`` in ``rpc-<service>.dead-letter`` with ``error``, then acknowledge it; when
+        the broker refuses the copy, keep it and let it come again shortly."""
+        queue = self.queue.name
+        try:
+            park_delivery(self.parking, message, queue, 1, error, exception)
+        except Exception:
+            log.exception("rpc_park_failed", queue=queue)
+            time.sleep(1)
+            self.queue_consumer.requeue_message(message)
+            return
+        DEAD_LETTERED.labels(self.container.service_name, queue).inc()
+        log.error("rpc_dead_lettered", queue=queue, error=error)
+        self.queue_consumer.ack_message(message)
 
     def handle_result(self, message, result, exc_info):
-        result, exc_info = self.send_reply(message, result, exc_info)
+        try:
+            serializer = kombu.serialization.registry.type_to_name[message.properties["content_type"]]
+        except KeyError:  # a body kombu reads as raw bytes (application/data, or no content type)
+            fault = "" if exc_info is None else f"; {type(exc_info[1]).__name__}: {exc_info[1]}"
+            self.park(message, "call cannot be answered: no serializer answers in its content type "
+                               f"{message.properties.get('content_type')!r}{fault}", "MalformedRequest")
+            return result, exc_info
+        result, exc_info = self.send_reply(message, serializer, result, exc_info)
         self.queue_consumer.ack_message(message)
         return result, exc_info
 
-    def send_reply(self, message, result, exc_info):
+    def send_reply(self, message, serializer, result, exc_info):
         """nameko's ``Responder.send_response``, serializing the reply once: encoded as the call
-        was, and a result that cannot be encoded answered by ``UnserializableValueError``."""
+        was (``serializer``), and a result that cannot be encoded answered by ``UnserializableValueError``."""
         error = None if exc_info is None else serialize(exc_info[1])
-        serializer = kombu.serialization.registry.type_to_name[message.properties["content_type"]]
         try:
             content_type, encoding, body = kombu.serialization.dumps({"result": result, "error": error}, serializer)
         except Exception:

@@ -13,13 +13,14 @@ service's schema (a read or a write there is refused). The migrations run as
 the administrator that ``prepare`` connects as.
 
 RabbitMQ: the user may declare, bind and consume only its own queues
-(``rpc-<service>``, ``rpc.reply-<service>-*``, ``<service>.*``) and declare the
-three shared exchanges, which nameko declares on start. On those topic
-exchanges the routing keys confine it: it sends RPC calls only to the services
-it calls and replies to calls it received (``nameko-rpc``), announces only its
-own events (``onenet.events``, :data:`EVENTS_PUBLISHED`), re-routes only its
-own retried and parked deliveries (``onenet.redelivery``), and binds only the
-keys of its own RPC methods, replies and handled events. It may not publish to
+(``rpc-<service>`` and ``rpc-<service>.dead-letter``, ``rpc.reply-<service>-*``,
+``<service>.*``) and declare the three shared exchanges, which nameko declares on
+start. On those topic exchanges the routing keys confine it: it sends RPC calls
+only to the services it calls and replies to calls it received (``nameko-rpc``),
+announces only its own events (``onenet.events``, :data:`EVENTS_PUBLISHED`),
+re-routes only its own retried and parked deliveries and the calls to it that it
+parks (``onenet.redelivery``), and binds only the keys of its own RPC methods,
+replies, handled events and dead-letter queues. It may not publish to
 the default exchange, which would reach any queue by name. (The right to
 declare the shared exchanges is also the right to delete them: RabbitMQ has no
 separate one, and nameko declares them on start.)
@@ -98,19 +99,20 @@ def broker_grants(service, calls=(), serves_rpc=False, handles=(), publishes=(),
     it publishes to the provinces' outbound exchange (the relay).
     """
     name = re.escape(service)
-    own_queues = (f"rpc-{name}", rf"rpc\.reply-{name}-.+", rf"{name}\..+")
+    own_queues = (rf"rpc-{name}(\.dead-letter)?", rf"rpc\.reply-{name}-.+", rf"{name}\..+")
     exchanges = tuple(re.escape(x) for x in (RPC_EXCHANGE, EVENTS_EXCHANGE.name, REDELIVERY_EXCHANGE.name))
     resources = _either(*own_queues, *exchanges)
     reads = _either(*own_queues, *exchanges, *([re.escape(PROVINCES_IN)] if ingests else []))
     writes = _either(*own_queues, *exchanges, *([re.escape(PROVINCES_OUT)] if forwards_to_provinces else []))
     rpc_sends = [rf"{re.escape(callee)}\.[A-Za-z0-9_]+" for callee in sorted(calls)] + [_REPLY_KEY]
     rpc_binds = ([rf"{name}\.\*"] if serves_rpc else []) + [_REPLY_KEY]
-    redelivers = (rf"{name}\..+",) + ((PROVINCE_DEAD_LETTER_KEY,) if ingests else ())
+    parks_calls = (rf"rpc-{name}\.dead-letter",) if serves_rpc else ()
+    redelivers = (rf"{name}\..+", *parks_calls) + ((PROVINCE_DEAD_LETTER_KEY,) if ingests else ())
     topics = {
         RPC_EXCHANGE: (_either(*rpc_sends), _either(*rpc_binds)),
         EVENTS_EXCHANGE.name: (_either(*(rf"{re.escape(p)}\.[a-z_]+" for p in publishes)),
                                _either(*(re.escape(t) for t in sorted(handles)))),
-        REDELIVERY_EXCHANGE.name: (_either(*redelivers), _either(rf"{name}\..+")),
+        REDELIVERY_EXCHANGE.name: (_either(*redelivers), _either(rf"{name}\..+", *parks_calls)),
     }
     if ingests:
         topics[PROVINCES_IN] = (_NOTHING, _either(*(re.escape(key) for key in sorted(ingests))))

@@ -91,12 +91,16 @@ def test_a_services_rpc_queue_is_a_quorum_queue_with_the_delivery_limit(containe
     from tests.stack import rpc as rpc_proxy
     with rpc_proxy("queuecheck") as proxy:
         assert proxy.echo("hello") == "hello"
-    quorum = DurableQueues(QUORUM, delivery_limit=7).arguments(limited=True)
+    quorum = DurableQueues(QUORUM, delivery_limit=7).arguments("onenet.redelivery", "rpc-queuecheck.dead-letter",
+                                                              limited=True)
     with Connection(amqp_uri()) as connection:
         assert declared_as(connection, Queue("rpc-queuecheck", durable=True, queue_arguments=quorum))
         assert not declared_as(connection, Queue("rpc-queuecheck", durable=True))
+        assert declared_as(connection, Queue("rpc-queuecheck.dead-letter", durable=True,
+                                             queue_arguments=DurableQueues(QUORUM).arguments()))
         with connection.channel() as channel:
             channel.queue_delete("rpc-queuecheck")
+            channel.queue_delete("rpc-queuecheck.dead-letter")
 
 
 @pytest.mark.parametrize("before, after", [(CLASSIC, QUORUM), (QUORUM, CLASSIC)])

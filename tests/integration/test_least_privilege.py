@@ -152,6 +152,26 @@ def test_notifications_broker_user_is_confined_to_its_own_queues_and_calls_only_
         assert refused_on_broker(connection, own_queue("notifications.eavesdrop", "onenet.events", "request.#"))
 
 
+def test_a_services_broker_user_parks_the_calls_it_cannot_answer_and_no_other_services(rpc_exchange):
+    from kombu import Connection
+
+    from chassis.queues import DurableQueues
+    arguments = DurableQueues.from_config().arguments()
+    with broker_as("requests") as connection:
+        assert not refused_on_broker(connection, lambda ch: ch.queue_declare(
+            "rpc-requests.dead-letter", durable=True, auto_delete=False, arguments=arguments))
+        assert not refused_on_broker(connection, lambda ch: ch.queue_bind(
+            "rpc-requests.dead-letter", exchange="onenet.redelivery", routing_key="rpc-requests.dead-letter"))
+        assert not refused_on_broker(connection, lambda ch: publish(ch, "onenet.redelivery",
+                                                                    "rpc-requests.dead-letter"))
+        assert refused_on_broker(connection, lambda ch: publish(
+            ch, "onenet.redelivery", "rpc-enterprises.dead-letter"))
+        assert refused_on_broker(connection, lambda ch: ch.queue_declare(
+            "rpc-enterprises.dead-letter", durable=True, auto_delete=False, arguments=arguments))
+    with Connection(os.environ["ONENET_AMQP_URI"]) as admin:
+        admin.default_channel.queue_purge("rpc-requests.dead-letter")  # the probe published there
+
+
 def test_requests_broker_user_calls_only_the_services_it_depends_on_and_announces_only_requests(rpc_exchange):
     with broker_as("requests") as connection:
         assert not refused_on_broker(connection, lambda ch: publish(ch, "onenet.events", "request.probe"))

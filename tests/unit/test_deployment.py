@@ -121,13 +121,22 @@ def test_broker_rights_follow_what_each_process_calls_serves_publishes_and_handl
 
 def test_a_service_may_touch_only_its_own_queues_and_the_shared_exchanges():
     grants = accounts.broker_grants("requests")
-    own = r"^(rpc-requests|rpc\.reply-requests-.+|requests\..+|nameko\-rpc|onenet\.events|onenet\.redelivery)$"
+    own = (r"^(rpc-requests(\.dead-letter)?|rpc\.reply-requests-.+|requests\..+|nameko\-rpc|onenet\.events|"
+           r"onenet\.redelivery)$")
     assert (grants.configure, grants.write, grants.read) == (own, own, own)
     assert grants.topics["onenet.redelivery"] == (r"^(requests\..+)$", r"^(requests\..+)$")
-    for name in ("rpc-enterprises", "enterprises.welcome", "amq.default", "", "requests"):
+    for name in ("rpc-enterprises", "rpc-enterprises.dead-letter", "enterprises.welcome", "amq.default", "",
+                 "requests", "rpc-requests.other"):
         assert not re.match(own, name), name
-    for name in ("rpc-requests", "rpc.reply-requests-1f0e", "requests.x.retry.1000ms", "nameko-rpc"):
+    for name in ("rpc-requests", "rpc-requests.dead-letter", "rpc.reply-requests-1f0e", "requests.x.retry.1000ms",
+                 "nameko-rpc"):
         assert re.match(own, name), name
+
+
+def test_a_service_that_serves_rpc_parks_only_its_own_calls():
+    write, read = accounts.broker_grants("requests", serves_rpc=True).topics["onenet.redelivery"]
+    assert write == read == r"^(requests\..+|rpc-requests\.dead-letter)$"
+    assert not re.match(write, "rpc-enterprises.dead-letter")
 
 
 def test_broker_definitions_carry_a_salted_hash_never_the_password():

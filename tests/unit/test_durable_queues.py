@@ -4,7 +4,7 @@ import pytest
 from chassis.events import consumer_queues
 from chassis.provinces import topology
 from chassis.queues import CLASSIC, QUORUM, DurableQueues
-from chassis.rpc import rpc_queue
+from chassis.rpc import rpc_queues
 
 
 def test_classic_is_the_default_with_a_delivery_limit_of_twenty_for_quorum(monkeypatch):
@@ -49,12 +49,17 @@ def test_classic_queues_carry_no_type_and_no_limit():
     assert set(retry.queue_arguments) == {"x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key"}
 
 
-def test_a_services_rpc_queue_has_the_limit_and_no_dead_letter_queue():
-    queue = rpc_queue("requests", {"QUEUE_TYPE": "quorum", "QUEUE_DELIVERY_LIMIT": 9})
+def test_a_services_rpc_queue_has_the_limit_and_a_dead_letter_queue():
+    queue, parked = rpc_queues("requests", {"QUEUE_TYPE": "quorum", "QUEUE_DELIVERY_LIMIT": 9})
     assert (queue.name, queue.exchange.name, queue.routing_key, queue.durable) == (
         "rpc-requests", "nameko-rpc", "requests.*", True)
-    assert queue.queue_arguments == {"x-queue-type": "quorum", "x-delivery-limit": 9}
-    assert rpc_queue("requests", {"QUEUE_TYPE": "classic"}).queue_arguments == {}
+    assert queue.queue_arguments == {"x-queue-type": "quorum", "x-delivery-limit": 9,
+                                     "x-dead-letter-exchange": "onenet.redelivery",
+                                     "x-dead-letter-routing-key": "rpc-requests.dead-letter"}
+    assert (parked.name, parked.exchange.name, parked.routing_key, parked.durable) == (
+        "rpc-requests.dead-letter", "onenet.redelivery", "rpc-requests.dead-letter", True)
+    assert parked.queue_arguments == {"x-queue-type": "quorum"}  # read with list: no limit
+    assert [queue.queue_arguments for queue in rpc_queues("requests", {"QUEUE_TYPE": "classic"})] == [{}, {}]
 
 
 def test_the_provinces_queues_are_quorum_without_a_limit():

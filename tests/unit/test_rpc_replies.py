@@ -49,7 +49,7 @@ def replied(result, exc_info=None):
     consumer = rpc.RpcConsumer()
     consumer.publisher = mock.Mock()
     call = mock.Mock(properties={"content_type": "application/json", "reply_to": "reply-1", "correlation_id": "c-1"})
-    answer = consumer.send_reply(call, result, exc_info)
+    answer = consumer.send_reply(call, "json", result, exc_info)
     (body, routing_key), properties = consumer.publisher.publish.call_args
     assert (routing_key, properties["correlation_id"], properties["content_type"]) == ("reply-1", "c-1",
                                                                                     "application/json")
