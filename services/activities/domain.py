@@ -130,6 +130,14 @@ def registration_event(occurrence, uscc, state, previous_state=None):
             "previous_state": previous_state, "starts_at": occurrence["starts_at"]}
 
 
+def promoted_event(occurrence, uscc):
+    """``activity.promoted``: ``uscc`` moved up from the waitlist to a place at ``occurrence`` (a row
+    with its activity's title, venue and link, and its holding agency's name)."""
+    return {**registration_event(occurrence, uscc, REGISTERED, WAITLISTED), "title": occurrence["title"],
+            "ends_at": occurrence["ends_at"], "agency_name": occurrence.get("agency_name"),
+            "venue": occurrence.get("venue"), "online_url": occurrence.get("online_url")}
+
+
 EVENT_OF_STATE = {REGISTERED: "activity.registered", WAITLISTED: "activity.waitlisted",
                   CANCELLED: "activity.registration_cancelled"}
 

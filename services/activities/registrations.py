@@ -7,6 +7,8 @@ Registration and cancellation hold the occurrence's row lock for their whole
 transaction: concurrent registrations queue on it, and the number of places
 taken never passes the capacity.
 """
+from datetime import timedelta
+
 from chassis.errors import NotFound, ValidationFailed
 from services.activities import domain, recurrence, schemas, store
 from services.activities.schemas import CANCELLED, REGISTERED, WAITLISTED
@@ -93,7 +95,8 @@ def cancel(tx, announce, occurrence_id, uscc, now):
     promoted = store.promote_first_waiting(tx, occurrence_id) if registration["state"] == REGISTERED else None
     store.adjust_counts(tx, occurrence_id, *domain.counts_after_cancel(registration["state"], promoted is not None))
     if promoted is not None:
-        announce(tx, "activity.promoted", changed(occurrence, promoted, REGISTERED, WAITLISTED), occurrence_id)
+        announce(tx, "activity.promoted", schemas.Promoted().dump(domain.promoted_event(occurrence, promoted)),
+                 occurrence_id)
     return store.registration_view(tx, occurrence_id, uscc)
 
 
@@ -127,8 +130,8 @@ def rate(tx, announce, occurrence_id, uscc, rating, now):
 
 def replan_year(tx, announce, year):
     """A year's holiday schedule was loaded: its provisional occurrences move to the day the
-    calendar now gives (``activity.rescheduled`` for each that moves) and are no longer provisional.
-    Returns how many moved."""
+    calendar now gives (``activity.rescheduled`` for each that moves, naming the enterprises that
+    registered or wait for it) and are no longer provisional. Returns how many moved."""
     calendar = store.load_calendar(tx)
     moved = 0
     for row in store.provisional_occurrences(tx, year):
@@ -139,7 +142,10 @@ def replan_year(tx, announce, year):
                               provisional)
         if shift:
             moved += 1
+            registrants = store.live_registrants(tx, row["id"])
             announce(tx, "activity.rescheduled", schemas.OccurrenceRescheduled().dump(
                 {"occurrence_id": row["id"], "activity_id": row["activity_id"], "agency_id": row["agency_id"],
-                 "planned_on": row["planned_on"], "from_day": current, "to_day": day}), row["id"])
+                 "title": row["title"], "planned_on": row["planned_on"], "from_day": current, "to_day": day,
+                 "starts_at": row["starts_at"] + timedelta(days=shift),
+                 "registered": registrants[REGISTERED], "waitlisted": registrants[WAITLISTED]}), row["id"])
     return moved

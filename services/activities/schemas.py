@@ -566,24 +566,41 @@ class OccurrenceStep(Schema):
 
 
 class RegistrationChanged(OccurrenceStep):
-    """Payload of ``activity.registered``, ``activity.waitlisted``, ``activity.registration_cancelled``
-    and ``activity.promoted`` (moved up from the waitlist)."""
+    """Payload of ``activity.registered``, ``activity.waitlisted`` and ``activity.registration_cancelled``."""
 
     state = fields.String(required=True, validate=validate.OneOf(REGISTRATION_STATES))
     previous_state = fields.String(allow_none=True)
     starts_at = ChinaDateTime(required=True)
 
 
+class Promoted(RegistrationChanged):
+    """Payload of ``activity.promoted``: the enterprise moved up from the waitlist to a place, which
+    the notifications service tells it of (what, when, where) with nothing more to look up."""
+
+    title = fields.String(required=True)
+    ends_at = ChinaDateTime(required=True)
+    agency_name = fields.String(allow_none=True, metadata={"description": "The agency or station holding it"})
+    venue = fields.String(allow_none=True)
+    online_url = fields.String(allow_none=True)
+
+
 class OccurrenceRescheduled(Schema):
     """Payload of ``activity.rescheduled``: a provisional occurrence moved when its year's holiday
-    schedule was loaded (its registrations stand)."""
+    schedule was loaded. Its registrations stand; the enterprises holding them are named, so that
+    the notifications service tells each of the move."""
 
     occurrence_id = fields.Integer(required=True)
     activity_id = fields.Integer(required=True)
     agency_id = fields.Integer(required=True)
+    title = fields.String(required=True)
     planned_on = fields.Date(required=True, metadata={"description": "The day the rule gives"})
     from_day = fields.Date(required=True)
     to_day = fields.Date(required=True)
+    starts_at = ChinaDateTime(required=True, metadata={"description": "Its start on the new day"})
+    registered = fields.List(fields.String(), required=True,
+                             metadata={"description": "USCCs of the enterprises holding a place, in queue order"})
+    waitlisted = fields.List(fields.String(), required=True,
+                             metadata={"description": "USCCs of the enterprises on its waitlist, in queue order"})
 
 
 class CheckedIn(OccurrenceStep):
@@ -640,7 +657,8 @@ class FinancingNeedStep(Schema):
 EVENTS = {
     "activity.published": ActivityPublished,
     **{event_type: RegistrationChanged for event_type in (
-        "activity.registered", "activity.waitlisted", "activity.registration_cancelled", "activity.promoted")},
+        "activity.registered", "activity.waitlisted", "activity.registration_cancelled")},
+    "activity.promoted": Promoted,
     "activity.checked_in": CheckedIn,
     "activity.rated": ActivityRated,
     "activity.rescheduled": OccurrenceRescheduled,

@@ -106,7 +106,7 @@ def replace_holiday_year(tx, year, holidays, workdays_):
 
 def provisional_occurrences(tx, year):
     """Provisional occurrences the rule put in ``year`` that move to working days (to re-plan), locked."""
-    return tx.all("SELECT o.id, o.activity_id, o.agency_id, o.planned_on, o.starts_at FROM occurrence o "
+    return tx.all("SELECT o.id, o.activity_id, o.agency_id, o.planned_on, o.starts_at, a.title FROM occurrence o "
                   "JOIN activity a ON a.id = o.activity_id WHERE o.provisional AND a.on_rest_day = 'next_working_day' "
                   "AND o.planned_on >= make_date(%s, 1, 1) AND o.planned_on < make_date(%s + 1, 1, 1) "
                   "ORDER BY o.id FOR UPDATE OF o", (year, year))
@@ -258,6 +258,15 @@ def promote_first_waiting(tx, occurrence_id):
         "  SELECT id FROM registration WHERE occurrence_id = %s AND state = 'waitlisted' "
         "  ORDER BY queued LIMIT 1) RETURNING uscc", (occurrence_id,))
     return row["uscc"] if row else None
+
+
+def live_registrants(tx, occurrence_id):
+    """``{"registered": [uscc], "waitlisted": [uscc]}`` of an occurrence, each in queue order."""
+    found = {"registered": [], "waitlisted": []}
+    for row in tx.all("SELECT uscc, state FROM registration WHERE occurrence_id = %s "
+                      "AND state IN ('registered', 'waitlisted') ORDER BY queued", (occurrence_id,)):
+        found[row["state"]].append(row["uscc"])
+    return found
 
 
 def adjust_counts(tx, occurrence_id, registered, waitlisted):

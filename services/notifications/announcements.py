@@ -1,4 +1,5 @@
-"""Notices from what happens to requests and providers, and revisit reminders.
+"""Notices from what happens to requests, providers and registrations for activities, and revisit
+reminders.
 
 Each use case takes the transaction it writes in; the service wraps it in the
 inbox check of the event it handles, so a redelivered event writes nothing twice
@@ -57,6 +58,19 @@ def _request_notices(tx, event, agencies):
 def provider_event(tx, event):
     """``provider.admitted`` / ``evaluated`` / ``exited``: the provider hears of it."""
     return _write(tx, [domain.provider_notice(event["type"], event["payload"])], store.event_source_key(event))
+
+
+def activity_events(tx, events):
+    """``activity.promoted`` / ``activity.rescheduled``: the enterprises whose registration it
+    concerns hear of it; every notice of the batch in one statement, each under its event's
+    source key."""
+    notices = []
+    for event in events:
+        source_key = store.event_source_key(event)
+        made = ([domain.promotion_notice(event["payload"])] if event["type"] == "activity.promoted"
+                else domain.reschedule_notices(event["payload"]))
+        notices += [{**notice, "source_key": source_key} for notice in made]
+    return _write(tx, notices)
 
 
 def remind_revisits(tx, resolved_before):

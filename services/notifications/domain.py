@@ -5,7 +5,7 @@ A notice here is a dict: ``recipient_kind``, ``recipient_id``, ``kind``,
 ``about_id``. The service adds the source key that stops duplicates.
 """
 import math
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from reference.china_time import CHINA_TIME
@@ -67,6 +67,48 @@ def activity_message(activity):
 
 def activity_title(activity):
     return f"活动邀请：{activity['title']}"
+
+
+# -- an enterprise's registrations for activities (报名): moved up from the waitlist, moved to another day
+
+WEEKDAYS = "一二三四五六日"
+
+
+def _day(day):
+    day = date.fromisoformat(str(day))
+    return f"{day:%Y-%m-%d}（星期{WEEKDAYS[day.weekday()]}）"
+
+
+def promotion_notice(payload):
+    """``activity.promoted``: the enterprise moved up from the waitlist and now holds a place; told
+    what, when and where."""
+    starts = datetime.fromisoformat(str(payload["starts_at"])).astimezone(CHINA_TIME)
+    ends = datetime.fromisoformat(str(payload["ends_at"])).astimezone(CHINA_TIME)
+    until = f"{ends:%H:%M}" if ends.date() == starts.date() else f"{ends:%Y-%m-%d %H:%M}"
+    place = "；".join(filter(None, (payload.get("venue"), payload.get("online_url"))))
+    lines = [f"您已由候补转为正式报名，获得活动“{payload['title']}”的一个名额。",
+             f"时间：{_day(starts.date())} {starts:%H:%M}–{until}"]
+    if place:
+        lines.append(f"地点：{place}")
+    if payload.get("agency_name"):
+        lines.append(f"承办：{payload['agency_name']}")
+    lines.append("如不能参加，请及时取消报名，名额将递补给候补企业。")
+    return notice(ENTERPRISE, payload["uscc"], "activity_update", f"候补转正：{payload['title']}",
+                  "\n".join(lines), ("occurrence", payload["occurrence_id"]))
+
+
+def reschedule_notices(payload):
+    """``activity.rescheduled``: every enterprise registered for the occurrence or waiting for a
+    place hears it moved, from which day to which; a waitlisted one that it is still waiting."""
+    starts = datetime.fromisoformat(str(payload["starts_at"])).astimezone(CHINA_TIME)
+    year = date.fromisoformat(str(payload["planned_on"])).year
+    moved = (f"活动“{payload['title']}”按{year}年节假日安排调整，由{_day(payload['from_day'])}"
+             f"改至{_day(payload['to_day'])}{starts:%H:%M}举行。")
+    standing = {"registered": "您的报名继续有效。", "waitlisted": "您仍在候补名单中，有名额时将通知您。"}
+    about = ("occurrence", payload["occurrence_id"])
+    return [notice(ENTERPRISE, uscc, "activity_update", f"活动改期：{payload['title']}", moved + standing[state],
+                   about)
+            for state in ("registered", "waitlisted") for uscc in dict.fromkeys(payload[state])]
 
 
 def no_longer_applies(state, reason):

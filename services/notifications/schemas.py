@@ -19,6 +19,7 @@ KINDS = {
     "welcome": "欢迎加入",
     "policy_match": "惠企政策推送（政策直享）",
     "activity_invitation": "服务活动邀请",
+    "activity_update": "服务活动报名变动（候补转正、改期）",
     "request_update": "诉求办理进展（企业）",
     "request_new": "新诉求待办（承办机构）",
     "request_reopened": "诉求重新办理（承办机构）",
@@ -66,7 +67,8 @@ def check_time_zone(value):
 # -- inbox ---------------------------------------------------------------------------------
 
 class NoticeAbout(Schema):
-    type = fields.String(metadata={"description": "policy, activity, request, provider or webhook"})
+    type = fields.String(metadata={
+        "description": "policy, activity, occurrence (of an activity), request, provider or webhook"})
     id = fields.String()
 
 

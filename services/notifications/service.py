@@ -23,7 +23,7 @@ from chassis.logs import CorrelationId
 from chassis.metrics import Instrumentation
 from chassis.rpc import RpcProxy, rpc
 from chassis.timers import every
-from services.activities.schemas import ActivityPublished
+from services.activities.schemas import ActivityPublished, OccurrenceRescheduled, Promoted
 from services.agencies.schemas import AgencyAnnounced, PolicyClosed, PolicyPublished, ProviderAdmitted, \
     ProviderEvaluated, ProviderExited
 from services.enterprises.schemas import EnterpriseRegistered
@@ -42,6 +42,7 @@ REQUEST_EVENTS = ("request.submitted", "request.assigned", "request.accepted", "
 # matched where it is welcomed).
 ENTERPRISE_CHANGES = ("enterprise.updated", "enterprise.tier_changed", "enterprise.size_class_changed")
 ENTERPRISES_CALL_TTL = 15
+ACTIVITY_STEPS = {"activity.promoted": Promoted, "activity.rescheduled": OccurrenceRescheduled}
 PROVIDER_EVENTS = {"provider.admitted": ProviderAdmitted, "provider.evaluated": ProviderEvaluated,
                    "provider.exited": ProviderExited}
 
@@ -191,6 +192,19 @@ class NotificationsService:
                 push.record_invitation(tx, payload, push.published_at(event))
         push.invite(self._session(), self._fetch_page, payload["activity_id"],
                     int(self.config.get("PUSH_PAGE_SIZE", 10_000)))
+
+    @handles(*ACTIVITY_STEPS, batch=True)
+    def tell_activity_registrants(self, events):
+        """An enterprise that registered for an activity hears when it moves up from the waitlist to
+        a place (what, when, where), and when the occurrence it registered or waits for moves to
+        another day. Taken in batches: each event once, in the order delivered, the batch's notices
+        in one statement; one whose payload breaks the contract is parked alone."""
+        outcomes, payloads = usable_payloads(events, lambda event: ACTIVITY_STEPS[event["type"]])
+        usable = [event for event in events if event["event_id"] in payloads]
+        if usable:
+            with self.db.transaction() as tx:
+                self._write(tx, announcements.activity_events(tx, self.inbox.first_seen(tx, usable)))
+        return outcomes
 
     @handles("policy.withdrawn", "policy.expired")
     def stop_policy(self, event):

@@ -93,7 +93,29 @@ def test_loaded_holiday_schedule_replans_provisional_occurrences_and_guides_late
             replanned["moved_from"]) == ("2029-10-08T10:00:00+08:00", "2029-10-08T09:00:00+08:00", False, "2029-10-01")
     assert outbox_payloads("activities", "activity.rescheduled", before["id"]) == [{
         "occurrence_id": before["id"], "activity_id": before["activity_id"], "agency_id": CITY,
-        "planned_on": "2029-10-01", "from_day": "2029-10-04", "to_day": "2029-10-08"}]
+        "title": "数字化转型培训班", "planned_on": "2029-10-01", "from_day": "2029-10-04", "to_day": "2029-10-08",
+        "starts_at": "2029-10-08T10:00:00+08:00", "registered": [], "waitlisted": []}]
+
+
+def test_a_rescheduled_occurrence_names_the_enterprises_registered_and_waiting_for_it(activities):
+    """2030, which no other test here plans in: its provisional occurrence moves when the schedule
+    comes, and the event names who holds a place and who waits, in queue order (a cancelled one not)."""
+    opens = datetime.now(CHINA) - timedelta(days=30)
+    occurrence = activities.publish_activity(publication(
+        starts_at="2030-10-01T10:00:00+08:00", ends_at="2030-10-01T12:00:00+08:00",
+        registration_opens_at=opens.isoformat(), registration_closes_at="2030-10-01T09:00:00+08:00",
+        capacity=2, on_rest_day="next_working_day"), "staff-990100")["occurrences"][0]
+    assert occurrence["provisional"]
+    usccs = [new_uscc("320214") for _ in range(5)]
+    for uscc in usccs:
+        activities.register(occurrence["id"], uscc)
+    activities.cancel_registration(occurrence["id"], usccs[3])
+    publish(new_event("holiday_schedule.loaded", {
+        "year": 2030, "holidays": [f"2030-10-0{day}" for day in range(1, 8)], "workdays": ["2030-10-12"],
+        "source": "integration test"}))
+    [moved] = wait_for(lambda: outbox_payloads("activities", "activity.rescheduled", occurrence["id"]))
+    assert (moved["to_day"], moved["registered"], moved["waitlisted"]) == (
+        "2030-10-08", usccs[:2], [usccs[2], usccs[4]])
 
 
 def test_places_are_exact_when_forty_register_at_once_and_cancellations_move_the_waitlist_up(activities):
@@ -117,6 +139,12 @@ def test_places_are_exact_when_forty_register_at_once_and_cancellations_move_the
     assert activities.registration(occurrence["id"], first_waiting)["state"] == "registered"
     assert sql("activities", "SELECT registered, waitlisted FROM occurrence WHERE id = %s",
                (occurrence["id"],)) == [(5, 34)]
+    # the promoted enterprise is told what, when and where without anyone looking it up
+    assert outbox_payloads("activities", "activity.promoted", occurrence["id"]) == [{
+        "occurrence_id": occurrence["id"], "activity_id": occurrence["activity_id"], "agency_id": CITY,
+        "uscc": first_waiting, "state": "registered", "previous_state": "waitlisted",
+        "starts_at": occurrence["starts_at"], "ends_at": occurrence["ends_at"], "title": "数字化转型培训班",
+        "agency_name": "无锡市中小企业服务中心", "venue": "无锡市民中心", "online_url": None}]
     with pytest.raises(Conflict, match="already registered"):
         activities.register(occurrence["id"], first_waiting)
 

@@ -89,7 +89,8 @@ REPLY = accounts._REPLY_KEY
     ("services.notifications.service:NotificationsService",
      rf"^(enterprises\.[A-Za-z0-9_]+|{REPLY})$", rf"^(notifications\.\*|{REPLY})$", "^$",
      "^(" + "|".join(name.replace(".", r"\.") for name in (
-         "activity.published", "agency.created", "agency.updated", "enterprise.registered",
+         "activity.promoted", "activity.published", "activity.rescheduled", "agency.created", "agency.updated",
+         "enterprise.registered",
          "enterprise.size_class_changed", "enterprise.tier_changed", "enterprise.updated", "policy.expired",
          "policy.published",
          "policy.withdrawn", "provider.admitted", "provider.evaluated", "provider.exited", "request.accepted",

@@ -136,3 +136,52 @@ def test_a_delivery_is_given_up_after_bounded_attempts_or_time(age_seconds, atte
     created = datetime(2026, 3, 1, tzinfo=UTC)
     now = datetime.fromtimestamp(created.timestamp() + age_seconds, UTC)
     assert domain.gives_up(created, now, attempts, max_age_seconds=86_400, max_attempts=12) is given_up
+
+
+# -- registrations for activities --------------------------------------------------------------
+
+PROMOTED = {"occurrence_id": 31, "activity_id": 9, "agency_id": 990101, "uscc": "91320214MA1W9XKQ3N",
+            "state": "registered", "previous_state": "waitlisted", "starts_at": "2026-05-12T09:30:00+08:00",
+            "ends_at": "2026-05-12T11:30:00+08:00", "title": "数字化转型培训班", "agency_name": "无锡高新区第1园区服务站",
+            "venue": "无锡市民中心", "online_url": "https://meeting.example.cn/31"}
+
+
+def test_an_enterprise_moved_up_from_the_waitlist_is_told_what_when_and_where():
+    notice = domain.promotion_notice(PROMOTED)
+    assert (notice["recipient_kind"], notice["recipient_id"], notice["kind"], notice["title"],
+            notice["about_type"], notice["about_id"]) == (
+        "enterprise", "91320214MA1W9XKQ3N", "activity_update", "候补转正：数字化转型培训班", "occurrence", "31")
+    assert notice["body"] == (
+        "您已由候补转为正式报名，获得活动“数字化转型培训班”的一个名额。\n"
+        "时间：2026-05-12（星期二） 09:30–11:30\n"
+        "地点：无锡市民中心；https://meeting.example.cn/31\n"
+        "承办：无锡高新区第1园区服务站\n"
+        "如不能参加，请及时取消报名，名额将递补给候补企业。")
+
+
+def test_a_promotion_over_midnight_without_a_venue_or_holder_says_only_what_it_knows():
+    notice = domain.promotion_notice({**PROMOTED, "starts_at": "2026-05-12T00:30:00Z",
+                                      "ends_at": "2026-05-13T01:00:00+08:00", "venue": None, "agency_name": None})
+    assert notice["body"].splitlines()[1:] == ["时间：2026-05-12（星期二） 08:30–2026-05-13 01:00",
+                                               "地点：https://meeting.example.cn/31",
+                                               "如不能参加，请及时取消报名，名额将递补给候补企业。"]
+
+
+RESCHEDULED = {"occurrence_id": 44, "activity_id": 9, "agency_id": 990100, "title": "数字化转型培训班",
+               "planned_on": "2029-10-01", "from_day": "2029-10-04", "to_day": "2029-10-08",
+               "starts_at": "2029-10-08T10:00:00+08:00", "registered": ["91320214MA1W9XKQ3N", "91320214MA1W9XKQ4L"],
+               "waitlisted": ["91320214MA1W9XKQ5J"]}
+
+
+def test_each_enterprise_registered_or_waiting_hears_of_a_move_from_which_day_to_which():
+    moved = "活动“数字化转型培训班”按2029年节假日安排调整，由2029-10-04（星期四）改至2029-10-08（星期一）10:00举行。"
+    assert [(n["recipient_id"], n["kind"], n["title"], n["body"], n["about_type"], n["about_id"])
+            for n in domain.reschedule_notices(RESCHEDULED)] == [
+        ("91320214MA1W9XKQ3N", "activity_update", "活动改期：数字化转型培训班", moved + "您的报名继续有效。", "occurrence", "44"),
+        ("91320214MA1W9XKQ4L", "activity_update", "活动改期：数字化转型培训班", moved + "您的报名继续有效。", "occurrence", "44"),
+        ("91320214MA1W9XKQ5J", "activity_update", "活动改期：数字化转型培训班",
+         moved + "您仍在候补名单中，有名额时将通知您。", "occurrence", "44")]
+
+
+def test_a_move_nobody_registered_for_tells_nobody():
+    assert domain.reschedule_notices({**RESCHEDULED, "registered": [], "waitlisted": []}) == []
