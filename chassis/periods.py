@@ -49,3 +49,11 @@ def cutoff_of(text):
     if moment is None or moment.tzinfo is None:
         raise ValueError(f"a cut-off is an ISO 8601 time with its zone, not {text!r}")
     return moment
+
+
+def figures_query(prefix, period, cutoff):
+    """``(Period, cut-off moment)`` of a ``region_figures`` call: what a region prefix ('' the
+    country, or 2, 4 or 6 digits) recorded in ``period`` by ``cutoff``. ValueError says what is wrong."""
+    if not (prefix == "" or (isinstance(prefix, str) and prefix.isdigit() and len(prefix) in (2, 4, 6))):
+        raise ValueError("prefix must be '' or 2, 4 or 6 digits")
+    return parse_period(period), cutoff_of(cutoff)

@@ -201,9 +201,7 @@ class ActivitiesService:
         attendances, per region code, as recorded by ``cutoff`` (ISO 8601): the agencies service's
         scoring runs read them, and a cut-off always gives the same figures."""
         try:
-            if not (prefix == "" or (isinstance(prefix, str) and prefix.isdigit() and len(prefix) in (2, 4, 6))):
-                raise ValueError("prefix must be '' or 2, 4 or 6 digits")
-            span, moment = periods.parse_period(period), periods.cutoff_of(cutoff)
+            span, moment = periods.figures_query(prefix, period, cutoff)
         except ValueError as exc:
             raise ValidationFailed(str(exc), {"region_figures": [str(exc)]}) from None
         with self.db.transaction() as tx:

@@ -5,8 +5,8 @@ Each entrypoint validates its input against the contract and calls one use
 case of :mod:`capacity`, :mod:`coverage`, :mod:`staff`, :mod:`scoring`,
 :mod:`honours` or :mod:`sme_register`; the gateway decides who may call which
 (roles and object scope) before it calls. The SME register is kept from the
-enterprises service's events; the scoring runs read the requests and activities
-services' figures over RPC, between local transactions.
+enterprises service's events; the scoring runs read the requests, activities and
+notifications services' figures over RPC, between local transactions.
 """
 from datetime import datetime, timezone
 
@@ -41,6 +41,7 @@ class CapacityAndScoring:
     config = Config()
     requests = RpcProxy("requests")
     activities = RpcProxy("activities")
+    notifications = RpcProxy("notifications")
     scoring_gauges = ScoringGauges()
 
     # -- capacity records ------------------------------------------------------------
@@ -276,9 +277,9 @@ class CapacityAndScoring:
         return member
 
     def _region_figures(self, prefix, period, cutoff):
-        """What the requests and activities services recorded under ``prefix`` by ``cutoff``: their
-        ``region_figures``, asked at once."""
+        """What the requests, activities and notifications services recorded under ``prefix`` by
+        ``cutoff``: their ``region_figures``, asked at once."""
         with eventlet.Timeout(float(self.config.get("FIGURES_TIMEOUT", FIGURES_TIMEOUT))):
             asked = {name: eventlet.spawn(getattr(self, name).region_figures, prefix, period, cutoff)
-                     for name in ("requests", "activities")}
+                     for name in ("requests", "activities", "notifications")}
             return {name: thread.wait() for name, thread in asked.items()}

@@ -1103,6 +1103,9 @@ SCORING_INDICATORS = {
                         "服务活动: occurrences of service activities held in the year at the region's agencies"),
     "activity_participation": ("activities", "attendances per 100 SMEs",
                                "活动参与: check-ins at the year's activities per 100 SMEs"),
+    "policy_reach": ("policies", "enterprises per 100 SMEs",
+                     "政策直享覆盖: enterprises told of at least one matching policy in the year per 100 SMEs"),
+    "policy_read": ("policies", "%", "政策知晓率: the year's policy notices read by their enterprises"),
 }
 INDICATORS = tuple(SCORING_INDICATORS)
 # Whom a model scores: the national model ranks provinces, a province's model its counties.

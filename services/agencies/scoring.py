@@ -11,8 +11,9 @@ A *run* applies one model version to the facts as they stood at a cut-off
 (default: the moment of the run): coverage, capacity and training from this
 service's own dated records, timeliness and satisfaction from the requests
 service's assessment figures recorded by the cut-off, activities held and
-attended from the activities service's (both ``region_figures``). Per region
-and indicator:
+attended from the activities service's, policy notices written and read from
+the notifications service's (each its ``region_figures``). Per region and
+indicator:
 
     attainment = min(100, 100 × value / target)
     score      = Σ weight × attainment / Σ weight   (over the indicators with a value)
@@ -43,6 +44,8 @@ VALUE_OF = {
     "training_hours_per_staff": ("coverage", "training_hours_per_staff"),
     "activities_held": ("activities", "activities_held"),
     "activity_participation": ("activities", "activity_participation_per_100_smes"),
+    "policy_reach": ("policies", "policy_reach_per_100_smes"),
+    "policy_read": ("policies", "policy_notices_read_pct"),
 }
 assert set(VALUE_OF) == set(SCORING_INDICATORS)
 # The assessment figures a run keeps among its facts.
@@ -72,24 +75,27 @@ def stored_indicators(chosen):
             for item in sorted(chosen, key=lambda item: order.index(item["indicator"]))]
 
 
-def unit_facts(coverage_figures, request_figures, activity_figures):
+def unit_facts(coverage_figures, request_figures, activity_figures, policy_figures):
     """The facts a run keeps for one region."""
     held, attended = activity_figures
+    reached, notices, read = policy_figures
     smes = coverage_figures.get("smes")
     return {**{key: coverage_figures.get(key) for key in COVERAGE_FACTS},
             **{f"requests_{key}": (request_figures or {}).get(key) for key in REQUEST_FACTS},
             "activities_held": held, "activity_attendances": attended,
-            "activity_participation_per_100_smes": round(100.0 * attended / smes, 2) if smes else None}
+            "activity_participation_per_100_smes": round(100.0 * attended / smes, 2) if smes else None,
+            "policy_enterprises_reached": reached, "policy_notices": notices, "policy_notices_read": read,
+            "policy_reach_per_100_smes": round(100.0 * reached / smes, 2) if smes else None,
+            "policy_notices_read_pct": round(100.0 * read / notices, 2) if notices else None}
 
 
-def activities_by_unit(rows, level):
-    """``{unit: (held, attended)}`` from the activities service's rows per region code."""
+def totals_by_unit(rows, level, keys):
+    """``{unit: (total of each of keys)}`` from another service's rows per region code."""
     found = {}
     for row in rows:
         unit = coverage.unit_of(row["region_code"], level)
         if unit is not None:
-            held, attended = found.get(unit, (0, 0))
-            found[unit] = (held + row["held"], attended + row["attended"])
+            found[unit] = tuple(total + row[key] for total, key in zip(found.get(unit, (0,) * len(keys)), keys))
     return found
 
 
@@ -151,9 +157,17 @@ def differences(stored, recomputed):
             found.append(f"{region_code}: {'only now' if old is None else 'only then'}")
             continue
         for key in ("rank", "score", "indicators", "facts"):
-            if _comparable(old[key]) != _comparable(new[key]):
+            if _comparable(old[key]) != _comparable(_kept(new, key, old)):
                 found.append(f"{region_code}: {key} {old[key]} then, {new[key]} now")
     return found
+
+
+def _kept(new, key, old):
+    """``new[key]``, its facts only those ``old`` kept: a run made before a fact joined the catalogue
+    does not differ for lack of it."""
+    if key != "facts" or old["facts"] is None or new["facts"] is None:
+        return new[key]
+    return {name: value for name, value in new["facts"].items() if name in old["facts"]}
 
 
 def _comparable(value):
@@ -210,14 +224,17 @@ def runs(tx, scope, year, limit, offset):
 
 def gather(tx, elsewhere, scope, year, cutoff):
     """``{region_code: facts}`` for every region a model of ``scope`` scores, as of ``cutoff``;
-    ``elsewhere`` holds the requests service's assessment rows (``requests``) and the activities
-    service's rows (``activities``) under the scope, read as of the same cut-off."""
+    ``elsewhere`` holds the requests service's assessment rows (``requests``), the activities
+    service's rows (``activities``) and the notifications service's (``notifications``) under the
+    scope, read as of the same cut-off."""
     level = unit_level(scope)
     local = coverage.facts_as_of(tx, scope, year, cutoff)
     by_region = {row["region"]: row for row in elsewhere["requests"]}
-    activities = activities_by_unit(elsewhere["activities"], level)
+    activities = totals_by_unit(elsewhere["activities"], level, ("held", "attended"))
+    policies = totals_by_unit(elsewhere["notifications"], level, ("reached", "notices", "read"))
     return {figures["region"]: unit_facts(figures, by_region.get(figures["region"]),
-                                          activities.get(figures["region"], (0, 0)))
+                                          activities.get(figures["region"], (0, 0)),
+                                          policies.get(figures["region"], (0, 0, 0)))
             for figures in coverage.figures_of_units(local, scope, level)}
 
 
@@ -225,9 +242,9 @@ def start_run(db, read_elsewhere, outbox, model_id, cutoff, actor, now):
     """Run model ``model_id`` over the facts as they stood at ``cutoff`` (default ``now``) and
     store the run; emits ``scoring.run_completed``.
 
-    ``read_elsewhere(prefix, period, cutoff_iso)`` answers the requests and activities services'
-    ``region_figures`` (``{"requests": rows, "activities": rows}``): called between two local
-    transactions, never inside one.
+    ``read_elsewhere(prefix, period, cutoff_iso)`` answers the requests, activities and
+    notifications services' ``region_figures`` (``{"requests": rows, "activities": rows,
+    "notifications": rows}``): called between two local transactions, never inside one.
     """
     cutoff = cutoff or now
     check_cutoff(cutoff, now)

@@ -286,6 +286,17 @@ class PushReach(Schema):
                             metadata={"description": "Delivered outside the inbox, by channel"})
 
 
+class RegionPolicyReach(Schema):
+    """政策直享 in one region code over a period, as recorded by a cut-off (what the agencies
+    service's scoring runs read)."""
+
+    region_code = fields.String(metadata={"description": "The enterprises' region when they were told"})
+    reached = fields.Integer(metadata={"description": "Enterprises told of at least one policy in the period, "
+                                                      "each counted in the region of its first such notice"})
+    notices = fields.Integer(metadata={"description": "Policy notices written in the period by the cut-off"})
+    read = fields.Integer(metadata={"description": "... of which read by the cut-off"})
+
+
 # -- event payload this service reads beyond the other services' contracts ------------------------
 
 def recipient(kind, recipient_id):

@@ -14,6 +14,7 @@ import structlog
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 
+from chassis import periods
 from chassis.contracts import schema_instance
 from chassis.db import Database
 from chassis.errors import NotFound, ValidationFailed, loaded as load
@@ -393,6 +394,19 @@ class NotificationsService:
         and how many then raised a request about it."""
         with self.db.transaction() as tx:
             return reach.policy_reach(tx, int(policy_id), within)
+
+    @rpc
+    def region_figures(self, prefix, period, cutoff):
+        """政策直享 per region code under ``prefix`` ('' the country) in ``period``, as recorded by
+        ``cutoff`` (ISO 8601): enterprises told of a policy, policy notices and those read. The
+        agencies service's scoring runs read them, and a cut-off always gives the same figures."""
+        try:
+            span, moment = periods.figures_query(prefix, period, cutoff)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), {"region_figures": [str(exc)]}) from None
+        with self.db.transaction() as tx:
+            return schemas.RegionPolicyReach(many=True).dump(
+                store.policy_reach_by_region(tx, prefix, span.start, span.end, moment))
 
     @rpc
     def delivery_backlog(self):

@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 
 from chassis import keyset
+from reference.china_time import moment_of
 from services.notifications.schemas import DELIVERIES_LIST, EMAIL, INBOX_LIST, MATCHES_LIST, WEBHOOK
 
 # The orders of the keyset lists: the inbox newest first; a policy's recipients by USCC; a
@@ -353,6 +354,24 @@ def policy_reach(tx, policy_id, within):
         f"SELECT d.channel, count(*) AS n FROM delivery d JOIN notice n ON n.id = d.notice_id "
         f"WHERE {where} AND d.state = 'delivered' GROUP BY d.channel", params)}
     return {**counts, "delivered": delivered}
+
+
+def policy_reach_by_region(tx, prefix, start, end, cutoff):
+    """Per region code under ``prefix``: the enterprises told of a policy by a notice written in
+    ``[start, end)`` (China days) and by ``cutoff`` — each counted once, in the region of its first
+    such notice —, those notices, and how many of them were read by ``cutoff``. Notices are never
+    deleted, their region and time never change and a notice is read once, so a cut-off always
+    gives the same figures."""
+    return tx.all(
+        "SELECT region_code, count(*) FILTER (WHERE first) AS reached, count(*) AS notices, "
+        "  count(*) FILTER (WHERE read_at <= %(cutoff)s) AS read "
+        "FROM (SELECT n.region_code, n.read_at, "
+        "        row_number() OVER (PARTITION BY n.recipient_id ORDER BY n.created_at, n.id) = 1 AS first "
+        "      FROM notice n WHERE n.about_type = 'policy' AND n.recipient_kind = 'enterprise' "
+        "      AND n.kind = 'policy_match' AND n.region_code LIKE %(prefix)s AND n.created_at >= %(start)s "
+        "      AND n.created_at < %(end)s AND n.created_at <= %(cutoff)s) told "
+        "GROUP BY region_code ORDER BY region_code",
+        {"prefix": prefix + "%", "start": moment_of(start), "end": moment_of(end), "cutoff": cutoff})
 
 
 # -- preferences --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ not resolved in time, escalated by the scheduler; one escalated by hand; one
 rated "not solved", reopened and resolved again; one rated 1 and left unsolved;
 one nobody accepted, escalated); capacity records, training, SMEs in two parks
 of which one has a station, and 西夏区 (640105) with its county agency
-deactivated.
+deactivated. Later tests add an activity and two policies pushed to the SMEs.
 """
 import csv
 import io
@@ -76,6 +76,7 @@ def ningxia(api, token, agency_skeleton):
         ok(api.post("/api/v1/enterprises", admin, json=body), 201)
         enterprises.append(uscc)
     seed["requesters"] = enterprises[:6]
+    seed["in_no_station"] = enterprises[6:8]
     other = new_uscc("630102")
     ok(api.post("/api/v1/enterprises", admin, json=registration(other, region_code="630102")), 201)
 
@@ -495,3 +496,75 @@ def test_activities_held_and_their_attendance_count_in_a_run(api, token, ningxia
     assert (yinchuan["rank"], yinchuan["score"]) == (1, 41.67)
     assert (yinchuan["facts"]["activities_held"], yinchuan["facts"]["activity_attendances"]) == (1, 1)
     assert scores(run)[NO_STATION] == (2, 0.0)    # none held, none attended of its 2 SMEs
+
+
+# -- 政策直享: policies reaching the SMEs (the notifications service) ---------------------------------
+
+def publish_policy(api, ningxia, number, region):
+    """A provincial policy for the SMEs of ``region``, published: the notifications service pushes it."""
+    year = datetime.now(CHINA_TIME).year
+    draft = ok(api.post("/api/v1/policies", ningxia["province_admin"], json={
+        "title": f"宁夏中小企业数字化转型补助（{number}）", "issuer": "宁夏回族自治区工业和信息化厅",
+        "issuer_level": "province", "document_number": f"宁工信〔{year}〕{number}号",
+        "issued_on": f"{year}-01-10", "expires_on": f"{year + 1}-12-31", "region_code": PROVINCE,
+        "service_area": "policy", "benefits": "数字化改造投入的20%",
+        "criteria": {"region_prefixes": [region], "size_classes": ["medium", "small", "micro"]},
+        "agency_id": agency_at(api, "province", PROVINCE)["id"]}), 201)
+    ok(api.post(f"/api/v1/policies/{draft['id']}/publish", ningxia["province_admin"]))
+    return draft["id"]
+
+
+def policy_notice(api, token, uscc, policy_id):
+    """The enterprise's notice of the policy, once the push has written it (None until then)."""
+    items = ok(api.get("/api/v1/notifications", token("enterprise", uscc), params={"kind": "policy_match"}))["items"]
+    return next((each for each in items if each["about"] == {"type": "policy", "id": str(policy_id)}), None)
+
+
+def told(api, token, usccs, policy_id):
+    notices = {uscc: wait_for(lambda uscc=uscc: policy_notice(api, token, uscc, policy_id), timeout=20)
+               for uscc in usccs}
+    assert all(notices.values()), f"policy {policy_id} did not reach {notices}"
+    return notices
+
+
+def policy_values(run, region):
+    result = next(each for each in run["results"] if each["region_code"] == region)
+    return ({item["indicator"]: (item["value"], item["attainment"]) for item in result["indicators"]},
+            result["score"], tuple(result["facts"][key] for key in (
+                "policy_enterprises_reached", "policy_notices", "policy_notices_read")))
+
+
+def test_a_runs_policy_reach_counts_the_notices_pushed_and_read_by_its_cutoff(api, token, ningxia):
+    """Pushed to 兴庆区's six SMEs and one of them read before the cut-off; after it, a second read and
+    a policy pushed to 金凤区's two SMEs: the run at the cut-off sees neither, a run now sees both, and
+    the first run recomputed from its cut-off gives its numbers again."""
+    first = told(api, token, ningxia["requesters"], publish_policy(api, ningxia, 31, COUNTY))
+    reader, later_reader = ningxia["requesters"][:2]
+    ok(api.post(f"/api/v1/notifications/{first[reader]['id']}/read", token("enterprise", reader)))
+    time.sleep(0.05)
+    cutoff = datetime.now(timezone.utc)
+    time.sleep(0.05)
+    ok(api.post(f"/api/v1/notifications/{first[later_reader]['id']}/read", token("enterprise", later_reader)))
+    told(api, token, ningxia["in_no_station"], publish_policy(api, ningxia, 32, NO_STATION))
+
+    admin = ningxia["province_admin"]
+    model = ok(api.post("/api/v1/scoring/models", admin, json={
+        "scope": PROVINCE, "year": cutoff.astimezone(CHINA_TIME).year, "indicators": [
+            {"indicator": "policy_reach", "weight": 50, "target": 100},
+            {"indicator": "policy_read", "weight": 50, "target": 50}]}), 201)
+    then = ok(api.post("/api/v1/scoring/runs", admin, json={
+        "model_id": model["id"], "facts_cutoff": cutoff.isoformat()}), 201)
+    assert policy_values(then, COUNTY) == (
+        {"policy_reach": (100.0, 100.0), "policy_read": (16.67, 33.34)}, 66.67, (6, 6, 1))
+    assert policy_values(then, NO_STATION) == ({"policy_reach": (0.0, 0.0), "policy_read": (None, None)}, 0.0,
+                                               (0, 0, 0))
+
+    now = ok(api.post("/api/v1/scoring/runs", admin, json={"model_id": model["id"]}), 201)
+    assert policy_values(now, COUNTY) == (
+        {"policy_reach": (100.0, 100.0), "policy_read": (33.33, 66.66)}, 83.33, (6, 6, 2))
+    assert policy_values(now, NO_STATION) == (
+        {"policy_reach": (100.0, 100.0), "policy_read": (0.0, 0.0)}, 50.0, (2, 2, 0))
+
+    again = ok(api.get(f"/api/v1/scoring/runs/{then['id']}/recomputation", admin))
+    assert again["identical"] is True and again["differences"] == []
+    assert policy_values(again, COUNTY) == policy_values(then, COUNTY)

@@ -98,7 +98,8 @@ REPLY = accounts._REPLY_KEY
          "request.reopened", "request.resolved", "request.returned", "request.revisited", "request.submitted",
          "request.transferred", "request.withdrawn")) + ")$"),
     ("services.agencies.service:AgenciesService",
-     rf"^(activities\.[A-Za-z0-9_]+|requests\.[A-Za-z0-9_]+|{REPLY})$", rf"^(agencies\.\*|{REPLY})$",
+     rf"^(activities\.[A-Za-z0-9_]+|notifications\.[A-Za-z0-9_]+|requests\.[A-Za-z0-9_]+|{REPLY})$",
+     rf"^(agencies\.\*|{REPLY})$",
      r"^(agency\.[a-z_]+|guide\.[a-z_]+|policy\.[a-z_]+|provider\.[a-z_]+|capacity\.[a-z_]+|scoring\.[a-z_]+|"
      r"honour\.[a-z_]+)$",
      r"^(enterprise\.registered|enterprise\.size_class_changed|enterprise\.updated|request\.rated)$"),

@@ -115,3 +115,52 @@ def test_the_national_model_scores_provinces_and_a_provinces_its_counties(scope,
 
 def test_every_catalogue_indicator_has_a_value():
     assert set(scoring.VALUE_OF) == set(schemas.SCORING_INDICATORS)
+
+
+# -- 政策直享: policies reaching the region's enterprises (the notifications service's figures) -------
+
+def region_facts(smes, reached, notices, read):
+    return scoring.unit_facts({"smes": smes}, None, (0, 0), (reached, notices, read))
+
+
+@pytest.mark.parametrize("smes, reached, notices, read, reach, read_pct", [
+    (6, 3, 5, 2, 50.0, 40.0),
+    (8, 8, 8, 0, 100.0, 0.0),
+    (3, 1, 2, 1, 33.33, 50.0),
+    (6, 0, 0, 0, 0.0, None),          # nothing pushed: nobody reached, no notice to read
+    (0, 2, 2, 2, None, 100.0),        # no SMEs on record: nothing to divide by
+])
+def test_policy_reach_is_per_100_smes_and_policy_read_the_share_of_notices_read(
+        smes, reached, notices, read, reach, read_pct):
+    facts = region_facts(smes, reached, notices, read)
+    assert (facts["policy_enterprises_reached"], facts["policy_notices"], facts["policy_notices_read"]) == (
+        reached, notices, read)
+    assert (scoring.value_of("policy_reach", facts), scoring.value_of("policy_read", facts)) == (reach, read_pct)
+
+
+def test_policy_figures_of_a_provinces_counties_add_up_to_the_province():
+    rows = [{"region_code": "640104", "reached": 3, "notices": 4, "read": 1},
+            {"region_code": "640106", "reached": 2, "notices": 2, "read": 2},
+            {"region_code": "640181", "reached": 1, "notices": 1, "read": 0},
+            {"region_code": "630102", "reached": 5, "notices": 5, "read": 5}]
+    keys = ("reached", "notices", "read")
+    assert scoring.totals_by_unit(rows[:3], "county", keys) == {
+        "640104": (3, 4, 1), "640106": (2, 2, 2), "640181": (1, 1, 0)}
+    assert scoring.totals_by_unit(rows, "province", keys) == {"640000": (6, 7, 3), "630000": (5, 5, 5)}
+
+
+def test_a_policy_reach_model_scores_by_its_attainments():
+    model = [{"indicator": "policy_reach", "weight": 60.0, "target": 80.0},
+             {"indicator": "policy_read", "weight": 40.0, "target": 50.0}]
+    assert scoring.score_region(model, region_facts(10, 4, 8, 2))[0] == round(60 * 50 / 100 + 40 * 50 / 100, 2)
+    assert scoring.score_region(model, region_facts(10, 0, 0, 0))[0] == 0.0   # policy_read left out
+
+
+def test_a_run_made_before_a_fact_joined_the_catalogue_recomputes_identical():
+    before = scoring.compute(MODEL, {"330106": facts()})
+    after = scoring.compute(MODEL, {"330106": {**facts(), "policy_notices": 3}})
+    assert scoring.differences(before, after) == []
+    # a fact the run kept still counts
+    later = scoring.compute(MODEL, {"330106": {**facts(), "policy_notices": 4}})
+    assert [line.split(" then")[0][:len("330106: facts")] for line in scoring.differences(after, later)] == [
+        "330106: facts"]
