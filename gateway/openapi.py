@@ -47,10 +47,10 @@ X_TITLE = "全国中小企业服务一张网"
 # Cache-Control, take If-None-Match and answer 304. 2.3.0: successes and 304s state the rate limit's
 # RateLimit-Limit, -Remaining and -Reset headers; a 429 states them, and Retry-After, as always sent.
 # 2.3.1: the other error answers state the RateLimit-* headers too (the budget is spent first).
-# 2.4.0: a notice kind more, activity_update (a place won from an activity's waitlist, an occurrence
-# moved to another day), about an occurrence; the scoring catalogue's policy_reach and policy_read
-# (政策直享) join the indicator enum.
-VERSION = "2.4.0"
+# 2.4.0: the scoring catalogue's policy_reach and policy_read (政策直享) join the indicator enum.
+# 2.5.0: a notice kind more, activity_update (a place won from an activity's waitlist, an occurrence
+# moved to another day), about an occurrence.
+VERSION = "2.5.0"
 OPENAPI_VERSION = "3.1.0"
 _PATH_PARAM = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 
