@@ -4,6 +4,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from chassis.errors import ValidationFailed
+
 # Years 1900-2099: the network reports on no other (and year 0 or 9999 would leave the calendar).
 PERIOD_FORMAT = re.compile(r"^(?P<year>(?:19|20)\d{2})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
 
@@ -53,7 +55,11 @@ def cutoff_of(text):
 
 def figures_query(prefix, period, cutoff):
     """``(Period, cut-off moment)`` of a ``region_figures`` call: what a region prefix ('' the
-    country, or 2, 4 or 6 digits) recorded in ``period`` by ``cutoff``. ValueError says what is wrong."""
-    if not (prefix == "" or (isinstance(prefix, str) and prefix.isdigit() and len(prefix) in (2, 4, 6))):
-        raise ValueError("prefix must be '' or 2, 4 or 6 digits")
-    return parse_period(period), cutoff_of(cutoff)
+    country, or 2, 4 or 6 digits) recorded in ``period`` by ``cutoff``. ValidationFailed (field
+    ``region_figures``) says what is wrong."""
+    try:
+        if not (prefix == "" or (isinstance(prefix, str) and prefix.isdigit() and len(prefix) in (2, 4, 6))):
+            raise ValueError("prefix must be '' or 2, 4 or 6 digits")
+        return parse_period(period), cutoff_of(cutoff)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), {"region_figures": [str(exc)]}) from None

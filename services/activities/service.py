@@ -200,10 +200,7 @@ class ActivitiesService:
         """Activities held in ``period`` at the agencies under ``prefix`` ('' the country) and their
         attendances, per region code, as recorded by ``cutoff`` (ISO 8601): the agencies service's
         scoring runs read them, and a cut-off always gives the same figures."""
-        try:
-            span, moment = periods.figures_query(prefix, period, cutoff)
-        except ValueError as exc:
-            raise ValidationFailed(str(exc), {"region_figures": [str(exc)]}) from None
+        span, moment = periods.figures_query(prefix, period, cutoff)
         with self.db.transaction() as tx:
             return schemas.RegionActivities(many=True).dump(
                 store.region_figures(tx, prefix, span.start, span.end, moment))

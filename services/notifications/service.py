@@ -400,10 +400,7 @@ class NotificationsService:
         """政策直享 per region code under ``prefix`` ('' the country) in ``period``, as recorded by
         ``cutoff`` (ISO 8601): enterprises told of a policy, policy notices and those read. The
         agencies service's scoring runs read them, and a cut-off always gives the same figures."""
-        try:
-            span, moment = periods.figures_query(prefix, period, cutoff)
-        except ValueError as exc:
-            raise ValidationFailed(str(exc), {"region_figures": [str(exc)]}) from None
+        span, moment = periods.figures_query(prefix, period, cutoff)
         with self.db.transaction() as tx:
             return schemas.RegionPolicyReach(many=True).dump(
                 store.policy_reach_by_region(tx, prefix, span.start, span.end, moment))
